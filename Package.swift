@@ -49,6 +49,13 @@ let package = Package(
             name: "TesseraFormats",
             dependencies: ["TesseraCore", "TesseraColumnar", "CZstd", "CSnappy", "CLZ4", "CZlib"],
             swiftSettings: swiftSettings),
+        // The reference workload's deterministic generator (init, benchmarks, tests).
+        .target(name: "TesseraWorkload", dependencies: ["TesseraCore", "TesseraColumnar"], swiftSettings: swiftSettings),
+        // Benchmarks against the peers (pyarrow, DuckDB, Feast), run by `tessera bench`.
+        .target(
+            name: "TesseraBench",
+            dependencies: ["TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraWorkload"],
+            swiftSettings: swiftSettings),
         // Definitions: the feature repository (YAML), validation and diffs.
         .target(
             name: "TesseraDefinitions",
@@ -66,7 +73,7 @@ let package = Package(
             name: "TesseraCLI",
             dependencies: [
                 "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions",
-                "TesseraRegistry",
+                "TesseraRegistry", "TesseraWorkload", "TesseraBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -90,7 +97,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraFormatsTests",
-            dependencies: ["TesseraFormats", "TesseraColumnar", "TesseraTesting"],
+            dependencies: ["TesseraFormats", "TesseraColumnar", "TesseraWorkload", "TesseraTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraDefinitionsTests",
