@@ -50,11 +50,15 @@ let package = Package(
             dependencies: ["TesseraCore", "TesseraColumnar", "CZstd", "CSnappy", "CLZ4", "CZlib"],
             swiftSettings: swiftSettings),
         // The reference workload's deterministic generator (init, benchmarks, tests).
-        .target(name: "TesseraWorkload", dependencies: ["TesseraCore", "TesseraColumnar"], swiftSettings: swiftSettings),
+        .target(
+            name: "TesseraWorkload", dependencies: ["TesseraCore", "TesseraColumnar"], swiftSettings: swiftSettings),
         // Benchmarks against the peers (pyarrow, DuckDB, Feast), run by `tessera bench`.
         .target(
             name: "TesseraBench",
-            dependencies: ["TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraWorkload"],
+            dependencies: [
+                "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraWorkload", "TesseraDefinitions",
+                "TesseraRegistry",
+            ],
             swiftSettings: swiftSettings),
         // Definitions: the feature repository (YAML), validation and diffs.
         .target(

@@ -38,13 +38,16 @@ public struct BenchmarkReport: Sendable, Codable {
     }
 
     public var table: String {
-        var lines = ["# \(title)", "", "| task | metric | tessera | peer | peer figure | tessera advantage | target |",
-                     "| --- | --- | ---: | --- | ---: | ---: | --- |"]
+        var lines = [
+            "# \(title)", "", "| task | metric | tessera | peer | peer figure | tessera advantage | target |",
+            "| --- | --- | ---: | --- | ---: | ---: | --- |",
+        ]
         for f in figures {
             let peer = f.peer.map { format($0) } ?? "–"
             let ratio = f.ratio.map { String(format: "%.2f×", $0) } ?? "–"
             lines.append(
-                "| \(f.task) | \(f.metric) | \(format(f.tessera)) | \(f.peerName ?? "–") | \(peer) | \(ratio) | \(f.target ?? "") |")
+                "| \(f.task) | \(f.metric) | \(format(f.tessera)) | \(f.peerName ?? "–") | \(peer) | \(ratio) | \(f.target ?? "") |"
+            )
         }
         for note in notes { lines.append("\n\(note)") }
         return lines.joined(separator: "\n")

@@ -73,8 +73,10 @@ public struct TimeSpan: Hashable, Comparable, Sendable {
     /// The shortest spelling that parses back to the same length: `2d`, `90m`, `1500ms`.
     public var formatted: String {
         if microseconds == 0 { return "0" }
-        for unit in [("w", Int64(604_800_000_000)), ("d", 86_400_000_000), ("h", 3_600_000_000), ("m", 60_000_000),
-                     ("s", 1_000_000), ("ms", 1_000)]
+        for unit in [
+            ("w", Int64(604_800_000_000)), ("d", 86_400_000_000), ("h", 3_600_000_000), ("m", 60_000_000),
+            ("s", 1_000_000), ("ms", 1_000),
+        ]
         where microseconds % unit.1 == 0 {
             return "\(microseconds / unit.1)\(unit.0)"
         }

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks that print Tessera's figures beside its peers' (see docs/benchmarks.md).",
+        subcommands: [RegistryBenchCommand.self])
+}

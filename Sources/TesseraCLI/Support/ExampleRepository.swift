@@ -1,0 +1,159 @@
+import Foundation
+import TesseraColumnar
+import TesseraCore
+import TesseraWorkload
+
+/// The example feature repository `tessera init` writes: the reference workload's
+/// driver features, customer profiles, a push source and a feature service, with data.
+struct ExampleRepository {
+    var project: String
+    var rows: Int
+    var format: String
+
+    var configYAML: String {
+        """
+        # Tessera feature repository. Every path is relative to this folder.
+        project: \(project)
+        description: Ride-hailing features — the reference workload of the Tessera docs.
+
+        # Embedded defaults: all state lives under .tessera/ (nothing to install).
+        registry:
+          type: sqlite
+          path: .tessera/registry.db
+        online_store:
+          type: sqlite
+          path: .tessera/online.db
+        offline_store:
+          type: native
+
+        """
+    }
+
+    var driversYAML: String {
+        """
+        # Drivers: the reference workload's entity, source and feature view.
+        entities:
+          - name: driver
+            join_keys:
+              driver_id: int64
+            description: A driver of the ride-hailing fleet.
+            owner: rides-ml@example.com
+            tags:
+              team: rides
+
+        sources:
+          - name: driver_stats
+            type: file
+            path: data/driver_stats.\(format)
+            timestamp_field: event_timestamp
+            created_timestamp_field: created
+            description: Hourly driver statistics from the trips pipeline.
+
+          - name: driver_stats_push
+            type: push
+            batch_source: driver_stats
+            description: Fresh driver statistics pushed by the streaming job.
+
+        feature_views:
+          - name: driver_hourly_stats
+            entities: [driver]
+            source: driver_stats
+            ttl: 2d
+            schema:
+              conv_rate:
+                type: float32
+                description: Share of ride offers the driver accepted and completed.
+              acc_rate:
+                type: float32
+                description: Share of ride offers the driver accepted.
+              avg_daily_trips: int32
+            online: true
+            offline: true
+            description: Driver quality signals, refreshed hourly.
+            owner: rides-ml@example.com
+            tags:
+              tier: gold
+
+        """
+    }
+
+    var customersYAML: String {
+        """
+        # Customers: profile features updated as customers ride.
+        entities:
+          - name: customer
+            join_keys:
+              customer_id: int64
+            description: A rider.
+            owner: growth-ml@example.com
+
+        sources:
+          - name: customer_profile
+            path: data/customer_profile.\(format)
+            timestamp_field: event_timestamp
+            created_timestamp_field: created
+
+        feature_views:
+          - name: customer_profile
+            entities: [customer]
+            source: customer_profile
+            ttl: 30d
+            schema:
+              current_balance: float32
+              lifetime_trip_count: int64
+              avg_passenger_count: float32
+              segment: string
+            description: Slowly changing customer attributes.
+            owner: growth-ml@example.com
+
+        """
+    }
+
+    var servicesYAML: String {
+        """
+        # Feature services: the feature vectors models consume.
+        feature_services:
+          - name: ride_ranking_v1
+            features:
+              - driver_hourly_stats:conv_rate
+              - driver_hourly_stats:acc_rate
+              - customer_profile:segment
+              - customer_profile:current_balance
+            description: Features of the ride-ranking model.
+            owner: rides-ml@example.com
+
+          - name: driver_quality
+            features:
+              - driver_hourly_stats
+            description: Every driver quality feature.
+
+        """
+    }
+
+    /// Writes the repository into `folder`; the data files are generated deterministically.
+    /// - Parameter writeTable: writes one table: its path, schema, and the row ranges to pull from `make`, in order.
+    func write(
+        to folder: String,
+        writeTable: (String, Schema, [Range<Int>], (Range<Int>) -> RecordBatch) throws -> Void
+    ) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: folder + "/features", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: folder + "/data", withIntermediateDirectories: true)
+        try configYAML.write(toFile: folder + "/tessera.yaml", atomically: true, encoding: .utf8)
+        try driversYAML.write(toFile: folder + "/features/drivers.yaml", atomically: true, encoding: .utf8)
+        try customersYAML.write(toFile: folder + "/features/customers.yaml", atomically: true, encoding: .utf8)
+        try servicesYAML.write(toFile: folder + "/features/services.yaml", atomically: true, encoding: .utf8)
+        try ".tessera/\n".write(toFile: folder + "/.gitignore", atomically: true, encoding: .utf8)
+
+        let workload = Workload(rows: rows)
+        func ranges(_ total: Int) -> [Range<Int>] {
+            let chunk = 1 << 20
+            return stride(from: 0, to: total, by: chunk).map { $0..<min(total, $0 + chunk) }
+        }
+        try writeTable("data/driver_stats.\(format)", Workload.statsSchema, ranges(workload.rows), workload.driverStats)
+        try writeTable(
+            "data/customer_profile.\(format)", Workload.customerSchema, ranges(workload.customerRows),
+            workload.customerProfile)
+        try writeTable("data/rides.\(format)", Workload.ridesSchema, ranges(workload.entityRows), workload.rides)
+    }
+}

@@ -1,0 +1,333 @@
+import TesseraCore
+import Yams
+
+/// Objects parsed from one definition file, with where each was declared.
+struct ParsedFile {
+    var definitions = Definitions()
+    var locations: [ObjectID: SourceLocation] = [:]
+    /// Where each feature reference of each service was written, for precise messages.
+    var referenceLocations: [String: [SourceLocation]] = [:]
+    var fieldLocations: [ObjectID: [String: SourceLocation]] = [:]
+}
+
+/// Turns the YAML of a definition file into model values.
+struct DefinitionParser {
+    let reader: YAMLReader
+
+    static let sections = ObjectKind.allCases.map(\.sectionKey)
+
+    func parse(root: Node, into parsed: inout ParsedFile) {
+        guard let pairs = reader.mapping(root, "a definition file") else { return }
+        for pair in pairs {
+            guard let kind = ObjectKind.allCases.first(where: { $0.sectionKey == pair.key }) else {
+                let hint =
+                    Suggestions.hint(for: pair.key, in: DefinitionParser.sections)
+                    ?? "a definition file lists \(DefinitionParser.sections.joined(separator: ", "))"
+                reader.error(pair.keyNode, "unknown section '\(pair.key)'", hint: hint)
+                continue
+            }
+            let items: [Node]
+            switch pair.value {
+            case .sequence(let sequence): items = Array(sequence)
+            case .scalar(let scalar) where scalar.string.isEmpty || scalar.tag.description.hasSuffix("null"):
+                items = []
+            default:
+                reader.error(
+                    pair.value, "'\(pair.key)' must be a list of \(kind.label) definitions (lines starting with '- ')")
+                continue
+            }
+            for item in items {
+                switch kind {
+                case .entity:
+                    if let entity = entity(item) {
+                        parsed.definitions.entities.append(entity)
+                        parsed.locations[ObjectID(.entity, entity.name)] = reader.location(item)
+                    }
+                case .source:
+                    if let source = source(item) {
+                        parsed.definitions.sources.append(source)
+                        parsed.locations[ObjectID(.source, source.name)] = reader.location(item)
+                    }
+                case .featureView:
+                    if let view = featureView(item) {
+                        parsed.definitions.featureViews.append(view)
+                        parsed.locations[ObjectID(.featureView, view.name)] = reader.location(item)
+                    }
+                case .featureService:
+                    if let (service, locations) = featureService(item) {
+                        parsed.definitions.featureServices.append(service)
+                        parsed.locations[ObjectID(.featureService, service.name)] = reader.location(item)
+                        parsed.referenceLocations[service.name] = locations
+                    }
+                }
+            }
+        }
+    }
+
+    /// The `name` of an object, read first so that later messages can name it.
+    private func objectName(_ pairs: [(key: String, keyNode: Node, value: Node)], _ node: Node, _ kind: ObjectKind)
+        -> String?
+    {
+        guard let pair = pairs.first(where: { $0.key == "name" }) else {
+            reader.error(node, "a \(kind.label) is missing the required field 'name'")
+            return nil
+        }
+        return reader.name(pair.value, "the \(kind.label) name")
+    }
+
+    private func common(
+        _ pairs: [(key: String, keyNode: Node, value: Node)], what: String
+    ) -> (description: String, owner: String, tags: [String: String]) {
+        var description = ""
+        var owner = ""
+        var tags: [String: String] = [:]
+        for pair in pairs {
+            switch pair.key {
+            case "description": description = reader.string(pair.value, "the description of \(what)") ?? ""
+            case "owner": owner = reader.string(pair.value, "the owner of \(what)") ?? ""
+            case "tags": tags = reader.stringMap(pair.value, "the tags of \(what)") ?? [:]
+            default: break
+            }
+        }
+        return (description, owner, tags)
+    }
+
+    static let entityFields = ["name", "join_keys", "description", "owner", "tags"]
+
+    func entity(_ node: Node) -> Entity? {
+        guard let pairs = reader.mapping(node, "an entity") else { return nil }
+        let name = objectName(pairs, node, .entity)
+        if let name { reader.recordFields(ObjectID(.entity, name), pairs) }
+        let what = "entity '\(name ?? "?")'"
+        reader.checkKeys(pairs, in: node, allowed: DefinitionParser.entityFields, required: ["join_keys"], what: what)
+        var keys: [JoinKey] = []
+        var ok = name != nil
+        if let pair = pairs.first(where: { $0.key == "join_keys" }) {
+            if let keyPairs = reader.mapping(pair.value, "the join_keys of \(what) (join key: type)") {
+                if keyPairs.isEmpty { reader.error(pair.value, "\(what) needs at least one join key"); ok = false }
+                for keyPair in keyPairs {
+                    guard YAMLReader.isIdentifier(keyPair.key) else {
+                        reader.error(keyPair.keyNode, "join key '\(keyPair.key)' of \(what) is not a valid name")
+                        ok = false
+                        continue
+                    }
+                    guard
+                        let type = reader.type(keyPair.value, "join key '\(keyPair.key)' of \(what)", allowList: false)
+                    else { ok = false; continue }
+                    keys.append(JoinKey(keyPair.key, type))
+                }
+            } else {
+                ok = false
+            }
+        }
+        let (description, owner, tags) = common(pairs, what: what)
+        _ = ok  // field errors are already reported; keep the object so references to it resolve
+        guard let name else { return nil }
+        return Entity(name: name, joinKeys: keys, description: description, owner: owner, tags: tags)
+    }
+
+    static let sourceFields = [
+        "name", "type", "path", "format", "timestamp_field", "created_timestamp_field", "field_mapping",
+        "batch_source", "description", "owner", "tags",
+    ]
+
+    func source(_ node: Node) -> DataSource? {
+        guard let pairs = reader.mapping(node, "a source") else { return nil }
+        let name = objectName(pairs, node, .source)
+        if let name { reader.recordFields(ObjectID(.source, name), pairs) }
+        let what = "source '\(name ?? "?")'"
+        func value(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
+        var ok = name != nil
+        var type = "file"
+        if let node = value("type"), let text = reader.string(node, "the type of \(what)") {
+            type = text
+            if !["file", "push"].contains(text) {
+                reader.error(
+                    node, "unknown source type '\(text)' in \(what)",
+                    hint: Suggestions.hint(for: text, in: ["file", "push"]) ?? "expected 'file' or 'push'")
+                ok = false
+            }
+        }
+        let allowed =
+            type == "push"
+            ? DefinitionParser.sourceFields.filter { !["path", "format"].contains($0) }
+            : DefinitionParser.sourceFields.filter { $0 != "batch_source" }
+        reader.checkKeys(
+            pairs, in: node, allowed: allowed,
+            required: type == "push" ? [] : ["path", "timestamp_field"], what: what)
+        var kind = SourceKind.push(batchSource: nil)
+        if type == "file" {
+            let path = value("path").flatMap { reader.string($0, "the path of \(what)") }
+            var format: FileFormat? = nil
+            if let node = value("format"), let text = reader.string(node, "the format of \(what)") {
+                format = FileFormat(rawValue: text.lowercased())
+                if format == nil {
+                    reader.error(node, "unknown format '\(text)' in \(what)", hint: "expected 'parquet' or 'csv'")
+                    ok = false
+                }
+            } else if let path {
+                format = FileFormat.inferred(from: path)
+                if format == nil {
+                    reader.error(
+                        value("path"), "cannot tell the format of '\(path)' in \(what) from its extension",
+                        hint: "add 'format: parquet' or 'format: csv'")
+                    ok = false
+                }
+            }
+            kind = .file(path: path ?? "", format: format ?? .parquet)
+        } else {
+            kind = .push(batchSource: value("batch_source").flatMap { reader.name($0, "the batch_source of \(what)") })
+        }
+        var timestamp = value("timestamp_field").flatMap { reader.string($0, "the timestamp_field of \(what)") }
+        if timestamp == nil, type == "push" { timestamp = "" }  // inherited from the batch source
+        let created = value("created_timestamp_field").flatMap {
+            reader.string($0, "the created_timestamp_field of \(what)")
+        }
+        let mapping = value("field_mapping").flatMap { reader.stringMap($0, "the field_mapping of \(what)") } ?? [:]
+        let (description, owner, tags) = common(pairs, what: what)
+        _ = ok
+        guard let name else { return nil }
+        return DataSource(
+            name: name, kind: kind, timestampField: timestamp ?? "", createdTimestampField: created,
+            fieldMapping: mapping, description: description, owner: owner, tags: tags)
+    }
+
+    static let viewFields = [
+        "name", "entities", "source", "schema", "ttl", "online", "offline", "description", "owner", "tags",
+    ]
+    static let featureFields = ["type", "description", "tags"]
+
+    func featureView(_ node: Node) -> FeatureView? {
+        guard let pairs = reader.mapping(node, "a feature view") else { return nil }
+        let name = objectName(pairs, node, .featureView)
+        if let name { reader.recordFields(ObjectID(.featureView, name), pairs) }
+        let what = "feature view '\(name ?? "?")'"
+        reader.checkKeys(
+            pairs, in: node, allowed: DefinitionParser.viewFields,
+            required: ["entities", "source", "schema"], what: what)
+        func value(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
+        var ok = name != nil
+        let entities = value("entities").flatMap { reader.stringList($0, "the entities of \(what)") }?.map(\.0)
+        if let entities, entities.isEmpty { reader.error(value("entities"), "\(what) names no entities") }
+        let source = value("source").flatMap { reader.string($0, "the source of \(what)") }
+        var features: [Feature] = []
+        if let schema = value("schema"),
+            let featurePairs = reader.mapping(schema, "the schema of \(what) (feature: type)")
+        {
+            if featurePairs.isEmpty { reader.error(schema, "\(what) declares no features"); ok = false }
+            for pair in featurePairs {
+                guard YAMLReader.isIdentifier(pair.key) else {
+                    reader.error(
+                        pair.keyNode, "feature name '\(pair.key)' in \(what) is not a valid name",
+                        hint: "use letters, digits and '_', starting with a letter or '_'")
+                    ok = false
+                    continue
+                }
+                let featureWhat = "feature '\(pair.key)' of \(what)"
+                if case .mapping = pair.value {
+                    guard let detail = reader.mapping(pair.value, featureWhat) else { ok = false; continue }
+                    reader.checkKeys(
+                        detail, in: pair.value, allowed: DefinitionParser.featureFields,
+                        required: ["type"], what: featureWhat)
+                    guard let typeNode = detail.first(where: { $0.key == "type" })?.value,
+                        let type = reader.type(typeNode, featureWhat)
+                    else { ok = false; continue }
+                    let (description, _, tags) = common(detail, what: featureWhat)
+                    features.append(Feature(pair.key, type, description: description, tags: tags))
+                } else {
+                    guard let type = reader.type(pair.value, featureWhat) else { ok = false; continue }
+                    features.append(Feature(pair.key, type))
+                }
+            }
+        } else {
+            ok = false
+        }
+        var ttl = TimeSpan.zero
+        if let node = value("ttl") {
+            if let span = reader.duration(node, "the ttl of \(what)") { ttl = span } else { ok = false }
+        }
+        let online = value("online").flatMap { reader.bool($0, "'online' of \(what)") } ?? true
+        let offline = value("offline").flatMap { reader.bool($0, "'offline' of \(what)") } ?? true
+        let (description, owner, tags) = common(pairs, what: what)
+        _ = ok
+        guard let name else { return nil }
+        return FeatureView(
+            name: name, entities: entities ?? [], source: source ?? "", features: features, ttl: ttl, online: online,
+            offline: offline, description: description, owner: owner, tags: tags)
+    }
+
+    static let serviceFields = [
+        "name", "features", "full_feature_names", "join_key_map", "description", "owner", "tags",
+    ]
+
+    func featureService(_ node: Node) -> (FeatureService, [SourceLocation])? {
+        guard let pairs = reader.mapping(node, "a feature service") else { return nil }
+        let name = objectName(pairs, node, .featureService)
+        if let name { reader.recordFields(ObjectID(.featureService, name), pairs) }
+        let what = "feature service '\(name ?? "?")'"
+        reader.checkKeys(pairs, in: node, allowed: DefinitionParser.serviceFields, required: ["features"], what: what)
+        func value(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
+        var ok = name != nil
+        var references: [FeatureReference] = []
+        var locations: [SourceLocation] = []
+        if let list = value("features") {
+            if case .sequence(let items) = list {
+                for item in items {
+                    if let reference = featureReference(item, what: what) {
+                        references.append(reference)
+                        locations.append(reader.location(item))
+                    } else {
+                        ok = false
+                    }
+                }
+                if items.isEmpty { reader.error(list, "\(what) lists no features"); ok = false }
+            } else {
+                reader.error(
+                    list, "the features of \(what) must be a list",
+                    hint: "write '- view:feature' or '- view' (all its features), one per line")
+                ok = false
+            }
+        }
+        let full = value("full_feature_names").flatMap { reader.bool($0, "'full_feature_names' of \(what)") } ?? false
+        let keyMap = value("join_key_map").flatMap { reader.stringMap($0, "the join_key_map of \(what)") } ?? [:]
+        let (description, owner, tags) = common(pairs, what: what)
+        _ = ok
+        guard let name else { return nil }
+        return (
+            FeatureService(
+                name: name, features: references, fullFeatureNames: full, joinKeyMap: keyMap,
+                description: description, owner: owner, tags: tags), locations
+        )
+    }
+
+    /// `view:feature`, `view` (every feature), or `{view: v, features: [a, b]}`.
+    private func featureReference(_ node: Node, what: String) -> FeatureReference? {
+        if case .mapping = node {
+            guard let pairs = reader.mapping(node, "a feature reference in \(what)") else { return nil }
+            reader.checkKeys(
+                pairs, in: node, allowed: ["view", "features"], required: ["view"],
+                what: "a feature reference in \(what)")
+            guard let viewNode = pairs.first(where: { $0.key == "view" })?.value,
+                let view = reader.string(viewNode, "the view of a feature reference")
+            else { return nil }
+            let features = pairs.first(where: { $0.key == "features" }).flatMap {
+                reader.stringList($0.value, "the features of a reference to '\(view)'")
+            }?.map(\.0)
+            return FeatureReference(view: view, features: features)
+        }
+        guard let text = reader.string(node, "a feature reference in \(what)") else { return nil }
+        let parts = text.split(separator: ":", maxSplits: 1).map { String($0).trimmingSpaces() }
+        if parts.count == 1 {
+            return FeatureReference(view: parts[0], features: nil)
+        }
+        guard !parts[0].isEmpty, !parts[1].isEmpty else {
+            reader.error(node, "'\(text)' is not a feature reference", hint: "write 'view:feature' or 'view'")
+            return nil
+        }
+        if parts[1].hasPrefix("["), parts[1].hasSuffix("]") {
+            let names = parts[1].dropFirst().dropLast().split(separator: ",").map { String($0).trimmingSpaces() }
+            return FeatureReference(view: parts[0], features: names)
+        }
+        return FeatureReference(view: parts[0], features: [parts[1]])
+    }
+}

@@ -1,0 +1,55 @@
+import TesseraCore
+
+/// One feature of a view: its name and type.
+public struct Feature: Hashable, Sendable, Codable {
+    public var name: String
+    public var type: ValueType
+    public var description: String
+    public var tags: [String: String]
+
+    public init(_ name: String, _ type: ValueType, description: String = "", tags: [String: String] = [:]) {
+        self.name = name
+        self.type = type
+        self.description = description
+        self.tags = tags
+    }
+}
+
+/// Features of one or more entities, read from one source, valid for `ttl` after their event time.
+public struct FeatureView: Hashable, Sendable, Codable {
+    public var name: String
+    /// Entity names; the view joins on all their keys.
+    public var entities: [String]
+    public var source: String
+    public var features: [Feature]
+    /// How long a value stays valid after its event time; `0` means forever.
+    public var ttl: TimeSpan
+    /// Whether materialization loads it into the online store.
+    public var online: Bool
+    /// Whether training sets may read it.
+    public var offline: Bool
+    public var description: String
+    public var owner: String
+    public var tags: [String: String]
+
+    public init(
+        name: String, entities: [String], source: String, features: [Feature], ttl: TimeSpan = .zero,
+        online: Bool = true, offline: Bool = true, description: String = "", owner: String = "",
+        tags: [String: String] = [:]
+    ) {
+        self.name = name
+        self.entities = entities
+        self.source = source
+        self.features = features
+        self.ttl = ttl
+        self.online = online
+        self.offline = offline
+        self.description = description
+        self.owner = owner
+        self.tags = tags
+    }
+
+    public func feature(named name: String) -> Feature? {
+        features.first { $0.name == name }
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import TesseraCore
+
+/// Checks that objects fit together: references resolve, names do not collide, sources exist.
+struct Validator {
+    let definitions: Definitions
+    let locations: [ObjectID: SourceLocation]
+    let referenceLocations: [String: [SourceLocation]]
+    let fieldLocations: [ObjectID: [String: SourceLocation]]
+    let root: String
+    private var diagnostics: [Diagnostic] = []
+
+    init(
+        definitions: Definitions, locations: [ObjectID: SourceLocation],
+        referenceLocations: [String: [SourceLocation]], fieldLocations: [ObjectID: [String: SourceLocation]],
+        root: String
+    ) {
+        self.fieldLocations = fieldLocations
+        self.definitions = definitions
+        self.locations = locations
+        self.referenceLocations = referenceLocations
+        self.root = root
+    }
+
+    private mutating func error(
+        _ id: ObjectID, _ message: String, hint: String? = nil, at: SourceLocation? = nil, field: String? = nil
+    ) {
+        let fieldLocation = field.flatMap { fieldLocations[id]?[$0] }
+        let location = at ?? fieldLocation ?? locations[id] ?? SourceLocation(file: FeatureRepository.configFile)
+        diagnostics.append(Diagnostic(.error, at: location, message, hint: hint))
+    }
+
+    mutating func validate() -> [Diagnostic] {
+        for entity in definitions.entities { check(entity) }
+        for source in definitions.sources { check(source) }
+        for view in definitions.featureViews { check(view) }
+        for service in definitions.featureServices { check(service) }
+        return diagnostics
+    }
+
+    private mutating func check(_ entity: Entity) {
+        let id = ObjectID(.entity, entity.name)
+        var seen = Set<String>()
+        for key in entity.joinKeys where !seen.insert(key.name).inserted {
+            error(id, "entity '\(entity.name)' lists join key '\(key.name)' twice", field: "join_keys")
+        }
+    }
+
+    private mutating func check(_ source: DataSource) {
+        let id = ObjectID(.source, source.name)
+        switch source.kind {
+        case .file(let path, _):
+            if !path.isEmpty, !Glob.isPattern(path) {
+                let full = path.hasPrefix("/") ? path : root + "/" + path
+                if !FileManager.default.fileExists(atPath: full) {
+                    error(
+                        id, "the path '\(path)' of source '\(source.name)' does not exist",
+                        hint: "paths are relative to the repository folder (\(root))", field: "path")
+                }
+            }
+        case .push(let batchSource):
+            if let batchSource {
+                guard let batch = definitions.source(batchSource) else {
+                    error(
+                        id, "push source '\(source.name)' names batch_source '\(batchSource)', which is not defined",
+                        hint: Suggestions.hint(for: batchSource, in: definitions.sources.map(\.name)),
+                        field: "batch_source")
+                    return
+                }
+                if case .push = batch.kind {
+                    error(
+                        id,
+                        "the batch_source of push source '\(source.name)' must be a file source, not push source '\(batchSource)'",
+                        field: "batch_source")
+                }
+            } else if source.timestampField.isEmpty {
+                error(id, "push source '\(source.name)' needs a timestamp_field, or a batch_source to take it from")
+            }
+        }
+        var targets = Set<String>()
+        for (from, to) in source.fieldMapping.sorted(by: { $0.key < $1.key }) where !targets.insert(to).inserted {
+            error(
+                id, "field_mapping of source '\(source.name)' maps two columns to '\(to)' (one is '\(from)')",
+                field: "field_mapping")
+        }
+    }
+
+    private mutating func check(_ view: FeatureView) {
+        let id = ObjectID(.featureView, view.name)
+        var keyNames: [String: String] = [:]
+        var seenEntities = Set<String>()
+        for name in view.entities {
+            guard seenEntities.insert(name).inserted else {
+                error(id, "feature view '\(view.name)' lists entity '\(name)' twice", field: "entities")
+                continue
+            }
+            guard let entity = definitions.entity(name) else {
+                error(
+                    id, "feature view '\(view.name)' uses entity '\(name)', which is not defined",
+                    hint: Suggestions.hint(for: name, in: definitions.entities.map(\.name)), field: "entities")
+                continue
+            }
+            for key in entity.joinKeys {
+                if let other = keyNames[key.name] {
+                    error(
+                        id,
+                        "entities '\(other)' and '\(name)' of feature view '\(view.name)' both have join key '\(key.name)'",
+                        field: "entities")
+                }
+                keyNames[key.name] = name
+            }
+        }
+        var timestampColumns: [String] = []
+        if let source = definitions.source(view.source) {
+            timestampColumns = [effectiveTimestamp(source)] + [source.createdTimestampField].compactMap { $0 }
+        } else if !view.source.isEmpty {
+            error(
+                id, "feature view '\(view.name)' reads source '\(view.source)', which is not defined",
+                hint: Suggestions.hint(for: view.source, in: definitions.sources.map(\.name)), field: "source")
+        }
+        var featureNames = Set<String>()
+        for feature in view.features {
+            if !featureNames.insert(feature.name).inserted {
+                error(id, "feature view '\(view.name)' declares feature '\(feature.name)' twice", field: "schema")
+            }
+            if keyNames[feature.name] != nil {
+                error(
+                    id, "feature '\(feature.name)' of feature view '\(view.name)' has the name of a join key",
+                    hint: "join keys come from the entities; rename the feature", field: "schema")
+            }
+            if timestampColumns.contains(feature.name) {
+                error(
+                    id,
+                    "feature '\(feature.name)' of feature view '\(view.name)' has the name of the source's timestamp column",
+                    field: "schema")
+            }
+        }
+    }
+
+    private func effectiveTimestamp(_ source: DataSource) -> String {
+        if source.timestampField.isEmpty, case .push(let batch?) = source.kind {
+            return definitions.source(batch)?.timestampField ?? ""
+        }
+        return source.timestampField
+    }
+
+    private mutating func check(_ service: FeatureService) {
+        let id = ObjectID(.featureService, service.name)
+        let where_ = referenceLocations[service.name] ?? []
+        // Output column name → (view, where it was requested).
+        var outputs: [String: String] = [:]
+        var joinKeys = Set<String>()
+        for (index, reference) in service.features.enumerated() {
+            let at = index < where_.count ? where_[index] : nil
+            guard let view = definitions.featureView(reference.view) else {
+                error(
+                    id, "feature service '\(service.name)' uses feature view '\(reference.view)', which is not defined",
+                    hint: Suggestions.hint(for: reference.view, in: definitions.featureViews.map(\.name)), at: at)
+                continue
+            }
+            for key in definitions.joinKeys(of: view) { joinKeys.insert(key.name) }
+            let names = reference.features ?? view.features.map(\.name)
+            for name in names {
+                guard view.feature(named: name) != nil else {
+                    error(
+                        id,
+                        "feature view '\(view.name)' has no feature '\(name)' (used by feature service '\(service.name)')",
+                        hint: Suggestions.hint(for: name, in: view.features.map(\.name))
+                            ?? "its features: \(view.features.map(\.name).joined(separator: ", "))",
+                        at: at)
+                    continue
+                }
+                let output = service.fullFeatureNames ? "\(view.name)__\(name)" : name
+                if let other = outputs[output] {
+                    if other == view.name {
+                        error(id, "feature service '\(service.name)' lists '\(view.name):\(name)' twice", at: at)
+                    } else {
+                        error(
+                            id,
+                            "feature service '\(service.name)' gets a feature named '\(name)' from both '\(other)' and '\(view.name)'",
+                            hint:
+                                "set 'full_feature_names: true' on the service (columns become view__feature), or drop one",
+                            at: at)
+                    }
+                    continue
+                }
+                outputs[output] = view.name
+            }
+        }
+        for (column, key) in service.joinKeyMap.sorted(by: { $0.key < $1.key }) where !joinKeys.contains(key) {
+            error(
+                id,
+                "join_key_map of feature service '\(service.name)' maps '\(column)' to '\(key)', which is not a join key of its views",
+                hint: Suggestions.hint(for: key, in: joinKeys)
+                    ?? "its join keys: \(joinKeys.sorted().joined(separator: ", "))", field: "join_key_map")
+        }
+    }
+}

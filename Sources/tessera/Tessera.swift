@@ -1,0 +1,8 @@
+import TesseraCLI
+
+@main
+struct Tessera {
+    static func main() async {
+        await TesseraMain.run()
+    }
+}
