@@ -60,6 +60,11 @@ let package = Package(
                 "TesseraRegistry",
             ],
             swiftSettings: swiftSettings),
+        // The engine: point-in-time joins and materialization plans over columnar batches.
+        .target(
+            name: "TesseraEngine",
+            dependencies: ["TesseraCore", "TesseraColumnar"],
+            swiftSettings: swiftSettings),
         // Definitions: the feature repository (YAML), validation and diffs.
         .target(
             name: "TesseraDefinitions",
@@ -102,6 +107,13 @@ let package = Package(
         .testTarget(
             name: "TesseraFormatsTests",
             dependencies: ["TesseraFormats", "TesseraColumnar", "TesseraWorkload", "TesseraTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TesseraEngineTests",
+            dependencies: [
+                "TesseraEngine", "TesseraColumnar", "TesseraTesting",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraDefinitionsTests",

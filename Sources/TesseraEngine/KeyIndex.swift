@@ -1,0 +1,184 @@
+import TesseraColumnar
+import TesseraCore
+
+/// Dense ids for the distinct join-key tuples of one side of a join, and lookups from the other side.
+///
+/// Built over the entity rows (the smaller, "build" side); feature rows probe it.
+/// A row whose key has a null gets no group (`-1`): a null key matches nothing.
+public struct KeyIndex: Sendable {
+    /// The group of each build row, or -1 when its key has a null.
+    public let groupOfRow: [Int32]
+    /// The number of distinct non-null key tuples.
+    public let groupCount: Int
+
+    private let keys: [Column]
+    private let slots: [Int32]
+    private let mask: Int
+    /// Per group: the key hash and one build row holding that key.
+    private let groupHash: [UInt64]
+    private let groupRow: [Int]
+    /// The single int64 key's values per group, for the common fast path.
+    private let int64Keys: [Int64]?
+
+    /// Indexes the key tuples of `keys` (equal-length columns, one per join key).
+    ///
+    /// - Complexity: O(rows), one hash and at most a few comparisons per row.
+    public init(keys: [Column]) {
+        self.keys = keys
+        let rows = keys.first?.count ?? 0
+        var capacity = 16
+        while capacity < rows * 2 { capacity <<= 1 }
+        var slots = [Int32](repeating: -1, count: capacity)
+        let mask = capacity - 1
+        var groupOfRow = [Int32](repeating: -1, count: rows)
+        var groupHash: [UInt64] = []
+        var groupRow: [Int] = []
+        let nullable = keys.contains { $0.validity != nil }
+
+        if keys.count == 1, case .int64(let values) = keys[0].data {
+            var groupKeys: [Int64] = []
+            values.withUnsafeBufferPointer { v in
+                slots.withUnsafeMutableBufferPointer { s in
+                    for row in 0..<rows {
+                        if nullable && !keys[0].isValid(row) { continue }
+                        let key = v[row]
+                        var slot = Int(truncatingIfNeeded: KeyHash.mix(UInt64(bitPattern: key))) & mask
+                        while true {
+                            let group = s[slot]
+                            if group < 0 {
+                                let id = Int32(groupKeys.count)
+                                s[slot] = id
+                                groupKeys.append(key)
+                                groupRow.append(row)
+                                groupOfRow[row] = id
+                                break
+                            }
+                            if groupKeys[Int(group)] == key {
+                                groupOfRow[row] = group
+                                break
+                            }
+                            slot = (slot + 1) & mask
+                        }
+                    }
+                }
+            }
+            self.int64Keys = groupKeys
+            self.groupHash = []
+        } else {
+            let hashes = KeyHash.rows(keys)
+            let equal = RowEquality(keys, keys)
+            for row in 0..<rows {
+                if nullable && keys.contains(where: { !$0.isValid(row) }) { continue }
+                let hash = hashes[row]
+                var slot = Int(truncatingIfNeeded: hash) & mask
+                while true {
+                    let group = slots[slot]
+                    if group < 0 {
+                        let id = Int32(groupRow.count)
+                        slots[slot] = id
+                        groupHash.append(hash)
+                        groupRow.append(row)
+                        groupOfRow[row] = id
+                        break
+                    }
+                    if groupHash[Int(group)] == hash, equal(groupRow[Int(group)], row) {
+                        groupOfRow[row] = group
+                        break
+                    }
+                    slot = (slot + 1) & mask
+                }
+            }
+            self.int64Keys = nil
+            self.groupHash = groupHash
+        }
+        self.slots = slots
+        self.mask = mask
+        self.groupOfRow = groupOfRow
+        self.groupRow = groupRow
+        self.groupCount = groupRow.count
+    }
+
+    /// The group of each row of `probe` (columns of the same types, in the same order), or -1
+    /// when its key is not indexed or has a null.
+    public func lookup(_ probe: [Column]) -> [Int32] {
+        let rows = probe.first?.count ?? 0
+        var out = [Int32](repeating: -1, count: rows)
+        guard groupCount > 0 else { return out }
+        let nullable = probe.contains { $0.validity != nil }
+        if let groupKeys = int64Keys, probe.count == 1, case .int64(let values) = probe[0].data {
+            values.withUnsafeBufferPointer { v in
+                slots.withUnsafeBufferPointer { s in
+                    groupKeys.withUnsafeBufferPointer { g in
+                        out.withUnsafeMutableBufferPointer { o in
+                            for row in 0..<rows {
+                                if nullable && !probe[0].isValid(row) { continue }
+                                let key = v[row]
+                                var slot = Int(truncatingIfNeeded: KeyHash.mix(UInt64(bitPattern: key))) & mask
+                                while true {
+                                    let group = s[slot]
+                                    if group < 0 { break }
+                                    if g[Int(group)] == key {
+                                        o[row] = group
+                                        break
+                                    }
+                                    slot = (slot + 1) & mask
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+        guard int64Keys == nil else { return out }  // type mismatch: nothing can be equal
+        let hashes = KeyHash.rows(probe)
+        let equal = RowEquality(keys, probe)
+        for row in 0..<rows {
+            if nullable && probe.contains(where: { !$0.isValid(row) }) { continue }
+            let hash = hashes[row]
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let group = slots[slot]
+                if group < 0 { break }
+                if groupHash[Int(group)] == hash, equal(groupRow[Int(group)], row) {
+                    out[row] = group
+                    break
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+        return out
+    }
+}
+
+/// Compares a row of one set of key columns with a row of another (same types, same order).
+struct RowEquality {
+    private let comparators: [(Int, Int) -> Bool]
+
+    init(_ left: [Column], _ right: [Column]) {
+        comparators = zip(left, right).map { RowEquality.comparator($0, $1) }
+    }
+
+    func callAsFunction(_ a: Int, _ b: Int) -> Bool {
+        for compare in comparators where !compare(a, b) { return false }
+        return true
+    }
+
+    private static func comparator(_ l: Column, _ r: Column) -> (Int, Int) -> Bool {
+        switch (l.data, r.data) {
+        case (.int64(let x), .int64(let y)): return { x[$0] == y[$1] }
+        case (.int32(let x), .int32(let y)): return { x[$0] == y[$1] }
+        case (.bool(let x), .bool(let y)): return { x[$0] == y[$1] }
+        case (.float32(let x), .float32(let y)): return { x[$0] == y[$1] }
+        case (.float64(let x), .float64(let y)): return { x[$0] == y[$1] }
+        case (.binary(let x), .binary(let y)):
+            return { a, b in
+                let lx = x.offsets[a + 1] - x.offsets[a]
+                guard lx == y.offsets[b + 1] - y.offsets[b] else { return false }
+                return x.bytes[x.offsets[a]..<x.offsets[a + 1]].elementsEqual(y.bytes[y.offsets[b]..<y.offsets[b + 1]])
+            }
+        default:
+            return { l.value(at: $0) == r.value(at: $1) }
+        }
+    }
+}
