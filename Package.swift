@@ -63,7 +63,7 @@ let package = Package(
         // The engine: point-in-time joins and materialization plans over columnar batches.
         .target(
             name: "TesseraEngine",
-            dependencies: ["TesseraCore", "TesseraColumnar"],
+            dependencies: ["TesseraCore", "TesseraColumnar", "TesseraDefinitions"],
             swiftSettings: swiftSettings),
         // Definitions: the feature repository (YAML), validation and diffs.
         .target(

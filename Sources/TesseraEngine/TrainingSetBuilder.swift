@@ -1,0 +1,245 @@
+import Foundation
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+
+/// Builds point-in-time-correct training sets (see docs/semantics.md).
+public struct TrainingSetBuilder: Sendable {
+    public let definitions: Definitions
+    /// The readers of a source (a push source: its batch source's files and the pushed rows).
+    public let readers: @Sendable (DataSource) throws -> [any SourceReader]
+
+    public init(definitions: Definitions, readers: @escaping @Sendable (DataSource) throws -> [any SourceReader]) {
+        self.definitions = definitions
+        self.readers = readers
+    }
+
+    /// Resolves the request's features: the views, their features and output names.
+    public func selections(for request: TrainingSetRequest) throws(TrainingSetError) -> (
+        [ViewSelection], joinKeyMap: [String: String]
+    ) {
+        var full = request.fullFeatureNames
+        var keyMap = request.joinKeyMap
+        let references: [FeatureReference]
+        switch request.selection {
+        case .features(let list):
+            guard !list.isEmpty else { throw TrainingSetError("no features requested") }
+            references = list.map(FeatureResolution.parse)
+        case .service(let name):
+            guard let service = definitions.featureService(name) else {
+                throw TrainingSetError(
+                    "no feature service named '\(name)'",
+                    hint: Suggestions.hint(for: name, in: definitions.featureServices.map(\.name)))
+            }
+            references = service.features
+            full = full || service.fullFeatureNames
+            keyMap = service.joinKeyMap.merging(request.joinKeyMap) { _, cli in cli }
+        }
+        return (try FeatureResolution.resolve(references, in: definitions, fullFeatureNames: full), keyMap)
+    }
+
+    /// Builds the training set.
+    public func build(_ request: TrainingSetRequest, progress: (String) -> Void = { _ in }) throws -> TrainingSet {
+        let (selections, keyMap) = try selections(for: request)
+        let entities: RecordBatch
+        let entityName: String
+        switch request.spine {
+        case .entities(let batch, let name):
+            entities = batch
+            entityName = name
+        case .range(let start, let end):
+            entities = try Spine.build(
+                selections: selections, definitions: definitions, readers: readers, start: start, end: end,
+                timestampColumn: request.timestampColumn, threads: request.threads)
+            entityName = "the time range"
+        }
+        guard let timeIndex = entities.schema.index(of: request.timestampColumn) else {
+            throw TrainingSetError(
+                "\(entityName) has no column '\(request.timestampColumn)' (the time of each entity row)",
+                hint: Suggestions.hint(for: request.timestampColumn, in: entities.schema.names).map {
+                    "\($0) (--timestamp-column)"
+                }
+                    ?? "name it with --timestamp-column; columns: \(entities.schema.names.joined(separator: ", "))")
+        }
+        let times = entities.columns[timeIndex]
+        guard times.type == .timestamp else {
+            throw TrainingSetError(
+                "column '\(request.timestampColumn)' of \(entityName) is \(times.type), not a timestamp",
+                hint: "write it as ISO 8601 text in CSV, or as a Parquet TIMESTAMP column")
+        }
+        var outputNames = Set(entities.schema.names)
+        for selection in selections {
+            for name in selection.outputNames where outputNames.contains(name) {
+                throw TrainingSetError(
+                    "feature '\(selection.view.name):\(name)' would be named '\(name)', like a column of \(entityName)",
+                    hint: "rename the entity column or use --full-feature-names")
+            }
+            outputNames.formUnion(selection.outputNames)
+        }
+
+        var fields = entities.schema.fields
+        var columns = entities.columns
+        var matchedAll = [Bool](repeating: true, count: entities.rowCount)
+        var stats: [TrainingSet.ViewStats] = []
+        var indexCache: [[String]: KeyIndex] = [:]
+        let timeRange = TrainingSetBuilder.range(of: times)
+        for selection in selections {
+            progress("joining \(selection.view.name)")
+            let keys = definitions.joinKeys(of: selection.view)
+            let entityKeyColumns = try keys.map { key throws(TrainingSetError) -> Column in
+                let column = keyMap.first { $0.value == key.name }?.key ?? key.name
+                guard let found = entities.column(named: column) else {
+                    throw TrainingSetError(
+                        "\(entityName) has no column '\(column)', the join key of feature view '\(selection.view.name)'",
+                        hint: Suggestions.hint(for: column, in: entities.schema.names).map {
+                            "\($0) Map a differently named column with --join-key-map \(key.name)=COLUMN"
+                        } ?? "map a differently named column with --join-key-map \(key.name)=COLUMN")
+                }
+                guard let cast = found.cast(to: key.type) else {
+                    throw TrainingSetError(
+                        "column '\(column)' of \(entityName) is \(found.type) but join key '\(key.name)' is \(key.type)"
+                    )
+                }
+                return cast
+            }
+            let cacheKey = keys.map { "\($0.name):\($0.type)" }
+            let index = indexCache[cacheKey] ?? KeyIndex(keys: entityKeyColumns)
+            indexCache[cacheKey] = index
+            let (picked, viewStats) = try join(
+                selection: selection, keys: keys, index: index, entityTimes: times, timeRange: timeRange,
+                request: request)
+            for (i, row) in picked.rows.enumerated() where row < 0 { matchedAll[i] = false }
+            for (feature, column) in zip(selection.features, picked.columns) {
+                _ = feature
+                columns.append(column)
+            }
+            for (feature, name) in zip(selection.features, selection.outputNames) {
+                fields.append(Field(name, feature.type))
+            }
+            stats.append(viewStats)
+        }
+        let batch = try RecordBatch(schema: Schema(fields), columns: columns)
+        return TrainingSet(
+            batch: batch, rows: batch.rowCount, rowsWithAllFeatures: matchedAll.filter { $0 }.count, views: stats)
+    }
+
+    /// The smallest and largest non-null time.
+    static func range(of times: Column) -> (Int64, Int64)? {
+        guard let values = times.int64Values else { return nil }
+        var lo = Int64.max
+        var hi = Int64.min
+        for (i, t) in values.enumerated() where times.isValid(i) {
+            lo = min(lo, t)
+            hi = max(hi, t)
+        }
+        return lo <= hi ? (lo, hi) : nil
+    }
+
+    /// Reads one view's rows (pruned by key and time) and picks each entity row's match.
+    private func join(
+        selection: ViewSelection, keys: [JoinKey], index: KeyIndex, entityTimes: Column, timeRange: (Int64, Int64)?,
+        request: TrainingSetRequest
+    ) throws -> (picked: (rows: [Int], columns: [Column]), stats: TrainingSet.ViewStats) {
+        let view = selection.view
+        guard let source = definitions.source(view.source) else {
+            throw TrainingSetError("feature view '\(view.name)' reads source '\(view.source)', which is not defined")
+        }
+        let sourceColumns = definitions.sourceColumns(of: source)
+        let keyColumns = keys.map { sourceColumns.sourceColumn(for: $0.name) }
+        let featureColumns = selection.features.map { sourceColumns.sourceColumn(for: $0.name) }
+        var wanted: [String] = []
+        for name in keyColumns + [sourceColumns.timestamp] + [sourceColumns.created].compactMap({ $0 }) + featureColumns
+        where !wanted.contains(name) {
+            wanted.append(name)
+        }
+        let ttl = view.ttl.microseconds
+        let lower: Int64? = timeRange.flatMap { ttl > 0 ? $0.0 &- ttl : nil }
+        let upper: Int64? = timeRange?.1
+        let filter = TimeFilter(column: sourceColumns.timestamp, lower: lower, upper: upper)
+
+        var rowsRead = 0
+        var groups: [Int32] = []
+        var eventParts: [Column] = []
+        var createdParts: [Column] = []
+        var featureParts: [[Column]] = Array(repeating: [], count: featureColumns.count)
+        if timeRange != nil && index.groupCount > 0 {
+            for reader in try readers(source) {
+                try reader.scan(columns: wanted, filter: filter, threads: request.threads) { batch in
+                    rowsRead += batch.rowCount
+                    var probe: [Column] = []
+                    for (key, name) in zip(keys, keyColumns) {
+                        guard let column = batch.column(named: name) else {
+                            throw TrainingSetError(
+                                "source '\(source.name)' has no column '\(name)' (join key '\(key.name)')")
+                        }
+                        guard let cast = column.cast(to: key.type) else {
+                            throw TrainingSetError(
+                                "column '\(name)' of source '\(source.name)' is \(column.type) but join key '\(key.name)' is \(key.type)"
+                            )
+                        }
+                        probe.append(cast)
+                    }
+                    guard let events = batch.column(named: sourceColumns.timestamp), events.type == .timestamp else {
+                        throw TrainingSetError(
+                            "column '\(sourceColumns.timestamp)' of source '\(source.name)' is missing or not a timestamp"
+                        )
+                    }
+                    let found = index.lookup(probe)
+                    let eventValues = events.int64Values ?? []
+                    var keep: [Int] = []
+                    keep.reserveCapacity(batch.rowCount)
+                    let lo = lower ?? Int64.min
+                    let hi = upper ?? Int64.max
+                    for row in 0..<batch.rowCount where found[row] >= 0 && events.isValid(row) {
+                        let t = eventValues[row]
+                        if t >= lo && t <= hi { keep.append(row) }
+                    }
+                    if keep.isEmpty { return }
+                    groups.reserveCapacity(groups.count + keep.count)
+                    for row in keep { groups.append(found[row]) }
+                    eventParts.append(events.take(keep))
+                    if let created = sourceColumns.created {
+                        guard let column = batch.column(named: created), column.type == .timestamp else {
+                            throw TrainingSetError(
+                                "column '\(created)' of source '\(source.name)' is missing or not a timestamp")
+                        }
+                        createdParts.append(column.take(keep))
+                    }
+                    for (k, name) in featureColumns.enumerated() {
+                        guard let column = batch.column(named: name) else {
+                            throw TrainingSetError(
+                                "source '\(source.name)' has no column '\(name)' (feature '\(selection.features[k].name)')"
+                            )
+                        }
+                        guard let cast = column.cast(to: selection.features[k].type) else {
+                            throw TrainingSetError(
+                                "column '\(name)' of source '\(source.name)' is \(column.type) but feature '\(view.name):\(selection.features[k].name)' is \(selection.features[k].type)"
+                            )
+                        }
+                        featureParts[k].append(cast.take(keep))
+                    }
+                }
+            }
+        }
+        let kept = groups.count
+        let events = eventParts.isEmpty ? Column(empty: .timestamp) : try Column.concatenate(eventParts)
+        let created = createdParts.isEmpty ? nil : try Column.concatenate(createdParts)
+        let sorted = AsOfJoin.SortedFeatures(
+            featureGroups: groups, groupCount: index.groupCount, eventTimes: events, createdTimes: created,
+            threads: request.threads)
+        let picked = AsOfJoin.match(
+            entityGroups: index.groupOfRow, entityTimes: entityTimes, features: sorted,
+            options: AsOfJoin.Options(
+                ttl: view.ttl, createdNotAfterTime: request.createdNotAfterTime, threads: request.threads))
+        var columns: [Column] = []
+        for (k, feature) in selection.features.enumerated() {
+            let all = featureParts[k].isEmpty ? Column(empty: feature.type) : try Column.concatenate(featureParts[k])
+            columns.append(all.take(picked))
+        }
+        let matched = picked.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
+        return (
+            (picked, columns),
+            TrainingSet.ViewStats(view: view.name, rowsRead: rowsRead, rowsKept: kept, matched: matched)
+        )
+    }
+}
