@@ -1,0 +1,114 @@
+import TesseraColumnar
+import TesseraCore
+
+/// A growing dictionary from join-key tuples to dense ids, fed batch by batch.
+///
+/// Used where the keys are not known up front (materialization scans a source
+/// and discovers its entities). A single int64 key is hashed directly; other
+/// tuples are encoded into bytes and compared byte for byte.
+struct KeyDictionary {
+    private var slots: [Int32] = [Int32](repeating: -1, count: 1024)
+    private var int64Keys: [Int64] = []
+    private var arena: [UInt8] = []
+    private var arenaOffsets: [Int] = [0]
+    private var hashes: [UInt64] = []
+    private(set) var count = 0
+
+    /// The id of each row's key (new keys get new ids), or -1 when a key column is null.
+    mutating func ids(for keys: [Column]) -> [Int32] {
+        let rows = keys.first?.count ?? 0
+        var out = [Int32](repeating: -1, count: rows)
+        if keys.count == 1, case .int64(let values) = keys[0].data {
+            let column = keys[0]
+            for row in 0..<rows where column.isValid(row) {
+                out[row] = id(int64: values[row])
+            }
+            return out
+        }
+        var buffer: [UInt8] = []
+        for row in 0..<rows {
+            buffer.removeAll(keepingCapacity: true)
+            guard KeyDictionary.encode(keys, row: row, into: &buffer) else { continue }
+            out[row] = id(bytes: buffer)
+        }
+        return out
+    }
+
+    private mutating func growIfNeeded() {
+        guard (count + 1) * 2 > slots.count else { return }
+        var bigger = [Int32](repeating: -1, count: slots.count * 2)
+        let mask = bigger.count - 1
+        for id in 0..<count {
+            let hash = int64Keys.isEmpty ? hashes[id] : KeyHash.mix(UInt64(bitPattern: int64Keys[id]))
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while bigger[slot] >= 0 { slot = (slot + 1) & mask }
+            bigger[slot] = Int32(id)
+        }
+        slots = bigger
+    }
+
+    private mutating func id(int64 key: Int64) -> Int32 {
+        growIfNeeded()
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: KeyHash.mix(UInt64(bitPattern: key))) & mask
+        while true {
+            let id = slots[slot]
+            if id < 0 {
+                let new = Int32(count)
+                slots[slot] = new
+                int64Keys.append(key)
+                count += 1
+                return new
+            }
+            if int64Keys[Int(id)] == key { return id }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    private mutating func id(bytes: [UInt8]) -> Int32 {
+        growIfNeeded()
+        let hash = bytes.withUnsafeBufferPointer { KeyHash.bytes($0) }
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let id = slots[slot]
+            if id < 0 {
+                let new = Int32(count)
+                slots[slot] = new
+                hashes.append(hash)
+                arena.append(contentsOf: bytes)
+                arenaOffsets.append(arena.count)
+                count += 1
+                return new
+            }
+            let i = Int(id)
+            if hashes[i] == hash, arena[arenaOffsets[i]..<arenaOffsets[i + 1]].elementsEqual(bytes) { return id }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Appends a self-delimiting encoding of row `row` of `keys`; `false` when a value is null.
+    static func encode(_ keys: [Column], row: Int, into out: inout [UInt8]) -> Bool {
+        for column in keys {
+            guard column.isValid(row) else { return false }
+            func append<T: FixedWidthInteger>(_ value: T) {
+                withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+            }
+            switch column.data {
+            case .bool(let v): out.append(v[row] ? 1 : 0)
+            case .int32(let v): append(v[row])
+            case .int64(let v): append(v[row])
+            case .float32(let v): append(v[row].bitPattern)
+            case .float64(let v): append(v[row].bitPattern)
+            case .binary(let v):
+                append(UInt32(truncatingIfNeeded: v.length(at: row)))
+                out.append(contentsOf: v.bytes(at: row))
+            case .list:
+                let text = column.value(at: row).description
+                append(UInt32(truncatingIfNeeded: text.utf8.count))
+                out.append(contentsOf: text.utf8)
+            }
+        }
+        return true
+    }
+}
