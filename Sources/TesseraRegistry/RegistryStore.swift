@@ -64,6 +64,29 @@ public protocol RegistryStore: AnyObject {
 
     /// The definitions recorded by one version.
     func definitions(at version: Int) throws(RegistryError) -> Definitions?
+
+    /// How far each view has been materialized: the end of its last completed interval.
+    func watermarks() throws(RegistryError) -> [String: MaterializationWatermark]
+
+    /// Records completed materializations, all or none; a watermark never moves back.
+    func recordMaterialization(_ watermarks: [MaterializationWatermark]) throws(RegistryError)
+}
+
+/// The end of a view's last completed materialization, and when it was recorded.
+public struct MaterializationWatermark: Hashable, Sendable, Codable {
+    public var view: String
+    /// Every row with event time up to here (inclusive) has been loaded.
+    public var end: Timestamp
+    /// The start of the interval that ended here.
+    public var start: Timestamp
+    public var recordedAt: Timestamp
+
+    public init(view: String, start: Timestamp, end: Timestamp, recordedAt: Timestamp) {
+        self.view = view
+        self.start = start
+        self.end = end
+        self.recordedAt = recordedAt
+    }
 }
 
 /// A registry problem a user can act on.

@@ -65,6 +65,12 @@ public final class SQLiteRegistry: RegistryStore {
                     plan TEXT NOT NULL,
                     definitions TEXT NOT NULL
                 );
+                CREATE TABLE IF NOT EXISTS watermarks(
+                    view TEXT PRIMARY KEY,
+                    start INTEGER NOT NULL,
+                    end INTEGER NOT NULL,
+                    recorded_at INTEGER NOT NULL
+                );
                 INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '\(SQLiteRegistry.schemaVersion)');
                 """)
             connection = db
@@ -190,6 +196,50 @@ public final class SQLiteRegistry: RegistryStore {
             statement.bind(1, Int64(version))
             guard try statement.step() else { return nil }
             return try JSONDecoder().decode(Definitions.self, from: Data(statement.string(0).utf8))
+        } catch {
+            throw wrap(error)
+        }
+    }
+
+    public func watermarks() throws(RegistryError) -> [String: MaterializationWatermark] {
+        guard let db = try open(create: false) else { return [:] }
+        do {
+            let statement = try db.prepare("SELECT view, start, end, recorded_at FROM watermarks")
+            var out: [String: MaterializationWatermark] = [:]
+            while try statement.step() {
+                let mark = MaterializationWatermark(
+                    view: statement.string(0), start: Timestamp(microseconds: statement.int64(1)),
+                    end: Timestamp(microseconds: statement.int64(2)),
+                    recordedAt: Timestamp(microseconds: statement.int64(3)))
+                out[mark.view] = mark
+            }
+            return out
+        } catch {
+            throw wrap(error)
+        }
+    }
+
+    public func recordMaterialization(_ watermarks: [MaterializationWatermark]) throws(RegistryError) {
+        guard let db = try open(create: true) else {
+            throw RegistryError(.unreadable, path: path, "cannot create the registry")
+        }
+        do {
+            try db.transaction {
+                let upsert = try db.prepare(
+                    """
+                    INSERT INTO watermarks(view, start, end, recorded_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(view) DO UPDATE SET start = excluded.start, end = excluded.end,
+                        recorded_at = excluded.recorded_at
+                    WHERE excluded.end >= watermarks.end
+                    """)
+                for mark in watermarks {
+                    upsert.bind(1, mark.view)
+                    upsert.bind(2, mark.start.microseconds)
+                    upsert.bind(3, mark.end.microseconds)
+                    upsert.bind(4, mark.recordedAt.microseconds)
+                    try upsert.run()
+                }
+            }
         } catch {
             throw wrap(error)
         }

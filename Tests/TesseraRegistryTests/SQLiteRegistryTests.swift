@@ -100,3 +100,25 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
     }
 }
+
+@Suite struct WatermarkTests {
+    @Test func watermarksPersistAndNeverMoveBack() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let registry = SQLiteRegistry(path: dir.file("r.db"))
+        #expect(try registry.watermarks().isEmpty)
+        let t = { (s: Int64) in Timestamp(seconds: s) }
+        try registry.recordMaterialization([
+            MaterializationWatermark(view: "a", start: t(0), end: t(100), recordedAt: t(1)),
+            MaterializationWatermark(view: "b", start: t(0), end: t(50), recordedAt: t(1)),
+        ])
+        try registry.recordMaterialization([
+            MaterializationWatermark(view: "a", start: t(0), end: t(90), recordedAt: t(2)),  // older: ignored
+            MaterializationWatermark(view: "b", start: t(50), end: t(70), recordedAt: t(2)),
+        ])
+        let marks = try SQLiteRegistry(path: dir.file("r.db")).watermarks()
+        #expect(marks["a"]?.end == t(100))
+        #expect(marks["b"]?.end == t(70))
+        #expect(marks["b"]?.start == t(50))
+    }
+}

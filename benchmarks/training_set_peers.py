@@ -1,0 +1,124 @@
+"""Peers for `tessera bench training-set`: the same point-in-time join by DuckDB and by Feast.
+
+    python3 benchmarks/training_set_peers.py duckdb DATA_DIR OUT.parquet [--threads N]
+    python3 benchmarks/training_set_peers.py feast  DATA_DIR OUT.parquet
+
+DATA_DIR holds driver_stats.parquet and entity_df.parquet (benchmarks/workload.py).
+Each run is its own process, so the printed peak RSS is the peer's alone. Prints one
+JSON object: {"peer", "seconds", "peak_rss_bytes", "rows"}; seconds cover reading the
+inputs, the join and writing the output Parquet file.
+"""
+import json
+import os
+import resource
+import sys
+import time
+
+TTL_DAYS = 2
+
+
+def duckdb_join(data, out, threads):
+    import duckdb
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads={int(threads)}")
+    stats = os.path.join(data, "driver_stats.parquet")
+    entities = os.path.join(data, "entity_df.parquet")
+    # Feast's rules: the greatest (event_timestamp, created) not after the entity time,
+    # as an ASOF join on a struct; null features when older than t - ttl; input order kept.
+    con.execute(f"""
+        COPY (
+            SELECT e.driver_id, e.event_timestamp, e.label,
+                   CASE WHEN s.k.ts >= e.event_timestamp - INTERVAL {TTL_DAYS} DAY THEN s.conv_rate END AS conv_rate,
+                   CASE WHEN s.k.ts >= e.event_timestamp - INTERVAL {TTL_DAYS} DAY THEN s.acc_rate END AS acc_rate,
+                   CASE WHEN s.k.ts >= e.event_timestamp - INTERVAL {TTL_DAYS} DAY THEN s.avg_daily_trips END AS avg_daily_trips
+            FROM (SELECT *, row_number() OVER () AS __rn,
+                         {{'ts': event_timestamp, 'c': TIMESTAMPTZ '9999-12-31 00:00:00+00'}} AS k
+                  FROM read_parquet('{entities}')) e
+            ASOF LEFT JOIN (SELECT driver_id, {{'ts': event_timestamp, 'c': created}} AS k,
+                                   conv_rate, acc_rate, avg_daily_trips
+                            FROM read_parquet('{stats}')) s
+              ON e.driver_id = s.driver_id AND e.k >= s.k
+            ORDER BY e.__rn
+        ) TO '{out}' (FORMAT parquet)
+    """)
+    return con.sql(f"SELECT count(*) FROM read_parquet('{out}')").fetchall()[0][0]
+
+
+FEAST_REPO = """project: bench
+registry: {registry}
+provider: local
+online_store:
+  type: sqlite
+  path: {online}
+offline_store:
+  type: duckdb
+entity_key_serialization_version: 3
+"""
+
+FEAST_DEFS = """
+from datetime import timedelta
+from feast import Entity, FeatureView, Field, FileSource
+from feast.types import Float32, Int32
+from feast.value_type import ValueType
+
+driver = Entity(name="driver", join_keys=["driver_id"], value_type=ValueType.INT64)
+driver_stats = FileSource(path={stats!r}, timestamp_field="event_timestamp",
+                          created_timestamp_column="created")
+driver_hourly_stats = FeatureView(
+    name="driver_hourly_stats", entities=[driver], ttl=timedelta(days=2),
+    schema=[Field(name="conv_rate", dtype=Float32), Field(name="acc_rate", dtype=Float32),
+            Field(name="avg_daily_trips", dtype=Int32)],
+    source=driver_stats, online=True)
+"""
+
+
+def feast_repo(data, workdir):
+    """A Feast repository over the same files, applied once (not timed)."""
+    os.makedirs(workdir, exist_ok=True)
+    with open(os.path.join(workdir, "feature_store.yaml"), "w") as f:
+        f.write(FEAST_REPO.format(registry=os.path.join(workdir, "registry.db"),
+                                  online=os.path.join(workdir, "online.db")))
+    with open(os.path.join(workdir, "definitions.py"), "w") as f:
+        f.write(FEAST_DEFS.format(stats=os.path.abspath(os.path.join(data, "driver_stats.parquet"))))
+    import subprocess
+    subprocess.run([os.path.join(os.path.dirname(sys.executable), "feast"), "apply"], cwd=workdir, check=True,
+                   stdout=subprocess.DEVNULL)
+    return workdir
+
+
+def feast_join(data, out):
+    import pandas as pd
+    from feast import FeatureStore
+    workdir = feast_repo(data, os.path.join(os.path.dirname(os.path.abspath(out)), "feast_repo"))
+    store = FeatureStore(repo_path=workdir)
+    start = time.perf_counter()
+    entity_df = pd.read_parquet(os.path.join(data, "entity_df.parquet"))
+    df = store.get_historical_features(
+        entity_df=entity_df,
+        features=["driver_hourly_stats:conv_rate", "driver_hourly_stats:acc_rate",
+                  "driver_hourly_stats:avg_daily_trips"]).to_df()
+    df.to_parquet(out)
+    return len(df), time.perf_counter() - start
+
+
+def main():
+    peer, data, out = sys.argv[1], sys.argv[2], sys.argv[3]
+    threads = None
+    if "--threads" in sys.argv:
+        threads = sys.argv[sys.argv.index("--threads") + 1]
+    start = time.perf_counter()
+    if peer == "duckdb":
+        rows = duckdb_join(data, out, threads)
+        seconds = time.perf_counter() - start
+    elif peer == "feast":
+        rows, seconds = feast_join(data, out)
+    else:
+        raise SystemExit(f"unknown peer {peer}")
+    print(json.dumps({"peer": peer, "seconds": seconds,
+                      "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                      "rows": rows}))
+
+
+if __name__ == "__main__":
+    main()
