@@ -1,4 +1,5 @@
 import Foundation
+import TesseraCore
 
 /// Runs Python scripts that use pyarrow and DuckDB as independent oracles.
 ///
@@ -29,23 +30,11 @@ public enum PythonOracle {
     /// Runs `script` with `arguments`; returns its standard output, throws with stderr on failure.
     @discardableResult
     public static func run(_ script: String, arguments: [String] = []) throws -> String {
-        let process = Process()
         let parts = interpreter.split(separator: " ").map(String.init)
-        process.executableURL = URL(fileURLWithPath: parts[0])
-        process.arguments = Array(parts.dropFirst()) + ["-c", script] + arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes before waiting so a chatty script cannot block on a full pipe.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let stdout = String(decoding: outData, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw Failure(status: process.terminationStatus, output: String(decoding: errData, as: UTF8.self) + stdout)
+        let output = try ProcessRunner.run(parts[0], Array(parts.dropFirst()) + ["-c", script] + arguments)
+        guard output.status == 0 else {
+            throw Failure(status: output.status, output: output.stderr + output.stdout)
         }
-        return stdout
+        return output.stdout
     }
 }
