@@ -32,7 +32,7 @@ final class CSVInput {
             throw FormatError(file: path, "cannot open the file: \(String(cString: strerror(errno)))")
         }
         self.fd = fd
-        capacity = max(64 << 10, min(chunkBytes, CSVInput.maximumCapacity))
+        capacity = max(16, min(chunkBytes, CSVInput.maximumCapacity))
         buffer = .allocate(capacity: capacity)
     }
 
@@ -85,12 +85,5 @@ final class CSVInput {
     func consume(_ count: Int, lines: Int) {
         start += count
         line += lines
-    }
-
-    /// Line breaks in `buffer[from ..< to]`.
-    func countLines(from: Int, to: Int) -> Int {
-        var n = 0
-        for i in from..<to where buffer[i] == 10 { n += 1 }
-        return n
     }
 }

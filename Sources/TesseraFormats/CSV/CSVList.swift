@@ -112,7 +112,6 @@ struct CSVListBuilder {
         default:
             let s = i
             while i < end, p[i] != UInt8(ascii: ","), p[i] != UInt8(ascii: "]"), p[i] != 32 { i += 1 }
-            let name = element.name
             switch element {
             case .bool:
                 if let v = CSVValue.bool(p, s, i), CSVValue.isBoolWord(p, s, i) { return .bool(v) }
@@ -127,7 +126,7 @@ struct CSVListBuilder {
             default:
                 break
             }
-            throw Problem(message: "element '\(CSVText.snippet(p, s, i))' is not a \(name)")
+            throw Problem(message: "element '\(CSVText.snippet(p, s, i))' is not \(CSVText.article(element))")
         }
     }
 

@@ -1,3 +1,5 @@
+import TesseraCore
+
 /// A parse failure inside the CSV layer, turned into a `FormatError` (with the file name) at the top.
 struct CSVFailure: Error, Sendable {
     /// The 1-based physical line, relative to the line base the parse was given.
@@ -241,6 +243,11 @@ enum CSVText {
     static func describe(byte: UInt8) -> String {
         if byte >= 32, byte < 127 { return "'\(Character(Unicode.Scalar(byte)))'" }
         return "byte 0x" + String(byte, radix: 16)
+    }
+
+    /// "an int64", "a float32": a type's name with its article.
+    static func article(_ type: ValueType) -> String {
+        (type.name.first.map { "aeiou".contains($0) } ?? false ? "an " : "a ") + type.name
     }
 
     /// A field's text for an error message, shortened.
