@@ -256,6 +256,19 @@ struct CSVColumnBuffer {
         list.append(other.list)
     }
 
+    /// Makes room for `rows` values in all, so that appending does not copy as arrays grow.
+    mutating func reserve(_ rows: Int) {
+        switch field.type {
+        case .bool: bools.reserveCapacity(rows)
+        case .int32: int32s.reserveCapacity(rows)
+        case .int64, .timestamp: int64s.reserveCapacity(rows)
+        case .float32: float32s.reserveCapacity(rows)
+        case .float64: float64s.reserveCapacity(rows)
+        case .string, .bytes: binary.offsets.reserveCapacity(rows + 1)
+        case .list: break
+        }
+    }
+
     /// Empties the buffer, keeping its memory for the next run of rows.
     mutating func clear() {
         nulls = CSVNulls()

@@ -19,7 +19,9 @@ final class CSVInput {
     private(set) var eof = false
     /// The physical line number (1-based) of the byte at `start`.
     var line = 1
-    /// Bytes read so far, for statistics.
+    /// The file's size when opened (0 when unknown, as for a pipe).
+    let size: Int
+    /// Bytes read so far.
     private(set) var bytesRead = 0
 
     /// Buffers stay below this size: offsets must fit in 31 bits.
@@ -32,6 +34,8 @@ final class CSVInput {
             throw FormatError(file: path, "cannot open the file: \(String(cString: strerror(errno)))")
         }
         self.fd = fd
+        var status = stat()
+        size = fstat(fd, &status) == 0 ? Int(status.st_size) : 0
         capacity = max(16, min(chunkBytes, CSVInput.maximumCapacity))
         buffer = .allocate(capacity: capacity)
     }
@@ -42,6 +46,8 @@ final class CSVInput {
     }
 
     var pointer: UnsafePointer<UInt8> { UnsafePointer(buffer) }
+    /// Bytes consumed so far.
+    var consumedBytes: Int { bytesRead - (end - start) }
     var available: Int { end - start }
 
     /// Moves the unconsumed bytes to the front and reads until the buffer is full or the file

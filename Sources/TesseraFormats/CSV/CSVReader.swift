@@ -98,6 +98,9 @@ public final class CSVReader {
     public func next() throws(FormatError) -> RecordBatch? {
         if let failure { throw failure }
         do throws(FormatError) {
+            if pendingRows == 0, options.batchRows <= 1 << 22 {
+                for k in buffers.indices { buffers[k].reserve(options.batchRows) }
+            }
             while !finished, pendingRows < options.batchRows {
                 try step(budget: options.batchRows - pendingRows)
             }
@@ -114,7 +117,18 @@ public final class CSVReader {
     public func readAll() throws(FormatError) -> RecordBatch {
         if let failure { throw failure }
         do throws(FormatError) {
-            while !finished { try step(budget: .max) }
+            var reserved = false
+            while !finished {
+                try step(budget: .max)
+                if !reserved, pendingRows >= 1000 {
+                    // Size the arrays once from the rows per byte seen so far (plus 5%).
+                    reserved = true
+                    let perRow = Double(input.consumedBytes) / Double(pendingRows)
+                    let remaining = Double(max(0, input.size - input.consumedBytes)) / perRow
+                    let estimate = pendingRows + Int(remaining * 1.05)
+                    for k in buffers.indices { buffers[k].reserve(estimate) }
+                }
+            }
             return try emit()
         } catch {
             failure = error

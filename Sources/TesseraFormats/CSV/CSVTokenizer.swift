@@ -55,6 +55,9 @@ struct CSVTokenizer {
     private static let quote = UInt8(ascii: "\"")
     private static let lf = UInt8(ascii: "\n")
     private static let cr = UInt8(ascii: "\r")
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+    private static let lfWord: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
 
     /// Tokenizes at most `maxRows` rows of `base[from ..< end]` into `index` (which it resets).
     /// `lineBase` is the line number of the byte at `from`, used in errors.
@@ -67,6 +70,7 @@ struct CSVTokenizer {
         let quote = CSVTokenizer.quote
         let lf = CSVTokenizer.lf
         let cr = CSVTokenizer.cr
+        let delimiterWord = UInt64(delimiter) &* CSVTokenizer.ones
         var p = from
         var line = 0  // LFs seen since `from`
         var rows = 0
@@ -103,10 +107,28 @@ struct CSVTokenizer {
                             if p == end || base[p] != quote {
                                 // Unquoted: up to the next delimiter or LF.
                                 let s = p
-                                while p < end {
-                                    let c = base[p]
-                                    if c == delimiter || c == lf { break }
-                                    p += 1
+                                // Eight bytes at a time while they hold neither a delimiter nor
+                                // a LF (a zero byte in word ^ pattern marks a match; the lowest
+                                // one is exact), then byte by byte.
+                                var matched = false
+                                while p + 8 <= end {
+                                    let word = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
+                                    let x = word ^ delimiterWord
+                                    let y = word ^ CSVTokenizer.lfWord
+                                    let hits = ((x &- CSVTokenizer.ones) & ~x | (y &- CSVTokenizer.ones) & ~y) & CSVTokenizer.highs
+                                    if hits != 0 {
+                                        p += hits.trailingZeroBitCount >> 3
+                                        matched = true
+                                        break
+                                    }
+                                    p += 8
+                                }
+                                if !matched {
+                                    while p < end {
+                                        let c = base[p]
+                                        if c == delimiter || c == lf { break }
+                                        p += 1
+                                    }
                                 }
                                 if p == end, !final {
                                     p = rowStart
