@@ -123,44 +123,52 @@ struct CSVOutputBuffer {
 }
 
 /// Formats timestamps as `Timestamp.iso8601` does, straight into bytes, remembering the
-/// last day's date text (consecutive values are often on the same day).
+/// date text of recent days in a small direct-mapped cache (timestamps in a file usually
+/// span few days, and the civil-date arithmetic is the costly part).
 struct CSVTimestampFormatter {
-    private var cachedDay: Int64 = .min
-    private var dateText: (UInt64, UInt64) = (0, 0)  // "YYYY-MM-DD" in 10 of 16 bytes
+    private static let slots = 64
+    private var days = [Int64](repeating: .min, count: CSVTimestampFormatter.slots)
+    /// "YYYY-MM-DD" of each slot, in the first 10 bytes of 16.
+    private var texts = [UInt64](repeating: 0, count: CSVTimestampFormatter.slots * 2)
 
     mutating func append(_ micros: Int64, to out: inout CSVOutputBuffer) {
-        var days = micros / 86_400_000_000
+        var day = micros / 86_400_000_000
         var rem = micros % 86_400_000_000
         if rem < 0 {
             rem += 86_400_000_000
-            days -= 1
+            day -= 1
         }
-        if days != cachedDay {
-            let (y, m, d) = Timestamp.civilFromDays(days)
+        let slot = Int(UInt64(bitPattern: day) % UInt64(CSVTimestampFormatter.slots))
+        if days[slot] != day {
+            let (y, m, d) = Timestamp.civilFromDays(day)
             guard y >= 0, y <= 9999 else {
                 // Outside four-digit years: the general formatter (rare).
                 out.append(Timestamp(microseconds: micros).iso8601)
                 return
             }
-            cachedDay = days
-            withUnsafeMutableBytes(of: &dateText) { text in
+            days[slot] = day
+            var text: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &text) { bytes in
                 func digits(_ value: Int64, _ at: Int, _ width: Int) {
                     var v = value
                     for k in stride(from: at + width - 1, through: at, by: -1) {
-                        text[k] = UInt8(truncatingIfNeeded: v % 10) &+ 48
+                        bytes[k] = UInt8(truncatingIfNeeded: v % 10) &+ 48
                         v /= 10
                     }
                 }
                 digits(y, 0, 4)
-                text[4] = UInt8(ascii: "-")
+                bytes[4] = UInt8(ascii: "-")
                 digits(m, 5, 2)
-                text[7] = UInt8(ascii: "-")
+                bytes[7] = UInt8(ascii: "-")
                 digits(d, 8, 2)
             }
+            texts[slot * 2] = text.0
+            texts[slot * 2 + 1] = text.1
         }
         out.reserve(32)
-        withUnsafeBytes(of: &dateText) { text in
-            for k in 0..<10 { out.put(text[k]) }
+        var text = (texts[slot * 2], texts[slot * 2 + 1])
+        withUnsafeBytes(of: &text) { bytes in
+            for k in 0..<10 { out.put(bytes[k]) }
         }
         out.put(UInt8(ascii: "T"))
         let secs = rem / 1_000_000
