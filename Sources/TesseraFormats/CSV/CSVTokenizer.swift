@@ -20,8 +20,6 @@ struct CSVFieldIndex {
     let capacityRows: Int
     var starts: [UInt32]
     var ends: [UInt32]
-    /// The buffer offset at which each row starts (for line numbers in errors).
-    var rowStarts: [UInt32]
     var rows = 0
 
     init(columns: Int, capacityRows: Int) {
@@ -29,7 +27,6 @@ struct CSVFieldIndex {
         self.capacityRows = capacityRows
         starts = [UInt32](repeating: 0, count: columns * capacityRows)
         ends = [UInt32](repeating: 0, count: columns * capacityRows)
-        rowStarts = [UInt32](repeating: 0, count: capacityRows)
     }
 }
 
@@ -77,130 +74,70 @@ struct CSVTokenizer {
         let capacity = min(index.capacityRows, maxRows)
         return try index.starts.withUnsafeMutableBufferPointer { starts throws(CSVFailure) -> Progress in
             try index.ends.withUnsafeMutableBufferPointer { ends throws(CSVFailure) -> Progress in
-                try index.rowStarts.withUnsafeMutableBufferPointer { rowStarts throws(CSVFailure) -> Progress in
-                    defer { index.rows = rows }
-                    rowLoop: while true {
-                        if rows == capacity { return Progress(consumed: p, lines: line, stop: .indexFull) }
-                        let rowStart = p
-                        let rowLine = line
-                        if p == end { return Progress(consumed: p, lines: line, stop: final ? .endOfInput : .needMoreData) }
-                        // A blank line is skipped when there are several columns (see CSVReadOptions).
-                        if columns > 1 {
-                            if base[p] == lf {
-                                p += 1
+                defer { index.rows = rows }
+                rowLoop: while true {
+                    if rows == capacity { return Progress(consumed: p, lines: line, stop: .indexFull) }
+                    let rowStart = p
+                    let rowLine = line
+                    if p == end { return Progress(consumed: p, lines: line, stop: final ? .endOfInput : .needMoreData) }
+                    // A blank line is skipped when there are several columns (see CSVReadOptions).
+                    if columns > 1 {
+                        if base[p] == lf {
+                            p += 1
+                            line += 1
+                            continue rowLoop
+                        }
+                        if base[p] == cr {
+                            if p + 1 < end, base[p + 1] == lf {
+                                p += 2
                                 line += 1
                                 continue rowLoop
                             }
-                            if base[p] == cr {
-                                if p + 1 < end, base[p + 1] == lf {
-                                    p += 2
-                                    line += 1
-                                    continue rowLoop
-                                }
-                                if p + 1 == end, !final { return Progress(consumed: rowStart, lines: rowLine, stop: .needMoreData) }
-                            }
+                            if p + 1 == end, !final { return Progress(consumed: rowStart, lines: rowLine, stop: .needMoreData) }
                         }
-                        rowStarts[rows] = UInt32(truncatingIfNeeded: p)
-                        let slot = rows * columns
-                        var field = 0
-                        fieldLoop: while true {
-                            if p == end || base[p] != quote {
-                                // Unquoted: up to the next delimiter or LF.
-                                let s = p
-                                // Eight bytes at a time while they hold neither a delimiter nor
-                                // a LF (a zero byte in word ^ pattern marks a match; the lowest
-                                // one is exact), then byte by byte.
-                                var matched = false
-                                while p + 8 <= end {
-                                    let word = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
-                                    let x = word ^ delimiterWord
-                                    let y = word ^ CSVTokenizer.lfWord
-                                    let hits = ((x &- CSVTokenizer.ones) & ~x | (y &- CSVTokenizer.ones) & ~y) & CSVTokenizer.highs
-                                    if hits != 0 {
-                                        p += hits.trailingZeroBitCount >> 3
-                                        matched = true
-                                        break
-                                    }
-                                    p += 8
-                                }
-                                if !matched {
-                                    while p < end {
-                                        let c = base[p]
-                                        if c == delimiter || c == lf { break }
-                                        p += 1
-                                    }
-                                }
-                                if p == end, !final {
-                                    p = rowStart
-                                    line = rowLine
-                                    return Progress(consumed: rowStart, lines: rowLine, stop: .needMoreData)
-                                }
-                                var e = p
-                                let atDelimiter = p < end && base[p] == delimiter
-                                if !atDelimiter, e > s, base[e - 1] == cr { e -= 1 }
-                                if field < columns {
-                                    starts[slot + field] = UInt32(truncatingIfNeeded: s)
-                                    ends[slot + field] = UInt32(truncatingIfNeeded: e)
-                                }
-                                if atDelimiter {
-                                    p += 1
-                                    field += 1
-                                    if p == end, !final {
-                                        p = rowStart
-                                        line = rowLine
-                                        return Progress(consumed: rowStart, lines: rowLine, stop: .needMoreData)
-                                    }
-                                    if p == end {
-                                        // "a,b," at the very end: one more, empty, field.
-                                        if field < columns {
-                                            starts[slot + field] = UInt32(truncatingIfNeeded: p)
-                                            ends[slot + field] = UInt32(truncatingIfNeeded: p)
-                                        }
-                                        break fieldLoop
-                                    }
-                                    continue fieldLoop
-                                }
-                                if p < end {
-                                    p += 1  // the LF
-                                    line += 1
-                                }
-                                break fieldLoop
-                            }
-                            // Quoted: up to the closing quote; "" is an escaped quote.
-                            let fieldLine = line
-                            p += 1
+                    }
+                    let slot = rows * columns
+                    var field = 0
+                    fieldLoop: while true {
+                        if p == end || base[p] != quote {
+                            // Unquoted: up to the next delimiter or LF.
                             let s = p
-                            var escaped = false
-                            while true {
-                                while p < end, base[p] != quote {
-                                    if base[p] == lf { line += 1 }
+                            // Eight bytes at a time while they hold neither a delimiter nor
+                            // a LF (a zero byte in word ^ pattern marks a match; the lowest
+                            // one is exact), then byte by byte.
+                            var matched = false
+                            while p + 8 <= end {
+                                let word = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
+                                let x = word ^ delimiterWord
+                                let y = word ^ CSVTokenizer.lfWord
+                                let hits = ((x &- CSVTokenizer.ones) & ~x | (y &- CSVTokenizer.ones) & ~y) & CSVTokenizer.highs
+                                if hits != 0 {
+                                    p += hits.trailingZeroBitCount >> 3
+                                    matched = true
+                                    break
+                                }
+                                p += 8
+                            }
+                            if !matched {
+                                while p < end {
+                                    let c = base[p]
+                                    if c == delimiter || c == lf { break }
                                     p += 1
                                 }
-                                if p == end || (p + 1 == end && !final) {
-                                    if !final {
-                                        p = rowStart
-                                        line = rowLine
-                                        return Progress(consumed: rowStart, lines: rowLine, stop: .needMoreData)
-                                    }
-                                    throw CSVFailure(
-                                        line: lineBase + fieldLine, column: columnName(field),
-                                        message: "a quoted field is not closed: the file ends before its closing quote")
-                                }
-                                if p + 1 < end, base[p + 1] == quote {
-                                    escaped = true
-                                    p += 2
-                                    continue
-                                }
-                                break
                             }
+                            if p == end, !final {
+                                p = rowStart
+                                line = rowLine
+                                return Progress(consumed: rowStart, lines: rowLine, stop: .needMoreData)
+                            }
+                            var e = p
+                            let atDelimiter = p < end && base[p] == delimiter
+                            if !atDelimiter, e > s, base[e - 1] == cr { e -= 1 }
                             if field < columns {
-                                starts[slot + field] = UInt32(truncatingIfNeeded: s) | CSVFieldIndex.flag
-                                ends[slot + field] = UInt32(truncatingIfNeeded: p) | (escaped ? CSVFieldIndex.flag : 0)
+                                starts[slot + field] = UInt32(truncatingIfNeeded: s)
+                                ends[slot + field] = UInt32(truncatingIfNeeded: e)
                             }
-                            p += 1  // the closing quote
-                            if p == end { break fieldLoop }  // final: checked above
-                            let c = base[p]
-                            if c == delimiter {
+                            if atDelimiter {
                                 p += 1
                                 field += 1
                                 if p == end, !final {
@@ -209,6 +146,7 @@ struct CSVTokenizer {
                                     return Progress(consumed: rowStart, lines: rowLine, stop: .needMoreData)
                                 }
                                 if p == end {
+                                    // "a,b," at the very end: one more, empty, field.
                                     if field < columns {
                                         starts[slot + field] = UInt32(truncatingIfNeeded: p)
                                         ends[slot + field] = UInt32(truncatingIfNeeded: p)
@@ -217,39 +155,95 @@ struct CSVTokenizer {
                                 }
                                 continue fieldLoop
                             }
-                            if c == lf {
+                            if p < end {
+                                p += 1  // the LF
+                                line += 1
+                            }
+                            break fieldLoop
+                        }
+                        // Quoted: up to the closing quote; "" is an escaped quote.
+                        let fieldLine = line
+                        p += 1
+                        let s = p
+                        var escaped = false
+                        while true {
+                            while p < end, base[p] != quote {
+                                if base[p] == lf { line += 1 }
                                 p += 1
+                            }
+                            if p == end || (p + 1 == end && !final) {
+                                if !final {
+                                    p = rowStart
+                                    line = rowLine
+                                    return Progress(consumed: rowStart, lines: rowLine, stop: .needMoreData)
+                                }
+                                throw CSVFailure(
+                                    line: lineBase + fieldLine, column: columnName(field),
+                                    message: "a quoted field is not closed: the file ends before its closing quote")
+                            }
+                            if p + 1 < end, base[p + 1] == quote {
+                                escaped = true
+                                p += 2
+                                continue
+                            }
+                            break
+                        }
+                        if field < columns {
+                            starts[slot + field] = UInt32(truncatingIfNeeded: s) | CSVFieldIndex.flag
+                            ends[slot + field] = UInt32(truncatingIfNeeded: p) | (escaped ? CSVFieldIndex.flag : 0)
+                        }
+                        p += 1  // the closing quote
+                        if p == end { break fieldLoop }  // final: checked above
+                        let c = base[p]
+                        if c == delimiter {
+                            p += 1
+                            field += 1
+                            if p == end, !final {
+                                p = rowStart
+                                line = rowLine
+                                return Progress(consumed: rowStart, lines: rowLine, stop: .needMoreData)
+                            }
+                            if p == end {
+                                if field < columns {
+                                    starts[slot + field] = UInt32(truncatingIfNeeded: p)
+                                    ends[slot + field] = UInt32(truncatingIfNeeded: p)
+                                }
+                                break fieldLoop
+                            }
+                            continue fieldLoop
+                        }
+                        if c == lf {
+                            p += 1
+                            line += 1
+                            break fieldLoop
+                        }
+                        if c == cr {
+                            if p + 1 < end, base[p + 1] == lf {
+                                p += 2
                                 line += 1
                                 break fieldLoop
                             }
-                            if c == cr {
-                                if p + 1 < end, base[p + 1] == lf {
-                                    p += 2
-                                    line += 1
-                                    break fieldLoop
+                            if p + 1 == end {
+                                if !final {
+                                    p = rowStart
+                                    line = rowLine
+                                    return Progress(consumed: rowStart, lines: rowLine, stop: .needMoreData)
                                 }
-                                if p + 1 == end {
-                                    if !final {
-                                        p = rowStart
-                                        line = rowLine
-                                        return Progress(consumed: rowStart, lines: rowLine, stop: .needMoreData)
-                                    }
-                                    p += 1
-                                    break fieldLoop
-                                }
+                                p += 1
+                                break fieldLoop
                             }
-                            throw CSVFailure(
-                                line: lineBase + line, column: columnName(field),
-                                message: "unexpected \(CSVText.describe(byte: c)) after a closing quote; "
-                                    + "expected a delimiter or the end of the line (a quote inside a quoted field is written \"\")")
                         }
-                        guard field + 1 == columns else {
-                            throw CSVFailure(
-                                line: lineBase + rowLine, column: nil,
-                                message: "expected \(columns) field\(columns == 1 ? "" : "s") as in the header, found \(field + 1)")
-                        }
-                        rows += 1
+                        throw CSVFailure(
+                            line: lineBase + line, column: columnName(field),
+                            message: "unexpected \(CSVText.describe(byte: c)) after a closing quote; "
+                                + "expected a delimiter or the end of the line (a quote inside a quoted field is written \"\")")
                     }
+                    guard field + 1 == columns else {
+                        throw CSVFailure(
+                            line: lineBase + rowLine, column: nil,
+                            message: "expected \(columns) field\(columns == 1 ? "" : "s") as in the header, found \(field + 1)")
+                    }
+                    rows += 1
                 }
             }
         }
