@@ -218,6 +218,18 @@ struct CSVStreamingTests {
         }
     }
 
+    @Test func headReadsOnlyTheFirstRows() throws {
+        var text = "id,v\n"
+        for i in 0..<50_000 { text += "\(i),\(i % 7)\n" }
+        text += "oops,1\n"  // past the rows head reads (and past the inference sample)
+        let path = try CSVFixture.file(text)
+        let head = try CSVReader.head(path: path, rows: 5)
+        #expect(head.column(named: "id") == .int64([0, 1, 2, 3, 4]))
+        #expect(try CSVReader.head(path: path, rows: 0).rowCount == 0)
+        #expect(try CSVReader.head(path: try CSVFixture.file("a\n1\n"), rows: 10).rowCount == 1)
+        #expect(throws: FormatError.self) { try CSVReader.read(path: path) }
+    }
+
     /// Big enough (several MB) for the two-thread split, with quoted line breaks that the
     /// speculative split lands in, so that its fallback runs too.
     @Test func twoThreadsReadExactlyWhatOneThreadReads() throws {

@@ -143,6 +143,18 @@ public final class CSVReader {
         try CSVReader(path: path, schema: schema, options: options).readAll()
     }
 
+    /// The first `rows` rows of the file at `path` (fewer when the file is shorter), reading
+    /// only as much of the file as they need (plus the inference sample when `schema` is nil).
+    public static func head(
+        path: String, rows: Int, schema: Schema? = nil, options: CSVReadOptions = CSVReadOptions()
+    ) throws(FormatError) -> RecordBatch {
+        var options = options
+        options.batchRows = max(1, rows)
+        let reader = try CSVReader(path: path, schema: schema, options: options)
+        guard rows > 0, let batch = try reader.next() else { return RecordBatch(empty: reader.schema) }
+        return batch
+    }
+
     /// The schema the reader would infer for the file at `path` (see the rule above).
     public static func inferSchema(path: String, options: CSVReadOptions = CSVReadOptions()) throws(FormatError) -> Schema {
         try CSVReader(path: path, schema: nil, options: options).schema
