@@ -29,9 +29,43 @@ enum CSVFloat {
         var special: Double? = nil
     }
 
+    /// `scan` for the common case: at most 19 digits in all and no exponent, so that the
+    /// digits accumulate without overflow or bookkeeping. `nil` sends the text to `scan`.
+    @inline(__always)
+    static func quickScan(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Decimal? {
+        var out = Decimal()
+        var i = start
+        guard i < end else { return nil }
+        if base[i] == UInt8(ascii: "-") {
+            out.negative = true
+            i += 1
+        }
+        let first = i
+        while i < end {
+            let d = base[i] &- 48
+            if d >= 10 { break }
+            out.mantissa = out.mantissa &* 10 &+ UInt64(d)
+            i += 1
+        }
+        var digits = i - first
+        if i < end, base[i] == UInt8(ascii: ".") {
+            i += 1
+            let fraction = i
+            while i < end {
+                let d = base[i] &- 48
+                if d >= 10 { break }
+                out.mantissa = out.mantissa &* 10 &+ UInt64(d)
+                i += 1
+            }
+            out.exponent = fraction - i
+            digits += i - fraction
+        }
+        guard i == end, digits > 0, digits <= 19 else { return nil }
+        return out
+    }
+
     /// Checks the syntax `[+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?`, or
     /// `nan`, `inf`, `infinity` in any case with an optional sign.
-    @inline(__always)
     static func scan(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Decimal? {
         var out = Decimal()
         var i = start
@@ -115,7 +149,7 @@ enum CSVFloat {
         var s = start
         var e = end
         if s < e, base[s] == 32 || base[e - 1] == 32 { CSVValue.trim(base, &s, &e) }
-        guard let d = scan(base, s, e) else { return nil }
+        guard let d = quickScan(base, s, e) ?? scan(base, s, e) else { return nil }
         if let special = d.special { return special }
         if let fast = fastPath(d) { return fast }
         return slow(base, s, e) { strtod($0, nil) }
@@ -127,7 +161,7 @@ enum CSVFloat {
         var s = start
         var e = end
         if s < e, base[s] == 32 || base[e - 1] == 32 { CSVValue.trim(base, &s, &e) }
-        guard let d = scan(base, s, e) else { return nil }
+        guard let d = quickScan(base, s, e) ?? scan(base, s, e) else { return nil }
         if let special = d.special { return Float(special) }
         if let fast = fastPath(d) {
             // Rounding the correctly rounded double to float is exact unless the double sits
