@@ -218,6 +218,19 @@ struct CSVStreamingTests {
         }
     }
 
+    /// A quoted field of several MB spans every split point: the two-thread path must fall
+    /// back to parsing in order instead of retrying the same split (it once looped forever).
+    @Test(.timeLimit(.minutes(1))) func aHugeQuotedFieldAcrossTheSplit() throws {
+        let huge = String(repeating: "line of text\n", count: 300_000)
+        let text = "id,note\n1,short\n2,\"\(huge)\"\n3,end\n"
+        let path = try CSVFixture.file(text)
+        let schema = CSVFixture.schema(["id": .int64, "note": .string])
+        for options in [CSVReadOptions(threads: 2), CSVReadOptions(threads: 2, chunkBytes: 1 << 20)] {
+            let batch = try CSVReader.read(path: path, schema: schema, options: options)
+            #expect(batch.column(named: "note") == .string(["short", huge, "end"]))
+        }
+    }
+
     @Test func headReadsOnlyTheFirstRows() throws {
         var text = "id,v\n"
         for i in 0..<50_000 { text += "\(i),\(i % 7)\n" }

@@ -20,8 +20,9 @@ public struct CSVReadOptions: Sendable {
     /// Rows sampled to infer column types when no schema is declared; `nil` reads the whole
     /// file once to infer (exact, but two passes). See `CSVReader` for the inference rule.
     public var inferenceRows: Int? = 10_000
-    /// Threads used to parse; 2 or more splits each chunk at a row boundary and parses the
-    /// halves concurrently (worth it for files of a few MB and more).
+    /// Threads used to parse: 1, or 2 to split each chunk of at least 1 MB at a line break
+    /// and parse the halves concurrently (a split that lands inside a quoted field is
+    /// detected and that chunk's second half parsed again in order). Values above 2 use 2.
     public var threads: Int = 1
     /// Bytes read from the file at a time. A row longer than this grows the buffer.
     public var chunkBytes: Int = 8 << 20

@@ -247,7 +247,10 @@ public final class CSVReader {
         }
         guard a.consumed == split, let second = side.result else {
             // A quoted line break at the split: keep the first half's rows, drop the second's.
+            // With no row at all (a quoted field spans the split), parse in order instead:
+            // the same split would come up again.
             droppedSplits += 1
+            guard a.consumed > start else { return false }
             input.consume(a.consumed - start, lines: a.lines)
             pendingRows += a.rows
             return true
