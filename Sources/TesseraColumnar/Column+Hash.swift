@@ -52,6 +52,13 @@ public enum KeyHash {
 
     private static func combine(_ column: Column, into out: UnsafeMutableBufferPointer<UInt64>) {
         @inline(__always) func step(_ h: UInt64, _ v: UInt64) -> UInt64 { mix(h &* 31 ^ v) }
+        // A null slot's placeholder value is not part of the key: hash nulls from the hash
+        // before this column, so that every null hashes alike whatever its slot holds.
+        var beforeNulls: [(Int, UInt64)] = []
+        if column.validity != nil {
+            for i in 0..<out.count where !column.isValid(i) { beforeNulls.append((i, out[i])) }
+        }
+        defer { for (i, h) in beforeNulls { out[i] = step(h ^ 0x5555, nullHash) } }
         switch column.data {
         case .bool(let v):
             for i in 0..<out.count { out[i] = step(out[i], v[i] ? 1 : 2) }
@@ -76,9 +83,6 @@ public enum KeyHash {
             }
         case .list:
             for i in 0..<out.count { out[i] = step(out[i], UInt64(truncatingIfNeeded: column.value(at: i).hashValue)) }
-        }
-        if column.validity != nil {
-            for i in 0..<out.count where !column.isValid(i) { out[i] = step(out[i] ^ 0x5555, nullHash) }
         }
     }
 }

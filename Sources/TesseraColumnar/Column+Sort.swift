@@ -39,13 +39,26 @@ public enum Sorting {
         func values<T: Comparable>(_ v: [T]) -> (Int, Int) -> Int {
             { a, b in v[a] < v[b] ? -sign : (v[b] < v[a] ? sign : 0) }
         }
+        // NaN compares false with everything, which is no ordering at all: sort it after
+        // every number (as DuckDB and PostgreSQL do), all NaNs equal.
+        func floats<T: BinaryFloatingPoint>(_ v: [T]) -> (Int, Int) -> Int {
+            { a, b in
+                let x = v[a]
+                let y = v[b]
+                if x < y { return -sign }
+                if y < x { return sign }
+                let xNaN = x.isNaN
+                if xNaN == y.isNaN { return 0 }
+                return xNaN ? sign : -sign
+            }
+        }
         let base: (Int, Int) -> Int
         switch column.data {
         case .bool(let v): base = { a, b in v[a] == v[b] ? 0 : (!v[a] ? -sign : sign) }
         case .int32(let v): base = values(v)
         case .int64(let v): base = values(v)
-        case .float32(let v): base = values(v)
-        case .float64(let v): base = values(v)
+        case .float32(let v): base = floats(v)
+        case .float64(let v): base = floats(v)
         case .binary(let v):
             base = { a, b in
                 let x = v.bytes(at: a)

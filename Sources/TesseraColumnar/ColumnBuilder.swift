@@ -8,11 +8,17 @@ public struct ColumnBuilder: Sendable {
     private var data: ColumnData
     private var validity: Bitmap
     private var hasNull = false
+    /// For a list type: the list offsets and the builder of the element values (one
+    /// element; the array gives the recursive type its indirection). Keeping the elements
+    /// in `data` instead copied the whole element column on every list appended.
+    private var listOffsets: [Int] = [0]
+    private var elements: [ColumnBuilder] = []
 
     public init(type: ValueType, capacity: Int = 0) {
         self.type = type
         self.data = ColumnData.empty(for: type)
         self.validity = Bitmap()
+        if case .list(let element) = type { elements = [ColumnBuilder(type: element)] }
         validity.reserveCapacity(capacity)
         reserve(capacity)
     }
@@ -80,91 +86,126 @@ public struct ColumnBuilder: Sendable {
             data = .bool([])
             v.appendEmpty()
             data = .binary(v)
-        case .list(var offsets, let values):
-            offsets.append(offsets[offsets.count - 1])
-            data = .list(offsets: offsets, values: values)
+        case .list:
+            listOffsets.append(listOffsets[listOffsets.count - 1])
         }
     }
 
     /// Appends a value; returns `false` (appending nothing) when it does not fit the type.
     /// Integers widen and narrow when they fit; ints are accepted for floats.
+    ///
+    /// Each case takes the array out of `data` before appending, so that it is uniquely
+    /// referenced and grows in place (switching on a `(data, value)` tuple kept a second
+    /// reference and copied the whole column on every append).
     @discardableResult
     public mutating func append(_ value: ScalarValue) -> Bool {
         if case .null = value {
             appendNull()
             return true
         }
-        switch (data, value) {
-        case (.bool(var v), .bool(let x)):
-            data = .int32([])
-            v.append(x)
-            data = .bool(v)
-        case (.int32(var v), _):
+        let appended: Bool
+        switch type {
+        case .bool:
+            guard case .bool(let x) = value else { return false }
+            appended = push(x)
+        case .int32:
             guard let x = value.asInt64, let narrow = Int32(exactly: x) else { return false }
-            data = .bool([])
-            v.append(narrow)
-            data = .int32(v)
-        case (.int64(var v), .timestamp(let t)) where type == .timestamp:
-            data = .bool([])
-            v.append(t.microseconds)
-            data = .int64(v)
-        case (.int64(var v), _) where type == .int64:
+            appended = push(narrow)
+        case .int64:
             guard let x = value.asInt64 else { return false }
-            data = .bool([])
-            v.append(x)
-            data = .int64(v)
-        case (.float32(var v), _):
+            appended = push(x)
+        case .timestamp:
+            guard case .timestamp(let t) = value else { return false }
+            appended = push(t.microseconds)
+        case .float32:
             guard let x = value.asDouble else { return false }
-            data = .bool([])
-            v.append(Float(x))
-            data = .float32(v)
-        case (.float64(var v), _):
+            appended = push(Float(x))
+        case .float64:
             guard let x = value.asDouble else { return false }
-            data = .bool([])
-            v.append(x)
-            data = .float64(v)
-        case (.binary(var v), .string(let s)) where type == .string:
-            data = .bool([])
-            v.append(s)
-            data = .binary(v)
-        case (.binary(var v), .bytes(let b)) where type == .bytes:
-            data = .bool([])
-            v.append(bytes: b)
-            data = .binary(v)
-        case (.list(var offsets, let values), .list(let items)):
-            guard case .list(let element) = type else { return false }
-            var inner = ColumnBuilder(reopening: values, element: element)
+            appended = push(x)
+        case .string:
+            guard case .string(let x) = value else { return false }
+            appended = pushBinary(Array(x.utf8))
+        case .bytes:
+            guard case .bytes(let x) = value else { return false }
+            appended = pushBinary(x)
+        case .list(let element):
+            guard case .list(let items) = value, !elements.isEmpty else { return false }
+            // Check every item first, so that a list with a bad item appends nothing.
+            var probe = ColumnBuilder(type: element)
             for item in items {
-                guard inner.append(item) else { return false }
+                guard probe.append(item) else { return false }
             }
-            offsets.append(inner.count)
-            data = .list(offsets: offsets, values: inner.finish())
-        default:
-            return false
+            for item in items { elements[0].append(item) }
+            listOffsets.append(elements[0].count)
+            appended = true
         }
-        validity.append(true)
+        if appended { validity.append(true) }
+        return appended
+    }
+
+    private mutating func push(_ x: Bool) -> Bool {
+        guard case .bool(var v) = data else { return false }
+        data = .int32([])
+        v.append(x)
+        data = .bool(v)
         return true
     }
 
-    private init(reopening column: Column, element: ValueType) {
-        self.type = element
-        self.data = column.data
-        self.validity = column.validity ?? Bitmap(count: column.count, value: true)
-        self.hasNull = column.validity != nil
+    private mutating func push(_ x: Int32) -> Bool {
+        guard case .int32(var v) = data else { return false }
+        data = .bool([])
+        v.append(x)
+        data = .int32(v)
+        return true
     }
 
+    private mutating func push(_ x: Int64) -> Bool {
+        guard case .int64(var v) = data else { return false }
+        data = .bool([])
+        v.append(x)
+        data = .int64(v)
+        return true
+    }
+
+    private mutating func push(_ x: Float) -> Bool {
+        guard case .float32(var v) = data else { return false }
+        data = .bool([])
+        v.append(x)
+        data = .float32(v)
+        return true
+    }
+
+    private mutating func push(_ x: Double) -> Bool {
+        guard case .float64(var v) = data else { return false }
+        data = .bool([])
+        v.append(x)
+        data = .float64(v)
+        return true
+    }
+
+    private mutating func pushBinary(_ bytes: [UInt8]) -> Bool {
+        guard case .binary(var v) = data else { return false }
+        data = .bool([])
+        v.append(bytes: bytes)
+        data = .binary(v)
+        return true
+    }
+
+    /// Appends an int64 (or timestamp microseconds); does nothing on a builder of another layout.
     public mutating func append(int64 value: Int64) {
-        validity.append(true)
         if case .int64(var v) = data {
+            validity.append(true)
             data = .bool([])
             v.append(value)
             data = .int64(v)
         }
     }
 
+    /// Appends a string (or its bytes); does nothing on a builder of another layout.
     public mutating func append(string value: String) {
-        validity.append(true)
         if case .binary(var v) = data {
+            validity.append(true)
             data = .bool([])
             v.append(value)
             data = .binary(v)
@@ -173,7 +214,12 @@ public struct ColumnBuilder: Sendable {
 
     /// The finished column.
     public func finish() -> Column {
-        Column(type: type, data: data, validity: hasNull ? validity : nil)
+        if case .list = type, let values = elements.first {
+            return Column(
+                type: type, data: .list(offsets: listOffsets, values: values.finish()),
+                validity: hasNull ? validity : nil)
+        }
+        return Column(type: type, data: data, validity: hasNull ? validity : nil)
     }
 }
 
