@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TesseraColumnar
 import TesseraCore
+import TesseraFormats
 
 /// The data formats commands read and write.
 enum DataFormat: String, ExpressibleByArgument, CaseIterable {
@@ -9,6 +10,14 @@ enum DataFormat: String, ExpressibleByArgument, CaseIterable {
     case csv
 
     static let defaultFormat = DataFormat.csv
+
+    /// The format a file's extension names.
+    static func of(path: String) -> DataFormat? {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".parquet") || lower.hasSuffix(".pq") { return .parquet }
+        if lower.hasSuffix(".csv") { return .csv }
+        return nil
+    }
 }
 
 /// Writes tables in the chosen format, pulling batches one at a time so memory stays bounded.
@@ -17,23 +26,16 @@ enum DataFiles {
         path: String, format: DataFormat, schema: Schema, ranges: [Range<Int>], make: (Range<Int>) -> RecordBatch
     ) throws {
         switch format {
-        case .csv, .parquet:
-            // Interim writer until the formats library lands; replaced by TesseraFormats' writers.
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-            guard let handle = FileHandle(forWritingAtPath: path) else {
-                throw ValidationError("cannot write \(path)")
-            }
-            defer { try? handle.close() }
-            handle.write(Data((schema.names.joined(separator: ",") + "\n").utf8))
-            for range in ranges {
-                let batch = make(range)
-                var text = ""
-                for row in 0..<batch.rowCount {
-                    text += batch.columns.map { $0.isValid(row) ? $0.value(at: row).description : "" }.joined(
-                        separator: ",")
-                    text += "\n"
-                }
-                handle.write(Data(text.utf8))
+        case .parquet:
+            throw ValidationError("writing Parquet is not available in this build yet; use --format csv")
+        case .csv:
+            let writer = try CSVWriter(path: path, schema: schema)
+            do {
+                for range in ranges { try writer.write(make(range)) }
+                try writer.close()
+            } catch {
+                writer.abandon()
+                throw error
             }
         }
     }
