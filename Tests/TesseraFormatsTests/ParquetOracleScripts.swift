@@ -213,3 +213,40 @@ pq.write_table(pa.table({"st": pa.array([{"a": 1}], pa.struct([("a", pa.int64())
 print(json.dumps({"files": manifest, "errors": errors}))
 """#
 }
+
+extension ParquetOracleScripts {
+    /// Reads each file in argv with pyarrow and DuckDB; prints their canonical content and
+    /// whether each chunk's statistics agree with the values pyarrow reads.
+    static let readBack = canonical + "\n" + #"""
+import duckdb
+con = duckdb.connect()
+result = {}
+for path in sys.argv[1:]:
+    pf = pq.ParquetFile(path)
+    table = pf.read()
+    problems = []
+    for g in range(pf.metadata.num_row_groups):
+        rg = pf.read_row_group(g)
+        for c in range(pf.metadata.num_columns):
+            col = pf.metadata.row_group(g).column(c)
+            name = col.path_in_schema.split(".")[0]
+            if pa.types.is_list(table.schema.field(name).type): continue
+            data = rg.column(name)
+            st = col.statistics
+            if st is None: problems.append("%s rg %d: no statistics" % (name, g)); continue
+            if st.null_count != data.null_count: problems.append("%s rg %d: null_count %s vs %s" % (name, g, st.null_count, data.null_count))
+            mm = pc.min_max(data).as_py()
+            if mm["min"] is None: continue
+            lo, hi = st.min, st.max
+            if pa.types.is_timestamp(data.type):
+                lo, hi = pa.scalar(lo, data.type).as_py(), pa.scalar(hi, data.type).as_py()
+            if lo != mm["min"] or hi != mm["max"]:
+                problems.append("%s rg %d: stats %r..%r vs data %r..%r" % (name, g, lo, hi, mm["min"], mm["max"]))
+    duck = con.sql("SELECT * FROM read_parquet('%s')" % path).to_arrow_table()
+    result[path] = {"pyarrow": canonical(table), "duckdb": canonical(duck), "stats": problems,
+                    "row_groups": pf.metadata.num_row_groups,
+                    "codecs": sorted({pf.metadata.row_group(g).column(c).compression for g in range(pf.metadata.num_row_groups) for c in range(pf.metadata.num_columns)}),
+                    "encodings": sorted({e for g in range(pf.metadata.num_row_groups) for c in range(pf.metadata.num_columns) for e in pf.metadata.row_group(g).column(c).encodings})}
+print(json.dumps(result))
+"""#
+}

@@ -1,0 +1,230 @@
+import TesseraColumnar
+
+/// A fixed-width value the writer stores: its 64-bit pattern for dictionary hashing and its order for statistics.
+protocol WritableFixed: Comparable {
+    var pattern: UInt64 { get }
+    init(pattern: UInt64)
+    /// Whether the value takes part in min/max (NaN does not).
+    var isOrdered: Bool { get }
+}
+
+extension Int32: WritableFixed {
+    var pattern: UInt64 { UInt64(UInt32(bitPattern: self)) }
+    init(pattern: UInt64) { self = Int32(bitPattern: UInt32(truncatingIfNeeded: pattern)) }
+    var isOrdered: Bool { true }
+}
+
+extension Int64: WritableFixed {
+    var pattern: UInt64 { UInt64(bitPattern: self) }
+    init(pattern: UInt64) { self = Int64(bitPattern: pattern) }
+    var isOrdered: Bool { true }
+}
+
+extension Float: WritableFixed {
+    var pattern: UInt64 { UInt64(bitPattern) }
+    init(pattern: UInt64) { self = Float(bitPattern: UInt32(truncatingIfNeeded: pattern)) }
+    var isOrdered: Bool { !isNaN }
+}
+
+extension Double: WritableFixed {
+    var pattern: UInt64 { bitPattern }
+    init(pattern: UInt64) { self = Double(bitPattern: pattern) }
+    var isOrdered: Bool { !isNaN }
+}
+
+/// One column chunk, encoded and compressed, with what its metadata needs.
+struct EncodedChunk {
+    var bytes: [UInt8] = []
+    /// Length of the dictionary page (header included) at the start of `bytes`, when there is one.
+    var dictionaryPageLength: Int?
+    var uncompressedSize = 0
+    var encodings: [ParquetEncoding] = []
+    var statistics = Statistics()
+    var valueCount = 0
+}
+
+/// Splits a chunk into pages, encodes levels and values, compresses each page.
+struct ChunkEncoder {
+    let maxDefinition: Int
+    let maxRepetition: Int
+    let options: ParquetWriteOptions
+
+    func encode(_ input: ChunkInput) throws(CodecError) -> EncodedChunk {
+        var chunk: EncodedChunk
+        switch input.values {
+        case .bool(let v): chunk = try encodeBooleans(v, input)
+        case .int32(let v): chunk = try encodeFixed(v, input)
+        case .int64(let v): chunk = try encodeFixed(v, input)
+        case .float(let v): chunk = try encodeFixed(v, input)
+        case .double(let v): chunk = try encodeFixed(v, input)
+        case .binary(let v): chunk = try encodeBinary(v, input)
+        }
+        chunk.statistics.nullCount = Int64(input.nullCount)
+        chunk.valueCount = input.entries
+        return chunk
+    }
+
+    /// Page boundaries over entries: about `entriesPerPage` each, and (for lists) only where a row starts.
+    func pages(_ input: ChunkInput, entriesPerPage: Int) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var start = 0
+        let step = max(1, entriesPerPage)
+        while start < input.entries {
+            var end = min(input.entries, start + step)
+            if maxRepetition > 0 {
+                while end < input.entries, input.repetitions[end] != 0 { end += 1 }
+            }
+            out.append(start..<end)
+            start = end
+        }
+        return out
+    }
+
+    /// The levels of `entries`, RLE-encoded with their 4-byte length prefixes, and the number of values.
+    func levels(_ input: ChunkInput, _ entries: Range<Int>, into body: inout [UInt8]) -> Int {
+        func append(_ levels: [UInt8], max: Int) {
+            var encoder = HybridEncoder(width: bitWidth(UInt64(max)))
+            levels.withUnsafeBufferPointer { all in encoder.encode(UnsafeBufferPointer(rebasing: all[entries])) }
+            let encoded = encoder.finish()
+            let length = UInt32(encoded.count)
+            for k in 0..<4 { body.append(UInt8(truncatingIfNeeded: length >> UInt32(8 * k))) }
+            body.append(contentsOf: encoded)
+        }
+        if maxRepetition > 0 { append(input.repetitions, max: maxRepetition) }
+        guard maxDefinition > 0 else { return entries.count }
+        append(input.definitions, max: maxDefinition)
+        let full = UInt8(maxDefinition)
+        var values = 0
+        for index in entries where input.definitions[index] == full { values += 1 }
+        return values
+    }
+
+    /// Compresses `body` and appends it with its page header to `out`.
+    func appendPage(
+        _ body: [UInt8], type: PageType, values: Int, encoding: ParquetEncoding, to out: inout [UInt8],
+        uncompressedTotal: inout Int
+    ) throws(CodecError) {
+        var compressed: [UInt8] = []
+        compressed.reserveCapacity(body.count / 2 + 64)
+        let outcome: Result<Int, CodecError> = body.withUnsafeBytes { raw in
+            do throws(CodecError) { return .success(try Codecs.compress(options.compression, raw, appendingTo: &compressed)) } catch { return .failure(error) }
+        }
+        _ = try outcome.get()
+        var header = PageHeader()
+        header.type = type.rawValue
+        header.uncompressedPageSize = Int32(clamping: body.count)
+        header.compressedPageSize = Int32(clamping: compressed.count)
+        if type == .dictionaryPage {
+            header.dictionaryPageHeader = DictionaryPageHeader(numValues: Int32(values), encoding: .plain)
+        } else {
+            header.dataPageHeader = DataPageHeader(
+                numValues: Int32(values), encoding: encoding, definitionLevelEncoding: .rle, repetitionLevelEncoding: .rle)
+        }
+        var encoder = CompactEncoder()
+        header.encode(&encoder)
+        out.append(contentsOf: encoder.bytes)
+        out.append(contentsOf: compressed)
+        uncompressedTotal += encoder.bytes.count + body.count
+    }
+
+    private func encodeFixed<T: WritableFixed>(_ values: [T], _ input: ChunkInput) throws(CodecError) -> EncodedChunk {
+        let width = MemoryLayout<T>.size
+        var chunk = EncodedChunk()
+        var data: [UInt8] = []
+        var table: FixedDictionaryTable? = options.dictionary ? FixedDictionaryTable() : nil
+        var dictionaryOpen = table != nil
+        var cursor = 0
+        var indices: [UInt32] = []
+        for page in pages(input, entriesPerPage: options.pageSize / width) {
+            var body: [UInt8] = []
+            let count = levels(input, page, into: &body)
+            let slice = values[cursor..<(cursor + count)]
+            cursor += count
+            if dictionaryOpen, var current = table {
+                indices.removeAll(keepingCapacity: true)
+                for value in slice { indices.append(current.index(of: value.pattern)) }
+                appendIndices(indices, dictionarySize: current.count, to: &body)
+                try appendPage(body, type: .dataPage, values: page.count, encoding: .rleDictionary, to: &data, uncompressedTotal: &chunk.uncompressedSize)
+                if current.count * width > options.dictionaryPageSizeLimit { dictionaryOpen = false }
+                table = current
+            } else {
+                slice.withUnsafeBytes { body.append(contentsOf: $0) }
+                try appendPage(body, type: .dataPage, values: page.count, encoding: .plain, to: &data, uncompressedTotal: &chunk.uncompressedSize)
+            }
+        }
+        if let table, table.count > 0 {
+            let entries = table.entries.map { T(pattern: $0) }
+            var page: [UInt8] = []
+            entries.withUnsafeBytes { page.append(contentsOf: $0) }
+            try appendPage(page, type: .dictionaryPage, values: entries.count, encoding: .plain, to: &chunk.bytes, uncompressedTotal: &chunk.uncompressedSize)
+            chunk.dictionaryPageLength = chunk.bytes.count
+            chunk.encodings = [.plain, .rle, .rleDictionary]
+        } else {
+            chunk.encodings = [.plain, .rle]
+        }
+        chunk.bytes.append(contentsOf: data)
+        if var (low, high) = ChunkEncoder.bounds(values) {
+            // Zero's sign is not ordered: widen the bounds to -0 and +0 as the format asks.
+            if low == T(pattern: 0) { low = lowZero(low) }
+            if high == T(pattern: 0) { high = T(pattern: 0) }
+            chunk.statistics.minValue = withUnsafeBytes(of: low) { Array($0) }
+            chunk.statistics.maxValue = withUnsafeBytes(of: high) { Array($0) }
+        }
+        return chunk
+    }
+
+    static func bounds<T: WritableFixed>(_ values: [T]) -> (T, T)? {
+        values.withUnsafeBufferPointer { buffer -> (T, T)? in
+            guard let first = buffer.firstIndex(where: { $0.isOrdered }) else { return nil }
+            var low = buffer[first]
+            var high = low
+            for index in first..<buffer.count {
+                let value = buffer[index]
+                guard value.isOrdered else { continue }
+                if value < low { low = value }
+                if value > high { high = value }
+            }
+            return (low, high)
+        }
+    }
+
+    private func lowZero<T: WritableFixed>(_ value: T) -> T {
+        if T.self == Float.self { return T(pattern: UInt64((-Float.zero).bitPattern)) }
+        if T.self == Double.self { return T(pattern: (-Double.zero).bitPattern) }
+        return value
+    }
+
+    func appendIndices(_ indices: [UInt32], dictionarySize: Int, to body: inout [UInt8]) {
+        let width = max(1, bitWidth(UInt64(max(dictionarySize - 1, 0))))
+        body.append(UInt8(width))
+        var encoder = HybridEncoder(width: width, capacity: indices.count * width / 8 + 16)
+        indices.withUnsafeBufferPointer { encoder.encode($0) }
+        body.append(contentsOf: encoder.finish())
+    }
+
+    private func encodeBooleans(_ values: [Bool], _ input: ChunkInput) throws(CodecError) -> EncodedChunk {
+        var chunk = EncodedChunk()
+        var cursor = 0
+        for page in pages(input, entriesPerPage: options.pageSize * 8) {
+            var body: [UInt8] = []
+            let count = levels(input, page, into: &body)
+            var byte: UInt8 = 0
+            for k in 0..<count {
+                if values[cursor + k] { byte |= 1 << UInt8(k & 7) }
+                if k & 7 == 7 {
+                    body.append(byte)
+                    byte = 0
+                }
+            }
+            if count & 7 != 0 { body.append(byte) }
+            cursor += count
+            try appendPage(body, type: .dataPage, values: page.count, encoding: .plain, to: &chunk.bytes, uncompressedTotal: &chunk.uncompressedSize)
+        }
+        chunk.encodings = [.plain, .rle]
+        if let low = values.min(by: { !$0 && $1 }), let high = values.max(by: { !$0 && $1 }) {
+            chunk.statistics.minValue = [low ? 1 : 0]
+            chunk.statistics.maxValue = [high ? 1 : 0]
+        }
+        return chunk
+    }
+}

@@ -1,0 +1,122 @@
+import TesseraColumnar
+
+/// An open-addressing hash table from 64-bit value patterns to dictionary indices,
+/// for dictionary-encoding fixed-width columns without per-value allocation.
+struct FixedDictionaryTable {
+    private var keys: [UInt64]
+    private var slots: [Int32]
+    private var mask: Int
+    /// The distinct patterns in first-seen order: the dictionary.
+    private(set) var entries: [UInt64] = []
+
+    init(capacity: Int = 1024) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        keys = [UInt64](repeating: 0, count: size)
+        slots = [Int32](repeating: -1, count: size)
+        mask = size - 1
+    }
+
+    var count: Int { entries.count }
+
+    /// The index of `key`, inserting it when new.
+    @inline(__always)
+    mutating func index(of key: UInt64) -> UInt32 {
+        var position = Int(truncatingIfNeeded: KeyHash.mix(key)) & mask
+        while true {
+            let slot = slots[position]
+            if slot < 0 {
+                let index = Int32(entries.count)
+                slots[position] = index
+                keys[position] = key
+                entries.append(key)
+                if entries.count * 2 > slots.count { grow() }
+                return UInt32(index)
+            }
+            if keys[position] == key { return UInt32(slot) }
+            position = (position + 1) & mask
+        }
+    }
+
+    private mutating func grow() {
+        let size = slots.count * 2
+        keys = [UInt64](repeating: 0, count: size)
+        slots = [Int32](repeating: -1, count: size)
+        mask = size - 1
+        for (index, key) in entries.enumerated() {
+            var position = Int(truncatingIfNeeded: KeyHash.mix(key)) & mask
+            while slots[position] >= 0 { position = (position + 1) & mask }
+            slots[position] = Int32(index)
+            keys[position] = key
+        }
+    }
+}
+
+/// The same for byte-array values; the dictionary keeps its own copy of each distinct value.
+struct BinaryDictionaryTable {
+    private var hashes: [UInt64]
+    private var slots: [Int32]
+    private var mask: Int
+    private(set) var dictionary = BinaryData()
+
+    init(capacity: Int = 1024) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        hashes = [UInt64](repeating: 0, count: size)
+        slots = [Int32](repeating: -1, count: size)
+        mask = size - 1
+    }
+
+    var count: Int { dictionary.count }
+    var byteSize: Int { dictionary.bytes.count + 4 * dictionary.count }
+
+    mutating func index(of value: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        let hash = KeyHash.bytes(value)
+        var position = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let slot = slots[position]
+            if slot < 0 {
+                let index = Int32(dictionary.count)
+                slots[position] = index
+                hashes[position] = hash
+                dictionary.append(bytes: value)
+                if dictionary.count * 2 > slots.count { grow() }
+                return UInt32(index)
+            }
+            if hashes[position] == hash, equals(Int(slot), value) { return UInt32(slot) }
+            position = (position + 1) & mask
+        }
+    }
+
+    private func equals(_ index: Int, _ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        let from = dictionary.offsets[index]
+        let to = dictionary.offsets[index + 1]
+        guard to - from == value.count else { return false }
+        return dictionary.bytes.withUnsafeBufferPointer { stored in
+            guard let a = stored.baseAddress, let b = value.baseAddress else { return true }
+            return memcmp(a + from, b, value.count) == 0
+        }
+    }
+
+    private mutating func grow() {
+        let size = slots.count * 2
+        var newHashes = [UInt64](repeating: 0, count: size)
+        var newSlots = [Int32](repeating: -1, count: size)
+        let newMask = size - 1
+        for index in 0..<slots.count where slots[index] >= 0 {
+            var position = Int(truncatingIfNeeded: hashes[index]) & newMask
+            while newSlots[position] >= 0 { position = (position + 1) & newMask }
+            newSlots[position] = slots[index]
+            newHashes[position] = hashes[index]
+        }
+        hashes = newHashes
+        slots = newSlots
+        mask = newMask
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
