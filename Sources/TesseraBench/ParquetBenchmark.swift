@@ -1,0 +1,121 @@
+import Foundation
+import TesseraColumnar
+import TesseraCore
+import TesseraFormats
+import TesseraWorkload
+
+/// `tessera bench parquet`: reading and writing the reference workload's `driver_stats`
+/// file (written by pyarrow with its defaults) against pyarrow and DuckDB.
+public enum ParquetBenchmark {
+    /// Runs the benchmark for workload `size` (XS, S, M or L) in `workDirectory`.
+    ///
+    /// - Parameters:
+    ///   - python: the interpreter with pyarrow and duckdb (the peers and the file's writer).
+    ///   - packageRoot: the folder holding `benchmarks/` (the workload and peer scripts).
+    ///   - runs: runs per measurement; the best is reported.
+    public static func run(
+        size: String, workDirectory: String, python: String, packageRoot: String, runs: Int = 3
+    ) throws -> BenchmarkReport {
+        guard let workload = Workload.named(size) else { throw BenchmarkFailure("unknown size '\(size)' (XS, S, M, L)") }
+        let dataDirectory = "\(workDirectory)/parquet-\(size.uppercased())"
+        let file = "\(dataDirectory)/driver_stats.parquet"
+        if !FileManager.default.fileExists(atPath: file) {
+            _ = try runProcess(python, ["\(packageRoot)/benchmarks/workload.py", size.uppercased(), dataDirectory])
+        }
+        let peersOutput = try runProcess(python, ["\(packageRoot)/benchmarks/parquet_peers.py", file, String(runs)])
+        let peers = (try? JSONSerialization.jsonObject(with: Data(peersOutput.utf8)) as? [String: [String: Any]]) ?? [:]
+        func peer(_ name: String) -> (seconds: Double, rss: Double)? {
+            guard let entry = peers[name], let seconds = entry["seconds"] as? Double else { return nil }
+            return (seconds, (entry["peak_rss"] as? Double) ?? Double(entry["peak_rss"] as? Int ?? 0))
+        }
+
+        var report = BenchmarkReport(title: "Parquet read/write — driver_stats \(size.uppercased()) (\(workload.rows) rows)")
+        let rows = Double(workload.rows)
+        var table = RecordBatch(empty: Workload.statsSchema)
+        for threads in [1, 2] {
+            Measure.resetPeakRSS()
+            let before = Measure.peakRSS()
+            var best = Double.infinity
+            for _ in 0..<max(1, runs) {
+                let seconds = try Measure.seconds {
+                    table = try ParquetFile(path: file).read(ParquetReadOptions(threads: threads))
+                }
+                best = min(best, seconds)
+            }
+            let rss = Double(max(Measure.peakRSS(), before))
+            let peerName = threads == 1 ? "pyarrow_read_1thread" : "pyarrow_read_threads"
+            let reference = peer(peerName)
+            report.figures.append(
+                BenchmarkFigure(
+                    task: "full read, \(threads) thread\(threads == 1 ? "" : "s")", metric: "rows/s", tessera: rows / best,
+                    peer: reference.map { rows / $0.seconds }, peerName: threads == 1 ? "pyarrow (use_threads=False)" : "pyarrow (default threads)",
+                    higherIsBetter: true, target: threads == 1 ? "≥ pyarrow single-threaded" : nil))
+            report.figures.append(
+                BenchmarkFigure(
+                    task: "full read, \(threads) thread\(threads == 1 ? "" : "s")", metric: "peak RSS MB", tessera: rss / 1e6,
+                    peer: reference.map { $0.rss / 1e6 }, peerName: "pyarrow (separate process)"))
+            if threads == 2, table.rowCount != workload.rows {
+                report.notes.append("warning: read \(table.rowCount) rows, expected \(workload.rows)")
+            }
+        }
+        if let duck = peer("duckdb_select_arrow") {
+            report.figures.append(
+                BenchmarkFigure(task: "full read", metric: "rows/s", tessera: rows / (try bestRead(file, threads: 2, runs: runs)),
+                                peer: rows / duck.seconds, peerName: "DuckDB SELECT * → Arrow", higherIsBetter: true))
+        }
+        if let duck = peer("duckdb_aggregate_scan") {
+            report.figures.append(
+                BenchmarkFigure(task: "full read vs aggregate scan", metric: "rows/s", tessera: rows / (try bestRead(file, threads: 2, runs: runs)),
+                                peer: rows / duck.seconds, peerName: "DuckDB aggregate over all columns", higherIsBetter: true))
+        }
+        let output = "\(dataDirectory)/tessera_write.parquet"
+        var bestWrite = Double.infinity
+        for _ in 0..<max(1, runs) {
+            let seconds = try Measure.seconds {
+                let writer = try ParquetWriter(path: output, schema: table.schema, options: ParquetWriteOptions(compression: .snappy))
+                try writer.write(table)
+                try writer.close()
+            }
+            bestWrite = min(bestWrite, seconds)
+        }
+        report.figures.append(
+            BenchmarkFigure(
+                task: "write snappy, 1 thread", metric: "rows/s", tessera: rows / bestWrite,
+                peer: peer("pyarrow_write_snappy").map { rows / $0.seconds }, peerName: "pyarrow write_table (snappy)",
+                higherIsBetter: true, target: "≥ pyarrow"))
+        report.notes.append("file: \(file); best of \(runs) runs each; peers run in separate processes in the same run.")
+        return report
+    }
+
+    private static func bestRead(_ file: String, threads: Int, runs: Int) throws -> Double {
+        var best = Double.infinity
+        for _ in 0..<max(1, runs) {
+            best = min(best, try Measure.seconds { _ = try ParquetFile(path: file).read(ParquetReadOptions(threads: threads)) })
+        }
+        return best
+    }
+
+    private static func runProcess(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw BenchmarkFailure("\(executable) \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A benchmark that could not run (missing peer, unknown size).
+public struct BenchmarkFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
