@@ -5,8 +5,8 @@ extension ChunkEncoder {
     func encodeBinary(_ values: BinaryData, _ input: ChunkInput) throws(CodecError) -> EncodedChunk {
         var chunk = EncodedChunk()
         var data: [UInt8] = []
-        var table: BinaryDictionaryTable? = options.dictionary ? BinaryDictionaryTable() : nil
-        var dictionaryOpen = table != nil
+        var table = BinaryDictionaryTable()
+        var dictionaryOpen = options.dictionary
         var cursor = 0
         var indices: [UInt32] = []
         let average = values.count > 0 ? values.bytes.count / values.count + 4 : 16
@@ -16,16 +16,15 @@ extension ChunkEncoder {
                 let count = levels(input, page, into: &body)
                 let range = cursor..<(cursor + count)
                 cursor += count
-                if dictionaryOpen, var current = table {
+                if dictionaryOpen {
                     indices.removeAll(keepingCapacity: true)
                     for index in range {
                         let value = UnsafeBufferPointer(rebasing: bytes[values.offsets[index]..<values.offsets[index + 1]])
-                        indices.append(current.index(of: value))
+                        indices.append(table.index(of: value))
                     }
-                    appendIndices(indices, dictionarySize: current.count, to: &body)
+                    appendIndices(indices, dictionarySize: table.count, to: &body)
                     try appendPage(body, type: .dataPage, values: page.count, encoding: .rleDictionary, to: &data, uncompressedTotal: &chunk.uncompressedSize)
-                    if current.byteSize > options.dictionaryPageSizeLimit { dictionaryOpen = false }
-                    table = current
+                    if table.byteSize > options.dictionaryPageSizeLimit { dictionaryOpen = false }
                 } else {
                     body.reserveCapacity(body.count + values.offsets[range.upperBound] - values.offsets[range.lowerBound] + 4 * count)
                     for index in range {
@@ -39,7 +38,7 @@ extension ChunkEncoder {
                 }
             }
         }
-        if let table, table.count > 0 {
+        if table.count > 0 {
             let dictionary = table.dictionary
             var page: [UInt8] = []
             page.reserveCapacity(dictionary.bytes.count + 4 * dictionary.count)

@@ -83,12 +83,13 @@ struct ChunkEncoder {
     /// The levels of `entries`, RLE-encoded with their 4-byte length prefixes, and the number of values.
     func levels(_ input: ChunkInput, _ entries: Range<Int>, into body: inout [UInt8]) -> Int {
         func append(_ levels: [UInt8], max: Int) {
-            var encoder = HybridEncoder(width: bitWidth(UInt64(max)))
-            levels.withUnsafeBufferPointer { all in encoder.encode(UnsafeBufferPointer(rebasing: all[entries])) }
-            let encoded = encoder.finish()
-            let length = UInt32(encoded.count)
-            for k in 0..<4 { body.append(UInt8(truncatingIfNeeded: length >> UInt32(8 * k))) }
-            body.append(contentsOf: encoded)
+            let lengthAt = body.count
+            body.append(contentsOf: [0, 0, 0, 0])
+            levels.withUnsafeBufferPointer { all in
+                HybridEncoder.encode(UnsafeBufferPointer(rebasing: all[entries]), width: bitWidth(UInt64(max)), appendingTo: &body)
+            }
+            let length = UInt32(body.count - lengthAt - 4)
+            for k in 0..<4 { body[lengthAt + k] = UInt8(truncatingIfNeeded: length >> UInt32(8 * k)) }
         }
         if maxRepetition > 0 { append(input.repetitions, max: maxRepetition) }
         guard maxDefinition > 0 else { return entries.count }
@@ -131,8 +132,8 @@ struct ChunkEncoder {
         let width = MemoryLayout<T>.size
         var chunk = EncodedChunk()
         var data: [UInt8] = []
-        var table: FixedDictionaryTable? = options.dictionary ? FixedDictionaryTable() : nil
-        var dictionaryOpen = table != nil
+        var table = FixedDictionaryTable()
+        var dictionaryOpen = options.dictionary
         var cursor = 0
         var indices: [UInt32] = []
         for page in pages(input, entriesPerPage: options.pageSize / width) {
@@ -140,19 +141,17 @@ struct ChunkEncoder {
             let count = levels(input, page, into: &body)
             let slice = values[cursor..<(cursor + count)]
             cursor += count
-            if dictionaryOpen, var current = table {
-                indices.removeAll(keepingCapacity: true)
-                for value in slice { indices.append(current.index(of: value.pattern)) }
-                appendIndices(indices, dictionarySize: current.count, to: &body)
+            if dictionaryOpen {
+                slice.withUnsafeBufferPointer { table.indices(of: $0, into: &indices) }
+                appendIndices(indices, dictionarySize: table.count, to: &body)
                 try appendPage(body, type: .dataPage, values: page.count, encoding: .rleDictionary, to: &data, uncompressedTotal: &chunk.uncompressedSize)
-                if current.count * width > options.dictionaryPageSizeLimit { dictionaryOpen = false }
-                table = current
+                if table.count * width > options.dictionaryPageSizeLimit { dictionaryOpen = false }
             } else {
                 slice.withUnsafeBytes { body.append(contentsOf: $0) }
                 try appendPage(body, type: .dataPage, values: page.count, encoding: .plain, to: &data, uncompressedTotal: &chunk.uncompressedSize)
             }
         }
-        if let table, table.count > 0 {
+        if table.count > 0 {
             let entries = table.entries.map { T(pattern: $0) }
             var page: [UInt8] = []
             entries.withUnsafeBytes { page.append(contentsOf: $0) }
@@ -197,9 +196,7 @@ struct ChunkEncoder {
     func appendIndices(_ indices: [UInt32], dictionarySize: Int, to body: inout [UInt8]) {
         let width = max(1, bitWidth(UInt64(max(dictionarySize - 1, 0))))
         body.append(UInt8(width))
-        var encoder = HybridEncoder(width: width, capacity: indices.count * width / 8 + 16)
-        indices.withUnsafeBufferPointer { encoder.encode($0) }
-        body.append(contentsOf: encoder.finish())
+        indices.withUnsafeBufferPointer { HybridEncoder.encode($0, width: width, appendingTo: &body) }
     }
 
     private func encodeBooleans(_ values: [Bool], _ input: ChunkInput) throws(CodecError) -> EncodedChunk {

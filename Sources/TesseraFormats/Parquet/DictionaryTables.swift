@@ -19,10 +19,16 @@ struct FixedDictionaryTable {
 
     var count: Int { entries.count }
 
+    /// Fibonacci hashing: one multiply, the high bits pick the slot.
+    @inline(__always)
+    static func slot(_ key: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: ((key ^ (key >> 29)) &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+    }
+
     /// The index of `key`, inserting it when new.
     @inline(__always)
     mutating func index(of key: UInt64) -> UInt32 {
-        var position = Int(truncatingIfNeeded: KeyHash.mix(key)) & mask
+        var position = FixedDictionaryTable.slot(key, mask)
         while true {
             let slot = slots[position]
             if slot < 0 {
@@ -38,13 +44,56 @@ struct FixedDictionaryTable {
         }
     }
 
-    private mutating func grow() {
-        let size = slots.count * 2
+    /// The indices of `values`, inserting new ones, written to `out` (replacing its contents).
+    mutating func indices<T: WritableFixed>(of values: UnsafeBufferPointer<T>, into out: inout [UInt32]) {
+        // Room for every value being new, so the loop below never grows the table.
+        if (entries.count + values.count) * 2 > slots.count { grow(toFit: entries.count + values.count) }
+        entries.reserveCapacity(entries.count + values.count)
+        let mask = self.mask
+        var added = entries.count
+        out = [UInt32](unsafeUninitializedCapacity: values.count) { result, initialized in
+            keys.withUnsafeMutableBufferPointer { keys in
+                slots.withUnsafeMutableBufferPointer { slots in
+                    for i in 0..<values.count {
+                        let key = values[i].pattern
+                        var position = FixedDictionaryTable.slot(key, mask)
+                        while true {
+                            let slot = slots[position]
+                            if slot < 0 {
+                                slots[position] = Int32(added)
+                                keys[position] = key
+                                entries.append(key)
+                                result[i] = UInt32(added)
+                                added += 1
+                                break
+                            }
+                            if keys[position] == key {
+                                result[i] = UInt32(slot)
+                                break
+                            }
+                            position = (position + 1) & mask
+                        }
+                    }
+                }
+            }
+            initialized = values.count
+        }
+    }
+
+    private mutating func grow(toFit count: Int) {
+        var size = slots.count
+        while count * 2 > size { size <<= 1 }
+        rebuild(size)
+    }
+
+    private mutating func grow() { rebuild(slots.count * 2) }
+
+    private mutating func rebuild(_ size: Int) {
         keys = [UInt64](repeating: 0, count: size)
         slots = [Int32](repeating: -1, count: size)
         mask = size - 1
         for (index, key) in entries.enumerated() {
-            var position = Int(truncatingIfNeeded: KeyHash.mix(key)) & mask
+            var position = FixedDictionaryTable.slot(key, mask)
             while slots[position] >= 0 { position = (position + 1) & mask }
             slots[position] = Int32(index)
             keys[position] = key

@@ -1,97 +1,99 @@
 /// Writes the RLE / bit-packed hybrid encoding: runs of 8 or more equal values
 /// as RLE runs, everything else bit-packed in groups of 8.
-struct HybridEncoder {
-    let width: Int
-    private(set) var bytes: [UInt8] = []
-    private var literals: [UInt32] = []
-
-    init(width: Int, capacity: Int = 0) {
-        self.width = width
-        bytes.reserveCapacity(capacity)
-        literals.reserveCapacity(512)
-    }
-
-    /// Encodes `values` (each must fit in `width` bits).
-    mutating func encode<T: FixedWidthInteger & UnsignedInteger>(_ values: UnsafeBufferPointer<T>) {
+enum HybridEncoder {
+    /// Appends the encoding of `values` (each must fit in `width` bits, 0...32) to `output`.
+    static func encode<T: FixedWidthInteger & UnsignedInteger>(
+        _ values: UnsafeBufferPointer<T>, width: Int, appendingTo output: inout [UInt8]
+    ) {
         let n = values.count
-        var i = 0
-        while i < n {
-            let value = values[i]
-            var j = i + 1
-            while j < n, values[j] == value { j += 1 }
-            var run = j - i
-            if run >= 8 {
-                // Top the pending literals up to a whole group before starting a run.
-                let pad = (8 - literals.count % 8) % 8
-                if pad > 0 {
-                    for _ in 0..<pad { literals.append(UInt32(value)) }
-                    run -= pad
+        guard n > 0, let input = values.baseAddress else { return }
+        // Worst case: every group of 8 bit-packed, plus one header per 8 values.
+        let bound = (n + 8) * width / 8 + (n / 8 + 2) * 10 + 16
+        let start = output.count
+        output.reserveCapacity(start + bound)
+        let encoded = [UInt8](unsafeUninitializedCapacity: bound) { out, written in
+            guard let base = out.baseAddress else { return }
+            var position = 0
+            var literalStart = 0
+            var literalCount = 0
+
+            func varint(_ value: Int) {
+                var v = UInt64(value)
+                while v >= 0x80 {
+                    base[position] = UInt8(v & 0x7f) | 0x80
+                    position += 1
+                    v >>= 7
                 }
-                flushLiterals()
+                base[position] = UInt8(v)
+                position += 1
+            }
+
+            /// Bit-packs `count` values from `from` (a multiple of 8, or the tail padded with zeros).
+            func flushLiterals(upTo count: Int) {
+                guard count > 0 else { return }
+                let groups = (count + 7) / 8
+                varint(groups << 1 | 1)
+                var accumulator: UInt64 = 0
+                var bits = 0
+                for k in 0..<(groups * 8) {
+                    let value: UInt64 = k < count ? UInt64(input[literalStart + k]) : 0
+                    accumulator |= value << UInt64(bits)
+                    bits += width
+                    while bits >= 8 {
+                        base[position] = UInt8(truncatingIfNeeded: accumulator)
+                        position += 1
+                        accumulator >>= 8
+                        bits -= 8
+                    }
+                }
+                if bits > 0 {
+                    base[position] = UInt8(truncatingIfNeeded: accumulator)
+                    position += 1
+                }
+            }
+
+            var i = 0
+            while i < n {
+                let value = input[i]
+                var j = i + 1
+                while j < n, input[j] == value { j += 1 }
+                var run = j - i
                 if run >= 8 {
-                    writeRun(UInt32(value), count: run)
+                    // Top the pending literals up to a whole group from the run itself.
+                    let pad = (8 - literalCount % 8) % 8
+                    if literalCount > 0 {
+                        literalCount += pad
+                        run -= pad
+                        flushLiterals(upTo: literalCount)
+                    }
+                    if run >= 8 {
+                        varint(run << 1)
+                        var v = UInt64(value)
+                        for _ in 0..<((width + 7) / 8) {
+                            base[position] = UInt8(truncatingIfNeeded: v)
+                            position += 1
+                            v >>= 8
+                        }
+                        literalStart = j
+                        literalCount = 0
+                    } else {
+                        literalStart = j - run
+                        literalCount = run
+                    }
                 } else {
-                    for _ in 0..<run { literals.append(UInt32(value)) }
+                    if literalCount == 0 { literalStart = i }
+                    literalCount += run
+                    if literalCount >= 512, literalCount % 8 == 0 {
+                        flushLiterals(upTo: literalCount)
+                        literalCount = 0
+                        literalStart = j
+                    }
                 }
-            } else {
-                for k in i..<j { literals.append(UInt32(values[k])) }
-                if literals.count >= 504 && literals.count % 8 == 0 { flushLiterals() }
+                i = j
             }
-            i = j
+            flushLiterals(upTo: literalCount)
+            written = position
         }
-    }
-
-    /// Flushes pending values (padding the last group with zeros) and returns the bytes.
-    mutating func finish() -> [UInt8] {
-        if !literals.isEmpty {
-            while literals.count % 8 != 0 { literals.append(0) }
-            flushLiterals()
-        }
-        return bytes
-    }
-
-    private mutating func writeVarint(_ value: Int) {
-        var v = UInt64(value)
-        while v >= 0x80 {
-            bytes.append(UInt8(v & 0x7f) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
-
-    private mutating func writeRun(_ value: UInt32, count: Int) {
-        writeVarint(count << 1)
-        var v = value
-        for _ in 0..<((width + 7) / 8) {
-            bytes.append(UInt8(v & 0xff))
-            v >>= 8
-        }
-    }
-
-    private mutating func flushLiterals() {
-        guard !literals.isEmpty else { return }
-        let groups = literals.count / 8
-        writeVarint(groups << 1 | 1)
-        BitPack.append(literals, width: width, to: &bytes)
-        literals.removeAll(keepingCapacity: true)
-    }
-}
-
-enum BitPack {
-    /// Packs `values` at `width` bits each, least significant bit first.
-    static func append(_ values: [UInt32], width: Int, to bytes: inout [UInt8]) {
-        guard width > 0 else { return }
-        var accumulator: UInt64 = 0
-        var bits = 0
-        for value in values {
-            accumulator |= UInt64(value) << UInt64(bits)
-            bits += width
-            while bits >= 8 {
-                bytes.append(UInt8(truncatingIfNeeded: accumulator))
-                accumulator >>= 8
-                bits -= 8
-            }
-        }
-        if bits > 0 { bytes.append(UInt8(truncatingIfNeeded: accumulator)) }
+        output.append(contentsOf: encoded)
     }
 }

@@ -77,6 +77,10 @@ struct LeafAccumulator {
     var listValidity = BitBuilder()
     var slots = 0
     var rows = 0
+    /// When set, fixed-width values are decoded straight into this caller-owned
+    /// memory (the final array's storage) instead of being appended to the typed arrays.
+    var direct: UnsafeMutableRawPointer?
+    var directCapacity = 0
 
     init(leaf: LeafColumn, capacity: Int) {
         self.leaf = leaf
@@ -91,6 +95,15 @@ struct LeafAccumulator {
         case .byteArray: binary.offsets.reserveCapacity(reserve + 1)
         }
         if leaf.isList { listStarts.reserveCapacity(reserve) }
+    }
+
+    /// Where the next `count` slot values go when decoding straight into the final array.
+    func directTarget(_ count: Int) throws(DecodeError) -> UnsafeMutableRawPointer? {
+        guard let direct else { return nil }
+        guard slots + count <= directCapacity else {
+            throw DecodeError("pages hold more values than the row group's \(directCapacity) rows")
+        }
+        return direct + slots * leaf.storedWidth
     }
 
     /// Appends `count` fixed-width slot values laid out in `raw`.

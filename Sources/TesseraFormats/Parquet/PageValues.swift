@@ -82,9 +82,14 @@ extension ColumnChunkReader {
     ) throws {
         let leaf = out.leaf
         let width = leaf.storedWidth
-        let buffer = scratch.values
-        buffer.reserve(slots * width)
-        let target = buffer.pointer
+        let direct = try out.directTarget(slots)
+        let target: UnsafeMutableRawPointer
+        if let direct {
+            target = direct
+        } else {
+            scratch.values.reserve(slots * width)
+            target = scratch.values.pointer
+        }
         switch encoding {
         case .plain:
             if leaf.physical == .boolean {
@@ -129,7 +134,7 @@ extension ColumnChunkReader {
         if present < slots {
             FixedDecoding.spread(target, width: width, valid: valid, slots: slots, dense: present)
         }
-        out.appendFixed(target, count: slots)
+        if direct == nil { out.appendFixed(target, count: slots) }
     }
 
     private func readBinaryValues(

@@ -145,28 +145,86 @@ extension ParquetFile {
     private func decodeColumn(_ field: MappedField, _ groups: [Int], _ scratch: ReadScratch) throws(FormatError) -> Column {
         let leaf = mapping.leaves[field.leaf]
         let capacity = groups.reduce(0) { $0 + rowGroups[$1].rowCount }
-        var accumulator = LeafAccumulator(leaf: leaf, capacity: capacity)
+        var accumulator = LeafAccumulator(leaf: leaf, capacity: 0)
+        // Flat fixed-width columns decode straight into their final array, sized from the
+        // footer's row counts (bounded, so a lying footer cannot ask for absurd memory).
+        let width = leaf.storedWidth
+        let direct = !leaf.isList && width > 0 && leaf.physical != .int96 && leaf.physical != .fixedLenByteArray
+            && capacity * width <= max(1 << 28, 64 * source.size)
+        guard direct else {
+            accumulator = LeafAccumulator(leaf: leaf, capacity: min(capacity, 1 << 24))
+            try readChunks(field, groups, scratch, &accumulator)
+            return try accumulator.finish(file: path, location: "column '\(field.field.name)'")
+        }
+        func fill<T>(_: T.Type) throws(FormatError) -> [T] {
+            var failure: FormatError?
+            let values = [T](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+                initialized = 0
+                guard let base = buffer.baseAddress else { return }
+                accumulator.direct = UnsafeMutableRawPointer(base)
+                accumulator.directCapacity = capacity
+                do throws(FormatError) {
+                    try readChunks(field, groups, scratch, &accumulator)
+                    initialized = accumulator.slots == capacity ? capacity : 0
+                } catch {
+                    failure = error
+                }
+                accumulator.direct = nil
+            }
+            if let failure { throw failure }
+            guard values.count == capacity else {
+                throw FormatError(file: path, location: "column '\(field.field.name)'", "decoded \(accumulator.slots) values for \(capacity) rows")
+            }
+            return values
+        }
+        switch leaf.physical {
+        case .boolean: accumulator.bools = try fill(Bool.self)
+        case .int32: accumulator.int32s = try fill(Int32.self)
+        case .int64: accumulator.int64s = try fill(Int64.self)
+        case .float: accumulator.floats = try fill(Float.self)
+        case .double: accumulator.doubles = try fill(Double.self)
+        default: break
+        }
+        if leaf.conversion == .uint64, let bad = accumulator.int64s.firstIndex(where: { $0 < 0 }) {
+            var group = groups.first ?? 0
+            var start = 0
+            for candidate in groups {
+                if bad < start + rowGroups[candidate].rowCount { group = candidate; break }
+                start += rowGroups[candidate].rowCount
+            }
+            throw FormatError(
+                file: path, location: "row group \(group), column '\(field.field.name)'",
+                "UINT64 value \(UInt64(bitPattern: accumulator.int64s[bad])) (row \(bad - start) of the row group) is larger than int64 can hold")
+        }
+        return try accumulator.finish(file: path, location: "column '\(field.field.name)'")
+    }
+
+    private func readChunks(_ field: MappedField, _ groups: [Int], _ scratch: ReadScratch, _ accumulator: inout LeafAccumulator)
+        throws(FormatError)
+    {
+        let leaf = accumulator.leaf
         for group in groups {
             let before = accumulator.rows
             let valuesBefore = accumulator.int64s.count
-            var reader = ColumnChunkReader(
-                source: source, rowGroup: group, chunk: metadata.rowGroups[group].columns[field.leaf], scratch: scratch)
+            let chunk = metadata.rowGroups[group].columns[field.leaf]
+            let location = "row group \(group), column '\(field.field.name)'"
+            if !leaf.isList, let declared = chunk.metaData?.numValues, declared != Int64(rowGroups[group].rowCount) {
+                throw FormatError(file: path, location: location,
+                    "column chunk declares \(declared) values but the row group has \(rowGroups[group].rowCount) rows")
+            }
+            var reader = ColumnChunkReader(source: source, rowGroup: group, chunk: chunk, scratch: scratch)
             try reader.read(into: &accumulator)
             let rows = accumulator.rows - before
             guard rows == rowGroups[group].rowCount else {
-                throw FormatError(
-                    file: path, location: "row group \(group), column '\(field.field.name)'",
-                    "holds \(rows) rows but the row group has \(rowGroups[group].rowCount)")
+                throw FormatError(file: path, location: location, "holds \(rows) rows but the row group has \(rowGroups[group].rowCount)")
             }
-            if leaf.conversion == .uint64,
+            if leaf.conversion == .uint64, accumulator.direct == nil,
                 let bad = accumulator.int64s[valuesBefore...].firstIndex(where: { $0 < 0 })
             {
-                throw FormatError(
-                    file: path, location: "row group \(group), column '\(field.field.name)'",
+                throw FormatError(file: path, location: location,
                     "UINT64 value \(UInt64(bitPattern: accumulator.int64s[bad])) (value \(bad - valuesBefore) of the row group) is larger than int64 can hold")
             }
         }
-        return try accumulator.finish(file: path, location: "column '\(field.field.name)'")
     }
 }
 
