@@ -250,3 +250,26 @@ for path in sys.argv[1:]:
 print(json.dumps(result))
 """#
 }
+
+extension ParquetOracleScripts {
+    /// Small valid files in several layouts (argv[1] is the folder): the fuzz test's seeds.
+    static let fuzzSeeds = #"""
+import os, sys
+import pyarrow as pa, pyarrow.parquet as pq
+out = sys.argv[1]
+n = 120
+t = pa.table({
+    "i": pa.array([None if k % 7 == 0 else k * 3 for k in range(n)], pa.int64()),
+    "s": pa.array([None if k % 5 == 0 else "v%d" % (k % 9) for k in range(n)], pa.string()),
+    "f": pa.array([k / 4 for k in range(n)], pa.float64()),
+    "b": pa.array([k % 3 == 0 for k in range(n)], pa.bool_()),
+    "ts": pa.array([1767225600000 + k for k in range(n)], pa.timestamp("ms", tz="UTC")),
+    "l": pa.array([None if k % 6 == 0 else list(range(k % 4)) for k in range(n)], pa.list_(pa.int32())),
+})
+pq.write_table(t, os.path.join(out, "dict_snappy.parquet"), row_group_size=50)
+pq.write_table(t, os.path.join(out, "v2_zstd_delta.parquet"), data_page_version="2.0", compression="zstd", use_dictionary=False,
+               column_encoding={"i": "DELTA_BINARY_PACKED", "s": "DELTA_BYTE_ARRAY", "f": "BYTE_STREAM_SPLIT"})
+pq.write_table(t, os.path.join(out, "gzip_plain.parquet"), compression="gzip", use_dictionary=False, data_page_size=200)
+pq.write_table(t.drop(["l"]), os.path.join(out, "int96_lz4.parquet"), compression="lz4", use_deprecated_int96_timestamps=True)
+"""#
+}

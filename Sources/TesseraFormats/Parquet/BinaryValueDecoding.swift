@@ -109,6 +109,7 @@ enum BinaryDecoding {
         try DeltaDecoding.binaryPacked(&cursor, count: count, into: suffixes)
         var previousStart = bytes.count
         var previousLength = 0
+        let firstStart = bytes.count
         for i in 0..<count {
             let prefix = prefixes[i]
             let suffix = suffixes[i]
@@ -116,6 +117,10 @@ enum BinaryDecoding {
                 throw DecodeError("DELTA_BYTE_ARRAY value \(i) has prefix \(prefix) and suffix \(suffix), out of range")
             }
             let start = bytes.count
+            // Shared prefixes can expand a small page enormously; cap what one page may produce.
+            guard start - firstStart + Int(prefix) + Int(suffix) <= 1 << 30 else {
+                throw DecodeError("DELTA_BYTE_ARRAY page expands past 1 GiB")
+            }
             if prefix > 0 {
                 for k in 0..<Int(prefix) { bytes.append(bytes[previousStart + k]) }
             }

@@ -22,6 +22,10 @@ struct ColumnChunkReader {
     let scratch: ReadScratch
     var page = 0
 
+    /// Real writers put at most a few million values in a page; a larger count is corruption,
+    /// and refusing it bounds the per-page buffers.
+    static let maxPageValues = 1 << 28
+
     var location: String {
         "row group \(rowGroup), column '\(chunkPath)'" + (page > 0 ? ", page \(page - 1)" : "")
     }
@@ -94,7 +98,7 @@ struct ColumnChunkReader {
             } catch {
                 throw fail("\(error)")
             }
-            guard valuesRead <= meta.numValues else {
+            guard valuesRead <= meta.numValues else {  // checked after each page; pages are bounded above
                 throw fail("pages hold more values (\(valuesRead)) than the column chunk declares (\(meta.numValues))")
             }
         }
@@ -149,7 +153,7 @@ struct ColumnChunkReader {
     ) throws -> Int {
         guard let info = header.dataPageHeader else { throw DecodeError("data page has no data page header") }
         let count = Int(info.numValues)
-        guard count >= 0 else { throw DecodeError("data page has \(count) values") }
+        guard count >= 0, count <= ColumnChunkReader.maxPageValues else { throw DecodeError("data page has \(count) values") }
         let data = try decompress(body, codec, size: Int(header.uncompressedPageSize), into: scratch.page)
         var cursor = ByteCursor(data)
         let leaf = out.leaf
@@ -178,7 +182,7 @@ struct ColumnChunkReader {
         let count = Int(info.numValues)
         let repLength = Int(info.repetitionLevelsByteLength)
         let defLength = Int(info.definitionLevelsByteLength)
-        guard count >= 0, repLength >= 0, defLength >= 0, repLength + defLength <= body.count,
+        guard count >= 0, count <= ColumnChunkReader.maxPageValues, repLength >= 0, defLength >= 0, repLength + defLength <= body.count,
             repLength + defLength <= Int(header.uncompressedPageSize)
         else {
             throw DecodeError("data page v2 has inconsistent sizes (values \(count), levels \(repLength)+\(defLength))")

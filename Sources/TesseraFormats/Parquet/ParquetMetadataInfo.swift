@@ -87,7 +87,9 @@ enum StatisticsDecoding {
         case .int32:
             guard let v = load(Int32.self) else { return nil }
             switch leaf.conversion {
-            case .date: return .timestamp(Timestamp(microseconds: Int64(v) * ValueConversions.microsPerDay))
+            case .date:
+                let (micros, overflow) = Int64(v).multipliedReportingOverflow(by: ValueConversions.microsPerDay)
+                return overflow ? nil : .timestamp(Timestamp(microseconds: micros))
             case .uint32: return .int64(Int64(UInt32(bitPattern: v)))
             case .decimal(let scale): return .float64(Double(v) / ValueConversions.power10(scale))
             default: return .int32(v)

@@ -239,7 +239,8 @@ extension LeafColumn {
         case .double:
             leaf.valueType = .float64
         case .byteArray, .fixedLenByteArray:
-            if physical == .fixedLenByteArray, leaf.typeLength <= 0 { return nil }
+            // Widths past 1 MiB are not real data; refusing them bounds every buffer sized by the width.
+            if physical == .fixedLenByteArray, leaf.typeLength <= 0 || leaf.typeLength > 1 << 20 { return nil }
             if let decimalScale {
                 (leaf.valueType, leaf.conversion) = (.float64, .decimal(scale: decimalScale))
             } else if physical == .byteArray,

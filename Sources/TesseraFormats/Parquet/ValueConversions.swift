@@ -11,7 +11,8 @@ enum ValueConversions {
     static func int32Column(_ values: [Int32], _ leaf: LeafColumn, _ bits: Bitmap?) -> Column {
         switch leaf.conversion {
         case .date:
-            return Column(type: .timestamp, data: .int64(values.map { Int64($0) * microsPerDay }), validity: bits)
+            // Days beyond ±106,751 overflow microseconds; they wrap rather than trap.
+            return Column(type: .timestamp, data: .int64(values.map { Int64($0) &* microsPerDay }), validity: bits)
         case .uint32:
             return Column(type: .int64, data: .int64(values.map { Int64(UInt32(bitPattern: $0)) }), validity: bits)
         case .decimal(let scale):
