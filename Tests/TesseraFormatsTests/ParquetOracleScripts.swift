@@ -273,3 +273,44 @@ pq.write_table(t, os.path.join(out, "gzip_plain.parquet"), compression="gzip", u
 pq.write_table(t.drop(["l"]), os.path.join(out, "int96_lz4.parquet"), compression="lz4", use_deprecated_int96_timestamps=True)
 """#
 }
+
+extension ParquetOracleScripts {
+    /// A hive-partitioned folder written by pyarrow (argv[1]), a file with sorted timestamps in
+    /// small row groups (argv[2]); prints the dataset's canonical content sorted by id, and the
+    /// per-row-group statistics pyarrow reports for the timestamp file.
+    static let datasetAndStatistics = canonical + "\n" + #"""
+import pyarrow.dataset as ds
+folder, stats_path = sys.argv[1], sys.argv[2]
+n = 600
+t = pa.table({
+    "id": pa.array(range(n), pa.int64()),
+    "at": pa.array([1767225600000000 + i * 60000000 for i in range(n)], pa.timestamp("us", tz="UTC")),
+    "name": pa.array(["n%d" % (i % 17) for i in range(n)], pa.string()),
+    "year": pa.array([2025 + i % 2 for i in range(n)], pa.int64()),
+    "region": pa.array(["eu west" if i % 3 else "us" for i in range(n)], pa.string()),
+})
+pq.write_to_dataset(t, folder, partition_cols=["year", "region"], row_group_size=100)
+d = ds.dataset(folder, format="parquet", partitioning="hive").to_table().sort_by("id")
+s = pa.table({"at": pa.array([1767225600000 + i * 1000 for i in range(1000)], pa.timestamp("ms", tz="UTC")),
+              "v": pa.array([None if i % 10 == 0 else i for i in range(1000)], pa.int32()),
+              "s": pa.array(["k%04d" % i for i in range(1000)], pa.string())})
+pq.write_table(s, stats_path, row_group_size=100)
+md = pq.ParquetFile(stats_path).metadata
+stats = []
+for g in range(md.num_row_groups):
+    row = {}
+    for c in range(md.num_columns):
+        st = md.row_group(g).column(c).statistics
+        name = md.schema.column(c).name
+        lo, hi = st.min, st.max
+        if name == "at":
+            lo, hi = "t%d" % (pa.scalar(lo, pa.timestamp("ms")).value * 1000), "t%d" % (pa.scalar(hi, pa.timestamp("ms")).value * 1000)
+        elif name == "s":
+            lo, hi = "s" + lo, "s" + hi
+        else:
+            lo, hi = str(lo), str(hi)
+        row[name] = [lo, hi, st.null_count]
+    stats.append(row)
+print(json.dumps({"dataset": canonical(d), "stats": stats}))
+"""#
+}
