@@ -314,3 +314,19 @@ for g in range(md.num_row_groups):
 print(json.dumps({"dataset": canonical(d), "stats": stats}))
 """#
 }
+
+extension ParquetOracleScripts {
+    /// A list column with required elements (3-level), for rewriting into the legacy 2-level form (argv[1]).
+    static let requiredElementList = #"""
+import sys
+import pyarrow as pa, pyarrow.parquet as pq
+t = pa.table({"id": pa.array(range(50), pa.int64()),
+              "xs": pa.array([None if i % 7 == 0 else list(range(i % 4)) for i in range(50)],
+                             pa.list_(pa.field("element", pa.int64(), nullable=False)))})
+pq.write_table(t, sys.argv[1], use_dictionary=False)
+r = pa.table({"xs": pa.array([list(range(i % 3)) for i in range(30)],
+                             pa.list_(pa.field("element", pa.int64(), nullable=False)))},
+             schema=pa.schema([pa.field("xs", pa.list_(pa.field("element", pa.int64(), nullable=False)), nullable=False)]))
+pq.write_table(r, sys.argv[2], use_dictionary=False)
+"""#
+}

@@ -16,7 +16,7 @@ extension ChunkEncoder {
                 let count = levels(input, page, into: &body)
                 let range = cursor..<(cursor + count)
                 cursor += count
-                if dictionaryOpen {
+                if dictionaryOpen, count > 0 {
                     indices.removeAll(keepingCapacity: true)
                     for index in range {
                         let value = UnsafeBufferPointer(rebasing: bytes[values.offsets[index]..<values.offsets[index + 1]])

@@ -141,7 +141,7 @@ struct ChunkEncoder {
             let count = levels(input, page, into: &body)
             let slice = values[cursor..<(cursor + count)]
             cursor += count
-            if dictionaryOpen {
+            if dictionaryOpen, count > 0 {
                 slice.withUnsafeBufferPointer { table.indices(of: $0, into: &indices) }
                 appendIndices(indices, dictionarySize: table.count, to: &body)
                 try appendPage(body, type: .dataPage, values: page.count, encoding: .rleDictionary, to: &data, uncompressedTotal: &chunk.uncompressedSize)

@@ -98,7 +98,9 @@ extension ColumnChunkReader {
                 try FixedDecoding.plain(data, count: present, width: width, into: target)
             }
         case .plainDictionary, .rleDictionary:
-            guard scratch.dictionaryCount >= 0 else { throw DecodeError("dictionary-encoded page without a dictionary page") }
+            guard scratch.dictionaryCount >= 0 || present == 0 else {
+                throw DecodeError("dictionary-encoded page without a dictionary page")
+            }
             let indices = scratch.indices.typed(UInt32.self, count: present)
             try FixedDecoding.indices(data, count: present, dictionaryCount: scratch.dictionaryCount, into: indices)
             scratch.dictionaryFixed.withUnsafeBytes { dictionary in
@@ -146,7 +148,9 @@ extension ColumnChunkReader {
         case .plain:
             try BinaryDecoding.plain(data, count: present, bytes: &out.binary.bytes, ends: ends)
         case .plainDictionary, .rleDictionary:
-            guard scratch.dictionaryCount >= 0 else { throw DecodeError("dictionary-encoded page without a dictionary page") }
+            guard scratch.dictionaryCount >= 0 || present == 0 else {
+                throw DecodeError("dictionary-encoded page without a dictionary page")
+            }
             let indices = scratch.indices.typed(UInt32.self, count: present)
             try FixedDecoding.indices(data, count: present, dictionaryCount: scratch.dictionaryCount, into: indices)
             BinaryDecoding.gather(scratch.dictionaryBinary, indices: indices, count: present, bytes: &out.binary.bytes, ends: ends)
