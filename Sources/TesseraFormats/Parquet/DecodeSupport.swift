@@ -25,6 +25,7 @@ final class RawBuffer {
         pointer.deallocate()
         capacity = max(bytes, capacity * 2)
         pointer = UnsafeMutableRawPointer.allocate(byteCount: capacity + 8, alignment: 16)
+        MemoryAdvice.hugePages(pointer, bytes: capacity)
     }
 
     func typed<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
@@ -152,6 +153,17 @@ struct HybridDecoder {
         self.width = width
     }
 
+    /// Whether `bytes` start with one RLE run of at least `count` copies of `value`.
+    static func isSingleRun(_ bytes: UnsafeRawBufferPointer, width: Int, value: UInt64, count: Int) -> Bool {
+        var cursor = ByteCursor(bytes)
+        guard width <= 32, let header = try? cursor.uleb(), header & 1 == 0, header >> 1 >= UInt64(count),
+            let stored = try? cursor.take((width + 7) / 8)
+        else { return false }
+        var v: UInt64 = 0
+        for k in 0..<stored.count { v |= UInt64(stored[k]) << UInt64(8 * k) }
+        return v == value
+    }
+
     /// Decodes exactly `count` values into `out`; throws when the data ends early.
     mutating func decode<T: FixedWidthInteger & UnsignedInteger>(
         into out: UnsafeMutablePointer<T>, count: Int
@@ -193,3 +205,22 @@ struct HybridDecoder {
 /// The number of bits needed to store `value`.
 @inline(__always)
 func bitWidth(_ value: UInt64) -> Int { 64 - value.leadingZeroBitCount }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum MemoryAdvice {
+    /// Asks Linux to back a large buffer with 2 MiB pages: far fewer page faults when a
+    /// fresh output array is filled. Only whole huge pages inside the buffer are advised.
+    static func hugePages(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
+        #if canImport(Glibc)
+        let huge = 2 << 20
+        guard bytes >= 2 * huge else { return }
+        let start = (Int(bitPattern: pointer) + huge - 1) & ~(huge - 1)
+        let end = (Int(bitPattern: pointer) + bytes) & ~(huge - 1)
+        guard end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(aligned, end - start, MADV_HUGEPAGE)
+        #endif
+    }
+}

@@ -10,6 +10,22 @@ extension ColumnChunkReader {
         guard count > 0 else { return }
         let definitions = scratch.definitions.typed(UInt8.self, count: count)
         let repetitions = scratch.repetitions.typed(UInt8.self, count: count)
+        // Common case: a flat column whose page has no nulls stores its definition levels as
+        // one RLE run of the maximum; then every slot holds a value and the levels need no decoding.
+        if leaf.maxRepetition == 0, let definitionBytes,
+            HybridDecoder.isSingleRun(definitionBytes, width: bitWidth(UInt64(leaf.maxDefinition)), value: UInt64(leaf.maxDefinition), count: count)
+        {
+            out.rows += count
+            let valid = scratch.valid.typed(UInt8.self, count: 1)
+            if leaf.physical == .byteArray {
+                try readBinaryValues(values, encoding: encoding, present: count, slots: count, valid: valid, &out)
+            } else {
+                try readFixedValues(values, encoding: encoding, present: count, slots: count, valid: valid, &out)
+            }
+            out.validity.appendOnes(count)
+            out.slots += count
+            return
+        }
         if let definitionBytes {
             try decodeLevels(definitionBytes, max: leaf.maxDefinition, count: count, into: definitions, "definition")
         }

@@ -161,6 +161,7 @@ extension ParquetFile {
             let values = [T](unsafeUninitializedCapacity: capacity) { buffer, initialized in
                 initialized = 0
                 guard let base = buffer.baseAddress else { return }
+                MemoryAdvice.hugePages(UnsafeMutableRawPointer(base), bytes: capacity * MemoryLayout<T>.stride)
                 accumulator.direct = UnsafeMutableRawPointer(base)
                 accumulator.directCapacity = capacity
                 do throws(FormatError) {
