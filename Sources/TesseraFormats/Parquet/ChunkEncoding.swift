@@ -80,6 +80,39 @@ struct ChunkEncoder {
         return out
     }
 
+    /// Where a page starting at `start` ends: about `step` entries on, and (for lists) where a row starts.
+    func pageEnd(_ input: ChunkInput, from start: Int, step: Int) -> Int {
+        var end = min(input.entries, start + step)
+        if maxRepetition > 0 {
+            while end < input.entries, input.repetitions[end] != 0 { end += 1 }
+        }
+        return end
+    }
+
+    /// The number of non-null values among `entries`.
+    func valueCount(_ input: ChunkInput, _ entries: Range<Int>) -> Int {
+        guard maxDefinition > 0 else { return entries.count }
+        let full = UInt8(maxDefinition)
+        return input.definitions.withUnsafeBufferPointer { levels in
+            var count = 0
+            for index in entries where levels[index] == full { count += 1 }
+            return count
+        }
+    }
+
+    /// The entry just after the `values`-th value from `start` (flat columns only).
+    func entryAfter(_ input: ChunkInput, from start: Int, values: Int) -> Int {
+        guard maxDefinition > 0 else { return start + values }
+        let full = UInt8(maxDefinition)
+        var seen = 0
+        var index = start
+        while seen < values, index < input.entries {
+            if input.definitions[index] == full { seen += 1 }
+            index += 1
+        }
+        return index
+    }
+
     /// The levels of `entries`, RLE-encoded with their 4-byte length prefixes, and the number of values.
     func levels(_ input: ChunkInput, _ entries: Range<Int>, into body: inout [UInt8]) -> Int {
         func append(_ levels: [UInt8], max: Int) {
@@ -136,20 +169,41 @@ struct ChunkEncoder {
         var dictionaryOpen = options.dictionary
         var cursor = 0
         var indices: [UInt32] = []
-        for page in pages(input, entriesPerPage: options.pageSize / width) {
+        var entryStart = 0
+        let step = max(1, options.pageSize / width)
+        while entryStart < input.entries {
+            var entryEnd = pageEnd(input, from: entryStart, step: step)
+            var count = valueCount(input, entryStart..<entryEnd)
             var body: [UInt8] = []
-            let count = levels(input, page, into: &body)
-            let slice = values[cursor..<(cursor + count)]
-            cursor += count
             if dictionaryOpen, count > 0 {
-                slice.withUnsafeBufferPointer { table.indices(of: $0, into: &indices) }
+                indices.removeAll(keepingCapacity: true)
+                var inserted = 0
+                // Small batches, so the page can end as soon as the dictionary passes its limit.
+                while inserted < count {
+                    let n = maxRepetition == 0 ? min(4096, count - inserted) : count - inserted
+                    values.withUnsafeBufferPointer { all in
+                        table.indices(of: UnsafeBufferPointer(rebasing: all[(cursor + inserted)..<(cursor + inserted + n)]), appendingTo: &indices)
+                    }
+                    inserted += n
+                    if table.count * width > options.dictionaryPageSizeLimit {
+                        dictionaryOpen = false
+                        break
+                    }
+                }
+                if inserted < count {
+                    entryEnd = entryAfter(input, from: entryStart, values: inserted)
+                    count = inserted
+                }
+                _ = levels(input, entryStart..<entryEnd, into: &body)
                 appendIndices(indices, dictionarySize: table.count, to: &body)
-                try appendPage(body, type: .dataPage, values: page.count, encoding: .rleDictionary, to: &data, uncompressedTotal: &chunk.uncompressedSize)
-                if table.count * width > options.dictionaryPageSizeLimit { dictionaryOpen = false }
+                try appendPage(body, type: .dataPage, values: entryEnd - entryStart, encoding: .rleDictionary, to: &data, uncompressedTotal: &chunk.uncompressedSize)
             } else {
-                slice.withUnsafeBytes { body.append(contentsOf: $0) }
-                try appendPage(body, type: .dataPage, values: page.count, encoding: .plain, to: &data, uncompressedTotal: &chunk.uncompressedSize)
+                _ = levels(input, entryStart..<entryEnd, into: &body)
+                values[cursor..<(cursor + count)].withUnsafeBytes { body.append(contentsOf: $0) }
+                try appendPage(body, type: .dataPage, values: entryEnd - entryStart, encoding: .plain, to: &data, uncompressedTotal: &chunk.uncompressedSize)
             }
+            cursor += count
+            entryStart = entryEnd
         }
         if table.count > 0 {
             let entries = table.entries.map { T(pattern: $0) }

@@ -44,14 +44,14 @@ struct FixedDictionaryTable {
         }
     }
 
-    /// The indices of `values`, inserting new ones, written to `out` (replacing its contents).
-    mutating func indices<T: WritableFixed>(of values: UnsafeBufferPointer<T>, into out: inout [UInt32]) {
+    /// The indices of `values`, inserting new ones, appended to `out`.
+    mutating func indices<T: WritableFixed>(of values: UnsafeBufferPointer<T>, appendingTo out: inout [UInt32]) {
         // Room for every value being new, so the loop below never grows the table.
         if (entries.count + values.count) * 2 > slots.count { grow(toFit: entries.count + values.count) }
         entries.reserveCapacity(entries.count + values.count)
         let mask = self.mask
         var added = entries.count
-        out = [UInt32](unsafeUninitializedCapacity: values.count) { result, initialized in
+        let found = [UInt32](unsafeUninitializedCapacity: values.count) { result, initialized in
             keys.withUnsafeMutableBufferPointer { keys in
                 slots.withUnsafeMutableBufferPointer { slots in
                     for i in 0..<values.count {
@@ -78,6 +78,7 @@ struct FixedDictionaryTable {
             }
             initialized = values.count
         }
+        out.append(contentsOf: found)
     }
 
     private mutating func grow(toFit count: Int) {
