@@ -4,6 +4,36 @@ import CZlib
 import CZstd
 
 extension Codecs {
+    /// Compresses `source` into `buffer` (grown as needed, reused across pages); returns the size.
+    static func compress(_ codec: ParquetCompression, _ source: UnsafeRawBufferPointer, into buffer: RawBuffer, level: Int32? = nil)
+        throws(CodecError) -> Int
+    {
+        switch codec {
+        case .snappy:
+            buffer.reserve(snappy_max_compressed_length(source.count))
+            var length = buffer.capacity
+            guard snappy_compress(
+                source.baseAddress?.assumingMemoryBound(to: CChar.self), source.count,
+                buffer.pointer.assumingMemoryBound(to: CChar.self), &length) == SNAPPY_OK
+            else { throw CodecError("snappy compression failed") }
+            return length
+        case .zstd:
+            buffer.reserve(ZSTD_compressBound(source.count))
+            let result = ZSTD_compress(buffer.pointer, buffer.capacity, source.baseAddress, source.count, level ?? 1)
+            guard ZSTD_isError(result) == 0 else { throw CodecError("zstd compression failed") }
+            return result
+        default:
+            // Rarer codecs go through the array path.
+            var output: [UInt8] = []
+            let count = try compress(codec, source, appendingTo: &output, level: level)
+            buffer.reserve(count)
+            output.withUnsafeBytes { raw in
+                if let base = raw.baseAddress, count > 0 { buffer.pointer.copyMemory(from: base, byteCount: count) }
+            }
+            return count
+        }
+    }
+
     /// Compresses `source`, appending the result to `output`; returns the bytes appended.
     static func compress(
         _ codec: ParquetCompression, _ source: UnsafeRawBufferPointer, appendingTo output: inout [UInt8], level: Int32? = nil

@@ -47,13 +47,12 @@ extension ChunkEncoder {
                 for k in 0..<4 { page.append(UInt8(truncatingIfNeeded: length >> UInt32(8 * k))) }
                 page.append(contentsOf: dictionary.bytes(at: index))
             }
-            try appendPage(page, type: .dictionaryPage, values: dictionary.count, encoding: .plain, to: &chunk.bytes, uncompressedTotal: &chunk.uncompressedSize)
-            chunk.dictionaryPageLength = chunk.bytes.count
+            try appendPage(page, type: .dictionaryPage, values: dictionary.count, encoding: .plain, to: &chunk.dictionaryPage, uncompressedTotal: &chunk.uncompressedSize)
             chunk.encodings = [.plain, .rle, .rleDictionary]
         } else {
             chunk.encodings = [.plain, .rle]
         }
-        chunk.bytes.append(contentsOf: data)
+        chunk.bytes = data
         if let (low, high) = ChunkEncoder.binaryBounds(values), low.count <= 4096, high.count <= 4096 {
             chunk.statistics.minValue = low
             chunk.statistics.maxValue = high

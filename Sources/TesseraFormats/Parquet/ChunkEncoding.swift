@@ -34,9 +34,12 @@ extension Double: WritableFixed {
 
 /// One column chunk, encoded and compressed, with what its metadata needs.
 struct EncodedChunk {
+    /// The dictionary page (header included), written before the data pages; empty when none.
+    var dictionaryPage: [UInt8] = []
+    /// The data pages.
     var bytes: [UInt8] = []
-    /// Length of the dictionary page (header included) at the start of `bytes`, when there is one.
-    var dictionaryPageLength: Int?
+    var dictionaryPageLength: Int? { dictionaryPage.isEmpty ? nil : dictionaryPage.count }
+    var totalSize: Int { dictionaryPage.count + bytes.count }
     var uncompressedSize = 0
     var encodings: [ParquetEncoding] = []
     var statistics = Statistics()
@@ -48,15 +51,23 @@ struct ChunkEncoder {
     let maxDefinition: Int
     let maxRepetition: Int
     let options: ParquetWriteOptions
+    /// Compressed pages land here first; reused across pages (one encoder per task).
+    let compressed = RawBuffer(capacity: 1 << 16)
 
     func encode(_ input: ChunkInput) throws(CodecError) -> EncodedChunk {
         var chunk: EncodedChunk
+        func fixed<T: WritableFixed>(_ values: ArraySlice<T>) throws(CodecError) -> EncodedChunk {
+            let result: Result<EncodedChunk, CodecError> = values.withUnsafeBufferPointer { buffer in
+                do throws(CodecError) { return .success(try encodeFixed(buffer, input)) } catch { return .failure(error) }
+            }
+            return try result.get()
+        }
         switch input.values {
-        case .bool(let v): chunk = try encodeBooleans(v, input)
-        case .int32(let v): chunk = try encodeFixed(v, input)
-        case .int64(let v): chunk = try encodeFixed(v, input)
-        case .float(let v): chunk = try encodeFixed(v, input)
-        case .double(let v): chunk = try encodeFixed(v, input)
+        case .bool(let v): chunk = try encodeBooleans(Array(v), input)
+        case .int32(let v): chunk = try fixed(v)
+        case .int64(let v): chunk = try fixed(v)
+        case .float(let v): chunk = try fixed(v)
+        case .double(let v): chunk = try fixed(v)
         case .binary(let v): chunk = try encodeBinary(v, input)
         }
         chunk.statistics.nullCount = Int64(input.nullCount)
@@ -138,16 +149,16 @@ struct ChunkEncoder {
         _ body: [UInt8], type: PageType, values: Int, encoding: ParquetEncoding, to out: inout [UInt8],
         uncompressedTotal: inout Int
     ) throws(CodecError) {
-        var compressed: [UInt8] = []
-        compressed.reserveCapacity(body.count / 2 + 64)
+        let codec = options.compression
         let outcome: Result<Int, CodecError> = body.withUnsafeBytes { raw in
-            do throws(CodecError) { return .success(try Codecs.compress(options.compression, raw, appendingTo: &compressed)) } catch { return .failure(error) }
+            guard codec != .uncompressed else { return .success(raw.count) }
+            do throws(CodecError) { return .success(try Codecs.compress(codec, raw, into: compressed)) } catch { return .failure(error) }
         }
-        _ = try outcome.get()
+        let compressedSize = try outcome.get()
         var header = PageHeader()
         header.type = type.rawValue
         header.uncompressedPageSize = Int32(clamping: body.count)
-        header.compressedPageSize = Int32(clamping: compressed.count)
+        header.compressedPageSize = Int32(clamping: compressedSize)
         if type == .dictionaryPage {
             header.dictionaryPageHeader = DictionaryPageHeader(numValues: Int32(values), encoding: .plain)
         } else {
@@ -157,11 +168,15 @@ struct ChunkEncoder {
         var encoder = CompactEncoder()
         header.encode(&encoder)
         out.append(contentsOf: encoder.bytes)
-        out.append(contentsOf: compressed)
+        if codec == .uncompressed {
+            out.append(contentsOf: body)
+        } else {
+            out.append(contentsOf: UnsafeRawBufferPointer(start: compressed.pointer, count: compressedSize))
+        }
         uncompressedTotal += encoder.bytes.count + body.count
     }
 
-    private func encodeFixed<T: WritableFixed>(_ values: [T], _ input: ChunkInput) throws(CodecError) -> EncodedChunk {
+    private func encodeFixed<T: WritableFixed>(_ values: UnsafeBufferPointer<T>, _ input: ChunkInput) throws(CodecError) -> EncodedChunk {
         let width = MemoryLayout<T>.size
         var chunk = EncodedChunk()
         var data: [UInt8] = []
@@ -171,19 +186,18 @@ struct ChunkEncoder {
         var indices: [UInt32] = []
         var entryStart = 0
         let step = max(1, options.pageSize / width)
+        var body: [UInt8] = []
         while entryStart < input.entries {
             var entryEnd = pageEnd(input, from: entryStart, step: step)
             var count = valueCount(input, entryStart..<entryEnd)
-            var body: [UInt8] = []
+            body.removeAll(keepingCapacity: true)
             if dictionaryOpen, count > 0 {
                 indices.removeAll(keepingCapacity: true)
                 var inserted = 0
                 // Small batches, so the page can end as soon as the dictionary passes its limit.
                 while inserted < count {
                     let n = maxRepetition == 0 ? min(4096, count - inserted) : count - inserted
-                    values.withUnsafeBufferPointer { all in
-                        table.indices(of: UnsafeBufferPointer(rebasing: all[(cursor + inserted)..<(cursor + inserted + n)]), appendingTo: &indices)
-                    }
+                    table.indices(of: UnsafeBufferPointer(rebasing: values[(cursor + inserted)..<(cursor + inserted + n)]), appendingTo: &indices)
                     inserted += n
                     if table.count * width > options.dictionaryPageSizeLimit {
                         dictionaryOpen = false
@@ -199,7 +213,7 @@ struct ChunkEncoder {
                 try appendPage(body, type: .dataPage, values: entryEnd - entryStart, encoding: .rleDictionary, to: &data, uncompressedTotal: &chunk.uncompressedSize)
             } else {
                 _ = levels(input, entryStart..<entryEnd, into: &body)
-                values[cursor..<(cursor + count)].withUnsafeBytes { body.append(contentsOf: $0) }
+                body.append(contentsOf: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: values[cursor..<(cursor + count)])))
                 try appendPage(body, type: .dataPage, values: entryEnd - entryStart, encoding: .plain, to: &data, uncompressedTotal: &chunk.uncompressedSize)
             }
             cursor += count
@@ -209,13 +223,12 @@ struct ChunkEncoder {
             let entries = table.entries.map { T(pattern: $0) }
             var page: [UInt8] = []
             entries.withUnsafeBytes { page.append(contentsOf: $0) }
-            try appendPage(page, type: .dictionaryPage, values: entries.count, encoding: .plain, to: &chunk.bytes, uncompressedTotal: &chunk.uncompressedSize)
-            chunk.dictionaryPageLength = chunk.bytes.count
+            try appendPage(page, type: .dictionaryPage, values: entries.count, encoding: .plain, to: &chunk.dictionaryPage, uncompressedTotal: &chunk.uncompressedSize)
             chunk.encodings = [.plain, .rle, .rleDictionary]
         } else {
             chunk.encodings = [.plain, .rle]
         }
-        chunk.bytes.append(contentsOf: data)
+        chunk.bytes = data
         if var (low, high) = ChunkEncoder.bounds(values) {
             // Zero's sign is not ordered: widen the bounds to -0 and +0 as the format asks.
             if low == T(pattern: 0) { low = lowZero(low) }
@@ -226,19 +239,17 @@ struct ChunkEncoder {
         return chunk
     }
 
-    static func bounds<T: WritableFixed>(_ values: [T]) -> (T, T)? {
-        values.withUnsafeBufferPointer { buffer -> (T, T)? in
-            guard let first = buffer.firstIndex(where: { $0.isOrdered }) else { return nil }
-            var low = buffer[first]
-            var high = low
-            for index in first..<buffer.count {
-                let value = buffer[index]
-                guard value.isOrdered else { continue }
-                if value < low { low = value }
-                if value > high { high = value }
-            }
-            return (low, high)
+    static func bounds<T: WritableFixed>(_ buffer: UnsafeBufferPointer<T>) -> (T, T)? {
+        guard let first = buffer.firstIndex(where: { $0.isOrdered }) else { return nil }
+        var low = buffer[first]
+        var high = low
+        for index in first..<buffer.count {
+            let value = buffer[index]
+            guard value.isOrdered else { continue }
+            if value < low { low = value }
+            if value > high { high = value }
         }
+        return (low, high)
     }
 
     private func lowZero<T: WritableFixed>(_ value: T) -> T {

@@ -9,12 +9,13 @@ struct ColumnSegment: Sendable {
 
 /// A column chunk ready to encode: its levels and its non-null values, densely packed.
 struct ChunkInput {
+    /// Fixed-width values are slices: a segment covering a column without nulls is used in place, uncopied.
     enum Values {
-        case bool([Bool])
-        case int32([Int32])
-        case int64([Int64])
-        case float([Float])
-        case double([Double])
+        case bool(ArraySlice<Bool>)
+        case int32(ArraySlice<Int32>)
+        case int64(ArraySlice<Int64>)
+        case float(ArraySlice<Float>)
+        case double(ArraySlice<Double>)
         case binary(BinaryData)
     }
 
@@ -114,9 +115,13 @@ struct ChunkInput {
 
     /// Appends the values at `indices` (skipping nulls when asked).
     private mutating func appendValues(_ column: Column, indices: some Collection<Int>, skipNulls: Bool) {
-        func pick<T>(_ source: [T], _ target: inout [T]) {
+        func pick<T>(_ source: [T], _ target: inout ArraySlice<T>) {
             if !skipNulls, let range = indices as? Range<Int> {
-                target.append(contentsOf: source[range])
+                if target.isEmpty {
+                    target = source[range]
+                } else {
+                    target.append(contentsOf: source[range])
+                }
                 return
             }
             target.reserveCapacity(target.count + indices.count)

@@ -181,6 +181,7 @@ public final class ParquetWriter {
             }
             chunks[index] = .failure(CodecError("written"))  // release the bytes as we go
             let start = offset
+            try writeAll(chunk.dictionaryPage)
             try writeAll(chunk.bytes)
             var meta = ColumnMetaData()
             meta.type = ParquetWriter.physicalType(fields[index].type)
@@ -189,7 +190,7 @@ public final class ParquetWriter {
             meta.codec = options.compression
             meta.numValues = Int64(chunk.valueCount)
             meta.totalUncompressedSize = Int64(chunk.uncompressedSize)
-            meta.totalCompressedSize = Int64(chunk.bytes.count)
+            meta.totalCompressedSize = Int64(chunk.totalSize)
             meta.dataPageOffset = Int64(start + (chunk.dictionaryPageLength ?? 0))
             meta.dictionaryPageOffset = chunk.dictionaryPageLength.map { _ in Int64(start) }
             meta.statistics = chunk.statistics
