@@ -4,32 +4,24 @@ import Glibc
 import Darwin
 #endif
 
-/// Random access to a file's bytes: an open file read with `pread`, or bytes in memory.
+/// Random access to a file's bytes (read with `pread`) or to bytes in memory.
 ///
-/// `pread` takes its offset as an argument and keeps no shared position, so one
-/// open file serves concurrent readers; the descriptor never changes after `init`
-/// and is closed once, in `deinit`. That is why the class is `@unchecked Sendable`.
-final class ByteSource: @unchecked Sendable {
+/// The file is opened for each read and closed after it, so a dataset of thousands
+/// of open `ParquetFile`s holds no descriptors, and concurrent reads share nothing.
+final class ByteSource: Sendable {
     let name: String
     let size: Int
-    private let descriptor: Int32
     private let memory: [UInt8]?
 
-    /// Opens `path` for reading.
+    /// Checks that `path` is a readable file and records its size.
     init(path: String) throws(FormatError) {
         name = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FormatError(file: path, "cannot open: \(ByteSource.errnoText())") }
+        defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            close(fd)
-            throw FormatError(file: path, "cannot stat: \(ByteSource.errnoText())")
-        }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            close(fd)
-            throw FormatError(file: path, "is a folder, not a Parquet file")
-        }
-        descriptor = fd
+        guard fstat(fd, &info) == 0 else { throw FormatError(file: path, "cannot stat: \(ByteSource.errnoText())") }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw FormatError(file: path, "is a folder, not a Parquet file") }
         size = Int(info.st_size)
         memory = nil
     }
@@ -38,12 +30,7 @@ final class ByteSource: @unchecked Sendable {
     init(bytes: [UInt8], name: String) {
         self.name = name
         self.size = bytes.count
-        self.descriptor = -1
         self.memory = bytes
-    }
-
-    deinit {
-        if descriptor >= 0 { close(descriptor) }
     }
 
     /// Reads `count` bytes at `offset` into `buffer` (which is grown as needed).
@@ -60,6 +47,11 @@ final class ByteSource: @unchecked Sendable {
             }
             return
         }
+        let descriptor = open(name, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw FormatError(file: name, location: location(), "cannot open: \(ByteSource.errnoText())")
+        }
+        defer { close(descriptor) }
         var done = 0
         while done < count {
             let got = pread(descriptor, buffer.pointer + done, count - done, off_t(offset + done))

@@ -7,6 +7,15 @@ import TesseraCore
 /// row-group pruning on statistics and, when asked, several threads. Columns
 /// Tessera cannot represent (structs, maps, nested lists) are left out of
 /// `schema` and listed in `skippedColumns`.
+///
+/// Type mapping: BOOLEAN → bool; INT32 (and INT8/16/32, UINT8/16) → int32;
+/// INT64 (and UINT32) → int64; UINT64 → int64, a value over `Int64.max` being an
+/// error; FLOAT → float32; DOUBLE → float64; STRING/UTF8/ENUM/JSON byte arrays →
+/// string, other byte arrays and fixed-length ones → bytes; TIMESTAMP (millis,
+/// micros, nanos — nanoseconds rounded down — adjusted to UTC or not), INT96 and
+/// DATE (midnight UTC) → timestamp in microseconds; DECIMAL of any storage →
+/// float64 (unscaled value ÷ 10^scale, so wide decimals lose precision); LIST of
+/// a primitive (3-level, legacy 2-level, or a bare repeated field) → list.
 public final class ParquetFile: Sendable {
     /// The path (or name) the file was opened with, used in every error.
     public var path: String { source.name }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import Synchronization
 import TesseraColumnar
 import TesseraCore
 
@@ -224,28 +225,15 @@ public final class ParquetWriter {
 }
 
 /// Encoded chunks written by concurrent workers; each slot is written once, then read after all finish.
-private final class ChunkSlots: @unchecked Sendable {
-    private var slots: [Result<EncodedChunk, CodecError>?]
-    private let lock = NSLockLite()
+private final class ChunkSlots: Sendable {
+    private let slots: Mutex<[Result<EncodedChunk, CodecError>?]>
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
 
-    func set(_ index: Int, _ result: Result<EncodedChunk, CodecError>) { lock.locked { slots[index] = result } }
+    func set(_ index: Int, _ result: Result<EncodedChunk, CodecError>) { slots.withLock { $0[index] = result } }
 
     func results() -> [Result<EncodedChunk, CodecError>] {
-        lock.locked { slots.map { $0 ?? .failure(CodecError("column was not encoded")) } }
-    }
-}
-
-/// A pthread mutex, so this file needs no Foundation.
-private final class NSLockLite: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
+        slots.withLock { $0.map { $0 ?? .failure(CodecError("column was not encoded")) } }
     }
 }
 
