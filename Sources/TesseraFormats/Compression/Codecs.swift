@@ -86,10 +86,14 @@ enum Codecs {
         guard let src = source.baseAddress, source.count <= Int(Int32.max), destination.count <= Int(Int32.max) else {
             throw CodecError("LZ4 page is empty or too large")
         }
-        if destination.count == 0 { return 0 }
-        let produced = LZ4_decompress_safe(
-            src.assumingMemoryBound(to: CChar.self), destination.baseAddress?.assumingMemoryBound(to: CChar.self),
-            Int32(source.count), Int32(destination.count))
+        let produced: Int32
+        if let target = destination.baseAddress?.assumingMemoryBound(to: CChar.self) {
+            produced = LZ4_decompress_safe(src.assumingMemoryBound(to: CChar.self), target, Int32(source.count), Int32(destination.count))
+        } else {
+            // An empty page must still be a valid (empty) block.
+            var spare: CChar = 0
+            produced = LZ4_decompress_safe(src.assumingMemoryBound(to: CChar.self), &spare, Int32(source.count), 0)
+        }
         guard produced >= 0 else { throw CodecError("LZ4 page is corrupt") }
         return Int(produced)
     }
