@@ -1,5 +1,11 @@
-/// Scratch buffers for decoding one column at a time; owned by one task.
-final class ReadScratch {
+import Synchronization
+
+/// Scratch buffers for decoding one column at a time.
+///
+/// `@unchecked Sendable` because ownership moves between threads only through
+/// `ScratchPool`, which hands each instance to one borrower at a time; it is never
+/// used by two threads at once.
+final class ReadScratch: @unchecked Sendable {
     let chunk = RawBuffer(capacity: 1 << 16)
     let page = RawBuffer(capacity: 1 << 16)
     let values = RawBuffer(capacity: 1 << 16)
@@ -12,6 +18,31 @@ final class ReadScratch {
     var dictionaryFixed: [UInt8] = []
     var dictionaryBinary = BinaryDictionary()
     var dictionaryCount = -1
+
+    var retainedBytes: Int {
+        [chunk, page, values, definitions, repetitions, valid, indices, ends, aux].reduce(0) { $0 + $1.capacity }
+            + dictionaryFixed.capacity + dictionaryBinary.bytes.capacity
+    }
+}
+
+/// Keeps decoding buffers between reads, so reading many small files or row groups
+/// does not map and fault in fresh memory each time.
+final class ScratchPool: Sendable {
+    static let shared = ScratchPool()
+    private let idle = Mutex<[ReadScratch]>([])
+    /// Buffers past this size are dropped rather than kept idle.
+    private static let keepLimit = 64 << 20
+    private static let maxIdle = 4
+
+    func borrow<T>(_ body: (ReadScratch) throws(FormatError) -> T) throws(FormatError) -> T {
+        let scratch = idle.withLock { $0.popLast() } ?? ReadScratch()
+        defer {
+            if scratch.retainedBytes <= ScratchPool.keepLimit {
+                idle.withLock { if $0.count < ScratchPool.maxIdle { $0.append(scratch) } }
+            }
+        }
+        return try body(scratch)
+    }
 }
 
 /// Reads every page of one column chunk into a `LeafAccumulator`.

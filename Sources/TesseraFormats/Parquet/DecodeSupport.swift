@@ -102,6 +102,14 @@ enum BitUnpack {
         let fast = min(count, fastLimit)
         var bit = 0
         var i = 0
+        // Groups of 8 values take exactly `width` bytes: a width known at compile time
+        // (one specialization per width) turns every shift and mask into a constant.
+        let groups = fast / 8
+        if groups > 0 {
+            unpackGroups(base, width: width, groups: groups, into: out)
+            i = groups * 8
+            bit = i * width
+        }
         while i < fast {
             let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self))
             out[i] = T(truncatingIfNeeded: (word >> UInt64(bit & 7)) & mask)
@@ -112,6 +120,58 @@ enum BitUnpack {
             out[i] = T(truncatingIfNeeded: slowLoad(source, bit: bit, width: width))
             bit += width
             i += 1
+        }
+    }
+
+    @inline(__always)
+    private static func unpackGroups<T: FixedWidthInteger & UnsignedInteger>(
+        _ base: UnsafeRawPointer, width: Int, groups: Int, into out: UnsafeMutablePointer<T>
+    ) {
+        switch width {
+        case 1: groupsOf(base, 1, groups, out)
+        case 2: groupsOf(base, 2, groups, out)
+        case 3: groupsOf(base, 3, groups, out)
+        case 4: groupsOf(base, 4, groups, out)
+        case 5: groupsOf(base, 5, groups, out)
+        case 6: groupsOf(base, 6, groups, out)
+        case 7: groupsOf(base, 7, groups, out)
+        case 8: groupsOf(base, 8, groups, out)
+        case 9: groupsOf(base, 9, groups, out)
+        case 10: groupsOf(base, 10, groups, out)
+        case 11: groupsOf(base, 11, groups, out)
+        case 12: groupsOf(base, 12, groups, out)
+        case 13: groupsOf(base, 13, groups, out)
+        case 14: groupsOf(base, 14, groups, out)
+        case 15: groupsOf(base, 15, groups, out)
+        case 16: groupsOf(base, 16, groups, out)
+        case 17: groupsOf(base, 17, groups, out)
+        case 18: groupsOf(base, 18, groups, out)
+        case 19: groupsOf(base, 19, groups, out)
+        case 20: groupsOf(base, 20, groups, out)
+        case 21: groupsOf(base, 21, groups, out)
+        case 22: groupsOf(base, 22, groups, out)
+        case 23: groupsOf(base, 23, groups, out)
+        case 24: groupsOf(base, 24, groups, out)
+        default: groupsOf(base, width, groups, out)
+        }
+    }
+
+    @inline(__always)
+    private static func groupsOf<T: FixedWidthInteger & UnsignedInteger>(
+        _ base: UnsafeRawPointer, _ width: Int, _ groups: Int, _ out: UnsafeMutablePointer<T>
+    ) {
+        let mask: UInt64 = (1 << UInt64(width)) - 1
+        var source = base
+        var target = out
+        for _ in 0..<groups {
+            // The 8 values of a group start at bits 0, w, 2w, … of the group's `width` bytes.
+            for k in 0..<8 {
+                let bit = k * width
+                let word = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self))
+                target[k] = T(truncatingIfNeeded: (word >> UInt64(bit & 7)) & mask)
+            }
+            source += width
+            target += 8
         }
     }
 

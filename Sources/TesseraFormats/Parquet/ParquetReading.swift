@@ -117,19 +117,20 @@ extension ParquetFile {
     private func decodeColumns(_ fields: [MappedField], groups: [Int], threads: Int) throws(FormatError) -> [Column] {
         let results = ResultSlots(count: fields.count)
         let workers = max(1, min(threads, fields.count))
-        if workers == 1 {
-            let scratch = ReadScratch()
-            for index in fields.indices { results.set(index, attempt { () throws(FormatError) in try decodeColumn(fields[index], groups, scratch) }) }
-        } else {
-            let next = Atomic<Int>(0)
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                let scratch = ReadScratch()
+        let next = Atomic<Int>(0)
+        let work: @Sendable (Int) -> Void = { _ in
+            _ = try? ScratchPool.shared.borrow { (scratch) throws(FormatError) in
                 while true {
                     let index = next.add(1, ordering: .relaxed).oldValue
                     guard index < fields.count else { return }
-                    results.set(index, attempt { () throws(FormatError) in try decodeColumn(fields[index], groups, scratch) })
+                    results.set(index, attempt { () throws(FormatError) in try self.decodeColumn(fields[index], groups, scratch) })
                 }
             }
+        }
+        if workers == 1 {
+            work(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
         }
         var columns: [Column] = []
         for index in fields.indices {
