@@ -3,8 +3,13 @@ import TesseraColumnar
 /// An open-addressing hash table from 64-bit value patterns to dictionary indices,
 /// for dictionary-encoding fixed-width columns without per-value allocation.
 struct FixedDictionaryTable {
-    private var keys: [UInt64]
-    private var slots: [Int32]
+    /// A key and its index side by side, so a probe touches one cache line.
+    struct Bucket {
+        var key: UInt64
+        var index: Int32
+    }
+
+    private var buckets: [Bucket]
     private var mask: Int
     /// The distinct patterns in first-seen order: the dictionary.
     private(set) var entries: [UInt64] = []
@@ -12,8 +17,7 @@ struct FixedDictionaryTable {
     init(capacity: Int = 1024) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        keys = [UInt64](repeating: 0, count: size)
-        slots = [Int32](repeating: -1, count: size)
+        buckets = [Bucket](repeating: Bucket(key: 0, index: -1), count: size)
         mask = size - 1
     }
 
@@ -25,54 +29,32 @@ struct FixedDictionaryTable {
         Int(truncatingIfNeeded: ((key ^ (key >> 29)) &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
     }
 
-    /// The index of `key`, inserting it when new.
-    @inline(__always)
-    mutating func index(of key: UInt64) -> UInt32 {
-        var position = FixedDictionaryTable.slot(key, mask)
-        while true {
-            let slot = slots[position]
-            if slot < 0 {
-                let index = Int32(entries.count)
-                slots[position] = index
-                keys[position] = key
-                entries.append(key)
-                if entries.count * 2 > slots.count { grow() }
-                return UInt32(index)
-            }
-            if keys[position] == key { return UInt32(slot) }
-            position = (position + 1) & mask
-        }
-    }
-
     /// The indices of `values`, inserting new ones, appended to `out`.
     mutating func indices<T: WritableFixed>(of values: UnsafeBufferPointer<T>, appendingTo out: inout [UInt32]) {
         // Room for every value being new, so the loop below never grows the table.
-        if (entries.count + values.count) * 2 > slots.count { grow(toFit: entries.count + values.count) }
+        if (entries.count + values.count) * 2 > buckets.count { grow(toFit: entries.count + values.count) }
         entries.reserveCapacity(entries.count + values.count)
         let mask = self.mask
         var added = entries.count
         let found = [UInt32](unsafeUninitializedCapacity: values.count) { result, initialized in
-            keys.withUnsafeMutableBufferPointer { keys in
-                slots.withUnsafeMutableBufferPointer { slots in
-                    for i in 0..<values.count {
-                        let key = values[i].pattern
-                        var position = FixedDictionaryTable.slot(key, mask)
-                        while true {
-                            let slot = slots[position]
-                            if slot < 0 {
-                                slots[position] = Int32(added)
-                                keys[position] = key
-                                entries.append(key)
-                                result[i] = UInt32(added)
-                                added += 1
-                                break
-                            }
-                            if keys[position] == key {
-                                result[i] = UInt32(slot)
-                                break
-                            }
-                            position = (position + 1) & mask
+            buckets.withUnsafeMutableBufferPointer { buckets in
+                for i in 0..<values.count {
+                    let key = values[i].pattern
+                    var position = FixedDictionaryTable.slot(key, mask)
+                    while true {
+                        let bucket = buckets[position]
+                        if bucket.index < 0 {
+                            buckets[position] = Bucket(key: key, index: Int32(added))
+                            entries.append(key)
+                            result[i] = UInt32(added)
+                            added += 1
+                            break
                         }
+                        if bucket.key == key {
+                            result[i] = UInt32(bucket.index)
+                            break
+                        }
+                        position = (position + 1) & mask
                     }
                 }
             }
@@ -82,22 +64,14 @@ struct FixedDictionaryTable {
     }
 
     private mutating func grow(toFit count: Int) {
-        var size = slots.count
+        var size = buckets.count
         while count * 2 > size { size <<= 1 }
-        rebuild(size)
-    }
-
-    private mutating func grow() { rebuild(slots.count * 2) }
-
-    private mutating func rebuild(_ size: Int) {
-        keys = [UInt64](repeating: 0, count: size)
-        slots = [Int32](repeating: -1, count: size)
+        buckets = [Bucket](repeating: Bucket(key: 0, index: -1), count: size)
         mask = size - 1
         for (index, key) in entries.enumerated() {
             var position = FixedDictionaryTable.slot(key, mask)
-            while slots[position] >= 0 { position = (position + 1) & mask }
-            slots[position] = Int32(index)
-            keys[position] = key
+            while buckets[position].index >= 0 { position = (position + 1) & mask }
+            buckets[position] = Bucket(key: key, index: Int32(index))
         }
     }
 }
