@@ -15,10 +15,13 @@ public struct Dataset: Sendable {
         let reader: any DatasetFileReader
     }
 
+    /// The path, folder or glob the dataset was opened from.
     public let source: String
+    /// The files, sorted by path.
     public let files: [FileEntry]
     /// File columns, then partition columns.
     public let schema: Schema
+    /// The columns made from `key=value` folders, in folder order.
     public let partitionFields: [Field]
     let fileSchema: Schema
 
@@ -110,6 +113,7 @@ public struct DatasetScanner {
         self.request = request
     }
 
+    /// The next batch (of `output`'s schema), or nil when every file is read.
     public mutating func next() throws(FormatError) -> RecordBatch? {
         while fileIndex < dataset.files.count {
             let entry = dataset.files[fileIndex]

@@ -21,7 +21,9 @@ public final class ParquetFile: Sendable {
     public var path: String { source.name }
     /// The readable columns, in file order.
     public let schema: Schema
+    /// Rows in all row groups.
     public let rowCount: Int
+    /// The footer's facts about each row group (sizes, per-column encodings and statistics).
     public let rowGroups: [ParquetRowGroupInfo]
     public let skippedColumns: [ParquetSkippedColumn]
     /// The writer's name and version as recorded in the footer.

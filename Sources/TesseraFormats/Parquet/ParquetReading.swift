@@ -29,6 +29,7 @@ public struct RowGroupFilter: Sendable {
 public struct ParquetReadOptions: Sendable {
     /// The columns to read, in this order; nil reads every readable column.
     public var columns: [String]?
+    /// Which row groups to read (all when nil).
     public var filter: RowGroupFilter?
     /// Threads decoding columns at once (1 decodes on the calling thread).
     public var threads: Int
@@ -241,6 +242,7 @@ public struct ParquetBatchIterator: Sendable {
     /// The row groups this iterator reads, in order.
     public var rowGroups: [Int] { groups }
 
+    /// The next row group's batch, or nil after the last one.
     public mutating func next() throws(FormatError) -> RecordBatch? {
         guard position < groups.count else { return nil }
         let group = groups[position]

@@ -16,12 +16,14 @@ public struct ParquetWriteOptions: Sendable {
     public var rowGroupRows: Int
     /// Dictionary-encode columns (falling back to PLAIN once a dictionary passes `dictionaryPageSizeLimit`).
     public var dictionary: Bool
+    /// Dictionary size in bytes past which a column chunk switches to PLAIN (pyarrow's default: 1 MiB).
     public var dictionaryPageSizeLimit: Int
     /// Target size of a data page before compression, in bytes.
     public var pageSize: Int
     /// Threads encoding a row group's columns at once.
     public var threads: Int
 
+    /// Options with pyarrow-like defaults: snappy, 1Mi-row row groups, dictionary on, 1 MiB pages.
     public init(
         compression: ParquetCompression = .snappy, rowGroupRows: Int = 1 << 20, dictionary: Bool = true,
         dictionaryPageSizeLimit: Int = 1 << 20, pageSize: Int = 1 << 20, threads: Int = 1
