@@ -102,7 +102,7 @@ struct ChunkEncoder {
 
     /// The number of non-null values among `entries`.
     func valueCount(_ input: ChunkInput, _ entries: Range<Int>) -> Int {
-        guard maxDefinition > 0 else { return entries.count }
+        guard maxDefinition > 0, !input.allPresent else { return entries.count }
         let full = UInt8(maxDefinition)
         return input.definitions.withUnsafeBufferPointer { levels in
             var count = 0
@@ -113,7 +113,7 @@ struct ChunkEncoder {
 
     /// The entry just after the `values`-th value from `start` (flat columns only).
     func entryAfter(_ input: ChunkInput, from start: Int, values: Int) -> Int {
-        guard maxDefinition > 0 else { return start + values }
+        guard maxDefinition > 0, !input.allPresent else { return start + values }
         let full = UInt8(maxDefinition)
         var seen = 0
         var index = start
@@ -137,6 +137,21 @@ struct ChunkEncoder {
         }
         if maxRepetition > 0 { append(input.repetitions, max: maxRepetition) }
         guard maxDefinition > 0 else { return entries.count }
+        if input.allPresent {
+            // One RLE run of the maximum level: length prefix, run header, the level.
+            var run: [UInt8] = []
+            var header = UInt64(entries.count) << 1
+            while header >= 0x80 {
+                run.append(UInt8(header & 0x7f) | 0x80)
+                header >>= 7
+            }
+            run.append(UInt8(header))
+            run.append(UInt8(maxDefinition))
+            let length = UInt32(run.count)
+            for k in 0..<4 { body.append(UInt8(truncatingIfNeeded: length >> UInt32(8 * k))) }
+            body.append(contentsOf: run)
+            return entries.count
+        }
         append(input.definitions, max: maxDefinition)
         let full = UInt8(maxDefinition)
         var values = 0
@@ -182,6 +197,8 @@ struct ChunkEncoder {
         var data: [UInt8] = []
         var table = FixedDictionaryTable()
         var dictionaryOpen = options.dictionary
+        // About the plain size: growing page by page would copy the chunk again and again.
+        data.reserveCapacity(values.count * width + input.entries / 4 + (1 << 16))
         var cursor = 0
         var indices: [UInt32] = []
         var entryStart = 0

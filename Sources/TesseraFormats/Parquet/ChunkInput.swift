@@ -19,8 +19,12 @@ struct ChunkInput {
         case binary(BinaryData)
     }
 
-    /// One definition level per entry (empty when the column is required and flat).
+    /// One definition level per entry (empty when the column is required and flat, or
+    /// when `allPresent`).
     var definitions: [UInt8] = []
+    /// A nullable flat column without a single null: every definition level is the
+    /// maximum, so none are stored (pages get one RLE run).
+    var allPresent = false
     /// One repetition level per entry (empty for flat columns).
     var repetitions: [UInt8] = []
     var entries = 0
@@ -55,11 +59,12 @@ struct ChunkInput {
         let total = segments.reduce(0) { $0 + $1.range.count }
         entries = total
         rows = total
-        if nullable { definitions.reserveCapacity(total) }
+        allPresent = nullable && segments.allSatisfy { $0.column.validity == nil }
+        if nullable, !allPresent { definitions.reserveCapacity(total) }
         for segment in segments {
             let column = segment.column
             let range = segment.range
-            if nullable {
+            if nullable, !allPresent {
                 if column.validity == nil {
                     definitions.append(contentsOf: repeatElement(1, count: range.count))
                 } else {
