@@ -75,13 +75,26 @@ import TesseraTesting
         try nullWriter.write(RecordBatch(schema: schema, columns: schema.fields.map { Column(nulls: $0.type, count: 7) }))
         try nullWriter.close()
 
+        // Nullable columns without a null: levels are one RLE run per page.
+        let full = folder.file("full.parquet")
+        let fullBatch = try ParquetTestData.batch(rows: 3000).project(["id", "name"])
+        let fullSchema = Schema([Field("id", .int64), Field("count", .int32), Field("name", .string)])
+        let fullColumns = [
+            try #require(fullBatch.column(named: "id")), Column.int32((0..<3000).map { Int32($0 % 7) }),
+            Column.string((0..<3000).map { "n\($0 % 100)" }),
+        ]
+        let fullWriter = try ParquetWriter(path: full, schema: fullSchema, options: ParquetWriteOptions(rowGroupRows: 1000, pageSize: 2048))
+        try fullWriter.write(RecordBatch(schema: fullSchema, columns: fullColumns))
+        try fullWriter.close()
+        #expect(try ParquetFile(path: full).read().columns == fullColumns)
+
         #expect(try ParquetFile(path: empty).read().rowCount == 0)
         #expect(try ParquetFile(path: empty).schema == ParquetTestData.schema)
         let readBack = try ParquetFile(path: nulls).read()
         #expect(readBack.rowCount == 7)
         #expect(readBack.columns.allSatisfy { $0.nullCount == 7 })
 
-        let results = try OracleJSON.parse(PythonOracle.run(ParquetOracleScripts.readBack, arguments: [empty, nulls]))
+        let results = try OracleJSON.parse(PythonOracle.run(ParquetOracleScripts.readBack, arguments: [empty, nulls, full]))
         for reader in ["pyarrow", "duckdb"] {
             let emptyTable = try #require(ExpectedTable((results[empty] as? [String: Any])?[reader]))
             #expect(emptyTable.rows == 0)
@@ -91,6 +104,13 @@ import TesseraTesting
             for name in schema.names { #expect(nullTable.columns[name] == Array(repeating: "null", count: 7), "\(reader) \(name)") }
         }
         #expect((results[nulls] as? [String: Any])?["stats"] as? [String] == [])
+        for reader in ["pyarrow", "duckdb"] {
+            let table = try #require(ExpectedTable((results[full] as? [String: Any])?[reader]))
+            for (field, column) in zip(fullSchema.fields, fullColumns) {
+                #expect(table.columns[field.name] == ParquetCanonical.strings(column), "\(reader) \(field.name)")
+            }
+        }
+        #expect((results[full] as? [String: Any])?["stats"] as? [String] == [])
     }
 
     @Test func writerRejectsWhatItCannotWrite() throws {
