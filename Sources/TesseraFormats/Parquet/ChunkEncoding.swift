@@ -32,6 +32,29 @@ extension Double: WritableFixed {
     var isOrdered: Bool { !isNaN }
 }
 
+/// Encoding buffers of one column, reused across row groups so each chunk does not
+/// map and fault in fresh memory.
+///
+/// `@unchecked Sendable`: the writer gives column `i`'s scratch only to the task that
+/// encodes column `i`, and row groups are encoded one after another, so no two
+/// threads ever use one instance at the same time.
+final class EncodeScratch: @unchecked Sendable {
+    let compressed = RawBuffer(capacity: 1 << 16)
+    var body: [UInt8] = []
+    var indices: [UInt32] = []
+    /// The last chunk's data pages, handed back by the writer once written.
+    var data: [UInt8] = []
+    var table = FixedDictionaryTable()
+
+    /// Moves a buffer out (emptied, capacity kept), leaving an empty one behind.
+    func take<T>(_ key: ReferenceWritableKeyPath<EncodeScratch, [T]>) -> [T] {
+        var buffer = self[keyPath: key]
+        self[keyPath: key] = []
+        buffer.removeAll(keepingCapacity: true)
+        return buffer
+    }
+}
+
 /// One column chunk, encoded and compressed, with what its metadata needs.
 struct EncodedChunk {
     /// The dictionary page (header included), written before the data pages; empty when none.
@@ -51,8 +74,9 @@ struct ChunkEncoder {
     let maxDefinition: Int
     let maxRepetition: Int
     let options: ParquetWriteOptions
-    /// Compressed pages land here first; reused across pages (one encoder per task).
-    let compressed = RawBuffer(capacity: 1 << 16)
+    /// Buffers kept from one row group to the next for this column.
+    let scratch: EncodeScratch
+    var compressed: RawBuffer { scratch.compressed }
 
     func encode(_ input: ChunkInput) throws(CodecError) -> EncodedChunk {
         var chunk: EncodedChunk
@@ -194,16 +218,23 @@ struct ChunkEncoder {
     private func encodeFixed<T: WritableFixed>(_ values: UnsafeBufferPointer<T>, _ input: ChunkInput) throws(CodecError) -> EncodedChunk {
         let width = MemoryLayout<T>.size
         var chunk = EncodedChunk()
-        var data: [UInt8] = []
-        var table = FixedDictionaryTable()
+        var data = scratch.take(\.data)
+        var table = scratch.table
+        scratch.table = FixedDictionaryTable(capacity: 0)
+        table.reset()
         var dictionaryOpen = options.dictionary
         // About the plain size: growing page by page would copy the chunk again and again.
         data.reserveCapacity(values.count * width + input.entries / 4 + (1 << 16))
         var cursor = 0
-        var indices: [UInt32] = []
+        var indices = scratch.take(\.indices)
         var entryStart = 0
         let step = max(1, options.pageSize / width)
-        var body: [UInt8] = []
+        var body = scratch.take(\.body)
+        defer {
+            scratch.body = body
+            scratch.indices = indices
+            scratch.table = table
+        }
         while entryStart < input.entries {
             var entryEnd = pageEnd(input, from: entryStart, step: step)
             var count = valueCount(input, entryStart..<entryEnd)

@@ -23,6 +23,12 @@ struct FixedDictionaryTable {
 
     var count: Int { entries.count }
 
+    /// Empties the table, keeping its memory for the next chunk.
+    mutating func reset() {
+        entries.removeAll(keepingCapacity: true)
+        buckets.withUnsafeMutableBufferPointer { $0.update(repeating: Bucket(key: 0, index: -1)) }
+    }
+
     /// Fibonacci hashing: one multiply, the high bits pick the slot.
     @inline(__always)
     static func slot(_ key: UInt64, _ mask: Int) -> Int {

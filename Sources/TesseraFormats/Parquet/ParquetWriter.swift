@@ -58,6 +58,7 @@ public final class ParquetWriter {
     private var finished = false
     private let elements: [SchemaElement]
     private let levels: [(maxDefinition: Int, maxRepetition: Int)]
+    private let scratches: [EncodeScratch]
 
     /// Starts a file at `path` (replaced on `close()`) for batches of `schema`.
     public init(path: String, schema: Schema, options: ParquetWriteOptions = ParquetWriteOptions()) throws(FormatError) {
@@ -80,6 +81,7 @@ public final class ParquetWriter {
         self.elements = elements
         self.levels = levels
         self.pending = Array(repeating: [], count: schema.fields.count)
+        self.scratches = schema.fields.map { _ in EncodeScratch() }
         let directory = path.contains("/") ? String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) : "."
         let base = path.split(separator: "/").last.map(String.init) ?? path
         temporaryPath = "\(directory.isEmpty ? "/" : directory)/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -158,10 +160,12 @@ public final class ParquetWriter {
         let fields = schema.fields
         let levels = self.levels
         let options = self.options
+        let scratches = self.scratches
         let encode: @Sendable (Int) -> Result<EncodedChunk, CodecError> = { index in
             let input = ChunkInput(segments[index], type: fields[index].type, nullable: fields[index].nullable)
             let encoder = ChunkEncoder(
-                maxDefinition: levels[index].maxDefinition, maxRepetition: levels[index].maxRepetition, options: options)
+                maxDefinition: levels[index].maxDefinition, maxRepetition: levels[index].maxRepetition, options: options,
+                scratch: scratches[index])
             do throws(CodecError) { return .success(try encoder.encode(input)) } catch { return .failure(error) }
         }
         var chunks: [Result<EncodedChunk, CodecError>]
@@ -186,6 +190,7 @@ public final class ParquetWriter {
             let start = offset
             try writeAll(chunk.dictionaryPage)
             try writeAll(chunk.bytes)
+            scratches[index].data = chunk.bytes  // its storage serves the next row group
             var meta = ColumnMetaData()
             meta.type = ParquetWriter.physicalType(fields[index].type)
             meta.encodings = chunk.encodings
