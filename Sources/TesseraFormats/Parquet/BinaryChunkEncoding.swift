@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TesseraColumnar
 
 extension ChunkEncoder {
@@ -11,41 +16,48 @@ extension ChunkEncoder {
         var indices: [UInt32] = []
         let average = values.count > 0 ? values.bytes.count / values.count + 4 : 16
         try values.bytes.withUnsafeBufferPointer { (bytes) throws(CodecError) in
-            for page in pages(input, entriesPerPage: options.pageSize / max(average, 1)) {
-                var body: [UInt8] = []
-                let count = levels(input, page, into: &body)
-                let range = cursor..<(cursor + count)
-                cursor += count
+            let step = max(1, options.pageSize / max(average, 1))
+            var entryStart = 0
+            var body: [UInt8] = []
+            while entryStart < input.entries {
+                var entryEnd = pageEnd(input, from: entryStart, step: step)
+                var count = valueCount(input, entryStart..<entryEnd)
+                body.removeAll(keepingCapacity: true)
                 if dictionaryOpen, count > 0 {
                     indices.removeAll(keepingCapacity: true)
-                    for index in range {
+                    var inserted = 0
+                    while inserted < count {
+                        let index = cursor + inserted
                         let value = UnsafeBufferPointer(rebasing: bytes[values.offsets[index]..<values.offsets[index + 1]])
                         indices.append(table.index(of: value))
+                        inserted += 1
+                        // Flat columns end the page as soon as the dictionary passes its limit.
+                        if table.byteSize > options.dictionaryPageSizeLimit {
+                            dictionaryOpen = false
+                            if maxRepetition == 0 { break }
+                        }
                     }
+                    if inserted < count {
+                        entryEnd = entryAfter(input, from: entryStart, values: inserted)
+                        count = inserted
+                    }
+                    _ = levels(input, entryStart..<entryEnd, into: &body)
                     appendIndices(indices, dictionarySize: table.count, to: &body)
-                    try appendPage(body, type: .dataPage, values: page.count, encoding: .rleDictionary, to: &data, uncompressedTotal: &chunk.uncompressedSize)
-                    if table.byteSize > options.dictionaryPageSizeLimit { dictionaryOpen = false }
+                    try appendPage(body, type: .dataPage, values: entryEnd - entryStart, encoding: .rleDictionary, to: &data, uncompressedTotal: &chunk.uncompressedSize)
                 } else {
-                    body.reserveCapacity(body.count + values.offsets[range.upperBound] - values.offsets[range.lowerBound] + 4 * count)
-                    for index in range {
-                        let from = values.offsets[index]
-                        let to = values.offsets[index + 1]
-                        let length = UInt32(to - from)
-                        for k in 0..<4 { body.append(UInt8(truncatingIfNeeded: length >> UInt32(8 * k))) }
-                        body.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[from..<to]))
-                    }
-                    try appendPage(body, type: .dataPage, values: page.count, encoding: .plain, to: &data, uncompressedTotal: &chunk.uncompressedSize)
+                    _ = levels(input, entryStart..<entryEnd, into: &body)
+                    ChunkEncoder.appendPlain(values, cursor..<(cursor + count), bytes, to: &body)
+                    try appendPage(body, type: .dataPage, values: entryEnd - entryStart, encoding: .plain, to: &data, uncompressedTotal: &chunk.uncompressedSize)
                 }
+                cursor += count
+                entryStart = entryEnd
             }
         }
         if table.count > 0 {
             let dictionary = table.dictionary
             var page: [UInt8] = []
-            page.reserveCapacity(dictionary.bytes.count + 4 * dictionary.count)
-            for index in 0..<dictionary.count {
-                let length = UInt32(dictionary.length(at: index))
-                for k in 0..<4 { page.append(UInt8(truncatingIfNeeded: length >> UInt32(8 * k))) }
-                page.append(contentsOf: dictionary.bytes(at: index))
+            dictionary.bytes.withUnsafeBufferPointer { bytes in
+                ChunkEncoder.appendPlain(dictionary, 0..<dictionary.count, bytes, to: &page)
             }
             try appendPage(page, type: .dictionaryPage, values: dictionary.count, encoding: .plain, to: &chunk.dictionaryPage, uncompressedTotal: &chunk.uncompressedSize)
             chunk.encodings = [.plain, .rle, .rleDictionary]
@@ -60,20 +72,56 @@ extension ChunkEncoder {
         return chunk
     }
 
+    /// PLAIN byte arrays: a 4-byte little-endian length before each value.
+    static func appendPlain(_ values: BinaryData, _ range: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>, to body: inout [UInt8]) {
+        let total = values.offsets[range.upperBound] - values.offsets[range.lowerBound] + 4 * range.count
+        BinaryDecoding.appendBytes(&body, count: total) { out in
+            var position = 0
+            for index in range {
+                let from = values.offsets[index]
+                let length = values.offsets[index + 1] - from
+                out.storeBytes(of: UInt32(length).littleEndian, toByteOffset: position, as: UInt32.self)
+                if length > 0, let source = bytes.baseAddress {
+                    out.advanced(by: position + 4).copyMemory(from: source + from, byteCount: length)
+                }
+                position += 4 + length
+            }
+        }
+    }
+
     /// The least and greatest values, comparing bytes as unsigned (the format's order for byte arrays).
     static func binaryBounds(_ values: BinaryData) -> ([UInt8], [UInt8])? {
         guard values.count > 0 else { return nil }
         var low = 0
         var high = 0
         values.bytes.withUnsafeBufferPointer { bytes in
-            func less(_ a: Int, _ b: Int) -> Bool {
-                let x = UnsafeBufferPointer(rebasing: bytes[values.offsets[a]..<values.offsets[a + 1]])
-                let y = UnsafeBufferPointer(rebasing: bytes[values.offsets[b]..<values.offsets[b + 1]])
-                return x.lexicographicallyPrecedes(y)
+            guard let base = bytes.baseAddress else { return }
+            /// The first 8 bytes as a big-endian number: unequal prefixes order the values.
+            func prefix(_ index: Int) -> UInt64 {
+                let from = values.offsets[index]
+                let length = min(8, values.offsets[index + 1] - from)
+                var key: UInt64 = 0
+                for k in 0..<length { key |= UInt64(base[from + k]) << UInt64(56 - 8 * k) }
+                return key
             }
+            func less(_ a: Int, _ b: Int) -> Bool {
+                let aFrom = values.offsets[a], aLength = values.offsets[a + 1] - aFrom
+                let bFrom = values.offsets[b], bLength = values.offsets[b + 1] - bFrom
+                let common = memcmp(base + aFrom, base + bFrom, min(aLength, bLength))
+                return common != 0 ? common < 0 : aLength < bLength
+            }
+            var lowKey = prefix(0)
+            var highKey = lowKey
             for index in 1..<values.count {
-                if less(index, low) { low = index }
-                if less(high, index) { high = index }
+                let key = prefix(index)
+                if key < lowKey || (key == lowKey && less(index, low)) {
+                    low = index
+                    lowKey = key
+                }
+                if key > highKey || (key == highKey && less(high, index)) {
+                    high = index
+                    highKey = key
+                }
             }
         }
         return (Array(values.bytes(at: low)), Array(values.bytes(at: high)))

@@ -4,13 +4,14 @@ enum BinaryDecoding {
     static func plain(_ data: UnsafeRawBufferPointer, count: Int, bytes: inout [UInt8], ends: UnsafeMutablePointer<Int>)
         throws(DecodeError)
     {
+        guard count > 0 else { return }
         guard let base = data.baseAddress else {
-            if count > 0 { throw DecodeError("PLAIN byte-array page is empty but needs \(count) values") }
-            return
+            throw DecodeError("PLAIN byte-array page is empty but needs \(count) values")
         }
-        // The values' bytes cannot exceed the page's, so one reservation covers them.
-        bytes.reserveCapacity(bytes.count + data.count)
+        // Pass 1: check every length and record where each value ends.
+        let start = bytes.count
         var position = 0
+        var end = start
         let size = data.count
         for i in 0..<count {
             guard size - position >= 4 else {
@@ -21,9 +22,20 @@ enum BinaryDecoding {
             guard length <= size - position else {
                 throw DecodeError("byte-array value \(i) has length \(length), past the end of the page")
             }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(start: base + position, count: length))
             position += length
-            ends[i] = bytes.count
+            end += length
+            ends[i] = end
+        }
+        // Pass 2: copy the values, skipping their length prefixes.
+        appendBytes(&bytes, count: end - start) { target in
+            var from = 0
+            var to = 0
+            for i in 0..<count {
+                let length = ends[i] - start - to
+                target.advanced(by: to).copyMemory(from: base + from + 4, byteCount: length)
+                from += 4 + length
+                to += length
+            }
         }
     }
 
@@ -44,29 +56,39 @@ enum BinaryDecoding {
         ends: UnsafeMutablePointer<Int>
     ) {
         dictionary.offsets.withUnsafeBufferPointer { offsets in
-            var total = 0
+            let start = bytes.count
+            var end = start
             for i in 0..<count {
                 let index = Int(indices[i])
-                total += offsets[index + 1] - offsets[index]
+                end += offsets[index + 1] - offsets[index]
+                ends[i] = end
             }
-            let start = bytes.count
-            bytes.reserveCapacity(start + total)
             dictionary.bytes.withUnsafeBytes { source in
-                guard let sourceBase = source.baseAddress else {
-                    for i in 0..<count { ends[i] = start }
-                    return
-                }
-                var end = start
-                // Appending through a pointer range keeps this a tight copy loop.
-                for i in 0..<count {
-                    let index = Int(indices[i])
-                    let from = offsets[index]
-                    let length = offsets[index + 1] - from
-                    if length > 0 { bytes.append(contentsOf: UnsafeRawBufferPointer(start: sourceBase + from, count: length)) }
-                    end += length
-                    ends[i] = end
+                guard let sourceBase = source.baseAddress else { return }
+                appendBytes(&bytes, count: end - start) { target in
+                    var to = 0
+                    for i in 0..<count {
+                        let index = Int(indices[i])
+                        let from = offsets[index]
+                        let length = offsets[index + 1] - from
+                        target.advanced(by: to).copyMemory(from: sourceBase + from, byteCount: length)
+                        to += length
+                    }
                 }
             }
+        }
+    }
+
+    /// Grows `bytes` by `count` bytes (capacity doubling, so pages append in amortized
+    /// constant time) and lets `fill` write them.
+    @inline(__always)
+    static func appendBytes(_ bytes: inout [UInt8], count: Int, _ fill: (UnsafeMutableRawPointer) -> Void) {
+        guard count > 0 else { return }
+        let start = bytes.count
+        if bytes.capacity < start + count { bytes.reserveCapacity(max(start + count, bytes.capacity * 2)) }
+        bytes.append(contentsOf: repeatElement(0, count: count))
+        bytes.withUnsafeMutableBytes { raw in
+            if let base = raw.baseAddress { fill(base + start) }
         }
     }
 
@@ -88,7 +110,9 @@ enum BinaryDecoding {
         }
         let body = try cursor.take(total)
         let start = bytes.count
-        bytes.append(contentsOf: body)
+        appendBytes(&bytes, count: total) { target in
+            if let source = body.baseAddress { target.copyMemory(from: source, byteCount: total) }
+        }
         var end = start
         for i in 0..<count {
             end += Int(lengths[i])

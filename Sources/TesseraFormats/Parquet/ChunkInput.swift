@@ -129,7 +129,7 @@ struct ChunkInput {
                 }
                 return
             }
-            target.reserveCapacity(target.count + indices.count)
+            target.reserveGrowing(target.count + indices.count)
             for index in indices where !skipNulls || column.isValid(index) { target.append(source[index]) }
         }
         switch (column.data, values) {
@@ -155,14 +155,48 @@ struct ChunkInput {
             values = .double(target)
         case (.binary(let source), .binary(var target)):
             values = .bool([])
-            source.bytes.withUnsafeBufferPointer { bytes in
-                for index in indices where !skipNulls || column.isValid(index) {
-                    target.append(bytes: UnsafeBufferPointer(rebasing: bytes[source.offsets[index]..<source.offsets[index + 1]]))
-                }
-            }
+            ChunkInput.appendBinary(source, indices: indices, skip: skipNulls ? column : nil, to: &target)
             values = .binary(target)
         default:
             break
+        }
+    }
+
+    /// Appends the byte-array values at `indices` (skipping nulls of `skip`), copying through
+    /// pointers: one bulk copy for a contiguous run without nulls.
+    private static func appendBinary(
+        _ source: BinaryData, indices: some Collection<Int>, skip: Column?, to target: inout BinaryData
+    ) {
+        let base = target.bytes.count
+        if skip == nil, let range = indices as? Range<Int> {
+            let from = source.offsets[range.lowerBound]
+            let to = source.offsets[range.upperBound]
+            target.bytes.append(contentsOf: source.bytes[from..<to])
+            target.offsets.reserveGrowing(target.offsets.count + range.count)
+            for index in range { target.offsets.append(base + source.offsets[index + 1] - from) }
+            return
+        }
+        var total = 0
+        for index in indices where skip?.isValid(index) ?? true { total += source.offsets[index + 1] - source.offsets[index] }
+        target.offsets.reserveGrowing(target.offsets.count + indices.count)
+        source.bytes.withUnsafeBytes { bytes in
+            guard let sourceBase = bytes.baseAddress else {
+                for index in indices where skip?.isValid(index) ?? true { target.offsets.append(base) }
+                return
+            }
+            var end = base
+            BinaryDecoding.appendBytes(&target.bytes, count: total) { out in
+                for index in indices where skip?.isValid(index) ?? true {
+                    let from = source.offsets[index]
+                    let length = source.offsets[index + 1] - from
+                    out.advanced(by: end - base).copyMemory(from: sourceBase + from, byteCount: length)
+                    end += length
+                    target.offsets.append(end)
+                }
+            }
+            if total == 0 {
+                for index in indices where skip?.isValid(index) ?? true { target.offsets.append(base) }
+            }
         }
     }
 }

@@ -284,3 +284,20 @@ enum MemoryAdvice {
         #endif
     }
 }
+
+extension Array {
+    /// Makes room for `minimum` elements, at least doubling the capacity when it grows:
+    /// `reserveCapacity` alone allocates exactly, which turns repeated appends quadratic.
+    @inline(__always)
+    mutating func reserveGrowing(_ minimum: Int) {
+        if capacity < minimum { reserveCapacity(Swift.max(minimum, capacity * 2)) }
+    }
+}
+
+extension ArraySlice {
+    /// As `Array.reserveGrowing`.
+    @inline(__always)
+    mutating func reserveGrowing(_ minimum: Int) {
+        if capacity < minimum { reserveCapacity(Swift.max(minimum, capacity * 2)) }
+    }
+}

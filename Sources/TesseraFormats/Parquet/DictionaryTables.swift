@@ -39,7 +39,7 @@ struct FixedDictionaryTable {
     mutating func indices<T: WritableFixed>(of values: UnsafeBufferPointer<T>, appendingTo out: inout [UInt32]) {
         // Room for every value being new, so the loop below never grows the table.
         if (entries.count + values.count) * 2 > buckets.count { grow(toFit: entries.count + values.count) }
-        entries.reserveCapacity(entries.count + values.count)
+        entries.reserveGrowing(entries.count + values.count)
         let mask = self.mask
         var added = entries.count
         let found = [UInt32](unsafeUninitializedCapacity: values.count) { result, initialized in
@@ -109,7 +109,8 @@ struct BinaryDictionaryTable {
                 let index = Int32(dictionary.count)
                 slots[position] = index
                 hashes[position] = hash
-                dictionary.append(bytes: value)
+                dictionary.bytes.append(contentsOf: value)
+                dictionary.offsets.append(dictionary.bytes.count)
                 if dictionary.count * 2 > slots.count { grow() }
                 return UInt32(index)
             }

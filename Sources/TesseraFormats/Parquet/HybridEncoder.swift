@@ -10,7 +10,7 @@ enum HybridEncoder {
         // Worst case: every group of 8 bit-packed, plus one header per 8 values.
         let bound = (n + 8) * width / 8 + (n / 8 + 2) * 10 + 16
         let start = output.count
-        output.reserveCapacity(start + bound)
+        output.reserveGrowing(start + bound)
         let encoded = [UInt8](unsafeUninitializedCapacity: bound) { out, written in
             guard let base = out.baseAddress else { return }
             var position = 0

@@ -28,7 +28,7 @@ struct BitBuilder {
 
     /// Appends one bit per byte of `flags` (non-zero is set).
     mutating func append(_ flags: UnsafePointer<UInt8>, _ n: Int) {
-        words.reserveCapacity((count + n + 63) >> 6)
+        words.reserveGrowing((count + n + 63) >> 6)
         for i in 0..<n {
             let bit = count + i
             if bit & 63 == 0 { words.append(0) }
