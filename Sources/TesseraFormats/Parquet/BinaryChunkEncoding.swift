@@ -96,13 +96,20 @@ extension ChunkEncoder {
         var high = 0
         values.bytes.withUnsafeBufferPointer { bytes in
             guard let base = bytes.baseAddress else { return }
-            /// The first 8 bytes as a big-endian number: unequal prefixes order the values.
-            func prefix(_ index: Int) -> UInt64 {
+            /// The first 16 bytes as a big-endian pair: unequal prefixes order the values.
+            func prefix(_ index: Int) -> (UInt64, UInt64) {
                 let from = values.offsets[index]
-                let length = min(8, values.offsets[index + 1] - from)
-                var key: UInt64 = 0
-                for k in 0..<length { key |= UInt64(base[from + k]) << UInt64(56 - 8 * k) }
-                return key
+                let length = values.offsets[index + 1] - from
+                if length >= 16 {
+                    let raw = UnsafeRawPointer(base + from)
+                    return (UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self)),
+                            UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+                }
+                var high: UInt64 = 0
+                var low: UInt64 = 0
+                for k in 0..<min(8, length) { high |= UInt64(base[from + k]) << UInt64(56 - 8 * k) }
+                if length > 8 { for k in 8..<length { low |= UInt64(base[from + k]) << UInt64(120 - 8 * k) } }
+                return (high, low)
             }
             func less(_ a: Int, _ b: Int) -> Bool {
                 let aFrom = values.offsets[a], aLength = values.offsets[a + 1] - aFrom
