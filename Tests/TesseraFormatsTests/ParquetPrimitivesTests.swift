@@ -1,6 +1,7 @@
 import CLZ4
 import Foundation
 import Testing
+import TesseraColumnar
 @testable import TesseraFormats
 
 /// The building blocks on their own: codecs, the hybrid encoding, Thrift's compact protocol.
@@ -140,6 +141,25 @@ import Testing
                 var decoder = CompactDecoder(raw)
                 _ = try decoder.readListHeader(.list)
             }
+        }
+    }
+
+    @Test func stringStatisticsOrderBytesAsUnsigned() {
+        var random = ParquetCorruptionTests.Generator(state: 5)
+        for round in 0..<50 {
+            // Shared prefixes of every length around the 8- and 16-byte keys, high bytes, empty values.
+            let prefix = Array(repeating: UInt8(0x61), count: random.below(20))
+            var values: [[UInt8]] = []
+            for _ in 0..<(1 + random.below(60)) {
+                let tail = (0..<random.below(24)).map { _ in UInt8(truncatingIfNeeded: random.next() % (round % 2 == 0 ? 256 : 3)) }
+                values.append(prefix + tail)
+            }
+            var data = BinaryData()
+            for value in values { data.append(bytes: value) }
+            let bounds = ChunkEncoder.binaryBounds(data)
+            let sorted = values.sorted { $0.lexicographicallyPrecedes($1) }
+            #expect(bounds?.0 == sorted.first, "round \(round) min")
+            #expect(bounds?.1 == sorted.last, "round \(round) max")
         }
     }
 }
