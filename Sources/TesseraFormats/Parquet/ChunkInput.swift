@@ -64,18 +64,15 @@ struct ChunkInput {
         for segment in segments {
             let column = segment.column
             let range = segment.range
-            if nullable, !allPresent {
-                if column.validity == nil {
-                    definitions.append(contentsOf: repeatElement(1, count: range.count))
-                } else {
-                    for row in range {
-                        let valid = column.isValid(row)
-                        definitions.append(valid ? 1 : 0)
-                        if !valid { nullCount += 1 }
-                    }
-                }
+            guard column.validity != nil else {
+                if nullable, !allPresent { definitions.append(contentsOf: repeatElement(1, count: range.count)) }
+                appendValues(column, range, keep: nil)
+                continue
             }
-            appendValues(column, indices: range, skipNulls: column.validity != nil)
+            let flags = ChunkInput.flags(column, range)
+            definitions.append(contentsOf: flags)
+            nullCount += range.count - flags.reduce(0) { $0 + Int($1) }
+            appendValues(column, range, keep: flags)
         }
     }
 
@@ -83,54 +80,73 @@ struct ChunkInput {
         // Levels: list null 0; empty list `listDef`; null element `listDef + 1`; value `listDef + 2`.
         let listDefinition: UInt8 = nullable ? 1 : 0
         for segment in segments {
-            guard case .list(let offsets, let elements) = segment.column.data else { continue }
-            var elementIndices: [Int] = []
-            for row in segment.range {
-                rows += 1
-                if !segment.column.isValid(row) {
-                    definitions.append(0)
-                    repetitions.append(0)
-                    entries += 1
-                    nullCount += 1
-                    continue
-                }
+            guard case .list(let offsets, let elements) = segment.column.data, !segment.range.isEmpty else { continue }
+            let range = segment.range
+            let rowFlags = ChunkInput.flags(segment.column, range)
+            let elementRange = offsets[range.lowerBound]..<offsets[range.upperBound]
+            let elementFlags = ChunkInput.flags(elements, elementRange)
+            // Elements of null rows are not written; `keep` marks the ones that are values.
+            var keep = [UInt8](repeating: 0, count: elementRange.count)
+            rows += range.count
+            let base = elementRange.lowerBound
+            definitions.reserveGrowing(definitions.count + range.count + elementRange.count)
+            repetitions.reserveGrowing(repetitions.count + range.count + elementRange.count)
+            for (k, row) in range.enumerated() {
                 let from = offsets[row]
                 let to = offsets[row + 1]
-                if from == to {
-                    definitions.append(listDefinition)
+                if rowFlags[k] == 0 || from == to {
+                    definitions.append(rowFlags[k] == 0 ? 0 : listDefinition)
                     repetitions.append(0)
                     entries += 1
+                    nullCount += Int(rowFlags[k] ^ 1)
                     continue
                 }
                 for index in from..<to {
+                    let flag = elementFlags[index - base]
                     repetitions.append(index == from ? 0 : 1)
-                    if elements.isValid(index) {
-                        definitions.append(listDefinition + 2)
-                        elementIndices.append(index)
-                    } else {
-                        definitions.append(listDefinition + 1)
-                        nullCount += 1
-                    }
+                    definitions.append(listDefinition + 1 + flag)
+                    keep[index - base] = flag
+                    nullCount += Int(flag ^ 1)
                     entries += 1
                 }
             }
-            appendValues(elements, indices: elementIndices, skipNulls: false)
+            appendValues(elements, elementRange, keep: keep)
         }
     }
 
-    /// Appends the values at `indices` (skipping nulls when asked).
-    private mutating func appendValues(_ column: Column, indices: some Collection<Int>, skipNulls: Bool) {
-        func pick<T>(_ source: [T], _ target: inout ArraySlice<T>) {
-            if !skipNulls, let range = indices as? Range<Int> {
-                if target.isEmpty {
-                    target = source[range]
-                } else {
-                    target.append(contentsOf: source[range])
+    /// One byte per row of `range`: 1 where `column` holds a value, 0 where it is null.
+    static func flags(_ column: Column, _ range: Range<Int>) -> [UInt8] {
+        guard let validity = column.validity else { return [UInt8](repeating: 1, count: range.count) }
+        return validity.words.withUnsafeBufferPointer { words in
+            [UInt8](unsafeUninitializedCapacity: range.count) { out, initialized in
+                for k in 0..<range.count {
+                    let i = range.lowerBound + k
+                    out[k] = UInt8(truncatingIfNeeded: (words[i >> 6] >> UInt64(i & 63)) & 1)
                 }
+                initialized = range.count
+            }
+        }
+    }
+
+    /// Appends the values of `range` whose `keep` flag is 1 (all of them when `keep` is nil).
+    private mutating func appendValues(_ column: Column, _ range: Range<Int>, keep: [UInt8]?) {
+        func pick<T>(_ source: [T], _ target: inout ArraySlice<T>) {
+            guard let keep else {
+                if target.isEmpty { target = source[range] } else { target.append(contentsOf: source[range]) }
                 return
             }
-            target.reserveGrowing(target.count + indices.count)
-            for index in indices where !skipNulls || column.isValid(index) { target.append(source[index]) }
+            // Branch-free compaction: write every value, advance only past kept ones.
+            let kept = source.withUnsafeBufferPointer { src in
+                [T](unsafeUninitializedCapacity: range.count) { out, initialized in
+                    var j = 0
+                    for k in 0..<range.count {
+                        out[j] = src[range.lowerBound + k]
+                        j += Int(keep[k])
+                    }
+                    initialized = j
+                }
+            }
+            target.append(contentsOf: kept)
         }
         switch (column.data, values) {
         case (.bool(let source), .bool(var target)):
@@ -155,20 +171,18 @@ struct ChunkInput {
             values = .double(target)
         case (.binary(let source), .binary(var target)):
             values = .bool([])
-            ChunkInput.appendBinary(source, indices: indices, skip: skipNulls ? column : nil, to: &target)
+            ChunkInput.appendBinary(source, range, keep: keep, to: &target)
             values = .binary(target)
         default:
             break
         }
     }
 
-    /// Appends the byte-array values at `indices` (skipping nulls of `skip`), copying through
-    /// pointers: one bulk copy for a contiguous run without nulls.
-    private static func appendBinary(
-        _ source: BinaryData, indices: some Collection<Int>, skip: Column?, to target: inout BinaryData
-    ) {
+    /// Appends the byte-array values of `range` whose `keep` flag is 1, copying through
+    /// pointers: one bulk copy when all are kept.
+    private static func appendBinary(_ source: BinaryData, _ range: Range<Int>, keep: [UInt8]?, to target: inout BinaryData) {
         let base = target.bytes.count
-        if skip == nil, let range = indices as? Range<Int> {
+        guard let keep else {
             let from = source.offsets[range.lowerBound]
             let to = source.offsets[range.upperBound]
             target.bytes.append(contentsOf: source.bytes[from..<to])
@@ -177,26 +191,27 @@ struct ChunkInput {
             return
         }
         var total = 0
-        for index in indices where skip?.isValid(index) ?? true { total += source.offsets[index + 1] - source.offsets[index] }
-        target.offsets.reserveGrowing(target.offsets.count + indices.count)
+        for k in 0..<range.count where keep[k] != 0 {
+            total += source.offsets[range.lowerBound + k + 1] - source.offsets[range.lowerBound + k]
+        }
+        target.offsets.reserveGrowing(target.offsets.count + range.count)
+        var end = base
         source.bytes.withUnsafeBytes { bytes in
-            guard let sourceBase = bytes.baseAddress else {
-                for index in indices where skip?.isValid(index) ?? true { target.offsets.append(base) }
-                return
-            }
-            var end = base
             BinaryDecoding.appendBytes(&target.bytes, count: total) { out in
-                for index in indices where skip?.isValid(index) ?? true {
-                    let from = source.offsets[index]
-                    let length = source.offsets[index + 1] - from
+                guard let sourceBase = bytes.baseAddress else { return }
+                for k in 0..<range.count where keep[k] != 0 {
+                    let from = source.offsets[range.lowerBound + k]
+                    let length = source.offsets[range.lowerBound + k + 1] - from
                     out.advanced(by: end - base).copyMemory(from: sourceBase + from, byteCount: length)
                     end += length
-                    target.offsets.append(end)
                 }
             }
-            if total == 0 {
-                for index in indices where skip?.isValid(index) ?? true { target.offsets.append(base) }
-            }
+        }
+        // Offsets are appended after the copy, which holds `target.bytes` exclusively.
+        var position = base
+        for k in 0..<range.count where keep[k] != 0 {
+            position += source.offsets[range.lowerBound + k + 1] - source.offsets[range.lowerBound + k]
+            target.offsets.append(position)
         }
     }
 }

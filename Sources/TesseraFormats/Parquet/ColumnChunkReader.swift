@@ -15,12 +15,14 @@ final class ReadScratch: @unchecked Sendable {
     let indices = RawBuffer()
     let ends = RawBuffer()
     let aux = RawBuffer()
+    let listStarts = RawBuffer()
+    let listValid = RawBuffer()
     var dictionaryFixed: [UInt8] = []
     var dictionaryBinary = BinaryDictionary()
     var dictionaryCount = -1
 
     var retainedBytes: Int {
-        [chunk, page, values, definitions, repetitions, valid, indices, ends, aux].reduce(0) { $0 + $1.capacity }
+        [chunk, page, values, definitions, repetitions, valid, indices, ends, aux, listStarts, listValid].reduce(0) { $0 + $1.capacity }
             + dictionaryFixed.capacity + dictionaryBinary.bytes.capacity
     }
 }

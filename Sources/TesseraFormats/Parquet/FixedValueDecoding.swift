@@ -142,13 +142,13 @@ enum FixedDecoding {
         let values = buffer.assumingMemoryBound(to: T.self)
         var source = dense - 1
         var slot = slots - 1
+        // Branch-free: nulls fall at random, and a mispredicted branch per slot costs more than
+        // the select. `source` is clamped at 0 so the (discarded) load stays in bounds.
         while slot >= 0 {
-            if valid[slot] != 0 {
-                values[slot] = values[source]
-                source -= 1
-            } else {
-                values[slot] = 0
-            }
+            let present = Int(valid[slot])
+            let value = values[source & ~(source >> 63)]
+            values[slot] = present != 0 ? value : 0
+            source -= present
             slot -= 1
         }
     }

@@ -28,17 +28,24 @@ struct BitBuilder {
 
     /// Appends one bit per byte of `flags` (non-zero is set).
     mutating func append(_ flags: UnsafePointer<UInt8>, _ n: Int) {
-        words.reserveGrowing((count + n + 63) >> 6)
-        for i in 0..<n {
-            let bit = count + i
-            if bit & 63 == 0 { words.append(0) }
-            if flags[i] != 0 {
-                words[bit >> 6] |= 1 << UInt64(bit & 63)
-            } else {
-                hasClear = true
+        guard n > 0 else { return }
+        let total = count + n
+        let needed = (total + 63) >> 6
+        words.reserveGrowing(needed)
+        while words.count < needed { words.append(0) }
+        var cleared = 0
+        let start = count
+        words.withUnsafeMutableBufferPointer { buffer in
+            // Branch-free: OR each flag (0 or 1) into its bit.
+            for i in 0..<n {
+                let bit = start + i
+                let flag = UInt64(flags[i] & 1)
+                buffer[bit >> 6] |= flag << UInt64(bit & 63)
+                cleared |= Int(flag ^ 1)
             }
         }
-        count += n
+        if cleared != 0 { hasClear = true }
+        count = total
     }
 
     mutating func append(_ flag: Bool) {
@@ -121,31 +128,41 @@ struct LeafAccumulator {
     }
 
     /// The finished Tessera column; `location` names the column for conversion errors.
-    func finish(file: String, location: String) throws(FormatError) -> Column {
+    /// Moves the arrays out (no copies), so call it once, last.
+    mutating func finish(file: String, location: String) throws(FormatError) -> Column {
         let values = try valueColumn(file: file, location: location)
         guard leaf.isList else { return values }
-        var offsets = listStarts
+        var offsets: [Int] = []
+        swap(&offsets, &listStarts)
         offsets.append(slots)
         return Column(type: .list(values.type), data: .list(offsets: offsets, values: values), validity: listValidity.finish())
     }
 
-    private func valueColumn(file: String, location: String) throws(FormatError) -> Column {
+    private mutating func valueColumn(file: String, location: String) throws(FormatError) -> Column {
         let bits = validity.finish()
+        validity = BitBuilder()
+        // Moving each array out leaves it uniquely referenced, so conversions work in place.
+        func take<T>(_ array: inout [T]) -> [T] {
+            var out: [T] = []
+            swap(&out, &array)
+            return out
+        }
         switch leaf.physical {
         case .boolean:
-            return Column(type: .bool, data: .bool(bools), validity: bits)
+            return Column(type: .bool, data: .bool(take(&bools)), validity: bits)
         case .float:
-            return Column(type: .float32, data: .float32(floats), validity: bits)
+            return Column(type: .float32, data: .float32(take(&floats)), validity: bits)
         case .double:
-            return Column(type: .float64, data: .float64(doubles), validity: bits)
+            return Column(type: .float64, data: .float64(take(&doubles)), validity: bits)
         case .int32:
-            return ValueConversions.int32Column(int32s, leaf, bits)
+            return ValueConversions.int32Column(take(&int32s), leaf, bits)
         case .int64:
-            return try ValueConversions.int64Column(int64s, leaf, bits, file: file, location: location)
+            return try ValueConversions.int64Column(take(&int64s), leaf, bits, file: file, location: location)
         case .int96:
             return ValueConversions.int96Column(fixed, bits)
         case .byteArray, .fixedLenByteArray:
-            var data = binary
+            var data = BinaryData()
+            swap(&data, &binary)
             if leaf.physical == .fixedLenByteArray {
                 let width = leaf.storedWidth
                 let count = fixed.count / max(width, 1)

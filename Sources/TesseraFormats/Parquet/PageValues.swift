@@ -39,22 +39,30 @@ extension ColumnChunkReader {
             let listDefinition = leaf.listDefinition
             let elementDefinition = leaf.elementDefinition
             let maxDefinition = leaf.maxDefinition
+            if out.rows == 0, repetitions[0] != 0 {
+                throw DecodeError("the column's first value continues a list that never started")
+            }
+            // Branch-free: every entry writes a row start and a slot flag at the current
+            // position, and the positions advance only when the entry is one.
+            let starts = scratch.listStarts.typed(Int.self, count: count + 1)
+            let rowValid = scratch.listValid.typed(UInt8.self, count: count + 1)
+            var rows = 0
+            let base = out.slots
             for i in 0..<count {
                 let d = Int(definitions[i])
-                if repetitions[i] == 0 {
-                    out.listStarts.append(out.slots + slots)
-                    out.listValidity.append(d >= listDefinition)
-                    out.rows += 1
-                } else if out.rows == 0 {
-                    throw DecodeError("the column's first value continues a list that never started")
-                }
-                if d >= elementDefinition {
-                    let isValue: UInt8 = d == maxDefinition ? 1 : 0
-                    valid[slots] = isValue
-                    present += Int(isValue)
-                    slots += 1
-                }
+                let isStart = repetitions[i] == 0 ? 1 : 0
+                starts[rows] = base + slots
+                rowValid[rows] = d >= listDefinition ? 1 : 0
+                rows += isStart
+                let isSlot = d >= elementDefinition ? 1 : 0
+                let isValue = d == maxDefinition ? 1 : 0
+                valid[slots] = UInt8(isValue)
+                present += isValue
+                slots += isSlot
             }
+            out.listStarts.append(contentsOf: UnsafeBufferPointer(start: starts, count: rows))
+            out.listValidity.append(rowValid, rows)
+            out.rows += rows
         } else if leaf.maxDefinition > 0 {
             let maxDefinition = UInt8(leaf.maxDefinition)
             for i in 0..<count {

@@ -154,7 +154,11 @@ extension ParquetFile {
         let direct = !leaf.isList && width > 0 && leaf.physical != .int96 && leaf.physical != .fixedLenByteArray
             && capacity * width <= max(1 << 28, 64 * source.size)
         guard direct else {
-            accumulator = LeafAccumulator(leaf: leaf, capacity: min(capacity, 1 << 24))
+            // Lists hold up to one element per level entry: reserve for the entries.
+            let entries = leaf.isList
+                ? groups.reduce(0) { $0 + Int(clamping: metadata.rowGroups[$1].columns[field.leaf].metaData?.numValues ?? 0) }
+                : capacity
+            accumulator = LeafAccumulator(leaf: leaf, capacity: min(max(entries, 0), 1 << 24))
             try readChunks(field, groups, scratch, &accumulator)
             return try accumulator.finish(file: path, location: "column '\(field.field.name)'")
         }

@@ -23,10 +23,10 @@ enum ValueConversions {
         }
     }
 
-    static func int64Column(_ values: [Int64], _ leaf: LeafColumn, _ bits: Bitmap?, file: String, location: String)
+    static func int64Column(_ input: consuming [Int64], _ leaf: LeafColumn, _ bits: Bitmap?, file: String, location: String)
         throws(FormatError) -> Column
     {
-        var values = values
+        var values = input
         switch leaf.conversion {
         case .timestampMillis:
             var overflow = false
