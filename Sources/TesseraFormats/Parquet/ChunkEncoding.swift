@@ -1,3 +1,4 @@
+import Synchronization
 import TesseraColumnar
 
 /// A fixed-width value the writer stores: its 64-bit pattern for dictionary hashing and its order for statistics.
@@ -35,9 +36,10 @@ extension Double: WritableFixed {
 /// Encoding buffers of one column, reused across row groups so each chunk does not
 /// map and fault in fresh memory.
 ///
-/// `@unchecked Sendable`: the writer gives column `i`'s scratch only to the task that
-/// encodes column `i`, and row groups are encoded one after another, so no two
-/// threads ever use one instance at the same time.
+/// `@unchecked Sendable`: a writer borrows one scratch per column from
+/// `EncodeScratchPool` (which hands each out to one borrower at a time) and gives column
+/// `i`'s scratch only to the task encoding column `i`; row groups are encoded one after
+/// another, so no two threads ever use one instance at the same time.
 final class EncodeScratch: @unchecked Sendable {
     let compressed = RawBuffer(capacity: 1 << 16)
     var body: [UInt8] = []
@@ -46,12 +48,42 @@ final class EncodeScratch: @unchecked Sendable {
     var data: [UInt8] = []
     var table = FixedDictionaryTable()
 
+    var retainedBytes: Int {
+        compressed.capacity + body.capacity + indices.capacity * 4 + data.capacity + table.retainedBytes
+    }
+
     /// Moves a buffer out (emptied, capacity kept), leaving an empty one behind.
     func take<T>(_ key: ReferenceWritableKeyPath<EncodeScratch, [T]>) -> [T] {
         var buffer = self[keyPath: key]
         self[keyPath: key] = []
         buffer.removeAll(keepingCapacity: true)
         return buffer
+    }
+}
+
+/// Keeps a few writers' encoding buffers after they finish, so writing many files (or
+/// one small file after another) does not map and fault in fresh memory each time.
+final class EncodeScratchPool: Sendable {
+    static let shared = EncodeScratchPool()
+    private let idle = Mutex<(scratches: [EncodeScratch], bytes: Int)>(([], 0))
+    /// What may sit idle in the pool at most (a few columns of a 1M-row row group).
+    private static let budget = 128 << 20
+
+    func borrow() -> EncodeScratch {
+        idle.withLock { pool in
+            guard let scratch = pool.scratches.popLast() else { return EncodeScratch() }
+            pool.bytes -= scratch.retainedBytes
+            return scratch
+        }
+    }
+
+    func giveBack(_ scratch: EncodeScratch) {
+        let size = scratch.retainedBytes
+        idle.withLock { pool in
+            guard pool.bytes + size <= EncodeScratchPool.budget else { return }
+            pool.scratches.append(scratch)
+            pool.bytes += size
+        }
     }
 }
 

@@ -22,6 +22,7 @@ struct FixedDictionaryTable {
     }
 
     var count: Int { entries.count }
+    var retainedBytes: Int { buckets.capacity * MemoryLayout<Bucket>.stride + entries.capacity * 8 }
 
     /// Empties the table, keeping its memory for the next chunk.
     mutating func reset() {

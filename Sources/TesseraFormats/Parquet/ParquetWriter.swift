@@ -81,7 +81,7 @@ public final class ParquetWriter {
         self.elements = elements
         self.levels = levels
         self.pending = Array(repeating: [], count: schema.fields.count)
-        self.scratches = schema.fields.map { _ in EncodeScratch() }
+        self.scratches = schema.fields.map { _ in EncodeScratchPool.shared.borrow() }
         let directory = path.contains("/") ? String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) : "."
         let base = path.split(separator: "/").last.map(String.init) ?? path
         temporaryPath = "\(directory.isEmpty ? "/" : directory)/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -97,6 +97,7 @@ public final class ParquetWriter {
             if descriptor >= 0 { _ = posixClose(descriptor) }
             unlink(temporaryPath)
         }
+        for scratch in scratches { EncodeScratchPool.shared.giveBack(scratch) }
     }
 
     /// Adds the rows of `batch`, whose schema must match the writer's (names and types).
