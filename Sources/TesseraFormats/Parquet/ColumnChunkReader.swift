@@ -137,7 +137,7 @@ struct ColumnChunkReader {
         }
     }
 
-    private func decompress(_ body: UnsafeRawBufferPointer, _ codec: ParquetCompression, size: Int, into buffer: RawBuffer)
+    func decompress(_ body: UnsafeRawBufferPointer, _ codec: ParquetCompression, size: Int, into buffer: RawBuffer)
         throws -> UnsafeRawBufferPointer
     {
         guard size >= 0, size <= Int(Int32.max) else { throw DecodeError("page size \(size) is out of range") }
@@ -187,7 +187,15 @@ struct ColumnChunkReader {
         guard let info = header.dataPageHeader else { throw DecodeError("data page has no data page header") }
         let count = Int(info.numValues)
         guard count >= 0, count <= ColumnChunkReader.maxPageValues else { throw DecodeError("data page has \(count) values") }
+        if try readPlainPageInPlace(header, info, body, codec, &out) { return count }
         let data = try decompress(body, codec, size: Int(header.uncompressedPageSize), into: scratch.page)
+        try readPageV1(data, info, &out)
+        return count
+    }
+
+    /// A decompressed v1 page: levels with their length prefixes, then values.
+    func readPageV1(_ data: UnsafeRawBufferPointer, _ info: DataPageHeader, _ out: inout LeafAccumulator) throws {
+        let count = Int(info.numValues)
         var cursor = ByteCursor(data)
         let leaf = out.leaf
         var repetitions: UnsafeRawBufferPointer?
@@ -205,7 +213,6 @@ struct ColumnChunkReader {
             definitions = try cursor.take(Int(try cursor.uint32LE()))
         }
         try readPage(count: count, repetitions, definitions, values: cursor.rest, encoding: info.encoding, &out)
-        return count
     }
 
     private func readDataPageV2(
