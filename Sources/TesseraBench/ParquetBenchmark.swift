@@ -22,8 +22,9 @@ public enum ParquetBenchmark {
         if !FileManager.default.fileExists(atPath: file) {
             _ = try runProcess(python, ["\(packageRoot)/benchmarks/workload.py", size.uppercased(), dataDirectory])
         }
-        let peersOutput = try runProcess(python, ["\(packageRoot)/benchmarks/parquet_peers.py", file, String(runs)])
-        let peers = (try? JSONSerialization.jsonObject(with: Data(peersOutput.utf8)) as? [String: [String: Any]]) ?? [:]
+        // The peers run before and after Tessera and keep their better time: load from other
+        // processes on the machine then cannot favour Tessera.
+        var peers = try peerTimings(python: python, packageRoot: packageRoot, file: file, runs: runs)
         func peer(_ name: String) -> (seconds: Double, rss: Double)? {
             guard let entry = peers[name], let seconds = entry["seconds"] as? Double else { return nil }
             return (seconds, (entry["peak_rss"] as? Double) ?? Double(entry["peak_rss"] as? Int ?? 0))
@@ -88,8 +89,40 @@ public enum ParquetBenchmark {
                     peer: peer("pyarrow_write_snappy").map { rows / $0.seconds }, peerName: "pyarrow write_table (snappy)",
                     higherIsBetter: true, target: threads == 1 ? "≥ pyarrow" : nil))
         }
-        report.notes.append("file: \(file); best of \(runs) runs each; peers run in separate processes in the same run.")
+        let later = try peerTimings(python: python, packageRoot: packageRoot, file: file, runs: runs)
+        for (name, entry) in later {
+            guard let seconds = entry["seconds"] as? Double else { continue }
+            if let earlier = peers[name]?["seconds"] as? Double, earlier <= seconds { continue }
+            peers[name] = entry
+        }
+        // Peer figures were taken before the second peer run: rebuild them with the best times.
+        report.figures = report.figures.map { figure in
+            var updated = figure
+            let name: String? = switch figure.peerName {
+            case "pyarrow (use_threads=False)": "pyarrow_read_1thread"
+            case "pyarrow (default threads)": "pyarrow_read_threads"
+            case "DuckDB SELECT * → Arrow": "duckdb_select_arrow"
+            case "DuckDB aggregate over all columns": "duckdb_aggregate_scan"
+            case "pyarrow write_table (snappy)": "pyarrow_write_snappy"
+            case "pyarrow (its own process)": figure.task.hasSuffix("1 thread") ? "pyarrow_read_1thread" : "pyarrow_read_threads"
+            default: nil
+            }
+            guard let name, let best = peer(name) else { return figure }
+            let higher = figure.metric == "rows/s"
+            let value = higher ? rows / best.seconds : best.rss / 1e6
+            updated = BenchmarkFigure(
+                task: figure.task, metric: figure.metric, tessera: figure.tessera, peer: value, peerName: figure.peerName,
+                higherIsBetter: higher, target: figure.target)
+            return updated
+        }
+        report.notes.append(
+            "file: \(file); best of \(runs) runs each; peers run in their own processes before and after Tessera, best kept.")
         return report
+    }
+
+    private static func peerTimings(python: String, packageRoot: String, file: String, runs: Int) throws -> [String: [String: Any]] {
+        let output = try runProcess(python, ["\(packageRoot)/benchmarks/parquet_peers.py", file, String(runs)])
+        return (try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [String: Any]]) ?? [:]
     }
 
     private static func bestRead(_ file: String, threads: Int, runs: Int) throws -> Double {

@@ -32,7 +32,9 @@ extension ChunkEncoder {
                         indices.append(table.index(of: value))
                         inserted += 1
                         // Flat columns end the page as soon as the dictionary passes its limit.
-                        if table.byteSize > options.dictionaryPageSizeLimit {
+                        if table.byteSize > options.dictionaryPageSizeLimit
+                            || ChunkEncoder.mostlyDistinct(distinct: table.count, seen: index + 1)
+                        {
                             dictionaryOpen = false
                             if maxRepetition == 0 { break }
                         }

@@ -147,6 +147,14 @@ struct ChunkEncoder {
         return out
     }
 
+    /// Whether a dictionary is not paying off: past the first 16Ki values, 97 in 100 were new
+    /// (unique keys, timestamps, measurements). parquet-mr makes a similar call after its
+    /// first page; deciding early saves hashing values that a plain page stores as small.
+    @inline(__always)
+    static func mostlyDistinct(distinct: Int, seen: Int) -> Bool {
+        seen >= 16_384 && distinct * 100 > seen * 97
+    }
+
     /// Where a page starting at `start` ends: about `step` entries on, and (for lists) where a row starts.
     func pageEnd(_ input: ChunkInput, from start: Int, step: Int) -> Int {
         var end = min(input.entries, start + step)
@@ -279,7 +287,9 @@ struct ChunkEncoder {
                     let n = maxRepetition == 0 ? min(4096, count - inserted) : count - inserted
                     table.indices(of: UnsafeBufferPointer(rebasing: values[(cursor + inserted)..<(cursor + inserted + n)]), appendingTo: &indices)
                     inserted += n
-                    if table.count * width > options.dictionaryPageSizeLimit {
+                    if table.count * width > options.dictionaryPageSizeLimit
+                        || ChunkEncoder.mostlyDistinct(distinct: table.count, seen: cursor + inserted)
+                    {
                         dictionaryOpen = false
                         break
                     }
