@@ -31,16 +31,23 @@ final class ReadScratch: @unchecked Sendable {
 /// does not map and fault in fresh memory each time.
 final class ScratchPool: Sendable {
     static let shared = ScratchPool()
-    private let idle = Mutex<[ReadScratch]>([])
-    /// Buffers past this size are dropped rather than kept idle.
-    private static let keepLimit = 64 << 20
-    private static let maxIdle = 4
+    private let idle = Mutex<(scratches: [ReadScratch], bytes: Int)>(([], 0))
+    /// What may sit idle in the pool at most (a few workers' buffers for typical row groups).
+    private static let budget = 96 << 20
 
     func borrow<T>(_ body: (ReadScratch) throws(FormatError) -> T) throws(FormatError) -> T {
-        let scratch = idle.withLock { $0.popLast() } ?? ReadScratch()
+        let scratch = idle.withLock { pool in
+            guard let scratch = pool.scratches.popLast() else { return ReadScratch() }
+            pool.bytes -= scratch.retainedBytes
+            return scratch
+        }
         defer {
-            if scratch.retainedBytes <= ScratchPool.keepLimit {
-                idle.withLock { if $0.count < ScratchPool.maxIdle { $0.append(scratch) } }
+            let size = scratch.retainedBytes
+            idle.withLock { pool in
+                if pool.bytes + size <= ScratchPool.budget {
+                    pool.scratches.append(scratch)
+                    pool.bytes += size
+                }
             }
         }
         return try body(scratch)
