@@ -63,7 +63,7 @@ let package = Package(
         // The engine: point-in-time joins and materialization plans over columnar batches.
         .target(
             name: "TesseraEngine",
-            dependencies: ["TesseraCore", "TesseraColumnar", "TesseraDefinitions"],
+            dependencies: ["TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions"],
             swiftSettings: swiftSettings),
         // Definitions: the feature repository (YAML), validation and diffs.
         .target(
@@ -82,7 +82,7 @@ let package = Package(
             name: "TesseraCLI",
             dependencies: [
                 "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions",
-                "TesseraRegistry", "TesseraWorkload", "TesseraBench",
+                "TesseraRegistry", "TesseraWorkload", "TesseraBench", "TesseraEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

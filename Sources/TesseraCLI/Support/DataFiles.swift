@@ -9,7 +9,7 @@ enum DataFormat: String, ExpressibleByArgument, CaseIterable {
     case parquet
     case csv
 
-    static let defaultFormat = DataFormat.csv
+    static let defaultFormat = DataFormat.parquet
 
     /// The format a file's extension names.
     static func of(path: String) -> DataFormat? {
@@ -18,25 +18,81 @@ enum DataFormat: String, ExpressibleByArgument, CaseIterable {
         if lower.hasSuffix(".csv") { return .csv }
         return nil
     }
+
+    /// The format of `path`, or an error a user can act on.
+    static func required(for path: String, option: String) throws -> DataFormat {
+        guard let format = of(path: path) else {
+            throw ValidationError("\(option) \(path): use a .parquet or .csv file (the extension picks the format)")
+        }
+        return format
+    }
 }
 
-/// Writes tables in the chosen format, pulling batches one at a time so memory stays bounded.
+/// A writer for either format, streaming batches into a temporary file renamed on `close()`.
+final class TableWriter {
+    private let parquet: ParquetWriter?
+    private let csv: CSVWriter?
+
+    init(path: String, schema: Schema, format: DataFormat, threads: Int = 1) throws {
+        switch format {
+        case .parquet:
+            parquet = try ParquetWriter(path: path, schema: schema, options: ParquetWriteOptions(threads: threads))
+            csv = nil
+        case .csv:
+            csv = try CSVWriter(path: path, schema: schema)
+            parquet = nil
+        }
+    }
+
+    func write(_ batch: RecordBatch) throws {
+        if let parquet { try parquet.write(batch) }
+        if let csv { try csv.write(batch) }
+    }
+
+    func close() throws {
+        if let parquet { try parquet.close() }
+        if let csv { try csv.close() }
+    }
+
+    func abandon() {
+        csv?.abandon()
+    }
+}
+
+/// Reading and writing whole tables in the formats users keep their data in.
 enum DataFiles {
+    /// Writes a table, pulling batches one range at a time so memory stays bounded.
     static func write(
         path: String, format: DataFormat, schema: Schema, ranges: [Range<Int>], make: (Range<Int>) -> RecordBatch
     ) throws {
-        switch format {
-        case .parquet:
-            throw ValidationError("writing Parquet is not available in this build yet; use --format csv")
-        case .csv:
-            let writer = try CSVWriter(path: path, schema: schema)
-            do {
-                for range in ranges { try writer.write(make(range)) }
-                try writer.close()
-            } catch {
-                writer.abandon()
-                throw error
-            }
+        let writer = try TableWriter(path: path, schema: schema, format: format)
+        do {
+            for range in ranges { try writer.write(make(range)) }
+            try writer.close()
+        } catch {
+            writer.abandon()
+            throw error
         }
+    }
+
+    /// Writes one batch to `path` in the format its extension names.
+    static func write(_ batch: RecordBatch, to path: String, threads: Int = 1) throws {
+        let writer = try TableWriter(
+            path: path, schema: batch.schema, format: try DataFormat.required(for: path, option: "--output"),
+            threads: threads)
+        do {
+            try writer.write(batch)
+            try writer.close()
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+
+    /// Reads a whole table: a Parquet file, folder or glob, or a CSV file (types inferred).
+    static func read(_ path: String, threads: Int = 1) throws -> RecordBatch {
+        let format: any DatasetFileFormat =
+            DataFormat.of(path: path) == .csv ? CSVFormat(options: CSVReadOptions(threads: threads)) : ParquetFormat()
+        return try Dataset.open(path, format: format).read(threads: threads)
     }
 }

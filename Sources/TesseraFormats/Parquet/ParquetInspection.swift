@@ -51,9 +51,9 @@ public struct ParquetInspection: Sendable {
     }
 
     static func bytes(_ count: Int) -> String {
-        if count >= 1 << 30 { return "\(Double(count * 10 >> 30) / 10) GiB" }
-        if count >= 1 << 20 { return "\(Double(count * 10 >> 20) / 10) MiB" }
-        if count >= 1 << 10 { return "\(Double(count * 10 >> 10) / 10) KiB" }
+        if count >= 1 << 30 { return "\(Double((count * 10) >> 30) / 10) GiB" }
+        if count >= 1 << 20 { return "\(Double((count * 10) >> 20) / 10) MiB" }
+        if count >= 1 << 10 { return "\(Double((count * 10) >> 10) / 10) KiB" }
         return "\(count) B"
     }
 

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import TesseraBench
+import TesseraColumnar
+import TesseraCore
+import TesseraEngine
+
+struct TrainingSetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "training-set",
+        abstract: "Build a point-in-time-correct training set: each entity row gets the feature values known at its time.",
+        discussion: """
+            For each entity row (join keys and a time t) and each feature view, the value is the one \
+            with the greatest event time <= t (and >= t - ttl), ties broken by the greatest created \
+            time. Rows without a match get nulls and are kept, in input order, with all their columns. \
+            See docs/semantics.md. Reads the applied definitions (run `tessera apply` first).
+
+            Examples:
+              tessera training-set --entities data/rides.parquet --service ride_ranking_v1 --output train.parquet
+              tessera training-set --entities labels.csv --features driver_hourly_stats:conv_rate,customer_profile --output out.csv
+              tessera training-set --start 2026-01-10 --end 2026-01-11 --features driver_hourly_stats --output day.parquet
+            """)
+
+    @OptionGroup var repository: RepositoryOptions
+
+    @Option(help: ArgumentHelp("The entity rows: a Parquet file, folder or glob, or a CSV file.", valueName: "file"))
+    var entities: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Features: view:feature or view (all its features), comma-separated.", valueName: "refs"))
+    var features: String?
+
+    @Option(help: ArgumentHelp("A feature service instead of --features.", valueName: "name"))
+    var service: String?
+
+    @Option(help: ArgumentHelp("Where to write the result; .parquet or .csv picks the format.", valueName: "file"))
+    var output: String
+
+    @Flag(help: "Name feature columns view__feature.")
+    var fullFeatureNames = false
+
+    @Option(help: "The entity rows' time column.")
+    var timestampColumn = "event_timestamp"
+
+    @Option(
+        help: ArgumentHelp(
+            "Join keys held in differently named entity columns: key=column,key2=column2.", valueName: "map"))
+    var joinKeyMap: String?
+
+    @Flag(help: "Also require created_ts <= t, so values backfilled after the event do not leak.")
+    var noFutureCreated = false
+
+    @Option(help: ArgumentHelp("Without --entities: the first event time of the range (ISO 8601).", valueName: "time"))
+    var start: String?
+
+    @Option(help: ArgumentHelp("Without --entities: the last event time of the range (ISO 8601).", valueName: "time"))
+    var end: String?
+
+    @Option(help: "Cores to use (default: all).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    func validate() throws {
+        if (features == nil) == (service == nil) {
+            throw ValidationError("give exactly one of --features and --service")
+        }
+        if entities == nil && (start == nil || end == nil) {
+            throw ValidationError("give --entities FILE, or --start and --end to build rows from the sources")
+        }
+        if entities != nil && (start != nil || end != nil) {
+            throw ValidationError("--start/--end build the rows from the sources; they do not combine with --entities")
+        }
+        _ = try DataFormat.required(for: output, option: "--output")
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func parseKeyMap() throws -> [String: String] {
+        guard let joinKeyMap else { return [:] }
+        var out: [String: String] = [:]
+        for pair in joinKeyMap.split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces() }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ValidationError("--join-key-map: '\(pair)' is not key=column")
+            }
+            out[parts[1]] = parts[0]
+        }
+        return out
+    }
+
+    func run() throws {
+        try guarded {
+            let began = Date()
+            let applied = try AppliedRepository(options: repository)
+            let spine: TrainingSetRequest.Spine
+            if let entities {
+                Console.progress("reading \(entities)")
+                spine = .entities(try DataFiles.read(entities, threads: threads), name: entities)
+            } else {
+                guard let startTime = start.flatMap(Timestamp.init(parsing:)) else {
+                    throw ValidationError("--start '\(start ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
+                }
+                guard let endTime = end.flatMap(Timestamp.init(parsing:)) else {
+                    throw ValidationError("--end '\(end ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
+                }
+                spine = .range(start: startTime, end: endTime)
+            }
+            let selection: TrainingSetRequest.Selection =
+                service.map { .service($0) }
+                ?? .features((features ?? "").split(separator: ",").map { String($0).trimmingSpaces() })
+            let request = TrainingSetRequest(
+                spine: spine, selection: selection, timestampColumn: timestampColumn,
+                fullFeatureNames: fullFeatureNames, joinKeyMap: try parseKeyMap(),
+                createdNotAfterTime: noFutureCreated, threads: threads)
+            let builder = TrainingSetBuilder(definitions: applied.definitions, readers: applied.readers)
+            let result = try builder.build(request) { Console.progress($0) }
+            Console.progress("writing \(output)")
+            try DataFiles.write(result.batch, to: output, threads: threads)
+            Console.endProgress()
+            let seconds = Date().timeIntervalSince(began)
+            let summary = Summary(
+                output: output, rows: result.rows, rowsWithAllFeatures: result.rowsWithAllFeatures,
+                columns: result.batch.schema.names, seconds: seconds, peakRSSBytes: Measure.peakRSS(),
+                views: result.views)
+            if json {
+                try Console.json(summary)
+            } else {
+                let percent = result.rows == 0 ? 100 : Double(result.rowsWithAllFeatures) * 100 / Double(result.rows)
+                Console.print(
+                    String(
+                        format: "Wrote %@: %d rows (%d with every feature, %.1f%%), %d columns, in %.2f s.",
+                        output, result.rows, result.rowsWithAllFeatures, percent, result.batch.schema.fields.count,
+                        seconds))
+                for view in result.views {
+                    Console.print(
+                        "  \(view.view): \(view.rowsRead) source rows read, \(view.rowsKept) kept after key and time pruning, \(view.matched) entity rows matched")
+                }
+            }
+        }
+    }
+
+    struct Summary: Encodable {
+        var output: String
+        var rows: Int
+        var rowsWithAllFeatures: Int
+        var columns: [String]
+        var seconds: Double
+        var peakRSSBytes: Int
+        var views: [TrainingSet.ViewStats]
+
+        enum CodingKeys: String, CodingKey {
+            case output, rows, columns, seconds, views
+            case rowsWithAllFeatures = "rows_with_all_features"
+            case peakRSSBytes = "peak_rss_bytes"
+        }
+    }
+}
