@@ -14,10 +14,10 @@ import resource
 import sys
 import time
 
-TTL_DAYS = 2
+TTL_SECONDS = 2 * 86400
 
 
-def duckdb_join(data, out, threads):
+def duckdb_join(data, out, threads, ttl_seconds=TTL_SECONDS):
     import duckdb
     con = duckdb.connect()
     if threads:
@@ -29,9 +29,9 @@ def duckdb_join(data, out, threads):
     con.execute(f"""
         COPY (
             SELECT e.driver_id, e.event_timestamp, e.label,
-                   CASE WHEN s.k.ts >= e.event_timestamp - INTERVAL {TTL_DAYS} DAY THEN s.conv_rate END AS conv_rate,
-                   CASE WHEN s.k.ts >= e.event_timestamp - INTERVAL {TTL_DAYS} DAY THEN s.acc_rate END AS acc_rate,
-                   CASE WHEN s.k.ts >= e.event_timestamp - INTERVAL {TTL_DAYS} DAY THEN s.avg_daily_trips END AS avg_daily_trips
+                   CASE WHEN s.k.ts >= e.event_timestamp - INTERVAL {int(ttl_seconds)} SECOND THEN s.conv_rate END AS conv_rate,
+                   CASE WHEN s.k.ts >= e.event_timestamp - INTERVAL {int(ttl_seconds)} SECOND THEN s.acc_rate END AS acc_rate,
+                   CASE WHEN s.k.ts >= e.event_timestamp - INTERVAL {int(ttl_seconds)} SECOND THEN s.avg_daily_trips END AS avg_daily_trips
             FROM (SELECT *, row_number() OVER () AS __rn,
                          {{'ts': event_timestamp, 'c': TIMESTAMPTZ '9999-12-31 00:00:00+00'}} AS k
                   FROM read_parquet('{entities}')) e
@@ -107,9 +107,12 @@ def main():
     threads = None
     if "--threads" in sys.argv:
         threads = sys.argv[sys.argv.index("--threads") + 1]
+    ttl = TTL_SECONDS
+    if "--ttl-seconds" in sys.argv:
+        ttl = int(sys.argv[sys.argv.index("--ttl-seconds") + 1])
     start = time.perf_counter()
     if peer == "duckdb":
-        rows = duckdb_join(data, out, threads)
+        rows = duckdb_join(data, out, threads, ttl)
         seconds = time.perf_counter() - start
     elif peer == "feast":
         rows, seconds = feast_join(data, out)

@@ -24,7 +24,10 @@ public enum CSVBenchmark {
         /// Skip the peers (Tessera's figures only).
         public var skipPeers = false
 
-        public init(size: String = "M", directory: String? = nil, repeats: Int = 1, python: String? = nil, skipPeers: Bool = false) {
+        public init(
+            size: String = "M", directory: String? = nil, repeats: Int = 1, python: String? = nil,
+            skipPeers: Bool = false
+        ) {
             self.size = size
             self.directory = directory
             self.repeats = repeats
@@ -93,11 +96,13 @@ public enum CSVBenchmark {
                 if run.wall < best.wall { best = run }
                 if let schema {
                     guard batch == expected, batch.schema == schema else {
-                        throw Failure(description: "the CSV read back (\(threads) thread(s)) differs from what was written")
+                        throw Failure(
+                            description: "the CSV read back (\(threads) thread(s)) differs from what was written")
                     }
                 } else {
                     guard batch.rowCount == expected.rowCount else {
-                        throw Failure(description: "the inferred read has \(batch.rowCount) rows, expected \(expected.rowCount)")
+                        throw Failure(
+                            description: "the inferred read has \(batch.rowCount) rows, expected \(expected.rowCount)")
                     }
                 }
             }
@@ -117,32 +122,75 @@ public enum CSVBenchmark {
             ((peers["duckdb"] as? [String: Any])?["\(threads)"] as? [String: Any])?[key] as? Double
         }
         func duckCPU(_ threads: Int, _ key: String) -> Double? {
-            (((peers["duckdb"] as? [String: Any])?["\(threads)"] as? [String: Any])?["cpu"] as? [String: Any])?[key] as? Double
+            (((peers["duckdb"] as? [String: Any])?["\(threads)"] as? [String: Any])?["cpu"] as? [String: Any])?[key]
+                as? Double
         }
         func arrow(_ threads: Int) -> Double? {
             ((peers["pyarrow"] as? [String: Any])?["\(threads)"] as? [String: Any])?["read_typed"] as? Double
         }
 
-        var report = BenchmarkReport(title: "CSV read and write: driver_stats \(options.size.uppercased()) (\(workload.rows) rows, \(String(format: "%.0f", bytes / 1e6)) MB)")
+        var report = BenchmarkReport(
+            title:
+                "CSV read and write: driver_stats \(options.size.uppercased()) (\(workload.rows) rows, \(String(format: "%.0f", bytes / 1e6)) MB)"
+        )
         let target = "≥ DuckDB read_csv, 1 thread"
-        report.figures.append(BenchmarkFigure(task: "read, declared schema, 1 thread", metric: "seconds", tessera: typed1, peer: duck(1, "read_typed"), peerName: "DuckDB read_csv (columns=…), threads=1", target: target))
-        report.figures.append(BenchmarkFigure(task: "read, declared schema, 2 threads", metric: "seconds", tessera: typed2, peer: duck(2, "read_typed"), peerName: "DuckDB read_csv (columns=…), threads=2"))
-        report.figures.append(BenchmarkFigure(task: "read, inferred types, 1 thread", metric: "seconds", tessera: inferred1, peer: duck(1, "read_auto"), peerName: "DuckDB read_csv (auto-detect), threads=1"))
-        report.figures.append(BenchmarkFigure(task: "read, inferred types, 2 threads", metric: "seconds", tessera: inferred2, peer: duck(2, "read_auto"), peerName: "DuckDB read_csv (auto-detect), threads=2"))
-        report.figures.append(BenchmarkFigure(task: "write, 1 thread", metric: "seconds", tessera: writeSeconds, peer: duck(1, "write"), peerName: "DuckDB COPY TO, threads=1"))
-        report.figures.append(BenchmarkFigure(task: "write, 1 thread (Tessera has no parallel writer)", metric: "seconds", tessera: writeSeconds, peer: duck(2, "write"), peerName: "DuckDB COPY TO, threads=2"))
-        report.figures.append(BenchmarkFigure(task: "read, declared schema, 1 thread", metric: "seconds", tessera: typed1, peer: arrow(1), peerName: "pyarrow.csv.read_csv, use_threads=False"))
-        report.figures.append(BenchmarkFigure(task: "read, declared schema, 2 threads", metric: "seconds", tessera: typed2, peer: arrow(2), peerName: "pyarrow.csv.read_csv, 2 threads"))
-        report.figures.append(BenchmarkFigure(task: "read, declared schema, 1 thread", metric: "CPU seconds", tessera: typed1Run.cpu, peer: duckCPU(1, "read_typed"), peerName: "DuckDB read_csv (columns=…), threads=1"))
-        report.figures.append(BenchmarkFigure(task: "read, inferred types, 1 thread", metric: "CPU seconds", tessera: inferred1Run.cpu, peer: duckCPU(1, "read_auto"), peerName: "DuckDB read_csv (auto-detect), threads=1"))
-        report.figures.append(BenchmarkFigure(task: "write, 1 thread", metric: "CPU seconds", tessera: write.cpu, peer: duckCPU(1, "write"), peerName: "DuckDB COPY TO, threads=1"))
+        report.figures.append(
+            BenchmarkFigure(
+                task: "read, declared schema, 1 thread", metric: "seconds", tessera: typed1,
+                peer: duck(1, "read_typed"), peerName: "DuckDB read_csv (columns=…), threads=1", target: target))
+        report.figures.append(
+            BenchmarkFigure(
+                task: "read, declared schema, 2 threads", metric: "seconds", tessera: typed2,
+                peer: duck(2, "read_typed"), peerName: "DuckDB read_csv (columns=…), threads=2"))
+        report.figures.append(
+            BenchmarkFigure(
+                task: "read, inferred types, 1 thread", metric: "seconds", tessera: inferred1,
+                peer: duck(1, "read_auto"), peerName: "DuckDB read_csv (auto-detect), threads=1"))
+        report.figures.append(
+            BenchmarkFigure(
+                task: "read, inferred types, 2 threads", metric: "seconds", tessera: inferred2,
+                peer: duck(2, "read_auto"), peerName: "DuckDB read_csv (auto-detect), threads=2"))
+        report.figures.append(
+            BenchmarkFigure(
+                task: "write, 1 thread", metric: "seconds", tessera: writeSeconds, peer: duck(1, "write"),
+                peerName: "DuckDB COPY TO, threads=1"))
+        report.figures.append(
+            BenchmarkFigure(
+                task: "write, 1 thread (Tessera has no parallel writer)", metric: "seconds", tessera: writeSeconds,
+                peer: duck(2, "write"), peerName: "DuckDB COPY TO, threads=2"))
+        report.figures.append(
+            BenchmarkFigure(
+                task: "read, declared schema, 1 thread", metric: "seconds", tessera: typed1, peer: arrow(1),
+                peerName: "pyarrow.csv.read_csv, use_threads=False"))
+        report.figures.append(
+            BenchmarkFigure(
+                task: "read, declared schema, 2 threads", metric: "seconds", tessera: typed2, peer: arrow(2),
+                peerName: "pyarrow.csv.read_csv, 2 threads"))
+        report.figures.append(
+            BenchmarkFigure(
+                task: "read, declared schema, 1 thread", metric: "CPU seconds", tessera: typed1Run.cpu,
+                peer: duckCPU(1, "read_typed"), peerName: "DuckDB read_csv (columns=…), threads=1"))
+        report.figures.append(
+            BenchmarkFigure(
+                task: "read, inferred types, 1 thread", metric: "CPU seconds", tessera: inferred1Run.cpu,
+                peer: duckCPU(1, "read_auto"), peerName: "DuckDB read_csv (auto-detect), threads=1"))
+        report.figures.append(
+            BenchmarkFigure(
+                task: "write, 1 thread", metric: "CPU seconds", tessera: write.cpu, peer: duckCPU(1, "write"),
+                peerName: "DuckDB COPY TO, threads=1"))
         let mb = bytes / 1e6
-        report.notes.append(String(format: "Tessera throughput: typed read %.0f MB/s (1 thread), %.0f MB/s (2 threads); inferred %.0f MB/s; write %.0f MB/s.", mb / typed1, mb / typed2, mb / inferred1, mb / writeSeconds))
+        report.notes.append(
+            String(
+                format:
+                    "Tessera throughput: typed read %.0f MB/s (1 thread), %.0f MB/s (2 threads); inferred %.0f MB/s; write %.0f MB/s.",
+                mb / typed1, mb / typed2, mb / inferred1, mb / writeSeconds))
         if let duck1 = duck(1, "read_typed") {
             report.notes.append(String(format: "DuckDB read_csv throughput, 1 thread: %.0f MB/s.", mb / duck1))
         }
         if let versions = peers["duckdb_version"] as? String {
-            report.notes.append("Peers: DuckDB \(versions), pyarrow \(peers["pyarrow_version"] as? String ?? "?"); best of \(repeats); every value read by Tessera compared with the generated table.")
+            report.notes.append(
+                "Peers: DuckDB \(versions), pyarrow \(peers["pyarrow_version"] as? String ?? "?"); best of \(repeats); every value read by Tessera compared with the generated table."
+            )
         }
         return report
     }

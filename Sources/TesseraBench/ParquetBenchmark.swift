@@ -16,7 +16,9 @@ public enum ParquetBenchmark {
     public static func run(
         size: String, workDirectory: String, python: String, packageRoot: String, runs: Int = 3
     ) throws -> BenchmarkReport {
-        guard let workload = Workload.named(size) else { throw BenchmarkFailure("unknown size '\(size)' (XS, S, M, L)") }
+        guard let workload = Workload.named(size) else {
+            throw BenchmarkFailure("unknown size '\(size)' (XS, S, M, L)")
+        }
         let dataDirectory = "\(workDirectory)/parquet-\(size.uppercased())"
         let file = "\(dataDirectory)/driver_stats.parquet"
         if !FileManager.default.fileExists(atPath: file) {
@@ -30,7 +32,8 @@ public enum ParquetBenchmark {
             return (seconds, (entry["peak_rss"] as? Double) ?? Double(entry["peak_rss"] as? Int ?? 0))
         }
 
-        var report = BenchmarkReport(title: "Parquet read/write — driver_stats \(size.uppercased()) (\(workload.rows) rows)")
+        var report = BenchmarkReport(
+            title: "Parquet read/write — driver_stats \(size.uppercased()) (\(workload.rows) rows)")
         let rows = Double(workload.rows)
         var table = RecordBatch(empty: Workload.statsSchema)
         for threads in [1, 2] {
@@ -63,13 +66,16 @@ public enum ParquetBenchmark {
         }
         if let duck = peer("duckdb_select_arrow") {
             report.figures.append(
-                BenchmarkFigure(task: "full read", metric: "rows/s", tessera: rows / (try bestRead(file, threads: 2, runs: runs)),
-                                peer: rows / duck.seconds, peerName: "DuckDB SELECT * → Arrow", higherIsBetter: true))
+                BenchmarkFigure(
+                    task: "full read", metric: "rows/s", tessera: rows / (try bestRead(file, threads: 2, runs: runs)),
+                    peer: rows / duck.seconds, peerName: "DuckDB SELECT * → Arrow", higherIsBetter: true))
         }
         if let duck = peer("duckdb_aggregate_scan") {
             report.figures.append(
-                BenchmarkFigure(task: "full read vs aggregate scan", metric: "rows/s", tessera: rows / (try bestRead(file, threads: 2, runs: runs)),
-                                peer: rows / duck.seconds, peerName: "DuckDB aggregate over all columns", higherIsBetter: true))
+                BenchmarkFigure(
+                    task: "full read vs aggregate scan", metric: "rows/s",
+                    tessera: rows / (try bestRead(file, threads: 2, runs: runs)),
+                    peer: rows / duck.seconds, peerName: "DuckDB aggregate over all columns", higherIsBetter: true))
         }
         let output = "\(dataDirectory)/tessera_write.parquet"
         for threads in [1, 2] {
@@ -77,7 +83,8 @@ public enum ParquetBenchmark {
             for _ in 0..<max(1, runs) {
                 let seconds = try Measure.seconds {
                     let writer = try ParquetWriter(
-                        path: output, schema: table.schema, options: ParquetWriteOptions(compression: .snappy, threads: threads))
+                        path: output, schema: table.schema,
+                        options: ParquetWriteOptions(compression: .snappy, threads: threads))
                     try writer.write(table)
                     try writer.close()
                 }
@@ -85,8 +92,10 @@ public enum ParquetBenchmark {
             }
             report.figures.append(
                 BenchmarkFigure(
-                    task: "write snappy, \(threads) thread\(threads == 1 ? "" : "s")", metric: "rows/s", tessera: rows / bestWrite,
-                    peer: peer("pyarrow_write_snappy").map { rows / $0.seconds }, peerName: "pyarrow write_table (snappy)",
+                    task: "write snappy, \(threads) thread\(threads == 1 ? "" : "s")", metric: "rows/s",
+                    tessera: rows / bestWrite,
+                    peer: peer("pyarrow_write_snappy").map { rows / $0.seconds },
+                    peerName: "pyarrow write_table (snappy)",
                     higherIsBetter: true, target: threads == 1 ? "≥ pyarrow" : nil))
         }
         let later = try peerTimings(python: python, packageRoot: packageRoot, file: file, runs: runs)
@@ -98,29 +107,35 @@ public enum ParquetBenchmark {
         // Peer figures were taken before the second peer run: rebuild them with the best times.
         report.figures = report.figures.map { figure in
             var updated = figure
-            let name: String? = switch figure.peerName {
-            case "pyarrow (use_threads=False)": "pyarrow_read_1thread"
-            case "pyarrow (default threads)": "pyarrow_read_threads"
-            case "DuckDB SELECT * → Arrow": "duckdb_select_arrow"
-            case "DuckDB aggregate over all columns": "duckdb_aggregate_scan"
-            case "pyarrow write_table (snappy)": "pyarrow_write_snappy"
-            case "pyarrow (its own process)": figure.task.hasSuffix("1 thread") ? "pyarrow_read_1thread" : "pyarrow_read_threads"
-            default: nil
-            }
+            let name: String? =
+                switch figure.peerName {
+                case "pyarrow (use_threads=False)": "pyarrow_read_1thread"
+                case "pyarrow (default threads)": "pyarrow_read_threads"
+                case "DuckDB SELECT * → Arrow": "duckdb_select_arrow"
+                case "DuckDB aggregate over all columns": "duckdb_aggregate_scan"
+                case "pyarrow write_table (snappy)": "pyarrow_write_snappy"
+                case "pyarrow (its own process)":
+                    figure.task.hasSuffix("1 thread") ? "pyarrow_read_1thread" : "pyarrow_read_threads"
+                default: nil
+                }
             guard let name, let best = peer(name) else { return figure }
             let higher = figure.metric == "rows/s"
             let value = higher ? rows / best.seconds : best.rss / 1e6
             updated = BenchmarkFigure(
-                task: figure.task, metric: figure.metric, tessera: figure.tessera, peer: value, peerName: figure.peerName,
+                task: figure.task, metric: figure.metric, tessera: figure.tessera, peer: value,
+                peerName: figure.peerName,
                 higherIsBetter: higher, target: figure.target)
             return updated
         }
         report.notes.append(
-            "file: \(file); best of \(runs) runs each; peers run in their own processes before and after Tessera, best kept.")
+            "file: \(file); best of \(runs) runs each; peers run in their own processes before and after Tessera, best kept."
+        )
         return report
     }
 
-    private static func peerTimings(python: String, packageRoot: String, file: String, runs: Int) throws -> [String: [String: Any]] {
+    private static func peerTimings(python: String, packageRoot: String, file: String, runs: Int) throws -> [String:
+        [String: Any]]
+    {
         let output = try runProcess(python, ["\(packageRoot)/benchmarks/parquet_peers.py", file, String(runs)])
         return (try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [String: Any]]) ?? [:]
     }
@@ -128,7 +143,9 @@ public enum ParquetBenchmark {
     private static func bestRead(_ file: String, threads: Int, runs: Int) throws -> Double {
         var best = Double.infinity
         for _ in 0..<max(1, runs) {
-            best = min(best, try Measure.seconds { _ = try ParquetFile(path: file).read(ParquetReadOptions(threads: threads)) })
+            best = min(
+                best, try Measure.seconds { _ = try ParquetFile(path: file).read(ParquetReadOptions(threads: threads)) }
+            )
         }
         return best
     }
@@ -146,7 +163,8 @@ public enum ParquetBenchmark {
         let errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw BenchmarkFailure("\(executable) \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
+            throw BenchmarkFailure(
+                "\(executable) \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
         }
         return String(decoding: data, as: UTF8.self)
     }

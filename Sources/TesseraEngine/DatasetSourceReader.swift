@@ -14,7 +14,8 @@ public struct DatasetSourceReader: SourceReader {
 
     public func schema() throws -> Schema { dataset.schema }
 
-    public func scan(columns: [String], filter: TimeFilter?, threads: Int, _ body: (RecordBatch) throws -> Void) throws {
+    public func scan(columns: [String], filter: TimeFilter?, threads: Int, _ body: (RecordBatch) throws -> Void) throws
+    {
         let range = filter.map {
             DatasetTimeRange(
                 column: $0.column, from: $0.lower.map(Timestamp.init(microseconds:)),
@@ -27,7 +28,9 @@ public struct DatasetSourceReader: SourceReader {
 }
 
 extension Dataset {
-    var isParquet: Bool { files.allSatisfy { $0.path.lowercased().hasSuffix(".parquet") || $0.path.lowercased().hasSuffix(".pq") } }
+    var isParquet: Bool {
+        files.allSatisfy { $0.path.lowercased().hasSuffix(".parquet") || $0.path.lowercased().hasSuffix(".pq") }
+    }
 }
 
 /// Opens the readers of a repository's sources: file sources as datasets (relative to the
@@ -53,10 +56,12 @@ public struct RepositorySources: Sendable {
         let columns = definitions.sourceColumns(of: source)
         var types: [String: ValueType] = [columns.timestamp: .timestamp]
         if let created = columns.created { types[created] = .timestamp }
-        let names = Set([source.name] + definitions.sources.filter {
-            if case .push(let batch) = $0.kind { return batch == source.name }
-            return false
-        }.map(\.name))
+        let names = Set(
+            [source.name]
+                + definitions.sources.filter {
+                    if case .push(let batch) = $0.kind { return batch == source.name }
+                    return false
+                }.map(\.name))
         for view in definitions.featureViews where names.contains(view.source) {
             for key in definitions.joinKeys(of: view) { types[columns.sourceColumn(for: key.name)] = key.type }
             for feature in view.features { types[columns.sourceColumn(for: feature.name)] = feature.type }

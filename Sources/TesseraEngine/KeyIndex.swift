@@ -17,8 +17,8 @@ public struct KeyIndex: Sendable {
     /// Per group: the key hash and one build row holding that key.
     private let groupHash: [UInt64]
     private let groupRow: [Int]
-    /// The single int64 key's values per group, for the common fast path.
-    private let int64Keys: [Int64]?
+    /// Interleaved (key, group + 1) slots for a single int64 key; 0 marks an empty slot.
+    private let int64Table: [Int64]?
 
     /// Indexes the key tuples of `keys` (equal-length columns, one per join key).
     ///
@@ -36,25 +36,27 @@ public struct KeyIndex: Sendable {
         let nullable = keys.contains { $0.validity != nil }
 
         if keys.count == 1, case .int64(let values) = keys[0].data {
-            var groupKeys: [Int64] = []
+            // Keys live in the slot table itself (key, group) so a probe touches one cache line.
+            var table = [Int64](repeating: 0, count: capacity * 2)
+            var count: Int32 = 0
             values.withUnsafeBufferPointer { v in
-                slots.withUnsafeMutableBufferPointer { s in
+                table.withUnsafeMutableBufferPointer { t in
                     for row in 0..<rows {
                         if nullable && !keys[0].isValid(row) { continue }
                         let key = v[row]
                         var slot = Int(truncatingIfNeeded: KeyHash.mix(UInt64(bitPattern: key))) & mask
                         while true {
-                            let group = s[slot]
-                            if group < 0 {
-                                let id = Int32(groupKeys.count)
-                                s[slot] = id
-                                groupKeys.append(key)
+                            let group = t[slot * 2 + 1]
+                            if group == 0 {
+                                count += 1
+                                t[slot * 2] = key
+                                t[slot * 2 + 1] = Int64(count)  // groups are stored +1 so 0 means empty
                                 groupRow.append(row)
-                                groupOfRow[row] = id
+                                groupOfRow[row] = count - 1
                                 break
                             }
-                            if groupKeys[Int(group)] == key {
-                                groupOfRow[row] = group
+                            if t[slot * 2] == key {
+                                groupOfRow[row] = Int32(group - 1)
                                 break
                             }
                             slot = (slot + 1) & mask
@@ -62,7 +64,7 @@ public struct KeyIndex: Sendable {
                     }
                 }
             }
-            self.int64Keys = groupKeys
+            self.int64Table = table
             self.groupHash = []
         } else {
             let hashes = KeyHash.rows(keys)
@@ -88,7 +90,7 @@ public struct KeyIndex: Sendable {
                     slot = (slot + 1) & mask
                 }
             }
-            self.int64Keys = nil
+            self.int64Table = nil
             self.groupHash = groupHash
         }
         self.slots = slots
@@ -100,25 +102,28 @@ public struct KeyIndex: Sendable {
 
     /// The group of each row of `probe` (columns of the same types, in the same order), or -1
     /// when its key is not indexed or has a null.
-    public func lookup(_ probe: [Column]) -> [Int32] {
+    public func lookup(_ probe: [Column], threads: Int = 1) -> [Int32] {
         let rows = probe.first?.count ?? 0
         var out = [Int32](repeating: -1, count: rows)
         guard groupCount > 0 else { return out }
         let nullable = probe.contains { $0.validity != nil }
-        if let groupKeys = int64Keys, probe.count == 1, case .int64(let values) = probe[0].data {
-            values.withUnsafeBufferPointer { v in
-                slots.withUnsafeBufferPointer { s in
-                    groupKeys.withUnsafeBufferPointer { g in
-                        out.withUnsafeMutableBufferPointer { o in
-                            for row in 0..<rows {
-                                if nullable && !probe[0].isValid(row) { continue }
+        if let table = int64Table, probe.count == 1, case .int64(let values) = probe[0].data {
+            let column = probe[0]
+            let chunks = Parallel.chunks(count: rows, threads: threads, minimum: 131_072)
+            out.withUnsafeMutableBufferPointer { o in
+                let po = UnsafeSendable(o)
+                Parallel.forEach(chunks) { range in
+                    values.withUnsafeBufferPointer { v in
+                        table.withUnsafeBufferPointer { t in
+                            for row in range {
+                                if nullable && !column.isValid(row) { continue }
                                 let key = v[row]
                                 var slot = Int(truncatingIfNeeded: KeyHash.mix(UInt64(bitPattern: key))) & mask
                                 while true {
-                                    let group = s[slot]
-                                    if group < 0 { break }
-                                    if g[Int(group)] == key {
-                                        o[row] = group
+                                    let group = t[slot * 2 + 1]
+                                    if group == 0 { break }
+                                    if t[slot * 2] == key {
+                                        po.value[row] = Int32(truncatingIfNeeded: group - 1)
                                         break
                                     }
                                     slot = (slot + 1) & mask
@@ -130,7 +135,7 @@ public struct KeyIndex: Sendable {
             }
             return out
         }
-        guard int64Keys == nil else { return out }  // type mismatch: nothing can be equal
+        guard int64Table == nil else { return out }  // type mismatch: nothing can be equal
         let hashes = KeyHash.rows(probe)
         let equal = RowEquality(keys, probe)
         for row in 0..<rows {

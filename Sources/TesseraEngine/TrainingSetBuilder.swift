@@ -164,7 +164,7 @@ public struct TrainingSetBuilder: Sendable {
         var featureParts: [[Column]] = Array(repeating: [], count: featureColumns.count)
         if timeRange != nil && index.groupCount > 0 {
             for reader in try readers(source) {
-                try reader.scan(columns: wanted, filter: filter, threads: request.threads) { batch in
+                try Prefetch.scan(reader, columns: wanted, filter: filter, threads: request.threads) { batch in
                     rowsRead += batch.rowCount
                     var probe: [Column] = []
                     for (key, name) in zip(keys, keyColumns) {
@@ -184,7 +184,7 @@ public struct TrainingSetBuilder: Sendable {
                             "column '\(sourceColumns.timestamp)' of source '\(source.name)' is missing or not a timestamp"
                         )
                     }
-                    let found = index.lookup(probe)
+                    let found = index.lookup(probe, threads: request.threads)
                     let eventValues = events.int64Values ?? []
                     var keep: [Int] = []
                     keep.reserveCapacity(batch.rowCount)

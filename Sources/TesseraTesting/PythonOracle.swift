@@ -27,6 +27,17 @@ public enum PythonOracle {
         }
     }
 
+    /// Runs the Python file at `path` with `arguments`; returns its standard output.
+    @discardableResult
+    public static func runFile(_ path: String, arguments: [String] = []) throws -> String {
+        let parts = interpreter.split(separator: " ").map(String.init)
+        let output = try ProcessRunner.run(parts[0], Array(parts.dropFirst()) + [path] + arguments)
+        guard output.status == 0 else {
+            throw Failure(status: output.status, output: output.stderr + output.stdout)
+        }
+        return output.stdout
+    }
+
     /// Runs `script` with `arguments`; returns its standard output, throws with stderr on failure.
     @discardableResult
     public static func run(_ script: String, arguments: [String] = []) throws -> String {

@@ -111,7 +111,9 @@ struct ColumnBuilderTests {
             _ = try batch.project(["dirver_id"])
             Issue.record("expected an error")
         } catch {
-            #expect(error.description == "no column named 'dirver_id'; did you mean 'driver_id'? (columns: driver_id, conv_rate)")
+            #expect(
+                error.description
+                    == "no column named 'dirver_id'; did you mean 'driver_id'? (columns: driver_id, conv_rate)")
         }
         #expect(try batch.appending(Field("x", .bool), .bool([true])).schema.names == ["driver_id", "conv_rate", "x"])
         #expect(throws: ColumnarError.self) { try batch.appending(Field("x", .bool), .bool([true, false])) }

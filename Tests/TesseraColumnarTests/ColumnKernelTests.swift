@@ -6,7 +6,8 @@ import Testing
 @Suite("Column kernels: take, filter, slice, concatenate")
 struct ColumnKernelTests {
     @Test func takeGathersAndNegativeIndicesGiveNulls() async {
-        await propertyCheck(count: 300, input: Sample.anyColumn, Gen.int(in: -1...30).array(of: 0...30)) { column, raw in
+        await propertyCheck(count: 300, input: Sample.anyColumn, Gen.int(in: -1...30).array(of: 0...30)) {
+            column, raw in
             let indices = raw.map { column.count == 0 ? -1 : ($0 < 0 ? -1 : $0 % column.count) }
             let taken = column.take(indices)
             let values = column.values
@@ -20,7 +21,10 @@ struct ColumnKernelTests {
         let strings = Column.string(["a", "bb", "ccc"], validity: Bitmap([true, false, true]))
         #expect(strings.take([2, -1, 0, 1, 2]).values == [.string("ccc"), .null, .string("a"), .null, .string("ccc")])
         let lists = Sample.column(.list(.int64), [.list([.int64(1), .int64(2)]), .null, .list([])])
-        #expect(lists.take([0, 0, -1, 2]).values == [.list([.int64(1), .int64(2)]), .list([.int64(1), .int64(2)]), .null, .list([])])
+        #expect(
+            lists.take([0, 0, -1, 2]).values == [
+                .list([.int64(1), .int64(2)]), .list([.int64(1), .int64(2)]), .null, .list([]),
+            ])
         #expect(Column.int64([1, 2]).take([]).count == 0)
     }
 
@@ -33,7 +37,8 @@ struct ColumnKernelTests {
     }
 
     @Test func sliceIsTheSubrange() async {
-        await propertyCheck(count: 300, input: Sample.anyColumn, Gen.int(in: 0...25), Gen.int(in: 0...25)) { column, a, b in
+        await propertyCheck(count: 300, input: Sample.anyColumn, Gen.int(in: 0...25), Gen.int(in: 0...25)) {
+            column, a, b in
             let lower = min(a, b, column.count)
             let upper = min(max(a, b), column.count)
             let sliced = column.slice(lower..<upper)

@@ -24,7 +24,9 @@ enum Sample {
     static let lists = Gen.int32(in: -2...2).optional(valueRate: 0.8).array(of: 0...3).optional(valueRate: 0.8)
         .array(of: 0...20)
         .map { rows in
-            column(.list(.int32), rows.map { row in row.map { .list($0.map { $0.map(ScalarValue.int32) ?? .null }) } ?? .null })
+            column(
+                .list(.int32),
+                rows.map { row in row.map { .list($0.map { $0.map(ScalarValue.int32) ?? .null }) } ?? .null })
         }
     static let bools = Gen.bool.optional(valueRate: 0.8).array(of: 0...25)
         .map { values in column(.bool, values.map { $0.map(ScalarValue.bool) ?? .null }) }
@@ -53,11 +55,12 @@ enum Sample {
 
     /// Values equal as the columns store them (NaN equal to NaN, -0 and 0 apart by sign).
     static func same(_ a: [ScalarValue], _ b: [ScalarValue]) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { x, y in
-            switch (x, y) {
-            case (.float64(let p), .float64(let q)): p.bitPattern == q.bitPattern || (p.isNaN && q.isNaN)
-            default: x == y
+        a.count == b.count
+            && zip(a, b).allSatisfy { x, y in
+                switch (x, y) {
+                case (.float64(let p), .float64(let q)): p.bitPattern == q.bitPattern || (p.isNaN && q.isNaN)
+                default: x == y
+                }
             }
-        }
     }
 }

@@ -10,9 +10,25 @@ struct KeyHashTests {
             var rng = Sample.rng(Int(UInt64(rows * 3 + width)))
             let columns: [Column] = (0..<width).map { k in
                 switch k % 3 {
-                case 0: Sample.column(.int64, (0..<rows).map { _ in Bool.random(using: &rng) ? .int64(Int64.random(in: 0...2, using: &rng)) : .null })
-                case 1: Sample.column(.string, (0..<rows).map { _ in Bool.random(using: &rng) ? .string(["", "a", "ab"].randomElement(using: &rng) ?? "") : .null })
-                default: Sample.column(.list(.int32), (0..<rows).map { _ in Bool.random(using: &rng) ? .list([.int32(Int32.random(in: 0...1, using: &rng))]) : .null })
+                case 0:
+                    Sample.column(
+                        .int64,
+                        (0..<rows).map { _ in
+                            Bool.random(using: &rng) ? .int64(Int64.random(in: 0...2, using: &rng)) : .null
+                        })
+                case 1:
+                    Sample.column(
+                        .string,
+                        (0..<rows).map { _ in
+                            Bool.random(using: &rng)
+                                ? .string(["", "a", "ab"].randomElement(using: &rng) ?? "") : .null
+                        })
+                default:
+                    Sample.column(
+                        .list(.int32),
+                        (0..<rows).map { _ in
+                            Bool.random(using: &rng) ? .list([.int32(Int32.random(in: 0...1, using: &rng))]) : .null
+                        })
                 }
             }
             let hashes = KeyHash.rows(columns)
@@ -27,7 +43,8 @@ struct KeyHashTests {
     /// A null's placeholder value is not part of the key (this failed before the fix).
     @Test func nullsHashAlikeWhateverTheirSlotHolds() {
         let a = Column.int64([5, 9, 1], validity: Bitmap([false, false, true]))
-        let s = Column(type: .string, data: .binary(BinaryData(strings: ["x", "yy", "z"])), validity: Bitmap([false, false, true]))
+        let s = Column(
+            type: .string, data: .binary(BinaryData(strings: ["x", "yy", "z"])), validity: Bitmap([false, false, true]))
         let hashes = KeyHash.rows([a, s])
         #expect(hashes[0] == hashes[1])
         #expect(hashes[0] != hashes[2])

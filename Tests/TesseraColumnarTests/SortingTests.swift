@@ -48,7 +48,9 @@ struct SortingTests {
 
     @Test func multiKeyOrderMatchesAStableInsertionSort() async {
         let keyGen = Gen.int(in: 0...3)
-        await propertyCheck(count: 400, input: Gen.int(in: 0...40), Gen.int(in: 1...3), keyGen.array(of: 3), Gen.bool.array(of: 6)) {
+        await propertyCheck(
+            count: 400, input: Gen.int(in: 0...40), Gen.int(in: 1...3), keyGen.array(of: 3), Gen.bool.array(of: 6)
+        ) {
             rows, keyCount, kinds, flags in
             var rng = Sample.rng(Int(UInt64(rows * 7 + keyCount)))
             let keys: [SortKey] = (0..<keyCount).map { k in

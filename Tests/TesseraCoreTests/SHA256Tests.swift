@@ -9,10 +9,14 @@ struct SHA256Tests {
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
-        ("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-         "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"),
+        (
+            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        ),
+        (
+            "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+            "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"
+        ),
     ])
     func nistVectors(_ message: String, _ digest: String) {
         #expect(SHA256.hex(message) == digest)
@@ -22,7 +26,8 @@ struct SHA256Tests {
         var hasher = SHA256()
         let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
         for _ in 0..<1000 { hasher.update(chunk) }
-        #expect(SHA256.hexString(hasher.finalize()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(
+            SHA256.hexString(hasher.finalize()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
     @Test func incrementalUpdatesEqualOneUpdate() {
@@ -41,7 +46,8 @@ struct SHA256Tests {
     /// Every length around the padding boundaries, against Python's hashlib.
     @Test func matchesHashlibAtEveryLengthUpTo200() throws {
         let output = try PythonOracle.run(
-            "import hashlib\nprint('\\n'.join(hashlib.sha256(bytes((i * 7 + 3) % 256 for i in range(n))).hexdigest() for n in range(201)))")
+            "import hashlib\nprint('\\n'.join(hashlib.sha256(bytes((i * 7 + 3) % 256 for i in range(n))).hexdigest() for n in range(201)))"
+        )
         let expected = output.split(separator: "\n").map(String.init)
         #expect(expected.count == 201)
         for (n, digest) in expected.enumerated() {

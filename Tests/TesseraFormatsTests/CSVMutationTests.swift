@@ -28,7 +28,9 @@ struct CSVMutationTests {
         let specials: [UInt8] = [34, 44, 10, 13, 0, 0xEF, 0xBB, 0xBF, 0xFF, 0xC3, 91, 93, 32, 45, 46, 101]
         for _ in 0..<Int.random(in: 1...4, using: &random) {
             let position = out.isEmpty ? 0 : Int(random.next() % UInt64(out.count))
-            let byte = random.next() % 2 == 0 ? specials[Int(random.next() % UInt64(specials.count))] : UInt8(truncatingIfNeeded: random.next())
+            let byte =
+                random.next() % 2 == 0
+                ? specials[Int(random.next() % UInt64(specials.count))] : UInt8(truncatingIfNeeded: random.next())
             switch random.next() % 5 {
             case 0 where !out.isEmpty: out[position] = byte
             case 1: out.insert(byte, at: position)
@@ -55,7 +57,8 @@ struct CSVMutationTests {
         var errors = 0
         var results = 0
         for trial in 0..<3000 {
-            let bytes = trial % 10 == 0
+            let bytes =
+                trial % 10 == 0
                 ? (0..<Int.random(in: 0...80, using: &random)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
                 : Self.mutate(original, &random)
             let path = folder.file("m\(trial % 50).csv")
@@ -92,13 +95,19 @@ struct CSVMutationTests {
         }
         for trial in 0..<12 {
             var bytes = base
-            for _ in 0..<trial { bytes[Int(random.next() % UInt64(bytes.count))] = [34, 10, 44, 120][Int(random.next() % 4)] }
+            for _ in 0..<trial {
+                bytes[Int(random.next() % UInt64(bytes.count))] = [34, 10, 44, 120][Int(random.next() % 4)]
+            }
             let path = folder.file("big\(trial).csv")
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             var outcomes: [String] = []
-            for options in [CSVReadOptions(), CSVReadOptions(threads: 2), CSVReadOptions(batchRows: 10_000, threads: 2, chunkBytes: 1 << 20)] {
+            for options in [
+                CSVReadOptions(), CSVReadOptions(threads: 2),
+                CSVReadOptions(batchRows: 10_000, threads: 2, chunkBytes: 1 << 20),
+            ] {
                 do {
-                    let batch = try CSVReader.read(path: path, schema: Schema([Field("a", .string), Field("b", .string)]), options: options)
+                    let batch = try CSVReader.read(
+                        path: path, schema: Schema([Field("a", .string), Field("b", .string)]), options: options)
                     Self.check(batch)
                     outcomes.append("rows \(batch.rowCount) \(batch.columns.map(\.nullCount))")
                 } catch {

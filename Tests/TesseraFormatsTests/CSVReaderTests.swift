@@ -18,8 +18,10 @@ struct CSVReaderSyntaxTests {
     @Test func quotedFieldsHoldDelimitersDoubledQuotesAndLineBreaks() throws {
         let text = "id,text\n1,\"a,b\"\n2,\"say \"\"hi\"\"\"\n3,\"two\nlines\"\n4,\"crlf\r\ninside\"\n5,plain\n"
         for options in CSVFixture.variants {
-            let batch = try CSVFixture.read(text, schema: CSVFixture.schema(["id": .int64, "text": .string]), options: options)
-            #expect(batch.column(named: "text") == .string(["a,b", "say \"hi\"", "two\nlines", "crlf\r\ninside", "plain"]))
+            let batch = try CSVFixture.read(
+                text, schema: CSVFixture.schema(["id": .int64, "text": .string]), options: options)
+            #expect(
+                batch.column(named: "text") == .string(["a,b", "say \"hi\"", "two\nlines", "crlf\r\ninside", "plain"]))
         }
     }
 
@@ -49,7 +51,8 @@ struct CSVReaderSyntaxTests {
     }
 
     @Test func blankLinesAreSkippedWithSeveralColumnsAndAreNullsWithOne() throws {
-        let two = try CSVFixture.read("a,b\n\n1,2\r\n\r\n3,4\n\n", schema: CSVFixture.schema(["a": .int64, "b": .int64]))
+        let two = try CSVFixture.read(
+            "a,b\n\n1,2\r\n\r\n3,4\n\n", schema: CSVFixture.schema(["a": .int64, "b": .int64]))
         #expect(two.column(named: "a") == .int64([1, 3]))
         for options in CSVFixture.variants {
             let one = try CSVFixture.read("a\n1\n\n2\n\n", schema: CSVFixture.schema(["a": .int64]), options: options)
@@ -121,14 +124,18 @@ struct CSVReaderValueTests {
             """
         let batch = try CSVFixture.read(text, schema: CSVFixture.schema(["t": .timestamp]))
         let day: Int64 = 1_767_225_600_000_000
-        #expect(batch.column(named: "t")?.int64Values == [day, day, day, day + 500_000, day, day - 1, -1_000_000, 1_709_208_000_000_000])
+        #expect(
+            batch.column(named: "t")?.int64Values == [
+                day, day, day, day + 500_000, day, day - 1, -1_000_000, 1_709_208_000_000_000,
+            ])
     }
 
     @Test func floatsAndSpecialValues() throws {
         let batch = try CSVFixture.read(
             "d,f\n0.1,0.1\n1e-5,1E+3\n-inf,Infinity\nnan,NaN\n.5,5.\n-0,+2.5\n",
             schema: CSVFixture.schema(["d": .float64, "f": .float32]))
-        guard case .float64(let d) = batch.column(named: "d")?.data, case .float32(let f) = batch.column(named: "f")?.data
+        guard case .float64(let d) = batch.column(named: "d")?.data,
+            case .float32(let f) = batch.column(named: "f")?.data
         else {
             Issue.record("wrong layout")
             return
@@ -158,11 +165,14 @@ struct CSVReaderValueTests {
             texts.append(text)
         }
         // Halfway cases for float32 that a double-then-float rounding gets wrong.
-        texts += ["1.00000005960464477539062", "1.000000059604644775390625", "1.00000017881393432617187499",
-                  "3.4028235677973366e38", "1e-45", "7.006492321624085e-46", "1.1754942e-38", "2.2250738585072011e-308"]
+        texts += [
+            "1.00000005960464477539062", "1.000000059604644775390625", "1.00000017881393432617187499",
+            "3.4028235677973366e38", "1e-45", "7.006492321624085e-46", "1.1754942e-38", "2.2250738585072011e-308",
+        ]
         let body = "d,f\n" + texts.map { "\($0),\($0)" }.joined(separator: "\n")
         let batch = try CSVFixture.read(body, schema: CSVFixture.schema(["d": .float64, "f": .float32]))
-        guard case .float64(let d) = batch.column(named: "d")?.data, case .float32(let f) = batch.column(named: "f")?.data
+        guard case .float64(let d) = batch.column(named: "d")?.data,
+            case .float32(let f) = batch.column(named: "f")?.data
         else {
             Issue.record("wrong layout")
             return
@@ -185,14 +195,23 @@ struct CSVReaderValueTests {
         ])
         for options in CSVFixture.variants {
             let batch = try CSVFixture.read(text, schema: schema, options: options)
-            #expect(batch.row(0) == [.list([.int64(1), .int64(2), .int64(3)]), .list([.string("a"), .string("b,c"), .string("q\"")]), .list([]), .list([.bool(true)])])
-            #expect(batch.row(1) == [.list([]), .list([.null, .string("é")]), .list([.float64(0.5), .null, .float64(-1000)]), .list([.bool(false), .null])])
+            #expect(
+                batch.row(0) == [
+                    .list([.int64(1), .int64(2), .int64(3)]), .list([.string("a"), .string("b,c"), .string("q\"")]),
+                    .list([]), .list([.bool(true)]),
+                ])
+            #expect(
+                batch.row(1) == [
+                    .list([]), .list([.null, .string("é")]), .list([.float64(0.5), .null, .float64(-1000)]),
+                    .list([.bool(false), .null]),
+                ])
             #expect(batch.row(2) == [.null, .null, .null, .null])
         }
     }
 
     @Test func bytesAreTheRawBytesOfTheField() throws {
-        let path = try CSVFixture.file(bytes: Array("b\n".utf8) + [0xFF, 0x00, 0x41] + Array("\n\"\u{22}\u{22}x\"\n".utf8))
+        let path = try CSVFixture.file(
+            bytes: Array("b\n".utf8) + [0xFF, 0x00, 0x41] + Array("\n\"\u{22}\u{22}x\"\n".utf8))
         let batch = try CSVReader.read(path: path, schema: CSVFixture.schema(["b": .bytes]))
         #expect(batch.column(named: "b")?.values == [.bytes([0xFF, 0x00, 0x41]), .bytes(Array("\"x".utf8))])
     }
@@ -207,7 +226,10 @@ struct CSVStreamingTests {
         let schema = CSVFixture.schema(["id": .int64, "name": .string, "score": .float64])
         let whole = try CSVReader.read(path: path, schema: schema)
         #expect(whole.rowCount == 1000)
-        for options in [CSVReadOptions(batchRows: 64, chunkBytes: 100), CSVReadOptions(batchRows: 333, threads: 2, chunkBytes: 1000)] {
+        for options in [
+            CSVReadOptions(batchRows: 64, chunkBytes: 100),
+            CSVReadOptions(batchRows: 333, threads: 2, chunkBytes: 1000),
+        ] {
             let reader = try CSVReader(path: path, schema: schema, options: options)
             var batches: [RecordBatch] = []
             while let batch = try reader.next() { batches.append(batch) }
@@ -264,8 +286,10 @@ struct CSVStreamingTests {
         #expect(one.rowCount == 120_000)
         var splits = 0
         var dropped = 0
-        for options in [CSVReadOptions(threads: 2), CSVReadOptions(threads: 2, chunkBytes: 3 << 20),
-                        CSVReadOptions(batchRows: 50_000, threads: 2, chunkBytes: 2 << 20)] {
+        for options in [
+            CSVReadOptions(threads: 2), CSVReadOptions(threads: 2, chunkBytes: 3 << 20),
+            CSVReadOptions(batchRows: 50_000, threads: 2, chunkBytes: 2 << 20),
+        ] {
             let reader = try CSVReader(path: path, schema: schema, options: options)
             var batches: [RecordBatch] = []
             while let batch = try reader.next() { batches.append(batch) }

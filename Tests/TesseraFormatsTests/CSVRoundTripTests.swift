@@ -8,17 +8,21 @@ import Testing
 
 /// Random batches of every type, with nulls: what the writer writes, the reader reads back.
 enum RandomBatch {
-    static let pieces = ["a", "b", ",", "\"", "\n", "\r\n", "\r", " ", "é", "😀", "\t", ";", "\\", "[", "]", "null", "0"]
+    static let pieces = [
+        "a", "b", ",", "\"", "\n", "\r\n", "\r", " ", "é", "😀", "\t", ";", "\\", "[", "]", "null", "0",
+    ]
 
     static func string(_ random: inout SeededRandom) -> String {
-        (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+        (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }
+            .joined()
     }
 
     /// A value of `type`, never NaN (NaN is not equal to itself; it has its own test).
     static func value(_ type: ValueType, _ random: inout SeededRandom) -> ScalarValue {
         switch type {
         case .bool: return .bool(random.next() & 1 == 1)
-        case .int32: return .int32(Int32(truncatingIfNeeded: random.next() >> UInt64.random(in: 0...63, using: &random)))
+        case .int32:
+            return .int32(Int32(truncatingIfNeeded: random.next() >> UInt64.random(in: 0...63, using: &random)))
         case .int64:
             let v = Int64(bitPattern: random.next() >> UInt64.random(in: 0...63, using: &random))
             return .int64(random.next() & 1 == 0 ? v : -v)
@@ -31,23 +35,28 @@ enum RandomBatch {
             if d.isNaN { d = -.infinity }
             return .float64(random.next() % 4 == 0 ? Double(Int.random(in: -1000...1000, using: &random)) / 10 : d)
         case .string: return .string(string(&random))
-        case .bytes: return .bytes((0..<Int.random(in: 0...5, using: &random)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+        case .bytes:
+            return .bytes(
+                (0..<Int.random(in: 0...5, using: &random)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
         case .timestamp:
             // Years 0000–9999: the range ISO 8601's four-digit years can spell.
             let micros = Int64.random(in: -62_167_219_200_000_000...253_402_300_799_999_999, using: &random)
             let rounded = random.next() % 3 == 0 ? micros / 1_000_000 * 1_000_000 : micros
             return .timestamp(Timestamp(microseconds: rounded))
         case .list(let element):
-            return .list((0..<Int.random(in: 0...4, using: &random)).map { _ in
-                random.next() % 5 == 0 ? .null : value(element, &random)
-            })
+            return .list(
+                (0..<Int.random(in: 0...4, using: &random)).map { _ in
+                    random.next() % 5 == 0 ? .null : value(element, &random)
+                })
         }
     }
 
-    static let types: [ValueType] = ValueType.scalars + [
-        .list(.int64), .list(.int32), .list(.float64), .list(.float32), .list(.string), .list(.bool), .list(.timestamp),
-        .list(.bytes),
-    ]
+    static let types: [ValueType] =
+        ValueType.scalars + [
+            .list(.int64), .list(.int32), .list(.float64), .list(.float32), .list(.string), .list(.bool),
+            .list(.timestamp),
+            .list(.bytes),
+        ]
 
     static func batch(_ random: inout SeededRandom, columns: Int, rows: Int) throws -> RecordBatch {
         var fields: [Field] = []
@@ -100,11 +109,17 @@ struct CSVRoundTripTests {
         var random = SeededRandom(seed: 2)
         let batch = try RandomBatch.batch(&random, columns: 5, rows: 10_000)
         let writer = try CSVWriter(path: folder.file("parts.csv"), schema: batch.schema)
-        for start in stride(from: 0, to: 10_000, by: 999) { try writer.write(batch.slice(start..<min(10_000, start + 999))) }
+        for start in stride(from: 0, to: 10_000, by: 999) {
+            try writer.write(batch.slice(start..<min(10_000, start + 999)))
+        }
         try writer.close()
         try CSVWriter.write(batch, to: folder.file("whole.csv"))
-        #expect(try Data(contentsOf: folder.url.appendingPathComponent("parts.csv")) == Data(contentsOf: folder.url.appendingPathComponent("whole.csv")))
-        #expect(try CSVReader.read(path: folder.file("parts.csv"), schema: batch.schema, options: CSVReadOptions(threads: 2)) == batch)
+        #expect(
+            try Data(contentsOf: folder.url.appendingPathComponent("parts.csv"))
+                == Data(contentsOf: folder.url.appendingPathComponent("whole.csv")))
+        #expect(
+            try CSVReader.read(
+                path: folder.file("parts.csv"), schema: batch.schema, options: CSVReadOptions(threads: 2)) == batch)
     }
 
     @Test func nanAndInfinitiesRoundTrip() throws {

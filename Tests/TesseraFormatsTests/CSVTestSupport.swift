@@ -26,7 +26,9 @@ enum CSVFixture {
     }
 
     /// The error reading `text` throws, as the user sees it (with the file name shortened to `data.csv`).
-    static func error(_ text: String, schema: Schema? = nil, options: CSVReadOptions = CSVReadOptions()) throws -> String? {
+    static func error(_ text: String, schema: Schema? = nil, options: CSVReadOptions = CSVReadOptions()) throws
+        -> String?
+    {
         let path = try file(text)
         do {
             _ = try CSVReader.read(path: path, schema: schema, options: options)

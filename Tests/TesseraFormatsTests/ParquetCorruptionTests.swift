@@ -1,9 +1,9 @@
 import Foundation
-import Testing
 import TesseraColumnar
 import TesseraCore
 import TesseraFormats
 import TesseraTesting
+import Testing
 
 /// Mutated files (flipped bytes, truncations, zeroed stretches) must give a `FormatError`
 /// or a result — never a crash: a crash would kill this test process.

@@ -1,9 +1,9 @@
 import Foundation
-import Testing
 import TesseraColumnar
 import TesseraCore
 import TesseraFormats
 import TesseraTesting
+import Testing
 
 @Suite struct ParquetDatasetTests {
     @Test func hiveFoldersGlobsStatisticsAndPruningAgreeWithPyarrow() throws {
@@ -30,7 +30,9 @@ import TesseraTesting
         #expect(try Dataset.open(root + "/**/*.parquet").files.count == 4)
         let only2025 = try Dataset.open(root + "/year=2025/*/*.parquet")
         #expect(only2025.files.count == 2)
-        #expect(try only2025.read(columns: ["year"]).column(named: "year")?.values.allSatisfy { $0 == .int64(2025) } == true)
+        #expect(
+            try only2025.read(columns: ["year"]).column(named: "year")?.values.allSatisfy { $0 == .int64(2025) } == true
+        )
         // Projection of a partition column and a file column, in the asked order.
         let projected = try dataset.read(columns: ["region", "id"])
         #expect(projected.schema.names == ["region", "id"])
@@ -45,8 +47,12 @@ import TesseraTesting
             for name in ["at", "v", "s"] {
                 let stats = try #require(info.column(named: name)?.statistics)
                 let want = try #require(expectedGroup[name])
-                let minText = stats.min.map { ParquetCanonical.string(Column(type: file.schema[name]!.type, scalars: [$0])!, 0) }
-                let maxText = stats.max.map { ParquetCanonical.string(Column(type: file.schema[name]!.type, scalars: [$0])!, 0) }
+                let minText = stats.min.map {
+                    ParquetCanonical.string(Column(type: file.schema[name]!.type, scalars: [$0])!, 0)
+                }
+                let maxText = stats.max.map {
+                    ParquetCanonical.string(Column(type: file.schema[name]!.type, scalars: [$0])!, 0)
+                }
                 #expect(minText == want[0] as? String, "row group \(info.index) \(name) min")
                 #expect(maxText == want[1] as? String, "row group \(info.index) \(name) max")
                 #expect(stats.nullCount == want[2] as? Int, "row group \(info.index) \(name) nulls")
@@ -60,8 +66,12 @@ import TesseraTesting
         #expect(try file.selectedRowGroups(range) == [2, 3, 4])
         let pruned = try file.read(ParquetReadOptions(columns: ["at"], filter: range))
         #expect(pruned.rowCount == 300)
-        #expect(try file.selectedRowGroups(.timeRange(column: "at", from: nil, through: Timestamp(microseconds: start.microseconds - 1))) == [])
-        #expect(throws: FormatError.self) { try file.selectedRowGroups(.timeRange(column: "v", from: nil, through: nil)) }
+        #expect(
+            try file.selectedRowGroups(
+                .timeRange(column: "at", from: nil, through: Timestamp(microseconds: start.microseconds - 1))) == [])
+        #expect(throws: FormatError.self) {
+            try file.selectedRowGroups(.timeRange(column: "v", from: nil, through: nil))
+        }
         // The same pruning through a dataset of that one file.
         let single = try Dataset.open(statsPath)
         let rows = try single.read(timeRange: DatasetTimeRange(column: "at", from: start, through: start)).rowCount
@@ -71,7 +81,8 @@ import TesseraTesting
     @Test func schemaMismatchesAndMissingFilesAreNamed() throws {
         let folder = try TemporaryDirectory("parquet-dataset-bad")
         defer { folder.remove() }
-        let first = try ParquetWriter(path: folder.file("a/1.parquet").createParent(), schema: Schema([Field("x", .int64)]))
+        let first = try ParquetWriter(
+            path: folder.file("a/1.parquet").createParent(), schema: Schema([Field("x", .int64)]))
         try first.write(RecordBatch(["x": Column.int64([1, 2])]))
         try first.close()
         let second = try ParquetWriter(path: folder.file("a/2.parquet"), schema: Schema([Field("x", .string)]))
@@ -100,7 +111,8 @@ import TesseraTesting
         let folder = try TemporaryDirectory("parquet-inspect")
         defer { folder.remove() }
         let path = folder.file("t.parquet")
-        let writer = try ParquetWriter(path: path, schema: ParquetTestData.schema, options: ParquetWriteOptions(rowGroupRows: 40))
+        let writer = try ParquetWriter(
+            path: path, schema: ParquetTestData.schema, options: ParquetWriteOptions(rowGroupRows: 40))
         let batch = ParquetTestData.batch(rows: 100)
         try writer.write(batch)
         try writer.close()

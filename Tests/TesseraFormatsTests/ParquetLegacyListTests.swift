@@ -1,9 +1,10 @@
 import Foundation
-import Testing
 import TesseraColumnar
 import TesseraCore
-@testable import TesseraFormats
 import TesseraTesting
+import Testing
+
+@testable import TesseraFormats
 
 /// Old writers (parquet-mr before LIST was specified) wrote lists in 2 levels:
 /// `optional group xs (LIST) { repeated int64 element; }`. Its levels equal those of a
@@ -57,8 +58,9 @@ import TesseraTesting
     static func replacingFooter(_ bytes: [UInt8], _ metadata: FileMetaData) -> [UInt8] {
         var encoder = CompactEncoder()
         metadata.encode(&encoder)
-        let footerLength = Int(UInt32(bytes[bytes.count - 8]) | UInt32(bytes[bytes.count - 7]) << 8
-            | UInt32(bytes[bytes.count - 6]) << 16 | UInt32(bytes[bytes.count - 5]) << 24)
+        let footerLength = Int(
+            UInt32(bytes[bytes.count - 8]) | UInt32(bytes[bytes.count - 7]) << 8
+                | UInt32(bytes[bytes.count - 6]) << 16 | UInt32(bytes[bytes.count - 5]) << 24)
         var rewritten = Array(bytes[0..<(bytes.count - 8 - footerLength)])
         rewritten += encoder.bytes
         let length = UInt32(encoder.bytes.count)

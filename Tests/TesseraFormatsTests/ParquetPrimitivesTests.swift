@@ -1,7 +1,8 @@
 import CLZ4
 import Foundation
-import Testing
 import TesseraColumnar
+import Testing
+
 @testable import TesseraFormats
 
 /// The building blocks on their own: codecs, the hybrid encoding, Thrift's compact protocol.
@@ -30,7 +31,9 @@ import TesseraColumnar
                 var target = [UInt8](repeating: 0, count: size)
                 let failed = damaged.withUnsafeBytes { source in
                     target.withUnsafeMutableBytes { out in
-                        do { try Codecs.decompress(codec, source, into: out); return out.elementsEqual(original) == false } catch { return true }
+                        do {
+                            try Codecs.decompress(codec, source, into: out); return out.elementsEqual(original) == false
+                        } catch { return true }
                     }
                 }
                 #expect(failed, "\(codec) accepted damaged data as the original")
@@ -52,7 +55,9 @@ import TesseraColumnar
             var block: [UInt8] = []
             _ = try Array(part).withUnsafeBytes { raw in try Codecs.compress(.lz4Raw, raw, appendingTo: &block) }
             for value in [UInt32(part.count), UInt32(block.count)] {
-                framed += [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)]
+                framed += [
+                    UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff),
+                ]
             }
             framed += block
         }
@@ -84,7 +89,9 @@ import TesseraColumnar
             var decoded = [UInt32](repeating: 0, count: values.count)
             try encoded.withUnsafeBytes { raw in
                 var decoder = HybridDecoder(raw, width: width)
-                try decoded.withUnsafeMutableBufferPointer { out in try decoder.decode(into: out.baseAddress!, count: values.count) }
+                try decoded.withUnsafeMutableBufferPointer { out in
+                    try decoder.decode(into: out.baseAddress!, count: values.count)
+                }
             }
             #expect(decoded == values, "width \(width)")
             // Asking for more values than were encoded runs out of data: an error.
@@ -92,7 +99,9 @@ import TesseraColumnar
                 try encoded.withUnsafeBytes { raw in
                     var decoder = HybridDecoder(raw, width: width)
                     var out = [UInt32](repeating: 0, count: values.count + 64)
-                    try out.withUnsafeMutableBufferPointer { try decoder.decode(into: $0.baseAddress!, count: $0.count) }
+                    try out.withUnsafeMutableBufferPointer {
+                        try decoder.decode(into: $0.baseAddress!, count: $0.count)
+                    }
                 }
             }
         }
@@ -107,7 +116,8 @@ import TesseraColumnar
         e.field(12, binary: [1, 2, 3])
         e.field(4, string: "kept")
         e.field(20, i64: -5)
-        e.field(21, struct: { inner in inner.field(1, i32List: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]) })
+        e.field(
+            21, struct: { inner in inner.field(1, i32List: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]) })
         e.fieldHeader(22, .double)
         e.bytes += [0, 0, 0, 0, 0, 0, 0xF0, 0x3F]
         e.fieldHeader(23, .map)
@@ -151,7 +161,9 @@ import TesseraColumnar
             let prefix = Array(repeating: UInt8(0x61), count: random.below(20))
             var values: [[UInt8]] = []
             for _ in 0..<(1 + random.below(60)) {
-                let tail = (0..<random.below(24)).map { _ in UInt8(truncatingIfNeeded: random.next() % (round % 2 == 0 ? 256 : 3)) }
+                let tail = (0..<random.below(24)).map { _ in
+                    UInt8(truncatingIfNeeded: random.next() % (round % 2 == 0 ? 256 : 3))
+                }
                 values.append(prefix + tail)
             }
             var data = BinaryData()

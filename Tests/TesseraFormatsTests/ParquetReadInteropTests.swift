@@ -1,9 +1,9 @@
 import Foundation
-import Testing
 import TesseraColumnar
 import TesseraCore
 import TesseraFormats
 import TesseraTesting
+import Testing
 
 /// Files written by pyarrow and DuckDB, read by Tessera, compared value by value with pyarrow's reading.
 @Suite struct ParquetReadInteropTests {

@@ -31,7 +31,8 @@ enum ParquetTestData {
                 maybe(.string(i % 11 == 0 ? "" : "name-\(i % 300)-é"), every: 4),
                 maybe(.bytes([UInt8(i % 256), 0, 255, UInt8((i / 256) % 256)]), every: 8),
                 maybe(.timestamp(Timestamp(microseconds: Workload_start + Int64(i) * 1_000_123)), every: 10),
-                i % 6 == 2 ? .null : .list((0..<(i % 4)).map { j in (i + j) % 5 == 0 ? .null : .string("t\(j)-\(i % 13)") }),
+                i % 6 == 2
+                    ? .null : .list((0..<(i % 4)).map { j in (i + j) % 5 == 0 ? .null : .string("t\(j)-\(i % 13)") }),
                 i % 5 == 3 ? .null : .list((0..<(i % 3)).map { j in .int64(Int64(i * 10 + j)) }),
                 .list((0..<(i % 3)).map { j in .float32(Float(j) + 0.5) }),
             ]

@@ -61,7 +61,8 @@ struct ExpectedTable {
             if actual != expected {
                 let first = zip(actual, expected).enumerated().first { $0.element.0 != $0.element.1 }
                 if let first {
-                    problems.append("column \(name) row \(first.offset): \(first.element.0) vs expected \(first.element.1)")
+                    problems.append(
+                        "column \(name) row \(first.offset): \(first.element.0) vs expected \(first.element.1)")
                 } else {
                     problems.append("column \(name): \(actual.count) values vs expected \(expected.count)")
                 }

@@ -1,9 +1,9 @@
 import Foundation
-import Testing
 import TesseraColumnar
 import TesseraCore
 import TesseraFormats
 import TesseraTesting
+import Testing
 
 /// Files written by Tessera, read back by Tessera, pyarrow and DuckDB, compared value by value.
 @Suite struct ParquetWriteInteropTests {
@@ -19,10 +19,19 @@ import TesseraTesting
         let rows = 2500
         let cases = [
             Case(name: "snappy_dict", options: ParquetWriteOptions(), expectedRowGroups: 1),
-            Case(name: "none_plain", options: ParquetWriteOptions(compression: .uncompressed, dictionary: false), expectedRowGroups: 1),
-            Case(name: "zstd_groups", options: ParquetWriteOptions(compression: .zstd, rowGroupRows: 700, pageSize: 512), expectedRowGroups: 4),
-            Case(name: "gzip", options: ParquetWriteOptions(compression: .gzip, rowGroupRows: 1000, threads: 2), expectedRowGroups: 3),
-            Case(name: "lz4_fallback", options: ParquetWriteOptions(compression: .lz4Raw, dictionaryPageSizeLimit: 256, pageSize: 1024), expectedRowGroups: 1),
+            Case(
+                name: "none_plain", options: ParquetWriteOptions(compression: .uncompressed, dictionary: false),
+                expectedRowGroups: 1),
+            Case(
+                name: "zstd_groups", options: ParquetWriteOptions(compression: .zstd, rowGroupRows: 700, pageSize: 512),
+                expectedRowGroups: 4),
+            Case(
+                name: "gzip", options: ParquetWriteOptions(compression: .gzip, rowGroupRows: 1000, threads: 2),
+                expectedRowGroups: 3),
+            Case(
+                name: "lz4_fallback",
+                options: ParquetWriteOptions(compression: .lz4Raw, dictionaryPageSizeLimit: 256, pageSize: 1024),
+                expectedRowGroups: 1),
         ]
         var expected: [String: [String: [String]]] = [:]
         var paths: [String] = []
@@ -42,7 +51,9 @@ import TesseraTesting
             #expect(start == rows)
             let all = try RecordBatch.concatenate(written)
             var columns: [String: [String]] = [:]
-            for (field, column) in zip(all.schema.fields, all.columns) { columns[field.name] = ParquetCanonical.strings(column) }
+            for (field, column) in zip(all.schema.fields, all.columns) {
+                columns[field.name] = ParquetCanonical.strings(column)
+            }
             expected[path] = columns
             paths.append(path)
 

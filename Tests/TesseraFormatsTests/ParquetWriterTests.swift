@@ -1,13 +1,16 @@
 import Foundation
-import Testing
 import TesseraColumnar
 import TesseraCore
-@testable import TesseraFormats
 import TesseraTesting
+import Testing
+
+@testable import TesseraFormats
 
 @Suite struct ParquetWriterTests {
     /// The encodings of the data pages of column `column` in row group `group`, in file order.
-    static func pageEncodings(_ file: ParquetFile, group: Int, column: Int) throws -> (dictionary: Bool, data: [ParquetEncoding]) {
+    static func pageEncodings(_ file: ParquetFile, group: Int, column: Int) throws -> (
+        dictionary: Bool, data: [ParquetEncoding]
+    ) {
         let meta = try #require(file.metadata.rowGroups[group].columns[column].metaData)
         let start = Int(meta.dictionaryPageOffset ?? meta.dataPageOffset)
         let bytes = try file.source.bytes(offset: start, count: Int(meta.totalCompressedSize), location: nil)
@@ -54,7 +57,8 @@ import TesseraTesting
         #expect(small10.data.allSatisfy { $0 == .rleDictionary })
         // Dictionary off: no dictionary page.
         let plainPath = folder.file("p.parquet")
-        let plain = try ParquetWriter(path: plainPath, schema: batch.schema, options: ParquetWriteOptions(dictionary: false))
+        let plain = try ParquetWriter(
+            path: plainPath, schema: batch.schema, options: ParquetWriteOptions(dictionary: false))
         try plain.write(batch)
         try plain.close()
         let plainFile = try ParquetFile(path: plainPath)
@@ -70,9 +74,12 @@ import TesseraTesting
         try writer.write(RecordBatch(empty: ParquetTestData.schema))
         try writer.close()
         let nulls = folder.file("nulls.parquet")
-        let schema = Schema([Field("a", .int64), Field("b", .string), Field("c", .list(.float64)), Field("d", .timestamp)])
+        let schema = Schema([
+            Field("a", .int64), Field("b", .string), Field("c", .list(.float64)), Field("d", .timestamp),
+        ])
         let nullWriter = try ParquetWriter(path: nulls, schema: schema, options: ParquetWriteOptions(rowGroupRows: 3))
-        try nullWriter.write(RecordBatch(schema: schema, columns: schema.fields.map { Column(nulls: $0.type, count: 7) }))
+        try nullWriter.write(
+            RecordBatch(schema: schema, columns: schema.fields.map { Column(nulls: $0.type, count: 7) }))
         try nullWriter.close()
 
         // Nullable columns without a null: levels are one RLE run per page.
@@ -83,7 +90,8 @@ import TesseraTesting
             try #require(fullBatch.column(named: "id")), Column.int32((0..<3000).map { Int32($0 % 7) }),
             Column.string((0..<3000).map { "n\($0 % 100)" }),
         ]
-        let fullWriter = try ParquetWriter(path: full, schema: fullSchema, options: ParquetWriteOptions(rowGroupRows: 1000, pageSize: 2048))
+        let fullWriter = try ParquetWriter(
+            path: full, schema: fullSchema, options: ParquetWriteOptions(rowGroupRows: 1000, pageSize: 2048))
         try fullWriter.write(RecordBatch(schema: fullSchema, columns: fullColumns))
         try fullWriter.close()
         #expect(try ParquetFile(path: full).read().columns == fullColumns)
@@ -94,14 +102,17 @@ import TesseraTesting
         #expect(readBack.rowCount == 7)
         #expect(readBack.columns.allSatisfy { $0.nullCount == 7 })
 
-        let results = try OracleJSON.parse(PythonOracle.run(ParquetOracleScripts.readBack, arguments: [empty, nulls, full]))
+        let results = try OracleJSON.parse(
+            PythonOracle.run(ParquetOracleScripts.readBack, arguments: [empty, nulls, full]))
         for reader in ["pyarrow", "duckdb"] {
             let emptyTable = try #require(ExpectedTable((results[empty] as? [String: Any])?[reader]))
             #expect(emptyTable.rows == 0)
             #expect(emptyTable.schema.map(\.0) == ParquetTestData.schema.names)
             let nullTable = try #require(ExpectedTable((results[nulls] as? [String: Any])?[reader]))
             #expect(nullTable.rows == 7)
-            for name in schema.names { #expect(nullTable.columns[name] == Array(repeating: "null", count: 7), "\(reader) \(name)") }
+            for name in schema.names {
+                #expect(nullTable.columns[name] == Array(repeating: "null", count: 7), "\(reader) \(name)")
+            }
         }
         #expect((results[nulls] as? [String: Any])?["stats"] as? [String] == [])
         for reader in ["pyarrow", "duckdb"] {
@@ -120,10 +131,17 @@ import TesseraTesting
             try ParquetWriter(path: folder.file("x.parquet"), schema: Schema([Field("n", .list(.list(.int64)))]))
         }
         #expect(throws: FormatError.self) {
-            try ParquetWriter(path: folder.file("x.parquet"), schema: Schema([Field("n", .int64)]), options: ParquetWriteOptions(compression: .brotli))
+            try ParquetWriter(
+                path: folder.file("x.parquet"), schema: Schema([Field("n", .int64)]),
+                options: ParquetWriteOptions(compression: .brotli))
         }
-        let writer = try ParquetWriter(path: folder.file("y.parquet"), schema: Schema([Field("n", .int64, nullable: false)]))
-        #expect(throws: FormatError.self) { try writer.write(RecordBatch(["n": Column.int64([1], validity: Bitmap([false]))])) }
-        #expect(throws: FormatError.self) { try ParquetWriter(path: folder.file("no/such/folder/z.parquet"), schema: Schema([])) }
+        let writer = try ParquetWriter(
+            path: folder.file("y.parquet"), schema: Schema([Field("n", .int64, nullable: false)]))
+        #expect(throws: FormatError.self) {
+            try writer.write(RecordBatch(["n": Column.int64([1], validity: Bitmap([false]))]))
+        }
+        #expect(throws: FormatError.self) {
+            try ParquetWriter(path: folder.file("no/such/folder/z.parquet"), schema: Schema([]))
+        }
     }
 }

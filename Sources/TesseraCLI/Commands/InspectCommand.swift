@@ -20,8 +20,10 @@ struct InspectCommand: ParsableCommand {
                 Console.print(try ParquetFile(path: file).inspect().render())
             case .csv:
                 let schema = try CSVReader.inferSchema(path: file)
-                Console.print("\(file): CSV, \(schema.fields.count) columns (types inferred from the first 10,000 rows)")
-                Console.print(TextTable.render(header: ["COLUMN", "TYPE"], rows: schema.fields.map { [$0.name, $0.type.name] }))
+                Console.print(
+                    "\(file): CSV, \(schema.fields.count) columns (types inferred from the first 10,000 rows)")
+                Console.print(
+                    TextTable.render(header: ["COLUMN", "TYPE"], rows: schema.fields.map { [$0.name, $0.type.name] }))
             }
         }
     }
@@ -61,15 +63,19 @@ struct HeadCommand: ParsableCommand {
             if json {
                 for row in 0..<batch.rowCount {
                     var object: [String: Any] = [:]
-                    for (field, value) in zip(batch.schema.fields, batch.row(row)) { object[field.name] = value.jsonValue }
-                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+                    for (field, value) in zip(batch.schema.fields, batch.row(row)) {
+                        object[field.name] = value.jsonValue
+                    }
+                    let data = try JSONSerialization.data(
+                        withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
                     Console.print(String(decoding: data, as: UTF8.self))
                 }
                 return
             }
             let header = batch.schema.fields.map { "\($0.name)\n\($0.type.name)" }
             let rows = (0..<batch.rowCount).map { row in batch.row(row).map(\.description) }
-            Console.print(TextTable.render(header: header.map { $0.replacingOccurrences(of: "\n", with: ":") }, rows: rows))
+            Console.print(
+                TextTable.render(header: header.map { $0.replacingOccurrences(of: "\n", with: ":") }, rows: rows))
         }
     }
 }

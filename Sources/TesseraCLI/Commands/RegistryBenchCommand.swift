@@ -18,7 +18,7 @@ struct RegistryBenchCommand: ParsableCommand {
             options.views = views
             options.featuresPerView = features
             options.services = services
-            options.binary = Bundle.main.executablePath ?? CommandLine.arguments.first
+            options.binary = Bench.binary
             let report = try RegistryBenchmark.run(options: options)
             if json { try Console.json(report) } else { Console.print(report.table) }
         }

@@ -8,7 +8,8 @@ import TesseraEngine
 struct TrainingSetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "training-set",
-        abstract: "Build a point-in-time-correct training set: each entity row gets the feature values known at its time.",
+        abstract:
+            "Build a point-in-time-correct training set: each entity row gets the feature values known at its time.",
         discussion: """
             For each entity row (join keys and a time t) and each feature view, the value is the one \
             with the greatest event time <= t (and >= t - ttl), ties broken by the greatest created \
@@ -100,10 +101,12 @@ struct TrainingSetCommand: ParsableCommand {
                 spine = .entities(try DataFiles.read(entities, threads: threads), name: entities)
             } else {
                 guard let startTime = start.flatMap(Timestamp.init(parsing:)) else {
-                    throw ValidationError("--start '\(start ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
+                    throw ValidationError(
+                        "--start '\(start ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
                 }
                 guard let endTime = end.flatMap(Timestamp.init(parsing:)) else {
-                    throw ValidationError("--end '\(end ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
+                    throw ValidationError(
+                        "--end '\(end ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
                 }
                 spine = .range(start: startTime, end: endTime)
             }
@@ -135,7 +138,8 @@ struct TrainingSetCommand: ParsableCommand {
                         seconds))
                 for view in result.views {
                     Console.print(
-                        "  \(view.view): \(view.rowsRead) source rows read, \(view.rowsKept) kept after key and time pruning, \(view.matched) entity rows matched")
+                        "  \(view.view): \(view.rowsRead) source rows read, \(view.rowsKept) kept after key and time pruning, \(view.matched) entity rows matched"
+                    )
                 }
             }
         }

@@ -18,7 +18,8 @@ struct AppliedRepository {
         self.config = config
         store = try RegistryService.openStore(config: config, root: root)
         guard let snapshot = try store.current() else {
-            throw ValidationError("nothing is applied in \(options.path) yet; run `tessera apply --repo \(options.path)` first")
+            throw ValidationError(
+                "nothing is applied in \(options.path) yet; run `tessera apply --repo \(options.path)` first")
         }
         self.snapshot = snapshot
     }

@@ -109,7 +109,9 @@ struct CSVColumnBuffer {
                     return run(
                         null: { values.append(0) },
                         value: { s, e, _ in
-                            guard let v = CSVValue.int64(base, s, e), let narrow = Int32(exactly: v) else { return false }
+                            guard let v = CSVValue.int64(base, s, e), let narrow = Int32(exactly: v) else {
+                                return false
+                            }
                             values.append(narrow)
                             return true
                         },
@@ -229,7 +231,8 @@ struct CSVColumnBuffer {
 
     /// Appends a field's bytes, turning each `""` into `"` when the field had any.
     @inline(__always)
-    static func appendText(_ binary: inout BinaryData, _ base: UnsafePointer<UInt8>, _ s: Int, _ e: Int, escaped: Bool) {
+    static func appendText(_ binary: inout BinaryData, _ base: UnsafePointer<UInt8>, _ s: Int, _ e: Int, escaped: Bool)
+    {
         if !escaped {
             binary.bytes.append(contentsOf: UnsafeBufferPointer(start: base + s, count: e - s))
         } else {
@@ -318,10 +321,15 @@ enum CSVUTF8 {
             }
             let need: Int
             var scalar: UInt32
-            if b & 0xE0 == 0xC0 { need = 1; scalar = UInt32(b & 0x1F) }
-            else if b & 0xF0 == 0xE0 { need = 2; scalar = UInt32(b & 0x0F) }
-            else if b & 0xF8 == 0xF0 { need = 3; scalar = UInt32(b & 0x07) }
-            else { return false }
+            if b & 0xE0 == 0xC0 {
+                need = 1; scalar = UInt32(b & 0x1F)
+            } else if b & 0xF0 == 0xE0 {
+                need = 2; scalar = UInt32(b & 0x0F)
+            } else if b & 0xF8 == 0xF0 {
+                need = 3; scalar = UInt32(b & 0x07)
+            } else {
+                return false
+            }
             guard i + need < end else { return false }
             for k in 1...need {
                 let c = base[i + k]

@@ -116,11 +116,15 @@ enum CSVFloat {
         }
         if !sawDigit {
             let rest = end - i
-            if rest == 3, CSVValue.matches(base, i, "nan") { out.special = .nan }
-            else if rest == 3, CSVValue.matches(base, i, "inf") { out.special = out.negative ? -.infinity : .infinity }
-            else if rest == 8, CSVValue.matches(base, i, "infinity") {
+            if rest == 3, CSVValue.matches(base, i, "nan") {
+                out.special = .nan
+            } else if rest == 3, CSVValue.matches(base, i, "inf") {
                 out.special = out.negative ? -.infinity : .infinity
-            } else { return nil }
+            } else if rest == 8, CSVValue.matches(base, i, "infinity") {
+                out.special = out.negative ? -.infinity : .infinity
+            } else {
+                return nil
+            }
             return out
         }
         if i < end, base[i] | 0x20 == UInt8(ascii: "e") {
@@ -168,8 +172,9 @@ enum CSVFloat {
             // exactly halfway between two floats (then the first rounding may have decided the
             // tie) or in the float subnormal range (other spacing): those go to strtof.
             let magnitude = abs(fast)
-            if magnitude == 0 || (magnitude >= Double(Float.leastNormalMagnitude)
-                && fast.bitPattern & 0x1FFF_FFFF != 0x1000_0000)
+            if magnitude == 0
+                || (magnitude >= Double(Float.leastNormalMagnitude)
+                    && fast.bitPattern & 0x1FFF_FFFF != 0x1000_0000)
             {
                 return Float(fast)
             }

@@ -66,7 +66,8 @@ struct CSVOutputBuffer {
                 scratch[i] = UInt8(truncatingIfNeeded: magnitude % 10) &+ 48
                 magnitude /= 10
             } while magnitude != 0
-            (base + count).update(from: scratch.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self) + i, count: 24 - i)
+            (base + count).update(
+                from: scratch.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self) + i, count: 24 - i)
             return 24 - i
         }
         count += written

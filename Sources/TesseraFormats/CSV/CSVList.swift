@@ -154,19 +154,25 @@ struct CSVListBuilder {
             case UInt8(ascii: "r"): out.append(13)
             case UInt8(ascii: "t"): out.append(9)
             case UInt8(ascii: "u"):
-                guard end - i >= 4, let unit = UInt32(String(decoding: UnsafeBufferPointer(start: p + i, count: 4), as: UTF8.self), radix: 16)
+                guard end - i >= 4,
+                    let unit = UInt32(
+                        String(decoding: UnsafeBufferPointer(start: p + i, count: 4), as: UTF8.self), radix: 16)
                 else { throw Problem(message: "a \\u escape needs four hex digits") }
                 i += 4
                 var scalar = unit
                 // A surrogate pair: \uD83D\uDE00.
-                if (0xD800..<0xDC00).contains(unit), end - i >= 6, p[i] == UInt8(ascii: "\\"), p[i + 1] == UInt8(ascii: "u"),
-                    let low = UInt32(String(decoding: UnsafeBufferPointer(start: p + i + 2, count: 4), as: UTF8.self), radix: 16),
+                if (0xD800..<0xDC00).contains(unit), end - i >= 6, p[i] == UInt8(ascii: "\\"),
+                    p[i + 1] == UInt8(ascii: "u"),
+                    let low = UInt32(
+                        String(decoding: UnsafeBufferPointer(start: p + i + 2, count: 4), as: UTF8.self), radix: 16),
                     (0xDC00..<0xE000).contains(low)
                 {
                     scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
                     i += 6
                 }
-                guard let u = Unicode.Scalar(scalar) else { throw Problem(message: "a \\u escape is not a Unicode scalar") }
+                guard let u = Unicode.Scalar(scalar) else {
+                    throw Problem(message: "a \\u escape is not a Unicode scalar")
+                }
                 out.append(contentsOf: Array(String(Character(u)).utf8))
             default:
                 throw Problem(message: "unknown escape '\\\(Character(Unicode.Scalar(escape)))' in a string element")

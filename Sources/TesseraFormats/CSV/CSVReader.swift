@@ -61,7 +61,9 @@ public final class CSVReader {
     private(set) var droppedSplits = 0
 
     /// Opens `path` and reads its header; with `schema` `nil`, infers the column types.
-    public init(path: String, schema declared: Schema? = nil, options: CSVReadOptions = CSVReadOptions()) throws(FormatError) {
+    public init(path: String, schema declared: Schema? = nil, options: CSVReadOptions = CSVReadOptions())
+        throws(FormatError)
+    {
         let delimiter = options.delimiter
         guard delimiter != UInt8(ascii: "\""), delimiter != 10, delimiter != 13, delimiter < 128 else {
             throw FormatError(file: path, "the delimiter must be an ASCII character other than a quote, CR or LF")
@@ -156,7 +158,9 @@ public final class CSVReader {
     }
 
     /// The schema the reader would infer for the file at `path` (see the rule above).
-    public static func inferSchema(path: String, options: CSVReadOptions = CSVReadOptions()) throws(FormatError) -> Schema {
+    public static func inferSchema(path: String, options: CSVReadOptions = CSVReadOptions()) throws(FormatError)
+        -> Schema
+    {
         try CSVReader(path: path, schema: nil, options: options).schema
     }
 

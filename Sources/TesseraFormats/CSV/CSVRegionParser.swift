@@ -53,7 +53,9 @@ struct CSVRegionParser {
             rows += blockRows
             lines += progress.lines
             position = progress.consumed
-            if progress.stop != .indexFull { return Progress(consumed: position, rows: rows, lines: lines, stop: progress.stop) }
+            if progress.stop != .indexFull {
+                return Progress(consumed: position, rows: rows, lines: lines, stop: progress.stop)
+            }
         }
         return Progress(consumed: position, rows: rows, lines: lines, stop: .indexFull)
     }
@@ -93,7 +95,8 @@ final class CSVSideJob: @unchecked Sendable {
         if let base {
             do throws(CSVFailure) {
                 result = .success(
-                    try parser.parse(base, from: from, end: end, final: final, maxRows: .max, lineBase: 1, into: &buffers))
+                    try parser.parse(
+                        base, from: from, end: end, final: final, maxRows: .max, lineBase: 1, into: &buffers))
             } catch {
                 result = .failure(error)
             }

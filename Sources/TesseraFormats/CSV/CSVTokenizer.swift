@@ -93,7 +93,9 @@ struct CSVTokenizer {
                                 line += 1
                                 continue rowLoop
                             }
-                            if p + 1 == end, !final { return Progress(consumed: rowStart, lines: rowLine, stop: .needMoreData) }
+                            if p + 1 == end, !final {
+                                return Progress(consumed: rowStart, lines: rowLine, stop: .needMoreData)
+                            }
                         }
                     }
                     let slot = rows * columns
@@ -110,7 +112,8 @@ struct CSVTokenizer {
                                 let word = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
                                 let x = word ^ delimiterWord
                                 let y = word ^ CSVTokenizer.lfWord
-                                let hits = ((x &- CSVTokenizer.ones) & ~x | (y &- CSVTokenizer.ones) & ~y) & CSVTokenizer.highs
+                                let hits =
+                                    ((x &- CSVTokenizer.ones) & ~x | (y &- CSVTokenizer.ones) & ~y) & CSVTokenizer.highs
                                 if hits != 0 {
                                     p += hits.trailingZeroBitCount >> 3
                                     matched = true
@@ -236,12 +239,15 @@ struct CSVTokenizer {
                         throw CSVFailure(
                             line: lineBase + line, column: columnName(field),
                             message: "unexpected \(CSVText.describe(byte: c)) after a closing quote; "
-                                + "expected a delimiter or the end of the line (a quote inside a quoted field is written \"\")")
+                                + "expected a delimiter or the end of the line (a quote inside a quoted field is written \"\")"
+                        )
                     }
                     guard field + 1 == columns else {
                         throw CSVFailure(
                             line: lineBase + rowLine, column: nil,
-                            message: "expected \(columns) field\(columns == 1 ? "" : "s") as in the header, found \(field + 1)")
+                            message:
+                                "expected \(columns) field\(columns == 1 ? "" : "s") as in the header, found \(field + 1)"
+                        )
                     }
                     rows += 1
                 }

@@ -114,7 +114,9 @@ enum CSVValue {
         // Every digit position must hold a digit; separators must be exact.
         @inline(__always) func digit(_ k: Int) -> Bool { p[k] &- 48 < 10 }
         guard digit(0), digit(1), digit(2), digit(3), digit(5), digit(6), digit(8), digit(9), digit(11),
-            digit(12), digit(14), digit(15), digit(17), digit(18), p[4] == 45, p[7] == 45, p[10] == 84 || p[10] == 32, p[13] == 58, p[16] == 58 else {
+            digit(12), digit(14), digit(15), digit(17), digit(18), p[4] == 45, p[7] == 45, p[10] == 84 || p[10] == 32,
+            p[13] == 58, p[16] == 58
+        else {
             return nil
         }
         let year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3)

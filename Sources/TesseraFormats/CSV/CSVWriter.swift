@@ -80,7 +80,8 @@ public final class CSVWriter {
         else {
             let expected = schema.fields.map { "\($0.name) \($0.type)" }.joined(separator: ", ")
             let found = batch.schema.fields.map { "\($0.name) \($0.type)" }.joined(separator: ", ")
-            throw FormatError(file: path, "a batch does not match the file's columns: expected (\(expected)), found (\(found))")
+            throw FormatError(
+                file: path, "a batch does not match the file's columns: expected (\(expected)), found (\(found))")
         }
         var row = 0
         while row < batch.rowCount {

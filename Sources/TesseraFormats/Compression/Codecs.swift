@@ -57,7 +57,8 @@ enum Codecs {
         }
         var length = 0
         guard snappy_uncompressed_length(src, source.count, &length) == SNAPPY_OK, length == destination.count else {
-            throw CodecError("snappy page is corrupt or its size (\(length)) does not match the header (\(destination.count))")
+            throw CodecError(
+                "snappy page is corrupt or its size (\(length)) does not match the header (\(destination.count))")
         }
         if length == 0 { return }
         guard let dst = destination.baseAddress?.assumingMemoryBound(to: CChar.self) else { return }
@@ -88,7 +89,8 @@ enum Codecs {
         }
         let produced: Int32
         if let target = destination.baseAddress?.assumingMemoryBound(to: CChar.self) {
-            produced = LZ4_decompress_safe(src.assumingMemoryBound(to: CChar.self), target, Int32(source.count), Int32(destination.count))
+            produced = LZ4_decompress_safe(
+                src.assumingMemoryBound(to: CChar.self), target, Int32(source.count), Int32(destination.count))
         } else {
             // An empty page must still be a valid (empty) block.
             var spare: CChar = 0

@@ -5,16 +5,19 @@ import CZstd
 
 extension Codecs {
     /// Compresses `source` into `buffer` (grown as needed, reused across pages); returns the size.
-    static func compress(_ codec: ParquetCompression, _ source: UnsafeRawBufferPointer, into buffer: RawBuffer, level: Int32? = nil)
+    static func compress(
+        _ codec: ParquetCompression, _ source: UnsafeRawBufferPointer, into buffer: RawBuffer, level: Int32? = nil
+    )
         throws(CodecError) -> Int
     {
         switch codec {
         case .snappy:
             buffer.reserve(snappy_max_compressed_length(source.count))
             var length = buffer.capacity
-            guard snappy_compress(
-                source.baseAddress?.assumingMemoryBound(to: CChar.self), source.count,
-                buffer.pointer.assumingMemoryBound(to: CChar.self), &length) == SNAPPY_OK
+            guard
+                snappy_compress(
+                    source.baseAddress?.assumingMemoryBound(to: CChar.self), source.count,
+                    buffer.pointer.assumingMemoryBound(to: CChar.self), &length) == SNAPPY_OK
             else { throw CodecError("snappy compression failed") }
             return length
         case .zstd:
@@ -36,7 +39,8 @@ extension Codecs {
 
     /// Compresses `source`, appending the result to `output`; returns the bytes appended.
     static func compress(
-        _ codec: ParquetCompression, _ source: UnsafeRawBufferPointer, appendingTo output: inout [UInt8], level: Int32? = nil
+        _ codec: ParquetCompression, _ source: UnsafeRawBufferPointer, appendingTo output: inout [UInt8],
+        level: Int32? = nil
     ) throws(CodecError) -> Int {
         let start = output.count
         switch codec {
@@ -91,11 +95,16 @@ extension Codecs {
         output.removeLast(bound - produced)
     }
 
-    private static func deflate(_ source: UnsafeRawBufferPointer, _ output: inout [UInt8], level: Int32) throws(CodecError) {
+    private static func deflate(_ source: UnsafeRawBufferPointer, _ output: inout [UInt8], level: Int32)
+        throws(CodecError)
+    {
         var stream = z_stream()
         // 15 + 16: write a gzip header, as the format requires for GZIP.
-        guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
-                            Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard
+            deflateInit2_(
+                &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+                Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        else {
             throw CodecError("zlib could not start")
         }
         defer { deflateEnd(&stream) }

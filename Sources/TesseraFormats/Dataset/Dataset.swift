@@ -26,8 +26,11 @@ public struct Dataset: Sendable {
     let fileSchema: Schema
 
     /// Finds and opens the files of `source` (a path, a folder or a glob such as `data/**/*.parquet`).
-    public static func open(_ source: String, format: any DatasetFileFormat = ParquetFormat()) throws(FormatError) -> Dataset {
-        let (base, paths) = try FileDiscovery.files(source, fileExtension: format.fileExtension, formatName: format.name)
+    public static func open(_ source: String, format: any DatasetFileFormat = ParquetFormat()) throws(FormatError)
+        -> Dataset
+    {
+        let (base, paths) = try FileDiscovery.files(
+            source, fileExtension: format.fileExtension, formatName: format.name)
         var readers: [any DatasetFileReader] = []
         for path in paths { readers.append(try format.open(path: path)) }
         let partitions = try Partitions(paths: paths, base: base)
@@ -47,37 +50,46 @@ public struct Dataset: Sendable {
             partitionFields: partitions.fields, fileSchema: Schema(fields))
     }
 
-    private static func checkSchema(_ reader: any DatasetFileReader, against first: any DatasetFileReader, merging fields: inout [Field])
+    private static func checkSchema(
+        _ reader: any DatasetFileReader, against first: any DatasetFileReader, merging fields: inout [Field]
+    )
         throws(FormatError)
     {
         let names = Set(reader.schema.names)
         for (index, field) in fields.enumerated() {
             guard let other = reader.schema[field.name] else {
-                throw FormatError(file: reader.path, "schema differs from \(first.path): column '\(field.name)' is missing")
+                throw FormatError(
+                    file: reader.path, "schema differs from \(first.path): column '\(field.name)' is missing")
             }
             guard other.type == field.type else {
                 throw FormatError(
                     file: reader.path,
-                    "schema differs from \(first.path): column '\(field.name)' is \(other.type) here, \(field.type) there")
+                    "schema differs from \(first.path): column '\(field.name)' is \(other.type) here, \(field.type) there"
+                )
             }
             if other.nullable { fields[index].nullable = true }
         }
         if let extra = names.subtracting(fields.map(\.name)).sorted().first {
-            throw FormatError(file: reader.path, "schema differs from \(first.path): column '\(extra)' is not in the first file")
+            throw FormatError(
+                file: reader.path, "schema differs from \(first.path): column '\(extra)' is not in the first file")
         }
     }
 
     /// Streams the batches of every file in order (one per Parquet row group), with
     /// the selected columns (file or partition columns; nil: all) and time-range pruning.
-    public func scan(columns: [String]? = nil, timeRange: DatasetTimeRange? = nil, threads: Int = 1) throws(FormatError) -> DatasetScanner {
+    public func scan(columns: [String]? = nil, timeRange: DatasetTimeRange? = nil, threads: Int = 1) throws(FormatError)
+        -> DatasetScanner
+    {
         let wanted = columns ?? schema.names
         for name in wanted where schema[name] == nil {
             let hint = Suggestions.hint(for: name, in: schema.names).map { "; \($0)" } ?? ""
-            throw FormatError(file: source, "no column named '\(name)'\(hint) (columns: \(schema.names.joined(separator: ", ")))")
+            throw FormatError(
+                file: source, "no column named '\(name)'\(hint) (columns: \(schema.names.joined(separator: ", ")))")
         }
         if let timeRange {
             guard let field = fileSchema[timeRange.column], field.type == .timestamp else {
-                throw FormatError(file: source, "time-range column '\(timeRange.column)' is not a timestamp column of the files")
+                throw FormatError(
+                    file: source, "time-range column '\(timeRange.column)' is not a timestamp column of the files")
             }
         }
         let fileColumns = wanted.filter { fileSchema[$0] != nil }
@@ -87,7 +99,9 @@ public struct Dataset: Sendable {
     }
 
     /// Reads everything `scan` would yield into one batch.
-    public func read(columns: [String]? = nil, timeRange: DatasetTimeRange? = nil, threads: Int = 1) throws(FormatError) -> RecordBatch {
+    public func read(columns: [String]? = nil, timeRange: DatasetTimeRange? = nil, threads: Int = 1) throws(FormatError)
+        -> RecordBatch
+    {
         var scanner = try scan(columns: columns, timeRange: timeRange, threads: threads)
         var parts: [RecordBatch] = []
         while let batch = try scanner.next() { parts.append(batch) }
@@ -136,7 +150,8 @@ public struct DatasetScanner {
                 columns.append(column)
             } else if let index = dataset.partitionFields.firstIndex(where: { $0.name == name }) {
                 let field = dataset.partitionFields[index]
-                columns.append(Partitions.constant(entry.partitionValues[index], type: field.type, count: batch.rowCount))
+                columns.append(
+                    Partitions.constant(entry.partitionValues[index], type: field.type, count: batch.rowCount))
             }
         }
         do { return try RecordBatch(schema: output, columns: columns) } catch {

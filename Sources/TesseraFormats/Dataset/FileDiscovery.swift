@@ -1,14 +1,17 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Finds a dataset's files: a file, a folder (recursively), or a glob with `*`, `?`, `[…]` and `**`.
 enum FileDiscovery {
     /// The files of `source`, sorted, each with the folder partition names are read relative to.
-    static func files(_ source: String, fileExtension: String, formatName: String) throws(FormatError) -> (base: String, files: [String]) {
+    static func files(_ source: String, fileExtension: String, formatName: String) throws(FormatError) -> (
+        base: String, files: [String]
+    ) {
         let manager = FileManager.default
         if !isGlob(source) {
             var isDirectory: ObjCBool = false
@@ -67,7 +70,8 @@ enum FileDiscovery {
         return out
     }
 
-    private static func match(_ folder: String, _ pattern: ArraySlice<String>, into out: inout [String], depth: Int = 0) {
+    private static func match(_ folder: String, _ pattern: ArraySlice<String>, into out: inout [String], depth: Int = 0)
+    {
         guard let head = pattern.first, depth < 64 else { return }
         let rest = pattern.dropFirst()
         if head == "**" {

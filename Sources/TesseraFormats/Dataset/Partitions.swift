@@ -33,7 +33,8 @@ struct Partitions {
             if let keys, keys != fileKeys {
                 throw FormatError(
                     file: path,
-                    "partition folders \(fileKeys.isEmpty ? "(none)" : fileKeys.joined(separator: ", ")) differ from the other files' (\(keys.joined(separator: ", ")))")
+                    "partition folders \(fileKeys.isEmpty ? "(none)" : fileKeys.joined(separator: ", ")) differ from the other files' (\(keys.joined(separator: ", ")))"
+                )
             }
             keys = fileKeys
             raw.append(fileValues)
@@ -52,7 +53,9 @@ struct Partitions {
         let utf8 = Array(text.utf8)
         var i = 0
         while i < utf8.count {
-            if utf8[i] == 37, i + 2 < utf8.count, let hex = UInt8(String(decoding: utf8[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) {
+            if utf8[i] == 37, i + 2 < utf8.count,
+                let hex = UInt8(String(decoding: utf8[(i + 1)...(i + 2)], as: UTF8.self), radix: 16)
+            {
                 bytes.append(hex)
                 i += 3
             } else {

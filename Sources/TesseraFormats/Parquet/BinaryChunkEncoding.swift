@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TesseraColumnar
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension ChunkEncoder {
     /// Byte arrays: dictionary-encoded while the dictionary stays under its limit, PLAIN after.
@@ -28,7 +29,8 @@ extension ChunkEncoder {
                     var inserted = 0
                     while inserted < count {
                         let index = cursor + inserted
-                        let value = UnsafeBufferPointer(rebasing: bytes[values.offsets[index]..<values.offsets[index + 1]])
+                        let value = UnsafeBufferPointer(
+                            rebasing: bytes[values.offsets[index]..<values.offsets[index + 1]])
                         indices.append(table.index(of: value))
                         inserted += 1
                         // Flat columns end the page as soon as the dictionary passes its limit.
@@ -45,11 +47,15 @@ extension ChunkEncoder {
                     }
                     _ = levels(input, entryStart..<entryEnd, into: &body)
                     appendIndices(indices, dictionarySize: table.count, to: &body)
-                    try appendPage(body, type: .dataPage, values: entryEnd - entryStart, encoding: .rleDictionary, to: &data, uncompressedTotal: &chunk.uncompressedSize)
+                    try appendPage(
+                        body, type: .dataPage, values: entryEnd - entryStart, encoding: .rleDictionary, to: &data,
+                        uncompressedTotal: &chunk.uncompressedSize)
                 } else {
                     _ = levels(input, entryStart..<entryEnd, into: &body)
                     ChunkEncoder.appendPlain(values, cursor..<(cursor + count), bytes, to: &body)
-                    try appendPage(body, type: .dataPage, values: entryEnd - entryStart, encoding: .plain, to: &data, uncompressedTotal: &chunk.uncompressedSize)
+                    try appendPage(
+                        body, type: .dataPage, values: entryEnd - entryStart, encoding: .plain, to: &data,
+                        uncompressedTotal: &chunk.uncompressedSize)
                 }
                 cursor += count
                 entryStart = entryEnd
@@ -61,7 +67,9 @@ extension ChunkEncoder {
             dictionary.bytes.withUnsafeBufferPointer { bytes in
                 ChunkEncoder.appendPlain(dictionary, 0..<dictionary.count, bytes, to: &page)
             }
-            try appendPage(page, type: .dictionaryPage, values: dictionary.count, encoding: .plain, to: &chunk.dictionaryPage, uncompressedTotal: &chunk.uncompressedSize)
+            try appendPage(
+                page, type: .dictionaryPage, values: dictionary.count, encoding: .plain, to: &chunk.dictionaryPage,
+                uncompressedTotal: &chunk.uncompressedSize)
             chunk.encodings = [.plain, .rle, .rleDictionary]
         } else {
             chunk.encodings = [.plain, .rle]
@@ -75,7 +83,9 @@ extension ChunkEncoder {
     }
 
     /// PLAIN byte arrays: a 4-byte little-endian length before each value.
-    static func appendPlain(_ values: BinaryData, _ range: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>, to body: inout [UInt8]) {
+    static func appendPlain(
+        _ values: BinaryData, _ range: Range<Int>, _ bytes: UnsafeBufferPointer<UInt8>, to body: inout [UInt8]
+    ) {
         let total = values.offsets[range.upperBound] - values.offsets[range.lowerBound] + 4 * range.count
         BinaryDecoding.appendBytes(&body, count: total) { out in
             var position = 0
@@ -104,8 +114,10 @@ extension ChunkEncoder {
                 let length = values.offsets[index + 1] - from
                 if length >= 16 {
                     let raw = UnsafeRawPointer(base + from)
-                    return (UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self)),
-                            UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+                    return (
+                        UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self)),
+                        UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                    )
                 }
                 var high: UInt64 = 0
                 var low: UInt64 = 0

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Random access to a file's bytes (read with `pread`) or to bytes in memory.
@@ -34,7 +34,8 @@ final class ByteSource: Sendable {
     }
 
     /// Reads `count` bytes at `offset` into `buffer` (which is grown as needed).
-    func read(offset: Int, count: Int, into buffer: RawBuffer, location: @autoclosure () -> String?) throws(FormatError) {
+    func read(offset: Int, count: Int, into buffer: RawBuffer, location: @autoclosure () -> String?) throws(FormatError)
+    {
         guard offset >= 0, count >= 0, offset <= size, count <= size - offset else {
             throw FormatError(
                 file: name, location: location(),
@@ -43,7 +44,9 @@ final class ByteSource: Sendable {
         buffer.reserve(count)
         if let memory {
             memory.withUnsafeBytes { raw in
-                if count > 0, let base = raw.baseAddress { buffer.pointer.copyMemory(from: base + offset, byteCount: count) }
+                if count > 0, let base = raw.baseAddress {
+                    buffer.pointer.copyMemory(from: base + offset, byteCount: count)
+                }
             }
             return
         }
@@ -57,7 +60,9 @@ final class ByteSource: Sendable {
             let got = pread(descriptor, buffer.pointer + done, count - done, off_t(offset + done))
             if got < 0, errno == EINTR { continue }
             guard got > 0 else {
-                throw FormatError(file: name, location: location(), "read failed: \(got == 0 ? "unexpected end of file" : ByteSource.errnoText())")
+                throw FormatError(
+                    file: name, location: location(),
+                    "read failed: \(got == 0 ? "unexpected end of file" : ByteSource.errnoText())")
             }
             done += got
         }

@@ -114,7 +114,9 @@ struct ChunkEncoder {
         var chunk: EncodedChunk
         func fixed<T: WritableFixed>(_ values: ArraySlice<T>) throws(CodecError) -> EncodedChunk {
             let result: Result<EncodedChunk, CodecError> = values.withUnsafeBufferPointer { buffer in
-                do throws(CodecError) { return .success(try encodeFixed(buffer, input)) } catch { return .failure(error) }
+                do throws(CodecError) { return .success(try encodeFixed(buffer, input)) } catch {
+                    return .failure(error)
+                }
             }
             return try result.get()
         }
@@ -194,7 +196,8 @@ struct ChunkEncoder {
             let lengthAt = body.count
             body.append(contentsOf: [0, 0, 0, 0])
             levels.withUnsafeBufferPointer { all in
-                HybridEncoder.encode(UnsafeBufferPointer(rebasing: all[entries]), width: bitWidth(UInt64(max)), appendingTo: &body)
+                HybridEncoder.encode(
+                    UnsafeBufferPointer(rebasing: all[entries]), width: bitWidth(UInt64(max)), appendingTo: &body)
             }
             let length = UInt32(body.count - lengthAt - 4)
             for k in 0..<4 { body[lengthAt + k] = UInt8(truncatingIfNeeded: length >> UInt32(8 * k)) }
@@ -231,7 +234,9 @@ struct ChunkEncoder {
         let codec = options.compression
         let outcome: Result<Int, CodecError> = body.withUnsafeBytes { raw in
             guard codec != .uncompressed else { return .success(raw.count) }
-            do throws(CodecError) { return .success(try Codecs.compress(codec, raw, into: compressed)) } catch { return .failure(error) }
+            do throws(CodecError) { return .success(try Codecs.compress(codec, raw, into: compressed)) } catch {
+                return .failure(error)
+            }
         }
         let compressedSize = try outcome.get()
         var header = PageHeader()
@@ -242,7 +247,8 @@ struct ChunkEncoder {
             header.dictionaryPageHeader = DictionaryPageHeader(numValues: Int32(values), encoding: .plain)
         } else {
             header.dataPageHeader = DataPageHeader(
-                numValues: Int32(values), encoding: encoding, definitionLevelEncoding: .rle, repetitionLevelEncoding: .rle)
+                numValues: Int32(values), encoding: encoding, definitionLevelEncoding: .rle,
+                repetitionLevelEncoding: .rle)
         }
         var encoder = CompactEncoder()
         header.encode(&encoder)
@@ -255,7 +261,9 @@ struct ChunkEncoder {
         uncompressedTotal += encoder.bytes.count + body.count
     }
 
-    private func encodeFixed<T: WritableFixed>(_ values: UnsafeBufferPointer<T>, _ input: ChunkInput) throws(CodecError) -> EncodedChunk {
+    private func encodeFixed<T: WritableFixed>(_ values: UnsafeBufferPointer<T>, _ input: ChunkInput) throws(CodecError)
+        -> EncodedChunk
+    {
         let width = MemoryLayout<T>.size
         var chunk = EncodedChunk()
         var data = scratch.take(\.data)
@@ -285,7 +293,9 @@ struct ChunkEncoder {
                 // Small batches, so the page can end as soon as the dictionary passes its limit.
                 while inserted < count {
                     let n = maxRepetition == 0 ? min(4096, count - inserted) : count - inserted
-                    table.indices(of: UnsafeBufferPointer(rebasing: values[(cursor + inserted)..<(cursor + inserted + n)]), appendingTo: &indices)
+                    table.indices(
+                        of: UnsafeBufferPointer(rebasing: values[(cursor + inserted)..<(cursor + inserted + n)]),
+                        appendingTo: &indices)
                     inserted += n
                     if table.count * width > options.dictionaryPageSizeLimit
                         || ChunkEncoder.mostlyDistinct(distinct: table.count, seen: cursor + inserted)
@@ -300,11 +310,17 @@ struct ChunkEncoder {
                 }
                 _ = levels(input, entryStart..<entryEnd, into: &body)
                 appendIndices(indices, dictionarySize: table.count, to: &body)
-                try appendPage(body, type: .dataPage, values: entryEnd - entryStart, encoding: .rleDictionary, to: &data, uncompressedTotal: &chunk.uncompressedSize)
+                try appendPage(
+                    body, type: .dataPage, values: entryEnd - entryStart, encoding: .rleDictionary, to: &data,
+                    uncompressedTotal: &chunk.uncompressedSize)
             } else {
                 _ = levels(input, entryStart..<entryEnd, into: &body)
-                body.append(contentsOf: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: values[cursor..<(cursor + count)])))
-                try appendPage(body, type: .dataPage, values: entryEnd - entryStart, encoding: .plain, to: &data, uncompressedTotal: &chunk.uncompressedSize)
+                body.append(
+                    contentsOf: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: values[cursor..<(cursor + count)]))
+                )
+                try appendPage(
+                    body, type: .dataPage, values: entryEnd - entryStart, encoding: .plain, to: &data,
+                    uncompressedTotal: &chunk.uncompressedSize)
             }
             cursor += count
             entryStart = entryEnd
@@ -313,7 +329,9 @@ struct ChunkEncoder {
             let entries = table.entries.map { T(pattern: $0) }
             var page: [UInt8] = []
             entries.withUnsafeBytes { page.append(contentsOf: $0) }
-            try appendPage(page, type: .dictionaryPage, values: entries.count, encoding: .plain, to: &chunk.dictionaryPage, uncompressedTotal: &chunk.uncompressedSize)
+            try appendPage(
+                page, type: .dictionaryPage, values: entries.count, encoding: .plain, to: &chunk.dictionaryPage,
+                uncompressedTotal: &chunk.uncompressedSize)
             chunk.encodings = [.plain, .rle, .rleDictionary]
         } else {
             chunk.encodings = [.plain, .rle]
@@ -370,7 +388,9 @@ struct ChunkEncoder {
             }
             if count & 7 != 0 { body.append(byte) }
             cursor += count
-            try appendPage(body, type: .dataPage, values: page.count, encoding: .plain, to: &chunk.bytes, uncompressedTotal: &chunk.uncompressedSize)
+            try appendPage(
+                body, type: .dataPage, values: page.count, encoding: .plain, to: &chunk.bytes,
+                uncompressedTotal: &chunk.uncompressedSize)
         }
         chunk.encodings = [.plain, .rle]
         if let low = values.min(by: { !$0 && $1 }), let high = values.max(by: { !$0 && $1 }) {

@@ -180,7 +180,9 @@ struct ChunkInput {
 
     /// Appends the byte-array values of `range` whose `keep` flag is 1, copying through
     /// pointers: one bulk copy when all are kept.
-    private static func appendBinary(_ source: BinaryData, _ range: Range<Int>, keep: [UInt8]?, to target: inout BinaryData) {
+    private static func appendBinary(
+        _ source: BinaryData, _ range: Range<Int>, keep: [UInt8]?, to target: inout BinaryData
+    ) {
         let base = target.bytes.count
         guard let keep else {
             let from = source.offsets[range.lowerBound]

@@ -22,7 +22,9 @@ final class ReadScratch: @unchecked Sendable {
     var dictionaryCount = -1
 
     var retainedBytes: Int {
-        [chunk, page, values, definitions, repetitions, valid, indices, ends, aux, listStarts, listValid].reduce(0) { $0 + $1.capacity }
+        [chunk, page, values, definitions, repetitions, valid, indices, ends, aux, listStarts, listValid].reduce(0) {
+            $0 + $1.capacity
+        }
             + dictionaryFixed.capacity + dictionaryBinary.bytes.capacity
     }
 }
@@ -76,7 +78,9 @@ struct ColumnChunkReader {
 
     /// Reads the chunk; returns the number of level entries (values including nulls) read.
     mutating func read(into out: inout LeafAccumulator) throws(FormatError) {
-        guard let meta = chunk.metaData else { throw fail("column chunk has no metadata (encrypted files are not supported)") }
+        guard let meta = chunk.metaData else {
+            throw fail("column chunk has no metadata (encrypted files are not supported)")
+        }
         guard chunk.filePath == nil else { throw fail("column chunk lives in another file, which is not supported") }
         guard meta.type == out.leaf.physical else {
             throw fail("column chunk is \(meta.type.name) but the schema says \(out.leaf.physical.name)")
@@ -170,7 +174,9 @@ struct ColumnChunkReader {
         guard count >= 0 else { throw DecodeError("dictionary page has \(count) values") }
         let data = try decompress(body, codec, size: Int(header.uncompressedPageSize), into: scratch.page)
         if leaf.physical == .byteArray {
-            guard count <= data.count / 4 else { throw DecodeError("dictionary of \(count) values does not fit its page") }
+            guard count <= data.count / 4 else {
+                throw DecodeError("dictionary of \(count) values does not fit its page")
+            }
             var dictionary = BinaryDictionary()
             dictionary.offsets = [Int](repeating: 0, count: count + 1)
             try dictionary.offsets.withUnsafeMutableBufferPointer { (offsets) throws(DecodeError) in
@@ -193,7 +199,9 @@ struct ColumnChunkReader {
     ) throws -> Int {
         guard let info = header.dataPageHeader else { throw DecodeError("data page has no data page header") }
         let count = Int(info.numValues)
-        guard count >= 0, count <= ColumnChunkReader.maxPageValues else { throw DecodeError("data page has \(count) values") }
+        guard count >= 0, count <= ColumnChunkReader.maxPageValues else {
+            throw DecodeError("data page has \(count) values")
+        }
         if try readPlainPageInPlace(header, info, body, codec, &out) { return count }
         let data = try decompress(body, codec, size: Int(header.uncompressedPageSize), into: scratch.page)
         try readPageV1(data, info, &out)
@@ -229,7 +237,8 @@ struct ColumnChunkReader {
         let count = Int(info.numValues)
         let repLength = Int(info.repetitionLevelsByteLength)
         let defLength = Int(info.definitionLevelsByteLength)
-        guard count >= 0, count <= ColumnChunkReader.maxPageValues, repLength >= 0, defLength >= 0, repLength + defLength <= body.count,
+        guard count >= 0, count <= ColumnChunkReader.maxPageValues, repLength >= 0, defLength >= 0,
+            repLength + defLength <= body.count,
             repLength + defLength <= Int(header.uncompressedPageSize)
         else {
             throw DecodeError("data page v2 has inconsistent sizes (values \(count), levels \(repLength)+\(defLength))")
@@ -238,7 +247,8 @@ struct ColumnChunkReader {
         let repetitions = try cursor.take(repLength)
         let definitions = try cursor.take(defLength)
         let valueSize = Int(header.uncompressedPageSize) - repLength - defLength
-        let values = info.isCompressed
+        let values =
+            info.isCompressed
             ? try decompress(cursor.rest, codec, size: valueSize, into: scratch.page)
             : cursor.rest
         let leaf = out.leaf

@@ -176,7 +176,9 @@ enum BitUnpack {
     }
 
     /// Unpacks `count` values of `width` (0...64) bits.
-    static func unpack64(_ source: UnsafeRawBufferPointer, width: Int, count: Int, into out: UnsafeMutablePointer<UInt64>) {
+    static func unpack64(
+        _ source: UnsafeRawBufferPointer, width: Int, count: Int, into out: UnsafeMutablePointer<UInt64>
+    ) {
         guard count > 0 else { return }
         if width <= 32 {
             unpack32(source, width: width, count: count, into: out)
@@ -267,7 +269,7 @@ struct HybridDecoder {
 func bitWidth(_ value: UInt64) -> Int { 64 - value.leadingZeroBitCount }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 enum MemoryAdvice {
@@ -275,12 +277,12 @@ enum MemoryAdvice {
     /// fresh output array is filled. Only whole huge pages inside the buffer are advised.
     static func hugePages(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
         #if canImport(Glibc)
-        let huge = 2 << 20
-        guard bytes >= 2 * huge else { return }
-        let start = (Int(bitPattern: pointer) + huge - 1) & ~(huge - 1)
-        let end = (Int(bitPattern: pointer) + bytes) & ~(huge - 1)
-        guard end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
-        _ = madvise(aligned, end - start, MADV_HUGEPAGE)
+            let huge = 2 << 20
+            guard bytes >= 2 * huge else { return }
+            let start = (Int(bitPattern: pointer) + huge - 1) & ~(huge - 1)
+            let end = (Int(bitPattern: pointer) + bytes) & ~(huge - 1)
+            guard end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
+            _ = madvise(aligned, end - start, MADV_HUGEPAGE)
         #endif
     }
 }

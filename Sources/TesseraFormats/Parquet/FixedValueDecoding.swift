@@ -125,7 +125,9 @@ enum FixedDecoding {
         default:
             while slot >= 0 {
                 if valid[slot] != 0 {
-                    if source != slot { (buffer + slot * width).copyMemory(from: buffer + source * width, byteCount: width) }
+                    if source != slot {
+                        (buffer + slot * width).copyMemory(from: buffer + source * width, byteCount: width)
+                    }
                     source -= 1
                 } else {
                     (buffer + slot * width).initializeMemory(as: UInt8.self, repeating: 0, count: width)
@@ -184,7 +186,9 @@ enum DeltaDecoding {
             let widths = try cursor.take(miniblockCount)
             for m in 0..<miniblockCount where produced < count {
                 let width = Int(widths[m])
-                guard width <= 64 else { throw DecodeError("DELTA_BINARY_PACKED miniblock bit width \(width) is over 64") }
+                guard width <= 64 else {
+                    throw DecodeError("DELTA_BINARY_PACKED miniblock bit width \(width) is over 64")
+                }
                 let n = min(perMiniblock, count - produced)
                 let fullBytes = perMiniblock * width / 8
                 let needed = (n * width + 7) / 8

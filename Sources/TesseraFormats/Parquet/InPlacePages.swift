@@ -29,7 +29,8 @@ extension ColumnChunkReader {
             var allPresent = prefix == 0
             if leaf.maxDefinition > 0 {
                 var cursor = ByteCursor(UnsafeRawBufferPointer(start: target, count: prefix))
-                if info.definitionLevelEncoding == .rle, let length = try? cursor.uint32LE(), Int(length) == prefix - 4 {
+                if info.definitionLevelEncoding == .rle, let length = try? cursor.uint32LE(), Int(length) == prefix - 4
+                {
                     let maximum = leaf.maxDefinition
                     allPresent = HybridDecoder.isSingleRun(
                         cursor.rest, width: bitWidth(UInt64(maximum)), value: UInt64(maximum), count: count)

@@ -116,11 +116,17 @@ struct LeafAccumulator {
     /// Appends `count` fixed-width slot values laid out in `raw`.
     mutating func appendFixed(_ raw: UnsafeRawPointer, count: Int) {
         switch leaf.physical {
-        case .boolean: bools.append(contentsOf: UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Bool.self), count: count))
-        case .int32: int32s.append(contentsOf: UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Int32.self), count: count))
-        case .int64: int64s.append(contentsOf: UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Int64.self), count: count))
-        case .float: floats.append(contentsOf: UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Float.self), count: count))
-        case .double: doubles.append(contentsOf: UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Double.self), count: count))
+        case .boolean:
+            bools.append(contentsOf: UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Bool.self), count: count))
+        case .int32:
+            int32s.append(contentsOf: UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Int32.self), count: count))
+        case .int64:
+            int64s.append(contentsOf: UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Int64.self), count: count))
+        case .float:
+            floats.append(contentsOf: UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Float.self), count: count))
+        case .double:
+            doubles.append(
+                contentsOf: UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Double.self), count: count))
         case .int96, .fixedLenByteArray:
             fixed.append(contentsOf: UnsafeRawBufferPointer(start: raw, count: count * leaf.storedWidth))
         case .byteArray: break
@@ -135,7 +141,8 @@ struct LeafAccumulator {
         var offsets: [Int] = []
         swap(&offsets, &listStarts)
         offsets.append(slots)
-        return Column(type: .list(values.type), data: .list(offsets: offsets, values: values), validity: listValidity.finish())
+        return Column(
+            type: .list(values.type), data: .list(offsets: offsets, values: values), validity: listValidity.finish())
     }
 
     private mutating func valueColumn(file: String, location: String) throws(FormatError) -> Column {

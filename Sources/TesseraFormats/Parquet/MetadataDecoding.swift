@@ -7,10 +7,19 @@ extension FileMetaData {
         try d.readStruct { (d: inout CompactDecoder, id, type) throws(ThriftError) in
             switch id {
             case 1: meta.version = try d.readI32(type); sawVersion = true
-            case 2: meta.schema = try d.readList(type) { (d: inout CompactDecoder, t) throws(ThriftError) in try SchemaElement(decoding: &d, t) }; sawSchema = true
+            case 2:
+                meta.schema = try d.readList(type) { (d: inout CompactDecoder, t) throws(ThriftError) in
+                    try SchemaElement(decoding: &d, t)
+                }; sawSchema = true
             case 3: meta.numRows = try d.readI64(type); sawRows = true
-            case 4: meta.rowGroups = try d.readList(type) { (d: inout CompactDecoder, t) throws(ThriftError) in try RowGroup(decoding: &d, t) }; sawGroups = true
-            case 5: meta.keyValueMetadata = try d.readList(type) { (d: inout CompactDecoder, t) throws(ThriftError) in try KeyValue(decoding: &d, t) }
+            case 4:
+                meta.rowGroups = try d.readList(type) { (d: inout CompactDecoder, t) throws(ThriftError) in
+                    try RowGroup(decoding: &d, t)
+                }; sawGroups = true
+            case 5:
+                meta.keyValueMetadata = try d.readList(type) { (d: inout CompactDecoder, t) throws(ThriftError) in
+                    try KeyValue(decoding: &d, t)
+                }
             case 6: meta.createdBy = try d.readString(type)
             case 7:
                 let (element, count) = try d.readListHeader(type)
@@ -36,7 +45,9 @@ extension SchemaElement {
             switch id {
             case 1:
                 let raw = try d.readI32(type)
-                guard let physical = PhysicalType(rawValue: raw) else { throw ThriftError("unknown physical type \(raw)") }
+                guard let physical = PhysicalType(rawValue: raw) else {
+                    throw ThriftError("unknown physical type \(raw)")
+                }
                 e.type = physical
             case 2: e.typeLength = try d.readI32(type)
             case 3:
@@ -158,7 +169,10 @@ extension RowGroup {
         var g = RowGroup()
         try d.readStruct(type) { (d: inout CompactDecoder, id, t) throws(ThriftError) in
             switch id {
-            case 1: g.columns = try d.readList(t) { (d: inout CompactDecoder, t) throws(ThriftError) in try ColumnChunk(decoding: &d, t) }
+            case 1:
+                g.columns = try d.readList(t) { (d: inout CompactDecoder, t) throws(ThriftError) in
+                    try ColumnChunk(decoding: &d, t)
+                }
             case 2: g.totalByteSize = try d.readI64(t)
             case 3: g.numRows = try d.readI64(t)
             case 5: g.fileOffset = try d.readI64(t)
@@ -196,11 +210,19 @@ extension ColumnMetaData {
             switch id {
             case 1:
                 let raw = try d.readI32(t)
-                guard let physical = PhysicalType(rawValue: raw) else { throw ThriftError("unknown physical type \(raw)") }
+                guard let physical = PhysicalType(rawValue: raw) else {
+                    throw ThriftError("unknown physical type \(raw)")
+                }
                 m.type = physical
                 sawType = true
-            case 2: m.encodings = try d.readList(t) { (d: inout CompactDecoder, t) throws(ThriftError) in ParquetEncoding(rawValue: try d.readI32(t)) }
-            case 3: m.pathInSchema = try d.readList(t) { (d: inout CompactDecoder, t) throws(ThriftError) in try d.readString(t) }
+            case 2:
+                m.encodings = try d.readList(t) { (d: inout CompactDecoder, t) throws(ThriftError) in
+                    ParquetEncoding(rawValue: try d.readI32(t))
+                }
+            case 3:
+                m.pathInSchema = try d.readList(t) { (d: inout CompactDecoder, t) throws(ThriftError) in
+                    try d.readString(t)
+                }
             case 4: m.codec = ParquetCompression(rawValue: try d.readI32(t))
             case 5: m.numValues = try d.readI64(t)
             case 6: m.totalUncompressedSize = try d.readI64(t)

@@ -46,21 +46,27 @@ extension LogicalType {
         case .string: e.field(1, struct: { _ in })
         case .list: e.field(3, struct: { _ in })
         case .timestamp(let utc, let unit):
-            e.field(8, struct: { e in
-                e.field(1, bool: utc)
-                e.field(2, struct: { e in
-                    switch unit {
-                    case .millis: e.field(1, struct: { _ in })
-                    case .micros: e.field(2, struct: { _ in })
-                    case .nanos: e.field(3, struct: { _ in })
-                    }
+            e.field(
+                8,
+                struct: { e in
+                    e.field(1, bool: utc)
+                    e.field(
+                        2,
+                        struct: { e in
+                            switch unit {
+                            case .millis: e.field(1, struct: { _ in })
+                            case .micros: e.field(2, struct: { _ in })
+                            case .nanos: e.field(3, struct: { _ in })
+                            }
+                        })
                 })
-            })
         case .integer(let width, let signed):
-            e.field(10, struct: { e in
-                e.field(1, i8: width)
-                e.field(2, bool: signed)
-            })
+            e.field(
+                10,
+                struct: { e in
+                    e.field(1, i8: width)
+                    e.field(2, bool: signed)
+                })
         default: break
         }
     }
@@ -114,18 +120,22 @@ extension PageHeader {
         e.field(2, i32: uncompressedPageSize)
         e.field(3, i32: compressedPageSize)
         if let p = dataPageHeader {
-            e.field(5, struct: { e in
-                e.field(1, i32: p.numValues)
-                e.field(2, i32: p.encoding.rawValue)
-                e.field(3, i32: p.definitionLevelEncoding.rawValue)
-                e.field(4, i32: p.repetitionLevelEncoding.rawValue)
-            })
+            e.field(
+                5,
+                struct: { e in
+                    e.field(1, i32: p.numValues)
+                    e.field(2, i32: p.encoding.rawValue)
+                    e.field(3, i32: p.definitionLevelEncoding.rawValue)
+                    e.field(4, i32: p.repetitionLevelEncoding.rawValue)
+                })
         }
         if let p = dictionaryPageHeader {
-            e.field(7, struct: { e in
-                e.field(1, i32: p.numValues)
-                e.field(2, i32: p.encoding.rawValue)
-            })
+            e.field(
+                7,
+                struct: { e in
+                    e.field(1, i32: p.numValues)
+                    e.field(2, i32: p.encoding.rawValue)
+                })
         }
         e.endStruct()
     }

@@ -13,7 +13,9 @@ extension ColumnChunkReader {
         // Common case: a flat column whose page has no nulls stores its definition levels as
         // one RLE run of the maximum; then every slot holds a value and the levels need no decoding.
         if leaf.maxRepetition == 0, let definitionBytes,
-            HybridDecoder.isSingleRun(definitionBytes, width: bitWidth(UInt64(leaf.maxDefinition)), value: UInt64(leaf.maxDefinition), count: count)
+            HybridDecoder.isSingleRun(
+                definitionBytes, width: bitWidth(UInt64(leaf.maxDefinition)), value: UInt64(leaf.maxDefinition),
+                count: count)
         {
             out.rows += count
             let valid = scratch.valid.typed(UInt8.self, count: 1)
@@ -137,7 +139,8 @@ extension ColumnChunkReader {
             try FixedDecoding.delta(data, count: present, width: width, into: target, scratch: scratch.aux)
         case .byteStreamSplit where leaf.physical != .boolean:
             try FixedDecoding.byteStreamSplit(data, count: present, width: width, into: target)
-        case .deltaByteArray where leaf.physical == .fixedLenByteArray, .deltaLengthByteArray where leaf.physical == .fixedLenByteArray:
+        case .deltaByteArray where leaf.physical == .fixedLenByteArray,
+            .deltaLengthByteArray where leaf.physical == .fixedLenByteArray:
             var bytes: [UInt8] = []
             let ends = scratch.ends.typed(Int.self, count: present)
             if encoding == .deltaByteArray {
@@ -177,11 +180,14 @@ extension ColumnChunkReader {
             }
             let indices = scratch.indices.typed(UInt32.self, count: present)
             try FixedDecoding.indices(data, count: present, dictionaryCount: scratch.dictionaryCount, into: indices)
-            BinaryDecoding.gather(scratch.dictionaryBinary, indices: indices, count: present, bytes: &out.binary.bytes, ends: ends)
+            BinaryDecoding.gather(
+                scratch.dictionaryBinary, indices: indices, count: present, bytes: &out.binary.bytes, ends: ends)
         case .deltaLengthByteArray:
-            try BinaryDecoding.deltaLength(data, count: present, bytes: &out.binary.bytes, ends: ends, scratch: scratch.aux)
+            try BinaryDecoding.deltaLength(
+                data, count: present, bytes: &out.binary.bytes, ends: ends, scratch: scratch.aux)
         case .deltaByteArray:
-            try BinaryDecoding.deltaByteArray(data, count: present, bytes: &out.binary.bytes, ends: ends, scratch: scratch.aux)
+            try BinaryDecoding.deltaByteArray(
+                data, count: present, bytes: &out.binary.bytes, ends: ends, scratch: scratch.aux)
         default:
             throw DecodeError("encoding \(encoding) is not supported for BYTE_ARRAY values")
         }

@@ -58,7 +58,9 @@ public final class ParquetFile: Sendable {
             if Array(tail[4..<8]) == Array("PARE".utf8) {
                 throw FormatError(file: name, location: "footer", "encrypted Parquet files are not supported")
             }
-            throw FormatError(file: name, location: "footer", "does not end with the Parquet magic PAR1 (not a Parquet file, or truncated)")
+            throw FormatError(
+                file: name, location: "footer",
+                "does not end with the Parquet magic PAR1 (not a Parquet file, or truncated)")
         }
         let head = try source.bytes(offset: 0, count: 4, location: "header")
         guard head == ParquetFile.magic else {
@@ -66,13 +68,16 @@ public final class ParquetFile: Sendable {
         }
         let length = Int(UInt32(tail[0]) | UInt32(tail[1]) << 8 | UInt32(tail[2]) << 16 | UInt32(tail[3]) << 24)
         guard length <= source.size - 12 else {
-            throw FormatError(file: name, location: "footer", "metadata length \(length) is larger than the file allows")
+            throw FormatError(
+                file: name, location: "footer", "metadata length \(length) is larger than the file allows")
         }
         let footer = try source.bytes(offset: source.size - 8 - length, count: length, location: "footer")
         var metadata: FileMetaData
         let parsed: Result<FileMetaData, ThriftError> = footer.withUnsafeBytes { raw in
             var decoder = CompactDecoder(raw)
-            do throws(ThriftError) { return .success(try FileMetaData(decoding: &decoder)) } catch { return .failure(error) }
+            do throws(ThriftError) { return .success(try FileMetaData(decoding: &decoder)) } catch {
+                return .failure(error)
+            }
         }
         switch parsed {
         case .success(let value): metadata = value
@@ -95,7 +100,8 @@ public final class ParquetFile: Sendable {
                 throw FormatError(file: name, location: "row group \(index)", "claims \(group.numRows) rows")
             }
             total += Int(group.numRows)
-            infos.append(ParquetFile.info(group, index: index, mapping: mapping, typeOrder: metadata.columnOrdersDefined))
+            infos.append(
+                ParquetFile.info(group, index: index, mapping: mapping, typeOrder: metadata.columnOrdersDefined))
         }
         self.metadata = metadata
         self.mapping = mapping
@@ -109,7 +115,9 @@ public final class ParquetFile: Sendable {
         self.keyValueMetadata = pairs
     }
 
-    private static func info(_ group: RowGroup, index: Int, mapping: SchemaMapping, typeOrder: Bool) -> ParquetRowGroupInfo {
+    private static func info(_ group: RowGroup, index: Int, mapping: SchemaMapping, typeOrder: Bool)
+        -> ParquetRowGroupInfo
+    {
         var columns: [ParquetColumnChunkInfo] = []
         var compressed = 0
         var uncompressed = 0
@@ -147,7 +155,8 @@ public final class ParquetFile: Sendable {
                     throw FormatError(file: path, "column '\(name)' cannot be read: \(skipped.reason)")
                 }
                 let hint = Suggestions.hint(for: name, in: schema.names).map { "; \($0)" } ?? ""
-                throw FormatError(file: path, "no column named '\(name)'\(hint) (columns: \(schema.names.joined(separator: ", ")))")
+                throw FormatError(
+                    file: path, "no column named '\(name)'\(hint) (columns: \(schema.names.joined(separator: ", ")))")
             }
             out.append(field)
         }

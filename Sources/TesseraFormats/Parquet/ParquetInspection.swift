@@ -31,21 +31,27 @@ public struct ParquetInspection: Sendable {
     /// A plain, human-readable rendering (a few lines per column and row group).
     public func render() -> String {
         var lines: [String] = []
-        lines.append("file: \(path) (\(ParquetInspection.bytes(fileSize)))" + (createdBy.map { ", written by \($0)" } ?? ""))
+        lines.append(
+            "file: \(path) (\(ParquetInspection.bytes(fileSize)))" + (createdBy.map { ", written by \($0)" } ?? ""))
         lines.append("rows: \(rowCount) in \(rowGroups.count) row group\(rowGroups.count == 1 ? "" : "s")")
         lines.append("columns:")
         for c in columns {
             var line = "  \(c.name): \(c.type)\(c.nullable ? "" : " not null") [\(c.physicalType)]"
             line += " \(c.encodings.joined(separator: ",")) \(c.compressions.joined(separator: ","))"
-            line += " \(ParquetInspection.bytes(c.compressedSize)) (\(ParquetInspection.bytes(c.uncompressedSize)) uncompressed)"
+            line +=
+                " \(ParquetInspection.bytes(c.compressedSize)) (\(ParquetInspection.bytes(c.uncompressedSize)) uncompressed)"
             if let nulls = c.nullCount { line += " nulls \(nulls)" }
-            if let min = c.min, let max = c.max { line += " min \(ParquetInspection.short(min)) max \(ParquetInspection.short(max))" }
+            if let min = c.min, let max = c.max {
+                line += " min \(ParquetInspection.short(min)) max \(ParquetInspection.short(max))"
+            }
             lines.append(line)
         }
         for skipped in skippedColumns { lines.append("  \(skipped.name): not readable (\(skipped.reason))") }
         lines.append("row groups:")
         for group in rowGroups {
-            lines.append("  \(group.index): \(group.rowCount) rows, \(ParquetInspection.bytes(group.compressedSize)) (\(ParquetInspection.bytes(group.uncompressedSize)) uncompressed)")
+            lines.append(
+                "  \(group.index): \(group.rowCount) rows, \(ParquetInspection.bytes(group.compressedSize)) (\(ParquetInspection.bytes(group.uncompressedSize)) uncompressed)"
+            )
         }
         return lines.joined(separator: "\n")
     }

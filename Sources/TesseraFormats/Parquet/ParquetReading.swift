@@ -50,7 +50,8 @@ extension ParquetFile {
             return rowGroups.filter(predicate).map(\.index)
         case .timeRange(let column, let from, let through):
             guard let field = schema[column] else {
-                throw FormatError(file: path, "time-range filter names column '\(column)', which the file does not have")
+                throw FormatError(
+                    file: path, "time-range filter names column '\(column)', which the file does not have")
             }
             guard field.type == .timestamp else {
                 throw FormatError(file: path, "time-range filter column '\(column)' is \(field.type), not a timestamp")
@@ -74,7 +75,9 @@ extension ParquetFile {
     }
 
     /// Reads row group `index` into a batch.
-    public func readRowGroup(_ index: Int, columns: [String]? = nil, threads: Int = 1) throws(FormatError) -> RecordBatch {
+    public func readRowGroup(_ index: Int, columns: [String]? = nil, threads: Int = 1) throws(FormatError)
+        -> RecordBatch
+    {
         guard rowGroups.indices.contains(index) else {
             throw FormatError(file: path, "row group \(index) does not exist (the file has \(rowGroups.count))")
         }
@@ -82,7 +85,9 @@ extension ParquetFile {
     }
 
     /// Reads the given row groups, in that order, into one batch.
-    public func read(rowGroups groups: [Int], columns: [String]? = nil, threads: Int = 1) throws(FormatError) -> RecordBatch {
+    public func read(rowGroups groups: [Int], columns: [String]? = nil, threads: Int = 1) throws(FormatError)
+        -> RecordBatch
+    {
         let fields = try projection(columns)
         for index in groups where !rowGroups.indices.contains(index) {
             throw FormatError(file: path, "row group \(index) does not exist (the file has \(rowGroups.count))")
@@ -97,7 +102,9 @@ extension ParquetFile {
 
     /// One batch per selected row group, read as the iterator is advanced (memory stays
     /// bounded by one row group).
-    public func batches(_ options: ParquetReadOptions = ParquetReadOptions()) throws(FormatError) -> ParquetBatchIterator {
+    public func batches(_ options: ParquetReadOptions = ParquetReadOptions()) throws(FormatError)
+        -> ParquetBatchIterator
+    {
         let groups = try selectedRowGroups(options.filter)
         _ = try projection(options.columns)
         return ParquetBatchIterator(file: self, groups: groups, columns: options.columns, threads: options.threads)
@@ -124,7 +131,9 @@ extension ParquetFile {
                 while true {
                     let index = next.add(1, ordering: .relaxed).oldValue
                     guard index < fields.count else { return }
-                    results.set(index, attempt { () throws(FormatError) in try self.decodeColumn(fields[index], groups, scratch) })
+                    results.set(
+                        index,
+                        attempt { () throws(FormatError) in try self.decodeColumn(fields[index], groups, scratch) })
                 }
             }
         }
@@ -144,19 +153,25 @@ extension ParquetFile {
         return columns
     }
 
-    private func decodeColumn(_ field: MappedField, _ groups: [Int], _ scratch: ReadScratch) throws(FormatError) -> Column {
+    private func decodeColumn(_ field: MappedField, _ groups: [Int], _ scratch: ReadScratch) throws(FormatError)
+        -> Column
+    {
         let leaf = mapping.leaves[field.leaf]
         let capacity = groups.reduce(0) { $0 + rowGroups[$1].rowCount }
         var accumulator = LeafAccumulator(leaf: leaf, capacity: 0)
         // Flat fixed-width columns decode straight into their final array, sized from the
         // footer's row counts (bounded, so a lying footer cannot ask for absurd memory).
         let width = leaf.storedWidth
-        let direct = !leaf.isList && width > 0 && leaf.physical != .int96 && leaf.physical != .fixedLenByteArray
+        let direct =
+            !leaf.isList && width > 0 && leaf.physical != .int96 && leaf.physical != .fixedLenByteArray
             && capacity * width <= max(1 << 28, 64 * source.size)
         guard direct else {
             // Lists hold up to one element per level entry: reserve for the entries.
-            let entries = leaf.isList
-                ? groups.reduce(0) { $0 + Int(clamping: metadata.rowGroups[$1].columns[field.leaf].metaData?.numValues ?? 0) }
+            let entries =
+                leaf.isList
+                ? groups.reduce(0) {
+                    $0 + Int(clamping: metadata.rowGroups[$1].columns[field.leaf].metaData?.numValues ?? 0)
+                }
                 : capacity
             accumulator = LeafAccumulator(leaf: leaf, capacity: min(max(entries, 0), 1 << 24))
             try readChunks(field, groups, scratch, &accumulator)
@@ -180,7 +195,9 @@ extension ParquetFile {
             }
             if let failure { throw failure }
             guard values.count == capacity else {
-                throw FormatError(file: path, location: "column '\(field.field.name)'", "decoded \(accumulator.slots) values for \(capacity) rows")
+                throw FormatError(
+                    file: path, location: "column '\(field.field.name)'",
+                    "decoded \(accumulator.slots) values for \(capacity) rows")
             }
             return values
         }
@@ -201,12 +218,15 @@ extension ParquetFile {
             }
             throw FormatError(
                 file: path, location: "row group \(group), column '\(field.field.name)'",
-                "UINT64 value \(UInt64(bitPattern: accumulator.int64s[bad])) (row \(bad - start) of the row group) is larger than int64 can hold")
+                "UINT64 value \(UInt64(bitPattern: accumulator.int64s[bad])) (row \(bad - start) of the row group) is larger than int64 can hold"
+            )
         }
         return try accumulator.finish(file: path, location: "column '\(field.field.name)'")
     }
 
-    private func readChunks(_ field: MappedField, _ groups: [Int], _ scratch: ReadScratch, _ accumulator: inout LeafAccumulator)
+    private func readChunks(
+        _ field: MappedField, _ groups: [Int], _ scratch: ReadScratch, _ accumulator: inout LeafAccumulator
+    )
         throws(FormatError)
     {
         let leaf = accumulator.leaf
@@ -216,20 +236,25 @@ extension ParquetFile {
             let chunk = metadata.rowGroups[group].columns[field.leaf]
             let location = "row group \(group), column '\(field.field.name)'"
             if !leaf.isList, let declared = chunk.metaData?.numValues, declared != Int64(rowGroups[group].rowCount) {
-                throw FormatError(file: path, location: location,
+                throw FormatError(
+                    file: path, location: location,
                     "column chunk declares \(declared) values but the row group has \(rowGroups[group].rowCount) rows")
             }
             var reader = ColumnChunkReader(source: source, rowGroup: group, chunk: chunk, scratch: scratch)
             try reader.read(into: &accumulator)
             let rows = accumulator.rows - before
             guard rows == rowGroups[group].rowCount else {
-                throw FormatError(file: path, location: location, "holds \(rows) rows but the row group has \(rowGroups[group].rowCount)")
+                throw FormatError(
+                    file: path, location: location,
+                    "holds \(rows) rows but the row group has \(rowGroups[group].rowCount)")
             }
             if leaf.conversion == .uint64, accumulator.direct == nil,
                 let bad = accumulator.int64s[valuesBefore...].firstIndex(where: { $0 < 0 })
             {
-                throw FormatError(file: path, location: location,
-                    "UINT64 value \(UInt64(bitPattern: accumulator.int64s[bad])) (value \(bad - valuesBefore) of the row group) is larger than int64 can hold")
+                throw FormatError(
+                    file: path, location: location,
+                    "UINT64 value \(UInt64(bitPattern: accumulator.int64s[bad])) (value \(bad - valuesBefore) of the row group) is larger than int64 can hold"
+                )
             }
         }
     }

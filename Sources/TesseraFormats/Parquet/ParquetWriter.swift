@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
 import Synchronization
 import TesseraColumnar
 import TesseraCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// How `ParquetWriter` lays out a file.
 public struct ParquetWriteOptions: Sendable {
@@ -61,9 +62,11 @@ public final class ParquetWriter {
     private let scratches: [EncodeScratch]
 
     /// Starts a file at `path` (replaced on `close()`) for batches of `schema`.
-    public init(path: String, schema: Schema, options: ParquetWriteOptions = ParquetWriteOptions()) throws(FormatError) {
+    public init(path: String, schema: Schema, options: ParquetWriteOptions = ParquetWriteOptions()) throws(FormatError)
+    {
         guard [.uncompressed, .snappy, .zstd, .gzip, .lz4Raw].contains(options.compression) else {
-            throw FormatError(file: path, "writing \(options.compression) is not supported (use snappy, zstd, gzip, lz4_raw or none)")
+            throw FormatError(
+                file: path, "writing \(options.compression) is not supported (use snappy, zstd, gzip, lz4_raw or none)")
         }
         guard options.rowGroupRows > 0, options.pageSize > 0 else {
             throw FormatError(file: path, "row group size and page size must be positive")
@@ -84,7 +87,8 @@ public final class ParquetWriter {
         self.scratches = schema.fields.map { _ in EncodeScratchPool.shared.borrow() }
         let directory = path.contains("/") ? String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) : "."
         let base = path.split(separator: "/").last.map(String.init) ?? path
-        temporaryPath = "\(directory.isEmpty ? "/" : directory)/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        temporaryPath =
+            "\(directory.isEmpty ? "/" : directory)/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw FormatError(file: path, "cannot create \(temporaryPath): \(ByteSource.errnoText())")
@@ -104,15 +108,20 @@ public final class ParquetWriter {
     public func write(_ batch: RecordBatch) throws(FormatError) {
         guard !finished else { throw FormatError(file: path, "write after close") }
         guard batch.schema.fields.count == schema.fields.count else {
-            throw FormatError(file: path, "batch has \(batch.schema.fields.count) columns, the file has \(schema.fields.count)")
+            throw FormatError(
+                file: path, "batch has \(batch.schema.fields.count) columns, the file has \(schema.fields.count)")
         }
         for (index, (field, column)) in zip(schema.fields, batch.columns).enumerated() {
             let given = batch.schema.fields[index]
             guard given.name == field.name, given.type == field.type else {
-                throw FormatError(file: path, "batch column \(index) is '\(given.name)' \(given.type), the file expects '\(field.name)' \(field.type)")
+                throw FormatError(
+                    file: path,
+                    "batch column \(index) is '\(given.name)' \(given.type), the file expects '\(field.name)' \(field.type)"
+                )
             }
             if !field.nullable, column.nullCount > 0 {
-                throw FormatError(file: path, "column '\(field.name)' is not nullable but the batch has \(column.nullCount) nulls")
+                throw FormatError(
+                    file: path, "column '\(field.name)' is not nullable but the batch has \(column.nullCount) nulls")
             }
         }
         var start = 0
@@ -165,7 +174,8 @@ public final class ParquetWriter {
         let encode: @Sendable (Int) -> Result<EncodedChunk, CodecError> = { index in
             let input = ChunkInput(segments[index], type: fields[index].type, nullable: fields[index].nullable)
             let encoder = ChunkEncoder(
-                maxDefinition: levels[index].maxDefinition, maxRepetition: levels[index].maxRepetition, options: options,
+                maxDefinition: levels[index].maxDefinition, maxRepetition: levels[index].maxRepetition,
+                options: options,
                 scratch: scratches[index])
             do throws(CodecError) { return .success(try encoder.encode(input)) } catch { return .failure(error) }
         }
@@ -185,7 +195,8 @@ public final class ParquetWriter {
             switch result {
             case .success(let value): chunk = value
             case .failure(let error):
-                throw FormatError(file: path, location: "row group \(group), column '\(fields[index].name)'", error.message)
+                throw FormatError(
+                    file: path, location: "row group \(group), column '\(fields[index].name)'", error.message)
             }
             chunks[index] = .failure(CodecError("written"))  // release the bytes as we go
             let start = offset
@@ -209,7 +220,8 @@ public final class ParquetWriter {
         rowGroups.append(
             RowGroup(
                 columns: columns, totalByteSize: Int64(uncompressedTotal), numRows: Int64(pendingRows),
-                fileOffset: Int64(groupStart), totalCompressedSize: Int64(offset - groupStart), ordinal: Int16(truncatingIfNeeded: group)))
+                fileOffset: Int64(groupStart), totalCompressedSize: Int64(offset - groupStart),
+                ordinal: Int16(truncatingIfNeeded: group)))
         totalRows += pendingRows
         pendingRows = 0
         pending = Array(repeating: [], count: fields.count)

@@ -67,7 +67,8 @@ struct SchemaMapping: Sendable {
         guard let root = elements.first else { throw DecodeError("the schema is empty") }
         let rootChildren = Int(root.numChildren ?? 0)
         guard rootChildren >= 0, rootChildren < elements.count else {
-            throw DecodeError("the schema root claims \(rootChildren) children but \(elements.count - 1) elements follow")
+            throw DecodeError(
+                "the schema root claims \(rootChildren) children but \(elements.count - 1) elements follow")
         }
         var position = 1
         for _ in 0..<rootChildren {
@@ -107,7 +108,8 @@ struct SchemaMapping: Sendable {
                 leaf.listDefinition = 0
                 leaf.elementDefinition = 1
                 leaves.append(leaf)
-                fields.append(MappedField(field: Field(element.name, .list(leaf.valueType), nullable: false), leaf: firstLeaf))
+                fields.append(
+                    MappedField(field: Field(element.name, .list(leaf.valueType), nullable: false), leaf: firstLeaf))
                 return
             }
             guard var leaf = LeafColumn.make(element, physical, index: firstLeaf, path: [element.name]) else {
@@ -157,7 +159,8 @@ struct SchemaMapping: Sendable {
         leaf.elementDefinition = listDefinition + 1
         leaf.maxDefinition = listDefinition + 1 + (elementOptional ? 1 : 0)
         leaves.append(leaf)
-        fields.append(MappedField(field: Field(element.name, .list(leaf.valueType), nullable: optional), leaf: firstLeaf))
+        fields.append(
+            MappedField(field: Field(element.name, .list(leaf.valueType), nullable: optional), leaf: firstLeaf))
     }
 }
 
@@ -168,7 +171,8 @@ struct SchemaNode {
 
     var leafCount: Int { children.isEmpty ? (element.type == nil ? 0 : 1) : children.reduce(0) { $0 + $1.leafCount } }
 
-    static func parse(_ elements: [SchemaElement], _ position: inout Int, depth: Int) throws(DecodeError) -> SchemaNode {
+    static func parse(_ elements: [SchemaElement], _ position: inout Int, depth: Int) throws(DecodeError) -> SchemaNode
+    {
         guard depth < 64 else { throw DecodeError("the schema nests deeper than 64 levels") }
         guard position < elements.count else { throw DecodeError("the schema ends before all children are listed") }
         let element = elements[position]

@@ -23,7 +23,9 @@ enum ValueConversions {
         }
     }
 
-    static func int64Column(_ input: consuming [Int64], _ leaf: LeafColumn, _ bits: Bitmap?, file: String, location: String)
+    static func int64Column(
+        _ input: consuming [Int64], _ leaf: LeafColumn, _ bits: Bitmap?, file: String, location: String
+    )
         throws(FormatError) -> Column
     {
         var values = input
@@ -37,7 +39,9 @@ enum ValueConversions {
                     overflow = overflow || over
                 }
             }
-            if overflow { throw FormatError(file: file, location: location, "a millisecond timestamp overflows microseconds") }
+            if overflow {
+                throw FormatError(file: file, location: location, "a millisecond timestamp overflows microseconds")
+            }
         case .timestampNanos:
             values.withUnsafeMutableBufferPointer { buffer in
                 for i in buffer.indices {
@@ -67,7 +71,8 @@ enum ValueConversions {
             [Int64](unsafeUninitializedCapacity: count) { out, initialized in
                 for i in 0..<count {
                     let nanos = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 12, as: Int64.self))
-                    let day = Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 12 + 8, as: Int32.self)))
+                    let day = Int64(
+                        Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 12 + 8, as: Int32.self)))
                     let floorMicros = nanos >= 0 ? nanos / 1000 : -((-(nanos + 1)) / 1000) - 1
                     out[i] = (day &- julianEpochDay) &* microsPerDay &+ floorMicros
                 }

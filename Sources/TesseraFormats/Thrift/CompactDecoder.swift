@@ -160,7 +160,9 @@ struct CompactDecoder {
         guard type == .structure else { throw wrongType(type, "struct") }
         depth += 1
         defer { depth -= 1 }
-        guard depth <= CompactDecoder.maxDepth else { throw ThriftError("metadata nests deeper than \(CompactDecoder.maxDepth)") }
+        guard depth <= CompactDecoder.maxDepth else {
+            throw ThriftError("metadata nests deeper than \(CompactDecoder.maxDepth)")
+        }
         var lastId: Int16 = 0
         while true {
             let header = try readByte()
@@ -202,7 +204,9 @@ struct CompactDecoder {
                 (decoder: inout CompactDecoder) throws(ThriftError) in
                 for _ in 0..<count {
                     // Booleans inside lists take one byte each.
-                    if element == .boolTrue || element == .boolFalse { _ = try decoder.readByte() } else {
+                    if element == .boolTrue || element == .boolFalse {
+                        _ = try decoder.readByte()
+                    } else {
                         try decoder.skip(element)
                     }
                 }
@@ -234,7 +238,9 @@ struct CompactDecoder {
     private mutating func nested(_ body: (inout CompactDecoder) throws(ThriftError) -> Void) throws(ThriftError) {
         depth += 1
         defer { depth -= 1 }
-        guard depth <= CompactDecoder.maxDepth else { throw ThriftError("metadata nests deeper than \(CompactDecoder.maxDepth)") }
+        guard depth <= CompactDecoder.maxDepth else {
+            throw ThriftError("metadata nests deeper than \(CompactDecoder.maxDepth)")
+        }
         try body(&self)
     }
 

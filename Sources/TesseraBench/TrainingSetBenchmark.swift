@@ -1,0 +1,156 @@
+import Foundation
+import TesseraColumnar
+import TesseraCore
+import TesseraFormats
+
+/// `tessera bench training-set`: the point-in-time join on the reference workload, as a
+/// process (reading the inputs and writing Parquet), against DuckDB and Feast run in the same run.
+public enum TrainingSetBenchmark {
+    public struct Options: Sendable {
+        /// Workload size: XS, S, M or L.
+        public var size = "M"
+        /// Where the workload's files are kept between runs.
+        public var dataDirectory = NSTemporaryDirectory() + "tessera-bench"
+        /// The `tessera` binary to time.
+        public var binary: String
+        /// The folder holding `benchmarks/` (the peers' scripts).
+        public var packageRoot: String
+        /// Python with pyarrow and DuckDB.
+        public var python = PeerProcess.python
+        /// Python with Feast 0.67, or nil to skip Feast.
+        public var feastPython: String?
+        public var threads = ProcessInfo.processInfo.activeProcessorCount
+        public var runs = 1
+
+        public init(binary: String, packageRoot: String) {
+            self.binary = binary
+            self.packageRoot = packageRoot
+        }
+    }
+
+    /// Writes the workload with pyarrow's defaults (as WORKLOAD.md prescribes) unless it is there.
+    public static func ensureData(_ options: Options) throws -> String {
+        let dir = options.dataDirectory + "/" + options.size.uppercased()
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: dir + "/driver_stats.parquet") || !fm.fileExists(atPath: dir + "/entity_df.parquet") {
+            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            _ = try PeerProcess.run(
+                options.python, [options.packageRoot + "/benchmarks/workload.py", options.size, dir])
+        }
+        return dir
+    }
+
+    /// A feature repository over the workload's files, applied.
+    static func repository(data: String, binary: String) throws -> String {
+        let repo = data + "/repo"
+        try FileManager.default.createDirectory(atPath: repo + "/features", withIntermediateDirectories: true)
+        try "project: bench\n".write(toFile: repo + "/tessera.yaml", atomically: true, encoding: .utf8)
+        try """
+        entities:
+          - name: driver
+            join_keys: {driver_id: int64}
+        sources:
+          - name: driver_stats
+            path: \(data)/driver_stats.parquet
+            timestamp_field: event_timestamp
+            created_timestamp_field: created
+        feature_views:
+          - name: driver_hourly_stats
+            entities: [driver]
+            source: driver_stats
+            ttl: 2d
+            schema: {conv_rate: float32, acc_rate: float32, avg_daily_trips: int32}
+
+        """.write(toFile: repo + "/features/drivers.yaml", atomically: true, encoding: .utf8)
+        _ = try PeerProcess.run(binary, ["apply", "--repo", repo])
+        return repo
+    }
+
+    struct Run {
+        var seconds: Double
+        var rss: Double
+    }
+
+    public static func run(_ options: Options) throws -> BenchmarkReport {
+        let data = try ensureData(options)
+        let repo = try repository(data: data, binary: options.binary)
+        var report = BenchmarkReport(title: "training set (point-in-time join), workload \(options.size.uppercased())")
+        let ours = data + "/tessera.parquet"
+        var tessera: [Run] = []
+        for _ in 0..<max(1, options.runs) {
+            let start = Date()
+            let out = try PeerProcess.run(
+                options.binary,
+                [
+                    "training-set", "--repo", repo, "--entities", data + "/entity_df.parquet", "--features",
+                    "driver_hourly_stats", "--output", ours, "--threads", String(options.threads), "--json",
+                ])
+            let wall = Date().timeIntervalSince(start)
+            let json = PeerProcess.lastJSON(out) ?? [:]
+            tessera.append(Run(seconds: wall, rss: (json["peak_rss_bytes"] as? NSNumber)?.doubleValue ?? 0))
+        }
+        var duck: [Run] = []
+        let theirs = data + "/duckdb.parquet"
+        for _ in 0..<max(1, options.runs) {
+            let out = try PeerProcess.run(
+                options.python,
+                [
+                    options.packageRoot + "/benchmarks/training_set_peers.py", "duckdb", data, theirs,
+                ])
+            let json = PeerProcess.lastJSON(out) ?? [:]
+            duck.append(
+                Run(
+                    seconds: (json["seconds"] as? NSNumber)?.doubleValue ?? 0,
+                    rss: (json["peak_rss_bytes"] as? NSNumber)?.doubleValue ?? 0))
+        }
+        let best = { (runs: [Run]) in runs.min { $0.seconds < $1.seconds } ?? Run(seconds: 0, rss: 0) }
+        let t = best(tessera)
+        let d = best(duck)
+        report.figures.append(
+            BenchmarkFigure(
+                task: "training set, process wall time", metric: "seconds", tessera: t.seconds, peer: d.seconds,
+                peerName: "DuckDB ASOF (exact rules)", target: "Tessera ≤ 0.5× DuckDB (advantage ≥ 2×)"))
+        report.figures.append(
+            BenchmarkFigure(
+                task: "training set, peak RSS", metric: "MB", tessera: t.rss / 1e6, peer: d.rss / 1e6,
+                peerName: "DuckDB ASOF (exact rules)", target: "≤ DuckDB's"))
+        if let feast = options.feastPython {
+            let out = try PeerProcess.run(
+                feast,
+                [
+                    options.packageRoot + "/benchmarks/training_set_peers.py", "feast", data, data + "/feast.parquet",
+                ])
+            let json = PeerProcess.lastJSON(out) ?? [:]
+            let seconds = (json["seconds"] as? NSNumber)?.doubleValue ?? 0
+            report.figures.append(
+                BenchmarkFigure(
+                    task: "training set, wall time", metric: "seconds", tessera: t.seconds, peer: seconds,
+                    peerName: "Feast 0.67 get_historical_features (DuckDB store)", target: "≥ 10×"))
+            report.figures.append(
+                BenchmarkFigure(
+                    task: "training set, peak RSS", metric: "MB", tessera: t.rss / 1e6,
+                    peer: ((json["peak_rss_bytes"] as? NSNumber)?.doubleValue ?? 0) / 1e6, peerName: "Feast 0.67"))
+        } else {
+            report.notes.append("Feast was skipped: pass --feast-python PATH (a Python with feast[duckdb]==0.67.0).")
+        }
+        // The outputs must agree, or the timing means nothing.
+        let a = try ParquetFile(path: ours).read()
+        let b = try ParquetFile(path: theirs).read()
+        var differing = 0
+        for name in ["driver_id", "event_timestamp", "label", "conv_rate", "acc_rate", "avg_daily_trips"] {
+            guard let x = a.column(named: name), let y = b.column(named: name), x.count == y.count else {
+                differing += 1
+                continue
+            }
+            for row in 0..<x.count where x.value(at: row) != y.value(at: row) { differing += 1 }
+        }
+        report.notes.append(
+            differing == 0
+                ? "Tessera's output equals DuckDB's row by row (\(a.rowCount) rows)."
+                : "WARNING: Tessera's output differs from DuckDB's in \(differing) values.")
+        report.notes.append(
+            "Best of \(max(1, options.runs)) run(s); Tessera with --threads \(options.threads); each tool in its own process; times include reading the inputs and writing Parquet."
+        )
+        return report
+    }
+}
