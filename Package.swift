@@ -57,7 +57,7 @@ let package = Package(
             name: "TesseraBench",
             dependencies: [
                 "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraWorkload", "TesseraDefinitions",
-                "TesseraRegistry",
+                "TesseraRegistry", "TesseraEngine",
             ],
             swiftSettings: swiftSettings),
         // The engine: point-in-time joins and materialization plans over columnar batches.

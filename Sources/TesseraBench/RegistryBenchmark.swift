@@ -1,6 +1,7 @@
 import Foundation
 import TesseraCore
 import TesseraDefinitions
+import TesseraEngine
 import TesseraRegistry
 
 /// Plan and apply on a large generated repository (issue: 500 views × 20 features, 50 services, < 1 s each).
@@ -22,7 +23,11 @@ public enum RegistryBenchmark {
         try fm.createDirectory(atPath: folder + "/features", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: folder + "/data", withIntermediateDirectories: true)
         try "project: bench\n".write(toFile: folder + "/tessera.yaml", atomically: true, encoding: .utf8)
-        try "id,ts\n".write(toFile: folder + "/data/events.csv", atomically: true, encoding: .utf8)
+        let header =
+            (0..<10).map { "key_\($0)" } + ["ts", "created"] + (0..<options.featuresPerView).map { "feature_\($0)" }
+            + ["extra_0", "extra_1"]
+        try (header.joined(separator: ",") + "\n").write(
+            toFile: folder + "/data/events.csv", atomically: true, encoding: .utf8)
         var entities = "entities:\n"
         for e in 0..<10 {
             entities +=
@@ -71,14 +76,14 @@ public enum RegistryBenchmark {
                 "registry: plan/apply on \(options.views) views × \(options.featuresPerView) features, \(options.services) services"
         )
         func service() throws -> RegistryService {
-            let repo = try FeatureRepository.load(at: folder)
+            let repo = try FeatureRepository.loadChecked(at: folder)
             return RegistryService(repository: repo, store: try RegistryService.openStore(for: repo))
         }
         var loadTime = 0.0
-        let load = try Measure.seconds { _ = try FeatureRepository.load(at: folder) }
+        let load = try Measure.seconds { _ = try FeatureRepository.loadChecked(at: folder) }
         loadTime = load
         report.figures.append(
-            BenchmarkFigure(task: "load + validate definitions", metric: "seconds", tessera: loadTime))
+            BenchmarkFigure(task: "load + validate definitions and source files", metric: "seconds", tessera: loadTime))
         let firstPlan = try Measure.seconds { _ = try service().plan() }
         report.figures.append(
             BenchmarkFigure(task: "plan (empty registry)", metric: "seconds", tessera: firstPlan, target: "< 1 s"))
@@ -91,7 +96,9 @@ public enum RegistryBenchmark {
         // One edit: a new feature and a changed ttl in one view.
         let file = folder + "/features/views_3.yaml"
         var text = try String(contentsOfFile: file, encoding: .utf8)
-        text = text.replacingOccurrences(of: "      feature_0: ", with: "      feature_new: float64\n      feature_0: ")
+        text = text.replacingOccurrences(
+            of: "      feature_0: ", with: "      extra_0: float64\n      feature_0: ", options: [],
+            range: text.range(of: "      feature_0: "))
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         let editPlan = try Measure.seconds { _ = try service().plan() }
         report.figures.append(
@@ -108,7 +115,7 @@ public enum RegistryBenchmark {
                     BenchmarkFigure(task: task, metric: "seconds (wall)", tessera: seconds, target: "< 1 s"))
             }
             text = text.replacingOccurrences(
-                of: "      feature_new: float64\n", with: "      feature_new: float64\n      feature_new2: int64\n")
+                of: "      extra_0: float64\n", with: "      extra_0: float64\n      extra_1: int64\n")
             try text.write(toFile: file, atomically: true, encoding: .utf8)
             let seconds = try Measure.seconds { try runProcess(binary, ["apply", "--repo", folder]) }
             report.figures.append(

@@ -1,6 +1,18 @@
 import TesseraCore
 
 extension Column {
+    /// Whether `cast(to:)` can turn a column of `source` into `target` (values permitting).
+    public static func canCast(from source: ValueType, to target: ValueType) -> Bool {
+        if source == target { return true }
+        switch (source, target) {
+        case (.int32, .int64), (.int64, .int32), (.int64, .timestamp), (.timestamp, .int64), (.float32, .float64),
+            (.float64, .float32), (.int32, .float64), (.int64, .float64), (.int32, .float32):
+            return true
+        default:
+            return false
+        }
+    }
+
     /// The column converted to `target`, for joining columns whose types differ only in width.
     ///
     /// Supported: between int32 and int64 (narrowing only when every value fits), int64 and

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TesseraDefinitions
+import TesseraEngine
 import TesseraRegistry
 
 struct QuickstartCommand: ParsableCommand {
@@ -28,7 +29,7 @@ struct QuickstartCommand: ParsableCommand {
             } else {
                 Console.print("== \(directory) already holds a feature repository; reusing it")
             }
-            let repo = try FeatureRepository.load(at: directory)
+            let repo = try FeatureRepository.loadChecked(at: directory)
             let service = RegistryService(repository: repo, store: try RegistryService.openStore(for: repo))
             Console.print("\n== tessera plan --repo \(directory)")
             Console.print(try service.plan().plan.rendered(color: Console.color))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import TesseraCore
 import TesseraDefinitions
+import TesseraEngine
 import TesseraRegistry
 
 /// `--repo DIR`, taken by every command that works on a feature repository.
@@ -8,9 +9,9 @@ struct RepositoryOptions: ParsableArguments {
     @Option(name: .customLong("repo"), help: ArgumentHelp("The feature repository's folder.", valueName: "dir"))
     var path: String = "."
 
-    /// Loads and validates the repository; prints warnings.
+    /// Loads and validates the repository, including what its source files hold; prints warnings.
     func load() throws -> FeatureRepository {
-        let repository = try FeatureRepository.load(at: path)
+        let repository = try FeatureRepository.loadChecked(at: path)
         for warning in repository.warnings where warning.severity == .warning {
             Console.error(warning.description)
         }

@@ -1,0 +1,102 @@
+import Foundation
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraFormats
+
+/// Checks, before `apply`, that each view's source files hold what the view reads: the
+/// join keys, the features and the timestamp columns, with compatible types.
+public enum SourceValidation {
+    /// Every problem found, located at the view or source definition.
+    public static func diagnostics(for repository: FeatureRepository) -> [Diagnostic] {
+        let definitions = repository.definitions
+        let sources = RepositorySources(root: repository.root, definitions: definitions)
+        var out: [Diagnostic] = []
+        var schemas: [String: Result<Schema, FormatError>] = [:]
+        func schema(of source: DataSource) -> Result<Schema, FormatError>? {
+            guard case .file(let path, let format) = source.kind else { return nil }
+            if let cached = schemas[source.name] { return cached }
+            let result: Result<Schema, FormatError>
+            do {
+                let fileFormat: any DatasetFileFormat =
+                    format == .csv ? CSVFormat(declaredTypes: sources.declaredTypes(of: source)) : ParquetFormat()
+                let dataset = try Dataset.open(sources.resolve(path), format: fileFormat)
+                if format == .csv {
+                    // Types are declared for CSV; reading the first rows shows values that do not parse.
+                    _ = try dataset.head(100)
+                }
+                result = .success(dataset.schema)
+            } catch {
+                result = .failure(error)
+            }
+            schemas[source.name] = result
+            return result
+        }
+        for source in definitions.sources {
+            let at =
+                repository.locations[ObjectID(.source, source.name)]
+                ?? SourceLocation(file: FeatureRepository.configFile)
+            if case .failure(let error)? = schema(of: source) {
+                out.append(Diagnostic(.error, at: at, "source '\(source.name)' cannot be read: \(error)"))
+            }
+        }
+        for view in definitions.featureViews {
+            guard let source = definitions.source(view.source) else { continue }
+            let batch: DataSource
+            if case .push(let name?) = source.kind, let parent = definitions.source(name) {
+                batch = parent
+            } else {
+                batch = source
+            }
+            guard case .success(let found)? = schema(of: batch) else { continue }
+            let at =
+                repository.locations[ObjectID(.featureView, view.name)]
+                ?? SourceLocation(file: FeatureRepository.configFile)
+            let columns = definitions.sourceColumns(of: source)
+            func check(_ column: String, _ expected: ValueType, _ role: String) {
+                guard let field = found[column] else {
+                    out.append(
+                        Diagnostic(
+                            .error, at: at,
+                            "feature view '\(view.name)' reads column '\(column)' (\(role)) but source '\(batch.name)' has no such column",
+                            hint: Suggestions.hint(for: column, in: found.names).map {
+                                "\($0) Or map it with field_mapping on the source."
+                            }
+                                ?? "its columns: \(found.names.joined(separator: ", "))"))
+                    return
+                }
+                if !Column.canCast(from: field.type, to: expected) {
+                    out.append(
+                        Diagnostic(
+                            .error, at: at,
+                            "column '\(column)' of source '\(batch.name)' is \(field.type), but feature view '\(view.name)' needs \(expected) (\(role))",
+                            hint: expected == .timestamp
+                                ? "timestamps must be stored as timestamps (Parquet TIMESTAMP, ISO 8601 text in CSV)"
+                                : "change the type in the view's schema, or the data"))
+                }
+            }
+            check(columns.timestamp, .timestamp, "event timestamp")
+            if let created = columns.created { check(created, .timestamp, "created timestamp") }
+            for key in definitions.joinKeys(of: view) {
+                check(columns.sourceColumn(for: key.name), key.type, "join key '\(key.name)'")
+            }
+            for feature in view.features {
+                check(columns.sourceColumn(for: feature.name), feature.type, "feature '\(feature.name)'")
+            }
+        }
+        var seen = Set<String>()
+        return out.filter { seen.insert($0.description).inserted }.sorted { $0.location < $1.location }
+    }
+}
+
+extension FeatureRepository {
+    /// Loads the repository and checks its sources' files against its views (what `plan` and `apply` do).
+    ///
+    /// - Throws: `DiagnosticsError` with every definition and data problem.
+    public static func loadChecked(at path: String) throws(DiagnosticsError) -> FeatureRepository {
+        let repository = try load(at: path)
+        let problems = SourceValidation.diagnostics(for: repository)
+        if !problems.isEmpty { throw DiagnosticsError(problems) }
+        return repository
+    }
+}

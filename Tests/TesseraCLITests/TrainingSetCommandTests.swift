@@ -1,0 +1,106 @@
+import Foundation
+import TesseraColumnar
+import TesseraCore
+import TesseraFormats
+import TesseraTesting
+import Testing
+
+@Suite(.serialized) struct TrainingSetCommandTests {
+    static func appliedRepo(_ dir: TemporaryDirectory) throws -> String {
+        let repo = try CLIWorkflowTests.initRepo(dir)
+        let apply = try CommandRunner.run(["apply", "--repo", repo])
+        #expect(apply.status == 0, "\(apply)")
+        return repo
+    }
+
+    @Test func serviceTrainingSetKeepsEveryRowInOrder() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let repo = try TrainingSetCommandTests.appliedRepo(dir)
+        let out = dir.file("train.parquet")
+        let result = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", repo + "/data/rides.parquet", "--service", "ride_ranking_v1",
+            "--output", out,
+        ])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("Wrote \(out): 200 rows"))
+        let rides = try ParquetFile(path: repo + "/data/rides.parquet").read()
+        let train = try ParquetFile(path: out).read()
+        #expect(
+            train.schema.names == [
+                "driver_id", "customer_id", "event_timestamp", "trip_completed", "conv_rate", "acc_rate", "segment",
+                "current_balance",
+            ])
+        for name in rides.schema.names { #expect(train.column(named: name) == rides.column(named: name)) }
+        // The same as CSV, and as JSON summary.
+        let csv = dir.file("train.csv")
+        let json = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", repo + "/data/rides.parquet", "--features",
+            "driver_hourly_stats:conv_rate,customer_profile", "--output", csv, "--json", "--full-feature-names",
+        ])
+        #expect(json.status == 0, "\(json)")
+        let summary = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(summary?["rows"] as? Int == 200)
+        #expect((summary?["columns"] as? [String])?.contains("customer_profile__segment") == true)
+        let back = try CSVReader.read(path: csv)
+        #expect(back.rowCount == 200)
+    }
+
+    @Test func rangeModeAndErrors() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let repo = try TrainingSetCommandTests.appliedRepo(dir)
+        let out = dir.file("day.parquet")
+        let range = try CommandRunner.run([
+            "training-set", "--repo", repo, "--start", "2026-01-10", "--end", "2026-01-11", "--features",
+            "driver_hourly_stats", "--output", out,
+        ])
+        #expect(range.status == 0, "\(range)")
+        let day = try ParquetFile(path: out).read()
+        #expect(day.schema.names == ["driver_id", "event_timestamp", "conv_rate", "acc_rate", "avg_daily_trips"])
+        #expect(day.rowCount > 0)
+        // Every row comes from the source itself within the range, so every row has its features.
+        #expect(day.column(named: "conv_rate")?.nullCount == 0)
+
+        let unknown = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", repo + "/data/rides.parquet", "--features",
+            "driver_hourly_stats:conv_rat", "--output", out,
+        ])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("feature view 'driver_hourly_stats' has no feature 'conv_rat'"))
+        #expect(unknown.stderr.contains("did you mean 'conv_rate'?"))
+        let missing = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", dir.file("nope.parquet"), "--service", "driver_quality",
+            "--output", out,
+        ])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("nope.parquet"))
+        let both = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", "x.parquet", "--service", "a", "--features", "b",
+            "--output", out,
+        ])
+        #expect(both.status != 0)
+        #expect(both.stderr.contains("give exactly one of --features and --service"))
+    }
+
+    @Test func inspectAndHeadShowTheExampleData() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let repo = try CLIWorkflowTests.initRepo(dir)
+        let inspect = try CommandRunner.run(["inspect", repo + "/data/driver_stats.parquet"])
+        #expect(inspect.status == 0, "\(inspect)")
+        #expect(inspect.stdout.contains("rows: 2000 in 1 row group"))
+        #expect(inspect.stdout.contains("driver_id: int64"))
+        #expect(inspect.stdout.contains("SNAPPY"))
+        #expect(!inspect.stdout.contains("(0.0 KiB"), "sizes must be real")
+        let head = try CommandRunner.run(["head", repo + "/data/driver_stats.parquet", "-n", "3", "--json"])
+        let lines = head.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        #expect((first?["event_timestamp"] as? String).flatMap(Timestamp.init(parsing:)) != nil)
+        #expect(
+            first?.keys.sorted() == [
+                "acc_rate", "avg_daily_trips", "conv_rate", "created", "driver_id", "event_timestamp",
+            ])
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraEngine
+import TesseraFormats
+import TesseraTesting
+import Testing
+
+@Suite struct SourceValidationTests {
+    /// A repository whose one source is a Parquet file with the given columns.
+    static func repository(columns: KeyValuePairs<String, Column>, view: String) throws -> TemporaryDirectory {
+        let dir = try TemporaryDirectory("validation")
+        try dir.write("tessera.yaml", "project: p\n")
+        try FileManager.default.createDirectory(atPath: dir.file("data"), withIntermediateDirectories: true)
+        let batch = try RecordBatch(columns)
+        let writer = try ParquetWriter(path: dir.file("data/s.parquet"), schema: batch.schema)
+        try writer.write(batch)
+        try writer.close()
+        try dir.write(
+            "defs.yaml",
+            """
+            entities:
+              - name: driver
+                join_keys: {driver_id: int64}
+            sources:
+              - name: s
+                path: data/s.parquet
+                timestamp_field: ts
+            feature_views:
+            \(view)
+            """)
+        return dir
+    }
+
+    @Test func matchingColumnsPass() throws {
+        let dir = try SourceValidationTests.repository(
+            columns: ["driver_id": .int32([1]), "ts": .timestamp([0]), "x": .float32([1])],
+            view: "  - {name: v, entities: [driver], source: s, schema: {x: float64}}")
+        defer { dir.remove() }
+        // int32 keys widen to int64, float32 to float64.
+        #expect(SourceValidation.diagnostics(for: try FeatureRepository.load(at: dir.path)).isEmpty)
+    }
+
+    @Test func missingAndMistypedColumnsAreNamedAtTheView() throws {
+        let dir = try SourceValidationTests.repository(
+            columns: ["driver_id": .string(["a"]), "ts": .string(["2026-01-01"]), "conv": .float32([1])],
+            view: "  - {name: v, entities: [driver], source: s, schema: {conv_rate: float32}}")
+        defer { dir.remove() }
+        let found = SourceValidation.diagnostics(for: try FeatureRepository.load(at: dir.path))
+        #expect(
+            found.map(\.message) == [
+                "column 'ts' of source 's' is string, but feature view 'v' needs timestamp (event timestamp)",
+                "column 'driver_id' of source 's' is string, but feature view 'v' needs int64 (join key 'driver_id')",
+                "feature view 'v' reads column 'conv_rate' (feature 'conv_rate') but source 's' has no such column",
+            ])
+        #expect(found.allSatisfy { $0.location.description == "defs.yaml:9:5" })
+        #expect(found[0].hint == "timestamps must be stored as timestamps (Parquet TIMESTAMP, ISO 8601 text in CSV)")
+        #expect(throws: DiagnosticsError.self) { try FeatureRepository.loadChecked(at: dir.path) }
+    }
+
+    @Test func unreadableSourceIsReported() throws {
+        let dir = try SourceValidationTests.repository(
+            columns: ["driver_id": .int64([1]), "ts": .timestamp([0])],
+            view: "  - {name: v, entities: [driver], source: s, schema: {x: float64}}")
+        defer { dir.remove() }
+        try Data("not parquet at all".utf8).write(to: URL(fileURLWithPath: dir.file("data/s.parquet")))
+        let found = SourceValidation.diagnostics(for: try FeatureRepository.load(at: dir.path))
+        #expect(found.count == 1)
+        #expect(found.first?.message.hasPrefix("source 's' cannot be read: ") == true)
+        #expect(found.first?.message.contains("data/s.parquet") == true)
+    }
+}
