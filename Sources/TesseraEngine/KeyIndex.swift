@@ -19,6 +19,10 @@ public struct KeyIndex: Sendable {
     private let groupRow: [Int]
     /// Interleaved (key, group + 1) slots for a single int64 key; 0 marks an empty slot.
     private let int64Table: [Int64]?
+    /// For a single int64 key over a dense range: the group of key `perfectBase + i` at `i` (-1: none).
+    /// Probing it is one access to a small array instead of a hash and a wide table.
+    private let perfect: [Int32]?
+    private let perfectBase: Int64
 
     /// Indexes the key tuples of `keys` (equal-length columns, one per join key).
     ///
@@ -35,7 +39,30 @@ public struct KeyIndex: Sendable {
         var groupRow: [Int] = []
         let nullable = keys.contains { $0.validity != nil }
 
-        if keys.count == 1, case .int64(let values) = keys[0].data {
+        if keys.count == 1, case .int64(let values) = keys[0].data,
+            let range = KeyIndex.denseRange(values, column: keys[0], rows: rows)
+        {
+            var table = [Int32](repeating: -1, count: Int(range.upperBound - range.lowerBound) + 1)
+            var count: Int32 = 0
+            values.withUnsafeBufferPointer { v in
+                table.withUnsafeMutableBufferPointer { t in
+                    for row in 0..<rows {
+                        if nullable && !keys[0].isValid(row) { continue }
+                        let slot = Int(v[row] &- range.lowerBound)
+                        if t[slot] < 0 {
+                            t[slot] = count
+                            groupRow.append(row)
+                            count += 1
+                        }
+                        groupOfRow[row] = t[slot]
+                    }
+                }
+            }
+            self.perfect = table
+            self.perfectBase = range.lowerBound
+            self.int64Table = nil
+            self.groupHash = []
+        } else if keys.count == 1, case .int64(let values) = keys[0].data {
             // Keys live in the slot table itself (key, group) so a probe touches one cache line.
             var table = [Int64](repeating: 0, count: capacity * 2)
             var count: Int32 = 0
@@ -65,6 +92,8 @@ public struct KeyIndex: Sendable {
                 }
             }
             self.int64Table = table
+            self.perfect = nil
+            self.perfectBase = 0
             self.groupHash = []
         } else {
             let hashes = KeyHash.rows(keys)
@@ -91,6 +120,8 @@ public struct KeyIndex: Sendable {
                 }
             }
             self.int64Table = nil
+            self.perfect = nil
+            self.perfectBase = 0
             self.groupHash = groupHash
         }
         self.slots = slots
@@ -107,6 +138,29 @@ public struct KeyIndex: Sendable {
         var out = [Int32](repeating: -1, count: rows)
         guard groupCount > 0 else { return out }
         let nullable = probe.contains { $0.validity != nil }
+        if let perfect, probe.count == 1, case .int64(let values) = probe[0].data {
+            let column = probe[0]
+            let base = perfectBase
+            let width = UInt64(perfect.count)
+            let chunks = Parallel.chunks(count: rows, threads: threads, minimum: 131_072)
+            out.withUnsafeMutableBufferPointer { o in
+                let po = UnsafeSendable(o)
+                Parallel.forEach(chunks) { range in
+                    values.withUnsafeBufferPointer { v in
+                        perfect.withUnsafeBufferPointer { t in
+                            for row in range {
+                                // One unsigned compare covers keys below and above the range.
+                                let offset = UInt64(bitPattern: v[row] &- base)
+                                if offset < width && (!nullable || column.isValid(row)) {
+                                    po.value[row] = t[Int(offset)]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return out
+        }
         if let table = int64Table, probe.count == 1, case .int64(let values) = probe[0].data {
             let column = probe[0]
             let chunks = Parallel.chunks(count: rows, threads: threads, minimum: 131_072)
@@ -135,7 +189,7 @@ public struct KeyIndex: Sendable {
             }
             return out
         }
-        guard int64Table == nil else { return out }  // type mismatch: nothing can be equal
+        guard int64Table == nil && perfect == nil else { return out }  // type mismatch: nothing can be equal
         let hashes = KeyHash.rows(probe)
         let equal = RowEquality(keys, probe)
         for row in 0..<rows {
@@ -153,6 +207,23 @@ public struct KeyIndex: Sendable {
             }
         }
         return out
+    }
+}
+
+extension KeyIndex {
+    /// The range of non-null keys when it is dense enough for a direct table: at most four
+    /// slots per row (and at most 2^26 slots), so the table stays small next to the data.
+    static func denseRange(_ values: [Int64], column: Column, rows: Int) -> ClosedRange<Int64>? {
+        var lo = Int64.max
+        var hi = Int64.min
+        for row in 0..<rows where column.isValid(row) {
+            lo = min(lo, values[row])
+            hi = max(hi, values[row])
+        }
+        guard lo <= hi else { return nil }
+        let (width, overflow) = hi.subtractingReportingOverflow(lo)
+        guard !overflow, width < Int64(max(4 * rows, 1 << 16)), width < 1 << 26 else { return nil }
+        return lo...hi
     }
 }
 

@@ -191,3 +191,27 @@ struct SplitMix {
     }
     mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
 }
+
+@Suite struct KeyIndexLayoutTests {
+    /// Dense keys use a direct table, sparse ones the hash table: both must give the same matches.
+    @Test func sparseAndDenseKeysGiveTheSameResult() async {
+        await propertyCheck(count: 500, input: Gen.int(in: 0...Int.max)) { seed in
+            var rng = SplitMix(seed: UInt64(seed))
+            let n = rng.below(30)
+            let m = rng.below(60)
+            func maybe(_ v: Int64) -> Int64? { rng.below(12) == 0 ? nil : v }
+            let dense = JoinCase(
+                entityKeys: (0..<n).map { _ in maybe(Int64(rng.below(9)) - 4) },
+                entityTimes: (0..<n).map { _ in Int64(rng.below(20)) },
+                featureKeys: (0..<m).map { _ in maybe(Int64(rng.below(12)) - 6) },
+                events: (0..<m).map { _ in Int64(rng.below(20)) }, created: nil, ttl: Int64(rng.below(4)),
+                guardCreated: false)
+            var sparse = dense
+            let spread: (Int64?) -> Int64? = { $0.map { $0 &* 1_000_000_007 &+ (1 << 40) } }
+            sparse.entityKeys = dense.entityKeys.map(spread)
+            sparse.featureKeys = dense.featureKeys.map(spread)
+            #expect(dense.run() == sparse.run())
+            #expect(dense.run() == dense.oracle())
+        }
+    }
+}
