@@ -20,8 +20,9 @@ public enum PeerProcess {
         return output.stdout
     }
 
-    /// The last line of `output` that parses as a JSON object.
+    /// The output as a JSON object, or else its last line that parses as one.
     public static func lastJSON(_ output: String) -> [String: Any]? {
+        if let whole = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] { return whole }
         for line in output.split(separator: "\n").reversed() {
             if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] { return object }
         }

@@ -158,6 +158,24 @@ public struct TrainingSetBuilder: Sendable {
         let filter = TimeFilter(column: sourceColumns.timestamp, lower: lower, upper: upper)
 
         var rowsRead = 0
+        var kept = 0
+        let options = AsOfJoin.Options(
+            ttl: view.ttl, createdNotAfterTime: request.createdNotAfterTime, threads: request.threads)
+        let timeline = EntityTimeline(
+            entityGroups: index.groupOfRow, groupCount: index.groupCount, entityTimes: entityTimes)
+        let streaming: Bool
+        switch request.strategy {
+        case .automatic: streaming = timeline.suitsStreaming
+        case .streaming: streaming = true
+        case .sorted: streaming = false
+        }
+        // Streaming: feature rows are offered to entity rows as they are read (one accumulator per
+        // thread, each owning a range of key groups); the feature columns of every batch are kept and
+        // gathered once at the end. Otherwise (a key with many entity rows): keep the rows that pass
+        // key and time pruning, sort them per key, and binary-search for each entity row.
+        let parts = streaming ? max(1, min(request.threads, 8)) : 1
+        let bounds = (0...parts).map { Int32(Int(index.groupCount) * $0 / parts) }
+        var accumulators = (0..<parts).map { _ in AsOfAccumulator(entityRows: entityTimes.count, options: options) }
         var groups: [Int32] = []
         var eventParts: [Column] = []
         var createdParts: [Column] = []
@@ -165,6 +183,7 @@ public struct TrainingSetBuilder: Sendable {
         if timeRange != nil && index.groupCount > 0 {
             for reader in try readers(source) {
                 try Prefetch.scan(reader, columns: wanted, filter: filter, threads: request.threads) { batch in
+                    let base = rowsRead
                     rowsRead += batch.rowCount
                     var probe: [Column] = []
                     for (key, name) in zip(keys, keyColumns) {
@@ -184,27 +203,15 @@ public struct TrainingSetBuilder: Sendable {
                             "column '\(sourceColumns.timestamp)' of source '\(source.name)' is missing or not a timestamp"
                         )
                     }
-                    let found = index.lookup(probe, threads: request.threads)
-                    let eventValues = events.int64Values ?? []
-                    var keep: [Int] = []
-                    keep.reserveCapacity(batch.rowCount)
-                    let lo = lower ?? Int64.min
-                    let hi = upper ?? Int64.max
-                    for row in 0..<batch.rowCount where found[row] >= 0 && events.isValid(row) {
-                        let t = eventValues[row]
-                        if t >= lo && t <= hi { keep.append(row) }
-                    }
-                    if keep.isEmpty { return }
-                    groups.reserveCapacity(groups.count + keep.count)
-                    for row in keep { groups.append(found[row]) }
-                    eventParts.append(events.take(keep))
-                    if let created = sourceColumns.created {
-                        guard let column = batch.column(named: created), column.type == .timestamp else {
+                    var created: Column? = nil
+                    if let name = sourceColumns.created {
+                        guard let column = batch.column(named: name), column.type == .timestamp else {
                             throw TrainingSetError(
-                                "column '\(created)' of source '\(source.name)' is missing or not a timestamp")
+                                "column '\(name)' of source '\(source.name)' is missing or not a timestamp")
                         }
-                        createdParts.append(column.take(keep))
+                        created = column
                     }
+                    var features: [Column] = []
                     for (k, name) in featureColumns.enumerated() {
                         guard let column = batch.column(named: name) else {
                             throw TrainingSetError(
@@ -216,25 +223,68 @@ public struct TrainingSetBuilder: Sendable {
                                 "column '\(name)' of source '\(source.name)' is \(column.type) but feature '\(view.name):\(selection.features[k].name)' is \(selection.features[k].type)"
                             )
                         }
-                        featureParts[k].append(cast.take(keep))
+                        features.append(cast)
                     }
+                    var found = index.lookup(probe, threads: request.threads)
+                    // Time pruning: rows outside [lower, upper] (and null times) never match.
+                    let eventValues = events.int64Values ?? []
+                    let lo = lower ?? Int64.min
+                    let hi = upper ?? Int64.max
+                    var keep: [Int] = []
+                    if !streaming { keep.reserveCapacity(batch.rowCount) }
+                    for row in 0..<batch.rowCount where found[row] >= 0 {
+                        let t = eventValues[row]
+                        if t < lo || t > hi || !events.isValid(row) {
+                            found[row] = -1
+                        } else {
+                            kept += 1
+                            if !streaming { keep.append(row) }
+                        }
+                    }
+                    if streaming {
+                        let groupsFound = found
+                        let createdTimes = created
+                        accumulators.withUnsafeMutableBufferPointer { accs in
+                            let shared = UnsafeSendable(accs)
+                            Parallel.forEach((0..<parts).map { $0..<($0 + 1) }) { part in
+                                let p = part.lowerBound
+                                shared.value[p].offer(
+                                    groups: groupsFound, eventTimes: events, createdTimes: createdTimes,
+                                    referenceBase: base,
+                                    timeline: timeline, groupRange: bounds[p]..<bounds[p + 1])
+                            }
+                        }
+                        for (k, column) in features.enumerated() { featureParts[k].append(column) }
+                        return
+                    }
+                    if keep.isEmpty { return }
+                    groups.reserveCapacity(groups.count + keep.count)
+                    for row in keep { groups.append(found[row]) }
+                    eventParts.append(events.take(keep))
+                    if let created { createdParts.append(created.take(keep)) }
+                    for (k, column) in features.enumerated() { featureParts[k].append(column.take(keep)) }
                 }
             }
         }
-        let kept = groups.count
-        let events = eventParts.isEmpty ? Column(empty: .timestamp) : try Column.concatenate(eventParts)
-        let created = createdParts.isEmpty ? nil : try Column.concatenate(createdParts)
-        let sorted = AsOfJoin.SortedFeatures(
-            featureGroups: groups, groupCount: index.groupCount, eventTimes: events, createdTimes: created,
-            threads: request.threads)
-        let picked = AsOfJoin.match(
-            entityGroups: index.groupOfRow, entityTimes: entityTimes, features: sorted,
-            options: AsOfJoin.Options(
-                ttl: view.ttl, createdNotAfterTime: request.createdNotAfterTime, threads: request.threads))
+        let picked: [Int]
+        if streaming {
+            var merged = accumulators[0]
+            for other in accumulators.dropFirst() { merged.merge(other) }
+            picked = merged.reference
+        } else {
+            let events = eventParts.isEmpty ? Column(empty: .timestamp) : try Column.concatenate(eventParts)
+            let created = createdParts.isEmpty ? nil : try Column.concatenate(createdParts)
+            let sorted = AsOfJoin.SortedFeatures(
+                featureGroups: groups, groupCount: index.groupCount, eventTimes: events, createdTimes: created,
+                threads: request.threads)
+            picked = AsOfJoin.match(
+                entityGroups: index.groupOfRow, entityTimes: entityTimes, features: sorted, options: options)
+        }
         var columns: [Column] = []
         for (k, feature) in selection.features.enumerated() {
-            let all = featureParts[k].isEmpty ? Column(empty: feature.type) : try Column.concatenate(featureParts[k])
-            columns.append(all.take(picked))
+            columns.append(
+                featureParts[k].isEmpty
+                    ? Column(nulls: feature.type, count: picked.count) : try Column.take(from: featureParts[k], picked))
         }
         let matched = picked.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
         return (

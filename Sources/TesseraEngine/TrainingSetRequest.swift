@@ -32,6 +32,17 @@ public struct TrainingSetRequest: Sendable {
     public var createdNotAfterTime: Bool
     /// Cores to use.
     public var threads: Int
+    /// How each view is joined; `.automatic` picks streaming unless a key has many entity rows.
+    public var strategy: JoinStrategy = .automatic
+
+    /// The as-of join algorithms; they give identical results.
+    public enum JoinStrategy: String, Sendable, CaseIterable {
+        case automatic
+        /// Offer each feature row to the entity rows it can serve, as it is read.
+        case streaming
+        /// Keep the pruned feature rows, sort them per key, binary-search per entity row.
+        case sorted
+    }
 
     public init(
         spine: Spine, selection: Selection, timestampColumn: String = "event_timestamp",

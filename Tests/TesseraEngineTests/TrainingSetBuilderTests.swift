@@ -1,3 +1,4 @@
+import PropertyBased
 import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
@@ -242,5 +243,41 @@ import Testing
             ])
         #expect(result.batch.column(named: "rate")?.values == [.float32(0.1), .float32(0.7), .float32(0.9)])
         #expect(result.batch.column(named: "trips")?.values == [.int64(100), .null, .int64(100)])
+    }
+}
+
+@Suite struct JoinStrategyTests {
+    /// Streaming and sorted joins give identical training sets, with wide and narrow keys.
+    @Test func strategiesAgree() async throws {
+        await propertyCheck(count: 200, input: Gen.int(in: 0...Int.max)) { seed in
+            var rng = SplitMix(seed: UInt64(seed))
+            let keys = 1 + rng.below(3)
+            let n = rng.below(150)  // often more than 64 rows of one key
+            let m = rng.below(80)
+            func ts(_ k: Int) -> [Int64] { (0..<k).map { _ in TrainingSetBuilderTests.t(Int64(rng.below(6))) } }
+            let entities = try! RecordBatch([
+                "driver_id": .int64((0..<n).map { _ in Int64(rng.below(keys)) }), "event_timestamp": .timestamp(ts(n)),
+            ])
+            let events = ts(m)
+            let stats = try! RecordBatch([
+                "driver_id": .int64((0..<m).map { _ in Int64(rng.below(keys)) }), "ts": .timestamp(events),
+                "created": .timestamp(events.map { $0 + Int64(rng.below(3)) }),
+                "rate_raw": .float32((0..<m).map { Float($0) }), "trips": .int32((0..<m).map { Int32($0) }),
+            ])
+            let builder = TrainingSetBuilder(definitions: TrainingSetBuilderTests.definitions) { _ in
+                [MemorySourceReader([stats.slice(0..<(m / 2)), stats.slice((m / 2)..<m)])]
+            }
+            var results: [RecordBatch] = []
+            for strategy in TrainingSetRequest.JoinStrategy.allCases {
+                for threads in [1, 2] {
+                    var request = TrainingSetRequest(
+                        spine: .entities(entities, name: "e"), selection: .features(["hourly:rate"]),
+                        createdNotAfterTime: seed % 3 == 0, threads: threads)
+                    request.strategy = strategy
+                    results.append(try! builder.build(request).batch)
+                }
+            }
+            for result in results.dropFirst() { #expect(result == results[0], "seed \(seed)") }
+        }
     }
 }
