@@ -156,3 +156,82 @@ public struct AsOfAccumulator: Sendable {
         }
     }
 }
+
+extension AsOfAccumulator {
+    /// Rewrites every chosen reference (after the rows they point at have been compacted).
+    public mutating func remap(_ transform: (Int) -> Int) {
+        for i in reference.indices where reference[i] >= 0 { reference[i] = transform(reference[i]) }
+    }
+}
+
+/// The feature columns of rows that may still be chosen, addressed by reference.
+///
+/// Every batch read is kept until `compact` drops the rows no entity row points at any
+/// more; so memory is bounded by the entity rows, not by the source's size.
+struct RetainedRows {
+    private(set) var chunks: [(base: Int, columns: [Column])] = []
+    private(set) var rows = 0
+    private var nextReference = 0
+
+    /// Keeps a batch's feature columns; returns the reference of its first row.
+    mutating func append(_ columns: [Column], count: Int) -> Int {
+        let base = nextReference
+        nextReference += count
+        chunks.append((base, columns))
+        rows += count
+        return base
+    }
+
+    /// The position of `reference` in the chunks laid end to end.
+    private func position(_ reference: Int, offsets: [Int]) -> Int {
+        var lo = 0
+        var hi = chunks.count
+        while hi - lo > 1 {
+            let mid = (lo + hi) >> 1
+            if chunks[mid].base <= reference { lo = mid } else { hi = mid }
+        }
+        return offsets[lo] + (reference - chunks[lo].base)
+    }
+
+    private var offsets: [Int] {
+        var out = [0]
+        for chunk in chunks { out.append(out[out.count - 1] + (chunk.columns.first?.count ?? 0)) }
+        return out
+    }
+
+    /// Column `k` at `references` (-1: null).
+    func take(column k: Int, type: ValueType, _ references: [Int]) throws -> Column {
+        guard !chunks.isEmpty else { return Column(nulls: type, count: references.count) }
+        let offsets = self.offsets
+        let positions = references.map { $0 < 0 ? -1 : position($0, offsets: offsets) }
+        return try Column.take(from: chunks.map { $0.columns[k] }, positions)
+    }
+
+    /// Keeps only the rows `accumulators` point at, and renumbers their references.
+    mutating func compact(_ accumulators: inout [AsOfAccumulator], types: [ValueType]) throws {
+        var live: [Int] = []
+        for accumulator in accumulators {
+            for reference in accumulator.reference where reference >= 0 { live.append(reference) }
+        }
+        live.sort()
+        var unique: [Int] = []
+        unique.reserveCapacity(live.count)
+        for reference in live where unique.last != reference { unique.append(reference) }
+        let columns = try types.indices.map { try take(column: $0, type: types[$0], unique) }
+        let base = nextReference
+        nextReference += unique.count
+        chunks = [(base, columns)]
+        rows = unique.count
+        for index in accumulators.indices {
+            accumulators[index].remap { old in
+                var lo = 0
+                var hi = unique.count
+                while lo < hi {
+                    let mid = (lo + hi) >> 1
+                    if unique[mid] < old { lo = mid + 1 } else { hi = mid }
+                }
+                return base + lo
+            }
+        }
+    }
+}

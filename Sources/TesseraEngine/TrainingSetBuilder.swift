@@ -180,10 +180,13 @@ public struct TrainingSetBuilder: Sendable {
         var eventParts: [Column] = []
         var createdParts: [Column] = []
         var featureParts: [[Column]] = Array(repeating: [], count: featureColumns.count)
+        var retained = RetainedRows()
+        let featureTypes = selection.features.map(\.type)
+        // Compact when the kept batches outgrow the rows entity rows can point at.
+        let compactAbove = request.retainedRowLimit ?? max(4 * entityTimes.count, 4_000_000)
         if timeRange != nil && index.groupCount > 0 {
             for reader in try readers(source) {
                 try Prefetch.scan(reader, columns: wanted, filter: filter, threads: request.threads) { batch in
-                    let base = rowsRead
                     rowsRead += batch.rowCount
                     var probe: [Column] = []
                     for (key, name) in zip(keys, keyColumns) {
@@ -242,6 +245,7 @@ public struct TrainingSetBuilder: Sendable {
                         }
                     }
                     if streaming {
+                        let base = retained.append(features, count: batch.rowCount)
                         let groupsFound = found
                         let createdTimes = created
                         accumulators.withUnsafeMutableBufferPointer { accs in
@@ -254,7 +258,9 @@ public struct TrainingSetBuilder: Sendable {
                                     timeline: timeline, groupRange: bounds[p]..<bounds[p + 1])
                             }
                         }
-                        for (k, column) in features.enumerated() { featureParts[k].append(column) }
+                        if retained.rows > compactAbove {
+                            try retained.compact(&accumulators, types: featureTypes)
+                        }
                         return
                     }
                     if keep.isEmpty { return }
@@ -282,9 +288,14 @@ public struct TrainingSetBuilder: Sendable {
         }
         var columns: [Column] = []
         for (k, feature) in selection.features.enumerated() {
-            columns.append(
-                featureParts[k].isEmpty
-                    ? Column(nulls: feature.type, count: picked.count) : try Column.take(from: featureParts[k], picked))
+            if streaming {
+                columns.append(try retained.take(column: k, type: feature.type, picked))
+            } else {
+                columns.append(
+                    featureParts[k].isEmpty
+                        ? Column(nulls: feature.type, count: picked.count)
+                        : try Column.take(from: featureParts[k], picked))
+            }
         }
         let matched = picked.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
         return (

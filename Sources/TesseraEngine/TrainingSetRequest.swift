@@ -34,6 +34,9 @@ public struct TrainingSetRequest: Sendable {
     public var threads: Int
     /// How each view is joined; `.automatic` picks streaming unless a key has many entity rows.
     public var strategy: JoinStrategy = .automatic
+    /// Streaming join: source rows kept before dropping those no entity row points at
+    /// (default: four per entity row, at least 4M). Lower means less memory, more compaction work.
+    public var retainedRowLimit: Int? = nil
 
     /// The as-of join algorithms; they give identical results.
     public enum JoinStrategy: String, Sendable, CaseIterable {

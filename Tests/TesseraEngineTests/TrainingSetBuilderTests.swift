@@ -265,7 +265,11 @@ import Testing
                 "rate_raw": .float32((0..<m).map { Float($0) }), "trips": .int32((0..<m).map { Int32($0) }),
             ])
             let builder = TrainingSetBuilder(definitions: TrainingSetBuilderTests.definitions) { _ in
-                [MemorySourceReader([stats.slice(0..<(m / 2)), stats.slice((m / 2)..<m)])]
+                [
+                    MemorySourceReader([
+                        stats.slice(0..<(m / 3)), stats.slice((m / 3)..<(m / 2)), stats.slice((m / 2)..<m),
+                    ])
+                ]
             }
             var results: [RecordBatch] = []
             for strategy in TrainingSetRequest.JoinStrategy.allCases {
@@ -274,6 +278,8 @@ import Testing
                         spine: .entities(entities, name: "e"), selection: .features(["hourly:rate"]),
                         createdNotAfterTime: seed % 3 == 0, threads: threads)
                     request.strategy = strategy
+                    results.append(try! builder.build(request).batch)
+                    request.retainedRowLimit = rng.below(5)  // compact after nearly every batch
                     results.append(try! builder.build(request).batch)
                 }
             }
