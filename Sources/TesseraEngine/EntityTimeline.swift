@@ -94,49 +94,57 @@ public struct AsOfAccumulator: Sendable {
 
     /// Offers feature rows (`groups` from `KeyIndex.lookup`, -1 to skip) to the entity rows they can
     /// serve. Row `r` is known as `referenceBase + r`; references must grow with input order, so that
-    /// a later row wins a full tie. Only groups in `groupRange` are handled (one range per thread).
+    /// a later row wins a full tie. With `threads > 1` each thread takes a range of key groups: an
+    /// entity row belongs to one group, so the threads write disjoint slots.
     public mutating func offer(
         groups: [Int32], eventTimes: Column, createdTimes: Column?, referenceBase: Int, timeline: EntityTimeline,
-        groupRange: Range<Int32>? = nil
+        threads: Int = 1
     ) {
         let events = eventTimes.int64Values ?? []
         let createds = createdTimes?.int64Values
         let eventNullable = eventTimes.validity != nil
         let ttl = self.ttl
         let guardCreated = self.guardCreated
-        let lowGroup = groupRange?.lowerBound ?? Int32.min
-        let highGroup = groupRange?.upperBound ?? Int32.max
-        reference.withUnsafeMutableBufferPointer { best in
-            event.withUnsafeMutableBufferPointer { bestEvent in
-                created.withUnsafeMutableBufferPointer { bestCreated in
-                    timeline.start.withUnsafeBufferPointer { start in
-                        timeline.times.withUnsafeBufferPointer { times in
-                            timeline.rows.withUnsafeBufferPointer { rows in
-                                for r in 0..<groups.count {
-                                    let g32 = groups[r]
-                                    if g32 < lowGroup || g32 >= highGroup || g32 < 0 { continue }
-                                    if eventNullable && !eventTimes.isValid(r) { continue }
-                                    let g = Int(g32)
-                                    let e = events[r]
-                                    var c = Int64.min
-                                    if let createds, createdTimes?.isValid(r) ?? false { c = createds[r] }
-                                    let ref = referenceBase + r
-                                    var k = Int(start[g])
-                                    let end = Int(start[g + 1])
-                                    while k < end && times[k] < e { k += 1 }
-                                    while k < end {
-                                        let t = times[k]
-                                        if ttl > 0 && t &- ttl > e { break }
-                                        if !(guardCreated && c > t) {
-                                            let i = Int(rows[k])
-                                            let be = bestEvent[i]
-                                            if best[i] < 0 || e > be || (e == be && c >= bestCreated[i]) {
-                                                best[i] = ref
-                                                bestEvent[i] = e
-                                                bestCreated[i] = c
+        let groupCount = timeline.start.count - 1
+        let parts = max(1, min(threads, 8))
+        let bounds = (0...parts).map { Int32(groupCount * $0 / parts) }
+        reference.withUnsafeMutableBufferPointer { bestBuffer in
+            event.withUnsafeMutableBufferPointer { eventBuffer in
+                created.withUnsafeMutableBufferPointer { createdBuffer in
+                    let shared = UnsafeSendable((bestBuffer, eventBuffer, createdBuffer))
+                    Parallel.forEach((0..<parts).map { $0..<($0 + 1) }) { part in
+                        let (best, bestEvent, bestCreated) = shared.value
+                        let lowGroup = bounds[part.lowerBound]
+                        let highGroup = bounds[part.lowerBound + 1]
+                        timeline.start.withUnsafeBufferPointer { start in
+                            timeline.times.withUnsafeBufferPointer { times in
+                                timeline.rows.withUnsafeBufferPointer { rows in
+                                    for r in 0..<groups.count {
+                                        let g32 = groups[r]
+                                        if g32 < lowGroup || g32 >= highGroup { continue }
+                                        if eventNullable && !eventTimes.isValid(r) { continue }
+                                        let g = Int(g32)
+                                        let e = events[r]
+                                        var c = Int64.min
+                                        if let createds, createdTimes?.isValid(r) ?? false { c = createds[r] }
+                                        let ref = referenceBase + r
+                                        var k = Int(start[g])
+                                        let end = Int(start[g + 1])
+                                        while k < end && times[k] < e { k += 1 }
+                                        while k < end {
+                                            let t = times[k]
+                                            if ttl > 0 && t &- ttl > e { break }
+                                            if !(guardCreated && c > t) {
+                                                let i = Int(rows[k])
+                                                let be = bestEvent[i]
+                                                if best[i] < 0 || e > be || (e == be && c >= bestCreated[i]) {
+                                                    best[i] = ref
+                                                    bestEvent[i] = e
+                                                    bestCreated[i] = c
+                                                }
                                             }
+                                            k += 1
                                         }
-                                        k += 1
                                     }
                                 }
                             }
@@ -147,14 +155,6 @@ public struct AsOfAccumulator: Sendable {
         }
     }
 
-    /// Merges accumulators that handled disjoint group ranges of the same entity rows.
-    public mutating func merge(_ other: AsOfAccumulator) {
-        for i in reference.indices where other.reference[i] >= 0 {
-            reference[i] = other.reference[i]
-            event[i] = other.event[i]
-            created[i] = other.created[i]
-        }
-    }
 }
 
 extension AsOfAccumulator {
@@ -207,12 +207,10 @@ struct RetainedRows {
         return try Column.take(from: chunks.map { $0.columns[k] }, positions)
     }
 
-    /// Keeps only the rows `accumulators` point at, and renumbers their references.
-    mutating func compact(_ accumulators: inout [AsOfAccumulator], types: [ValueType]) throws {
+    /// Keeps only the rows `accumulator` points at, and renumbers its references.
+    mutating func compact(_ accumulator: inout AsOfAccumulator, types: [ValueType]) throws {
         var live: [Int] = []
-        for accumulator in accumulators {
-            for reference in accumulator.reference where reference >= 0 { live.append(reference) }
-        }
+        for reference in accumulator.reference where reference >= 0 { live.append(reference) }
         live.sort()
         var unique: [Int] = []
         unique.reserveCapacity(live.count)
@@ -222,16 +220,14 @@ struct RetainedRows {
         nextReference += unique.count
         chunks = [(base, columns)]
         rows = unique.count
-        for index in accumulators.indices {
-            accumulators[index].remap { old in
-                var lo = 0
-                var hi = unique.count
-                while lo < hi {
-                    let mid = (lo + hi) >> 1
-                    if unique[mid] < old { lo = mid + 1 } else { hi = mid }
-                }
-                return base + lo
+        accumulator.remap { old in
+            var lo = 0
+            var hi = unique.count
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                if unique[mid] < old { lo = mid + 1 } else { hi = mid }
             }
+            return base + lo
         }
     }
 }

@@ -173,9 +173,7 @@ public struct TrainingSetBuilder: Sendable {
         // thread, each owning a range of key groups); the feature columns of every batch are kept and
         // gathered once at the end. Otherwise (a key with many entity rows): keep the rows that pass
         // key and time pruning, sort them per key, and binary-search for each entity row.
-        let parts = streaming ? max(1, min(request.threads, 8)) : 1
-        let bounds = (0...parts).map { Int32(Int(index.groupCount) * $0 / parts) }
-        var accumulators = (0..<parts).map { _ in AsOfAccumulator(entityRows: entityTimes.count, options: options) }
+        var accumulator = AsOfAccumulator(entityRows: streaming ? entityTimes.count : 0, options: options)
         var groups: [Int32] = []
         var eventParts: [Column] = []
         var createdParts: [Column] = []
@@ -183,7 +181,7 @@ public struct TrainingSetBuilder: Sendable {
         var retained = RetainedRows()
         let featureTypes = selection.features.map(\.type)
         // Compact when the kept batches outgrow the rows entity rows can point at.
-        let compactAbove = request.retainedRowLimit ?? max(4 * entityTimes.count, 4_000_000)
+        let compactAbove = request.retainedRowLimit ?? max(2 * entityTimes.count, 4_000_000)
         if timeRange != nil && index.groupCount > 0 {
             for reader in try readers(source) {
                 try Prefetch.scan(reader, columns: wanted, filter: filter, threads: request.threads) { batch in
@@ -246,20 +244,11 @@ public struct TrainingSetBuilder: Sendable {
                     }
                     if streaming {
                         let base = retained.append(features, count: batch.rowCount)
-                        let groupsFound = found
-                        let createdTimes = created
-                        accumulators.withUnsafeMutableBufferPointer { accs in
-                            let shared = UnsafeSendable(accs)
-                            Parallel.forEach((0..<parts).map { $0..<($0 + 1) }) { part in
-                                let p = part.lowerBound
-                                shared.value[p].offer(
-                                    groups: groupsFound, eventTimes: events, createdTimes: createdTimes,
-                                    referenceBase: base,
-                                    timeline: timeline, groupRange: bounds[p]..<bounds[p + 1])
-                            }
-                        }
+                        accumulator.offer(
+                            groups: found, eventTimes: events, createdTimes: created, referenceBase: base,
+                            timeline: timeline, threads: request.threads)
                         if retained.rows > compactAbove {
-                            try retained.compact(&accumulators, types: featureTypes)
+                            try retained.compact(&accumulator, types: featureTypes)
                         }
                         return
                     }
@@ -274,9 +263,7 @@ public struct TrainingSetBuilder: Sendable {
         }
         let picked: [Int]
         if streaming {
-            var merged = accumulators[0]
-            for other in accumulators.dropFirst() { merged.merge(other) }
-            picked = merged.reference
+            picked = accumulator.reference
         } else {
             let events = eventParts.isEmpty ? Column(empty: .timestamp) : try Column.concatenate(eventParts)
             let created = createdParts.isEmpty ? nil : try Column.concatenate(createdParts)
