@@ -110,7 +110,9 @@ let package = Package(
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"], swiftSettings: swiftSettings),
 
         // Shared test support: temporary folders, fixtures, running the built binary.
-        .target(name: "TesseraTesting", dependencies: ["TesseraCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "TesseraTesting", dependencies: ["TesseraCore", "TesseraDefinitions", "TesseraRegistry"],
+            swiftSettings: swiftSettings),
 
         .testTarget(
             name: "TesseraCoreTests",
