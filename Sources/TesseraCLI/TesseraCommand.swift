@@ -15,7 +15,7 @@ public struct TesseraCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             QuickstartCommand.self, InitCommand.self, PlanCommand.self, ApplyCommand.self, ListCommand.self,
-            DescribeCommand.self, HistoryCommand.self, BenchCommand.self,
+            DescribeCommand.self, HistoryCommand.self, ServeCommand.self, BenchCommand.self,
         ]
     )
 

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import TesseraBench
+
+struct OnlineBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "online",
+        abstract: "Online serving: store load, in-process lookups and HTTP under wrk, beside Redis and feast serve.")
+
+    @Option(help: "Workload size (XS, S, M, L); its last row per driver fills the store.") var size = "M"
+    @Option(help: "Seconds per wrk run.") var duration = 20
+    @Option(help: "Drivers written to Feast's online store (Feast writes ~15k rows/s).") var feastDrivers = 100_000
+    @Option(help: "Python with feast installed ('' skips Feast).") var feastPython = "/work/feastvenv/bin/python"
+    @Flag(help: "Skip the HTTP runs (wrk, Redis, feast serve).") var skipHTTP = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        try await guarded {
+            var options = OnlineBenchmark.Options()
+            guard let workload = OnlineBenchmark.workload(named: size) else {
+                throw ValidationError("unknown size '\(size)'; use XS, S, M or L")
+            }
+            options.workload = workload
+            options.wrkSeconds = duration
+            options.feastDrivers = feastDrivers
+            options.feastPython = feastPython.isEmpty ? nil : feastPython
+            options.http = !skipHTTP
+            options.progress = { Console.error($0) }
+            let report = try await OnlineBenchmark.run(options: options)
+            if json { try Console.json(report) } else { Console.print(report.table) }
+        }
+    }
+}
