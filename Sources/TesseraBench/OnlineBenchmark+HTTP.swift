@@ -46,11 +46,16 @@ enum HTTPBenchmark {
         // Feast, same load (ids among the drivers it holds).
         var feastResults: [String: WrkResult] = [:]
         if let feast {
-            let feastBinary = URL(fileURLWithPath: feast.python).deletingLastPathComponent().appendingPathComponent("feast").path
+            let feastBinary = URL(fileURLWithPath: feast.python).deletingLastPathComponent().appendingPathComponent(
+                "feast"
+            ).path
             let feastPort = Processes.freePort()
             let process = try Processes.start(
                 feastBinary,
-                ["serve", "-p", String(feastPort), "--no-access-log", "--max-requests", "0", "-w", String(options.feastWorkers)],
+                [
+                    "serve", "-p", String(feastPort), "--no-access-log", "--max-requests", "0", "-w",
+                    String(options.feastWorkers),
+                ],
                 directory: feast.repository)
             defer { Processes.stop(process) }
             if await Processes.waitForHTTP("http://127.0.0.1:\(feastPort)/health", seconds: 120) {
@@ -99,7 +104,8 @@ enum HTTPBenchmark {
                         task: task, metric: "p99 ms", tessera: ours.p99Milliseconds, peer: theirs?.p99Milliseconds,
                         peerName: theirs.map { _ in "feast serve" }, target: isTarget ? "≤ 2 ms" : nil))
                 if ours.errors > 0 || (theirs?.errors ?? 0) > 0 {
-                    report.notes.append("\(task): wrk counted \(ours.errors) errors for tessera, \(theirs?.errors ?? 0) for feast.")
+                    report.notes.append(
+                        "\(task): wrk counted \(ours.errors) errors for tessera, \(theirs?.errors ?? 0) for feast.")
                 }
                 if entities == 1, let (rps, p99) = redis[connections] {
                     report.figures.append(
@@ -112,7 +118,8 @@ enum HTTPBenchmark {
         }
         if let feast {
             report.notes.append(
-                "Feast held \(feast.drivers) drivers (its online writes are slow); Tessera held \(drivers). wrk -t2 for \(options.wrkSeconds) s per run; each request asks for conv_rate, acc_rate and avg_daily_trips of random drivers.")
+                "Feast held \(feast.drivers) drivers (its online writes are slow); Tessera held \(drivers). wrk -t2 for \(options.wrkSeconds) s per run; each request asks for conv_rate, acc_rate and avg_daily_trips of random drivers."
+            )
         }
     }
 
@@ -143,8 +150,11 @@ enum HTTPBenchmark {
     static func measure(_ wrk: String, port: Int, script: String, connections: Int, seconds: Int) throws -> WrkResult {
         let output = try Processes.run(
             wrk,
-            ["-t", String(min(2, connections)), "-c", String(connections), "-d", "\(seconds)s", "--latency", "-s", script,
-             "http://127.0.0.1:\(port)"])
+            [
+                "-t", String(min(2, connections)), "-c", String(connections), "-d", "\(seconds)s", "--latency", "-s",
+                script,
+                "http://127.0.0.1:\(port)",
+            ])
         return try parseWrk(output)
     }
 
@@ -159,7 +169,8 @@ enum HTTPBenchmark {
             if fields.first == "99%", fields.count >= 2 { p99 = milliseconds(String(fields[1])) }
             if line.contains("Non-2xx or 3xx responses:"), let last = fields.last { errors += Int(last) ?? 0 }
             if line.contains("Socket errors:") {
-                errors += fields.compactMap { Int($0.trimmingCharacters(in: CharacterSet(charactersIn: ","))) }.reduce(0, +)
+                errors += fields.compactMap { Int($0.trimmingCharacters(in: CharacterSet(charactersIn: ","))) }.reduce(
+                    0, +)
             }
         }
         guard let rps, let p99 else { throw PeerError(description: "unexpected wrk output:\n\(output)") }

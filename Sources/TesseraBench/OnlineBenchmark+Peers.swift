@@ -3,7 +3,7 @@ import Synchronization
 import TesseraWorkload
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Feast's in-process figures, from `benchmarks/online_feast_bench.py`.
@@ -42,7 +42,8 @@ enum FeastPeer {
     static func setUp(python: String, folder: String, workload: Workload, drivers: Int) throws -> FeastFigures {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let script = packageRoot + "/benchmarks/online_feast_bench.py"
-        let output = try Processes.run(python, [script, folder, String(workload.rows), String(min(drivers, workload.entities))])
+        let output = try Processes.run(
+            python, [script, folder, String(workload.rows), String(min(drivers, workload.entities))])
         guard let line = output.split(separator: "\n").last,
             var figures = try? JSONDecoder().decode(FeastFigures.self, from: Data(line.utf8))
         else { throw PeerError(description: "online_feast_bench.py printed no figures:\n\(output.suffix(2000))") }
@@ -75,7 +76,8 @@ enum Processes {
         let stderr = errData.wait()
         guard process.terminationStatus == 0 else {
             throw PeerError(
-                description: "\(program) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus):\n"
+                description:
+                    "\(program) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus):\n"
                     + String(decoding: stderr, as: UTF8.self).suffix(3000))
         }
         return String(decoding: data, as: UTF8.self)
@@ -133,7 +135,9 @@ enum Processes {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }

@@ -48,7 +48,9 @@ public enum OnlineBenchmark {
         featureViews: [
             FeatureView(
                 name: "driver_hourly_stats", entities: ["driver"], source: "driver_stats",
-                features: [Feature("conv_rate", .float32), Feature("acc_rate", .float32), Feature("avg_daily_trips", .int32)],
+                features: [
+                    Feature("conv_rate", .float32), Feature("acc_rate", .float32), Feature("avg_daily_trips", .int32),
+                ],
                 ttl: .days(2))
         ])
 
@@ -63,7 +65,8 @@ public enum OnlineBenchmark {
             expectedVersion: nil, at: workloadNow)
         let workload = options.workload
         var report = BenchmarkReport(
-            title: "online: \(workload.rows) driver_stats rows → \(workload.entities) drivers, view driver_hourly_stats")
+            title: "online: \(workload.rows) driver_stats rows → \(workload.entities) drivers, view driver_hourly_stats"
+        )
 
         options.progress("generating the workload's newest row per driver…")
         let batch = try newestRows(workload)
@@ -74,15 +77,20 @@ public enum OnlineBenchmark {
         var feast: FeastFigures?
         if let python = options.feastPython, FileManager.default.isExecutableFile(atPath: python) {
             options.progress("Feast: writing \(options.feastDrivers) drivers and timing get_online_features…")
-            feast = try? FeastPeer.setUp(python: python, folder: folder + "/feast", workload: workload, drivers: options.feastDrivers)
-            if feast == nil { report.notes.append("Feast could not be set up with \(python); its figures are missing.") }
+            feast = try? FeastPeer.setUp(
+                python: python, folder: folder + "/feast", workload: workload, drivers: options.feastDrivers)
+            if feast == nil {
+                report.notes.append("Feast could not be set up with \(python); its figures are missing.")
+            }
         }
         report.figures.append(
             BenchmarkFigure(
                 task: "load the online store (\(batch.count) drivers)", metric: "rows/s",
-                tessera: Double(batch.count) / loadSeconds, peer: feast.map { Double($0.rowsWritten) / $0.writeSeconds },
+                tessera: Double(batch.count) / loadSeconds,
+                peer: feast.map { Double($0.rowsWritten) / $0.writeSeconds },
                 peerName: feast.map { _ in "Feast write_to_online_store" }, higherIsBetter: true,
-                target: String(format: "%.2f s for 1M: well under a few seconds", loadSeconds * 1_000_000 / Double(batch.count))))
+                target: String(
+                    format: "%.2f s for 1M: well under a few seconds", loadSeconds * 1_000_000 / Double(batch.count))))
 
         var configuration = FeatureLookup.Configuration()
         configuration.now = { workloadNow }
@@ -90,7 +98,8 @@ public enum OnlineBenchmark {
             registry: SQLiteRegistry(path: registry.path), store: store, configuration: configuration)
         options.progress("in-process lookups…")
         let one = try timeLookups(lookup, entities: 1, count: options.lookups, drivers: workload.entities)
-        let hundred = try timeLookups(lookup, entities: 100, count: max(1, options.lookups / 100), drivers: workload.entities)
+        let hundred = try timeLookups(
+            lookup, entities: 100, count: max(1, options.lookups / 100), drivers: workload.entities)
         report.figures.append(
             BenchmarkFigure(
                 task: "in-process lookup, 1 entity", metric: "median µs", tessera: one.median,
@@ -104,6 +113,7 @@ public enum OnlineBenchmark {
                 task: "in-process lookup, 100 entities", metric: "median µs", tessera: hundred.median,
                 peer: feast?.lookup100Median, peerName: feast.map { _ in "Feast get_online_features" }))
 
+        try JSONParseBenchmark.run(report: &report)
         try alternativeLayout(batch: batch, folder: folder, workload: workload, registry: registry, report: &report)
 
         if options.http {
@@ -141,7 +151,8 @@ public enum OnlineBenchmark {
         let seen = (0..<drivers).filter { event[$0] != .min }
         return try OnlineWriteBatch(
             view: "driver_hourly_stats", joinKeys: [.int64(seen.map(Int64.init))],
-            eventTimestamps: .timestamp(seen.map { event[$0] }), createdTimestamps: .timestamp(seen.map { created[$0] }),
+            eventTimestamps: .timestamp(seen.map { event[$0] }),
+            createdTimestamps: .timestamp(seen.map { created[$0] }),
             features: [
                 ("conv_rate", .float32(seen.map { conv[$0] })), ("acc_rate", .float32(seen.map { acc[$0] })),
                 ("avg_daily_trips", .int32(seen.map { trips[$0] })),
@@ -181,7 +192,8 @@ public enum OnlineBenchmark {
 
     /// The measured alternative: the same load and lookups on a rowid table with a key index.
     static func alternativeLayout(
-        batch: OnlineWriteBatch, folder: String, workload: Workload, registry: SQLiteRegistry, report: inout BenchmarkReport
+        batch: OnlineWriteBatch, folder: String, workload: Workload, registry: SQLiteRegistry,
+        report: inout BenchmarkReport
     ) throws {
         var configuration = SQLiteOnlineStore.Configuration()
         configuration.tableLayout = .rowidWithKeyIndex
@@ -192,8 +204,11 @@ public enum OnlineBenchmark {
         let lookup = try FeatureLookup(
             registry: SQLiteRegistry(path: registry.path), store: store, configuration: lookupConfiguration)
         let one = try timeLookups(lookup, entities: 1, count: 100_000, drivers: workload.entities)
-        let size = (try? FileManager.default.attributesOfItem(atPath: folder + "/.tessera/online-rowid.db")[.size] as? Int) ?? 0
-        let clusteredSize = (try? FileManager.default.attributesOfItem(atPath: folder + "/.tessera/online.db")[.size] as? Int) ?? 0
+        let size =
+            (try? FileManager.default.attributesOfItem(atPath: folder + "/.tessera/online-rowid.db")[.size] as? Int)
+            ?? 0
+        let clusteredSize =
+            (try? FileManager.default.attributesOfItem(atPath: folder + "/.tessera/online.db")[.size] as? Int) ?? 0
         report.notes.append(
             String(
                 format:

@@ -9,7 +9,9 @@ public enum FeastJSON {
     /// `{"features": ["view:feature", …] | "feature_service": "name", "entities": {"key": [values…]},
     ///   "full_feature_names": false}`. Unknown members are ignored, as Feast does.
     public static func lookupRequest(_ body: JSONValue) throws(APIError) -> LookupRequest {
-        guard case .object = body else { throw APIError.invalid("body", "expected a JSON object, got \(body.kindName)") }
+        guard case .object = body else {
+            throw APIError.invalid("body", "expected a JSON object, got \(body.kindName)")
+        }
         var features: LookupRequest.Features
         switch body["feature_service"] {
         case .string(let name)? where !name.isEmpty:
@@ -42,13 +44,18 @@ public enum FeastJSON {
 
     /// Reads a `/push` body: `{"push_source_name": "name", "df": {"column": [values…]}, "to": "online"}`.
     public static func pushRequest(_ body: JSONValue) throws(APIError) -> (PushRequest, PushTarget) {
-        guard case .object = body else { throw APIError.invalid("body", "expected a JSON object, got \(body.kindName)") }
+        guard case .object = body else {
+            throw APIError.invalid("body", "expected a JSON object, got \(body.kindName)")
+        }
         guard case .string(let source)? = body["push_source_name"] else {
-            throw APIError.invalid("push_source_name", body["push_source_name"] == nil ? "missing" : "expected a string")
+            throw APIError.invalid(
+                "push_source_name", body["push_source_name"] == nil ? "missing" : "expected a string")
         }
         var target = PushTarget.online
         if let to = body["to"] {
-            guard case .string(let text) = to else { throw APIError.invalid("to", "expected a string, got \(to.kindName)") }
+            guard case .string(let text) = to else {
+                throw APIError.invalid("to", "expected a string, got \(to.kindName)")
+            }
             guard let parsed = PushTarget(rawValue: text) else {
                 throw APIError.invalid(
                     "to", "'\(text.prefix(40))' is not 'online', 'offline' or 'online_and_offline'",
@@ -56,7 +63,9 @@ public enum FeastJSON {
             }
             target = parsed
         }
-        guard let df = body["df"] else { throw APIError.invalid("df", "missing", hint: "send columns as {\"column\": [values…]}") }
+        guard let df = body["df"] else {
+            throw APIError.invalid("df", "missing", hint: "send columns as {\"column\": [values…]}")
+        }
         return (PushRequest(source: source, columns: try columns(df, field: "df")), target)
     }
 
@@ -90,7 +99,8 @@ public enum FeastJSON {
         out.reserveCapacity(members.count)
         for member in members {
             guard case .array(let items) = member.value else {
-                throw APIError.invalid("\(field).\(member.key)", "expected an array of values, got \(member.value.kindName)")
+                throw APIError.invalid(
+                    "\(field).\(member.key)", "expected an array of values, got \(member.value.kindName)")
             }
             var values: [ScalarValue] = []
             values.reserveCapacity(items.count)

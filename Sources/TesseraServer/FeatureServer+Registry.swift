@@ -64,7 +64,8 @@ extension Handlers {
     static func unknownKind(_ kind: String) -> Response {
         let error = APIError(
             status: 404, code: "not_found", field: "kind", "no registry listing '\(kind.prefix(40))'",
-            hint: Suggestions.hint(for: kind, in: registryKinds) ?? "use one of \(registryKinds.joined(separator: ", "))")
+            hint: Suggestions.hint(for: kind, in: registryKinds)
+                ?? "use one of \(registryKinds.joined(separator: ", "))")
         return .json(error.json, status: .notFound)
     }
 

@@ -34,7 +34,8 @@ public struct FeatureServer: Sendable {
     public let metrics: ServerMetrics
 
     public init(
-        lookup: FeatureLookup, offlineSink: (any OfflinePushSink)? = nil, configuration: Configuration = Configuration(),
+        lookup: FeatureLookup, offlineSink: (any OfflinePushSink)? = nil,
+        configuration: Configuration = Configuration(),
         metrics: ServerMetrics = ServerMetrics()
     ) {
         self.lookup = lookup

@@ -26,7 +26,9 @@ public enum OnlineFixture {
         featureViews: [
             FeatureView(
                 name: "driver_hourly_stats", entities: ["driver"], source: "driver_push",
-                features: [Feature("conv_rate", .float32), Feature("acc_rate", .float32), Feature("avg_daily_trips", .int32)],
+                features: [
+                    Feature("conv_rate", .float32), Feature("acc_rate", .float32), Feature("avg_daily_trips", .int32),
+                ],
                 ttl: .days(2)),
             FeatureView(
                 name: "customer_profile", entities: ["customer"], source: "customer_file",
@@ -43,7 +45,8 @@ public enum OnlineFixture {
                 name: "driver_quality",
                 features: [FeatureReference(view: "driver_hourly_stats", features: ["conv_rate", "acc_rate"])]),
             FeatureService(
-                name: "everything", features: [FeatureReference(view: "driver_hourly_stats"), FeatureReference(view: "customer_profile")],
+                name: "everything",
+                features: [FeatureReference(view: "driver_hourly_stats"), FeatureReference(view: "customer_profile")],
                 fullFeatureNames: true),
         ])
 
@@ -51,7 +54,9 @@ public enum OnlineFixture {
     ///
     /// - Returns: the repository's root folder.
     @discardableResult
-    public static func repository(in directory: TemporaryDirectory, definitions: Definitions = OnlineFixture.definitions)
+    public static func repository(
+        in directory: TemporaryDirectory, definitions: Definitions = OnlineFixture.definitions
+    )
         throws -> String
     {
         try directory.write("tessera.yaml", "project: fixture\n")

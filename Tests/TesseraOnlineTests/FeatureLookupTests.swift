@@ -32,7 +32,11 @@ import Testing
                 view: "customer_profile", joinKeys: [.string(["c1"])], eventTimestamps: .timestamp([0]),
                 features: [
                     ("current_balance", .float64([12.5])), ("name", .string(["Ana"])),
-                    ("tags", Column(type: .list(.string), scalars: [.list([.string("vip")])]) ?? Column(empty: .list(.string))),
+                    (
+                        "tags",
+                        Column(type: .list(.string), scalars: [.list([.string("vip")])])
+                            ?? Column(empty: .list(.string))
+                    ),
                     ("avg_daily_trips", .int64([3])),
                 ]))
         return lookup
@@ -54,7 +58,9 @@ import Testing
         let response = try lookup.onlineFeatures(
             LookupRequest(
                 features: .references(["driver_hourly_stats:conv_rate", "driver_hourly_stats:avg_daily_trips"]),
-                entities: [("driver_id", [.int64(1001), .int64(1002), .int64(5)]), ("unrelated", [.null, .null, .null])]))
+                entities: [
+                    ("driver_id", [.int64(1001), .int64(1002), .int64(5)]), ("unrelated", [.null, .null, .null]),
+                ]))
         #expect(response.featureNames == ["driver_id", "conv_rate", "avg_daily_trips"])
         #expect(response.results[0].values == [.int64(1001), .int64(1002), .int64(5)])
         #expect(response.results[0].statuses == [.present, .present, .present])
@@ -75,7 +81,8 @@ import Testing
         #expect(quality.featureNames == ["driver_id", "conv_rate", "acc_rate"])
         let full = try lookup.onlineFeatures(
             LookupRequest(
-                features: .service("driver_quality"), entities: [("driver_id", [.int64(1001)])], fullFeatureNames: true))
+                features: .service("driver_quality"), entities: [("driver_id", [.int64(1001)])], fullFeatureNames: true)
+        )
         #expect(full.featureNames == ["driver_id", "driver_hourly_stats__conv_rate", "driver_hourly_stats__acc_rate"])
         // The service itself asks for full names; entities of two views, string keys.
         let everything = try lookup.onlineFeatures(
@@ -97,7 +104,9 @@ import Testing
         let lookup = try Self.makeLookup(dir)
         let response = try lookup.onlineFeatures(
             LookupRequest(
-                features: .references(["customer_profile:name", "driver_hourly_stats:acc_rate", "customer_profile:current_balance"]),
+                features: .references([
+                    "customer_profile:name", "driver_hourly_stats:acc_rate", "customer_profile:current_balance",
+                ]),
                 entities: [("driver_id", [.int64(1001)]), ("customer_id", [.string("c1")])]))
         #expect(response.featureNames == ["driver_id", "customer_id", "name", "current_balance", "acc_rate"])
         #expect(response.vector(named: "name")?.values == [.string("Ana")])
@@ -107,11 +116,14 @@ import Testing
         let dir = try TemporaryDirectory("lookup-errors")
         defer { dir.remove() }
         let lookup = try Self.makeLookup(dir)
-        func attempt(_ features: LookupRequest.Features, _ entities: [(name: String, values: [ScalarValue])], full: Bool = false)
+        func attempt(
+            _ features: LookupRequest.Features, _ entities: [(name: String, values: [ScalarValue])], full: Bool = false
+        )
             -> LookupError?
         {
             Self.error { () throws(LookupError) in
-                _ = try lookup.onlineFeatures(LookupRequest(features: features, entities: entities, fullFeatureNames: full))
+                _ = try lookup.onlineFeatures(
+                    LookupRequest(features: features, entities: entities, fullFeatureNames: full))
             }
         }
         let drivers: [(name: String, values: [ScalarValue])] = [("driver_id", [.int64(1)])]
@@ -127,7 +139,8 @@ import Testing
         #expect(missing?.field == "entities")
         #expect(missing?.message.contains("driver_id") == true)
         #expect(missing?.hint == "did you mean 'driverid'?")
-        let wrongType = attempt(.references(["driver_hourly_stats:conv_rate"]), [("driver_id", [.int64(1), .string("x")])])
+        let wrongType = attempt(
+            .references(["driver_hourly_stats:conv_rate"]), [("driver_id", [.int64(1), .string("x")])])
         #expect(wrongType?.field == "entities.driver_id[1]")
         #expect(wrongType?.message.contains("int64") == true)
         let unequal = attempt(
@@ -179,7 +192,8 @@ import Testing
                     ("avg_daily_trips", [.int64(5), .int64(6)]), ("ignored", [.bool(true), .bool(false)]),
                 ]))
         #expect(push.views == ["driver_hourly_stats"])
-        #expect(push.batch.schema.names == ["driver_id", "event_timestamp", "conv_rate", "acc_rate", "avg_daily_trips"])
+        #expect(
+            push.batch.schema.names == ["driver_id", "event_timestamp", "conv_rate", "acc_rate", "avg_daily_trips"])
         let summaries = try lookup.writeOnline(push)
         #expect(summaries["driver_hourly_stats"]?.written == 2)
         let response = try lookup.onlineFeatures(
@@ -216,7 +230,8 @@ import Testing
                         source: "driver_push",
                         columns: [
                             ("driver_id", [.int64(1)]), ("event_timestamp", [.string("yesterday")]),
-                            ("conv_rate", [.float64(0.1)]), ("acc_rate", [.float64(0.1)]), ("avg_daily_trips", [.int64(1)]),
+                            ("conv_rate", [.float64(0.1)]), ("acc_rate", [.float64(0.1)]),
+                            ("avg_daily_trips", [.int64(1)]),
                         ]))
             },
         ]

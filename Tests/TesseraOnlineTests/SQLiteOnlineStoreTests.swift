@@ -13,7 +13,8 @@ import Testing
     }
 
     static func value(_ store: SQLiteOnlineStore, _ view: String, _ id: Int64) throws -> ScalarValue {
-        try store.read(view: view, keys: [EntityKey(int64: id)], features: ["f"], ttl: .zero, now: Timestamp(seconds: 0))[0]
+        try store.read(
+            view: view, keys: [EntityKey(int64: id)], features: ["f"], ttl: .zero, now: Timestamp(seconds: 0))[0]
             .values[0]
     }
 
@@ -112,7 +113,8 @@ import Testing
         let events = (0..<n).map { Int64(($0 &* 104_729) % 1000) }
         let values = (0..<n).map(Double.init)
         let batch = try OnlineWriteBatch(
-            view: "v", joinKeys: [.int64(ids)], eventTimestamps: .timestamp(events), features: [("f", .float64(values))])
+            view: "v", joinKeys: [.int64(ids)], eventTimestamps: .timestamp(events), features: [("f", .float64(values))]
+        )
         let summary = try store.write(batch)
         #expect(summary.written == 5000)
         #expect(summary.skipped == n - 5000)

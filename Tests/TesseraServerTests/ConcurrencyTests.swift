@@ -37,7 +37,8 @@ import Testing
                         var failures = 0
                         for i in 0..<40 {
                             let ids = (0..<10).map { String(5000 + ($0 + i + reader) % drivers) }.joined(separator: ",")
-                            let body = #"{"features":["driver_hourly_stats:avg_daily_trips"],"entities":{"driver_id":[\#(ids)]}}"#
+                            let body =
+                                #"{"features":["driver_hourly_stats:avg_daily_trips"],"entities":{"driver_id":[\#(ids)]}}"#
                             let (status, text) = try await client.post("/get-online-features", body)
                             if status != 200 || !text.hasPrefix(#"{"results":"#) { failures += 1 }
                         }
@@ -86,7 +87,7 @@ import Testing
         let port = Int(line.split(separator: ":").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
         #expect(port > 0)
         func post(_ body: String) async throws -> (Int, String) {
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/get-online-features")!)
+            var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/get-online-features")))
             request.httpMethod = "POST"
             request.httpBody = Data(body.utf8)
             let (data, response) = try await URLSession.shared.data(for: request)

@@ -32,7 +32,8 @@ import Testing
         #expect(vectorsByName(ours) == vectorsByName(expected))
         #expect(vectorsByName(ours).count == 3)
         // Tessera keeps the service's order: conv_rate, acc_rate.
-        #expect(ours["metadata"]?["feature_names"] == .array(["driver_id", "conv_rate", "acc_rate"].map(JSONValue.string)))
+        #expect(
+            ours["metadata"]?["feature_names"] == .array(["driver_id", "conv_rate", "acc_rate"].map(JSONValue.string)))
     }
 
     @Test func fullFeatureNamesMatchFeastUpToFeastsUnorderedFeatureSet() async throws {
@@ -49,7 +50,11 @@ import Testing
         // Tessera keeps request order within a view.
         #expect(
             ours["metadata"]?["feature_names"]
-                == .array(["driver_id", "driver_hourly_stats__conv_rate", "driver_hourly_stats__acc_rate", "driver_hourly_stats__avg_daily_trips"].map(JSONValue.string)))
+                == .array(
+                    [
+                        "driver_id", "driver_hourly_stats__conv_rate", "driver_hourly_stats__acc_rate",
+                        "driver_hourly_stats__avg_daily_trips",
+                    ].map(JSONValue.string)))
     }
 
     @Test func pushThenGetMatchesFeast() async throws {

@@ -25,18 +25,48 @@ import Testing
         let fixture = try ServerFixture(label: "errors")
         defer { fixture.directory.remove() }
         let cases: [(body: String, status: Int, field: String, contains: String)] = [
-            (#"{"features":["driver_hourly_stats:conv_rat"],"entities":{"driver_id":[1]}}"#, 404, "features[0]", "did you mean 'conv_rate'?"),
-            (#"{"features":["driver_hourly_stat:conv_rate"],"entities":{"driver_id":[1]}}"#, 404, "features[0]", "did you mean 'driver_hourly_stats'?"),
-            (#"{"feature_service":"driver_qualty","entities":{"driver_id":[1]}}"#, 404, "feature_service", "driver_quality"),
-            (#"{"features":["driver_hourly_stats:conv_rate"],"entities":{"driver_id":["abc"]}}"#, 400, "entities.driver_id[0]", "int64"),
-            (#"{"features":["driver_hourly_stats:conv_rate"],"entities":{"driverid":[1]}}"#, 400, "entities", "missing entity column 'driver_id'"),
-            (#"{"features":["driver_customer:trips_together"],"entities":{"driver_id":[1,2],"customer_id":["a"]}}"#, 400, "entities.customer_id", "has 1 values"),
-            (#"{"features":["driver_hourly_stats:avg_daily_trips","customer_profile:avg_daily_trips"],"entities":{"driver_id":[1],"customer_id":["a"]}}"#, 400, "features[1]", "full_feature_names"),
+            (
+                #"{"features":["driver_hourly_stats:conv_rat"],"entities":{"driver_id":[1]}}"#, 404, "features[0]",
+                "did you mean 'conv_rate'?"
+            ),
+            (
+                #"{"features":["driver_hourly_stat:conv_rate"],"entities":{"driver_id":[1]}}"#, 404, "features[0]",
+                "did you mean 'driver_hourly_stats'?"
+            ),
+            (
+                #"{"feature_service":"driver_qualty","entities":{"driver_id":[1]}}"#, 404, "feature_service",
+                "driver_quality"
+            ),
+            (
+                #"{"features":["driver_hourly_stats:conv_rate"],"entities":{"driver_id":["abc"]}}"#, 400,
+                "entities.driver_id[0]", "int64"
+            ),
+            (
+                #"{"features":["driver_hourly_stats:conv_rate"],"entities":{"driverid":[1]}}"#, 400, "entities",
+                "missing entity column 'driver_id'"
+            ),
+            (
+                #"{"features":["driver_customer:trips_together"],"entities":{"driver_id":[1,2],"customer_id":["a"]}}"#,
+                400, "entities.customer_id", "has 1 values"
+            ),
+            (
+                #"{"features":["driver_hourly_stats:avg_daily_trips","customer_profile:avg_daily_trips"],"entities":{"driver_id":[1],"customer_id":["a"]}}"#,
+                400, "features[1]", "full_feature_names"
+            ),
             (#"{"features":"driver_hourly_stats:conv_rate","entities":{"driver_id":[1]}}"#, 400, "features", "array"),
             (#"{"features":["driver_hourly_stats:conv_rate"]}"#, 400, "entities", "missing"),
-            (#"{"features":["driver_hourly_stats:conv_rate"],"entities":{"driver_id":[{"a":1}]}}"#, 400, "entities.driver_id[0]", "objects"),
-            (#"{"features":["driver_hourly_stats:conv_rate"],"entities":{"driver_id":[1,]}}"#, 400, "body", "line 1, column 74"),
-            ("{\"features\": [\n  \"driver_hourly_stats:conv_rate\"\n  \"x\"]}", 400, "body", "line 3, column 3: expected ',' or ']'"),
+            (
+                #"{"features":["driver_hourly_stats:conv_rate"],"entities":{"driver_id":[{"a":1}]}}"#, 400,
+                "entities.driver_id[0]", "objects"
+            ),
+            (
+                #"{"features":["driver_hourly_stats:conv_rate"],"entities":{"driver_id":[1,]}}"#, 400, "body",
+                "line 1, column 74"
+            ),
+            (
+                "{\"features\": [\n  \"driver_hourly_stats:conv_rate\"\n  \"x\"]}", 400, "body",
+                "line 3, column 3: expected ',' or ']'"
+            ),
             (#"[1, 2]"#, 400, "body", "expected a JSON object"),
             (String(repeating: "[", count: 100_000), 400, "body", "nested deeper than 64"),
             ("", 400, "body", "unexpected end of input"),
@@ -60,7 +90,8 @@ import Testing
         let ids = (0..<20_000).map(String.init).joined(separator: ",")
         let huge = #"{"features":["driver_hourly_stats:conv_rate"],"entities":{"driver_id":["# + ids + "]}}"
         let small = #"{"features":["driver_hourly_stats:conv_rate"],"entities":{"driver_id":[1001]}}"#
-        let answers = try await Self.answers(fixture, [("/get-online-features", huge), ("/push", huge), ("/get-online-features", small)])
+        let answers = try await Self.answers(
+            fixture, [("/get-online-features", huge), ("/push", huge), ("/get-online-features", small)])
         #expect(answers[0].0 == 413)
         #expect(answers[0].1["error"] == .string("payload_too_large"))
         #expect(answers[1].0 == 413)
@@ -70,13 +101,15 @@ import Testing
     @Test func offlinePushesWithoutASinkAre501AndWriteNothing() async throws {
         let fixture = try ServerFixture(label: "no-sink")
         defer { fixture.directory.remove() }
-        let push = #"{"push_source_name":"driver_push","to":"online_and_offline","df":{"driver_id":[1001],"event_timestamp":["2026-01-09T23:00:00Z"],"conv_rate":[0.9],"acc_rate":[0.9],"avg_daily_trips":[1]}}"#
+        let push =
+            #"{"push_source_name":"driver_push","to":"online_and_offline","df":{"driver_id":[1001],"event_timestamp":["2026-01-09T23:00:00Z"],"conv_rate":[0.9],"acc_rate":[0.9],"avg_daily_trips":[1]}}"#
         let get = #"{"features":["driver_hourly_stats:avg_daily_trips"],"entities":{"driver_id":[1001]}}"#
         let answers = try await Self.answers(fixture, [("/push", push), ("/get-online-features", get)])
         #expect(answers[0].0 == 501)
         #expect(answers[0].1["error"] == .string("not_implemented"))
         #expect(answers[0].1["field"] == .string("to"))
-        guard case .array(let results)? = answers[1].1["results"], case .array(let values)? = results[1]["values"] else {
+        guard case .array(let results)? = answers[1].1["results"], case .array(let values)? = results[1]["values"]
+        else {
             Issue.record("no results")
             return
         }
@@ -87,8 +120,10 @@ import Testing
         let sink = InMemoryOfflinePushSink()
         let fixture = try ServerFixture(label: "sink", offlineSink: sink)
         defer { fixture.directory.remove() }
-        let push = #"{"push_source_name":"driver_push","to":"offline","df":{"driver_id":[7,8],"event_timestamp":["2026-01-09T23:00:00Z","2026-01-09T23:00:01Z"],"conv_rate":[0.5,null],"acc_rate":[1,2],"avg_daily_trips":[3,4]}}"#
-        let bad = #"{"push_source_name":"driver_push","to":"offline","df":{"driver_id":[7],"event_timestamp":["2026-01-09T23:00:00Z"],"conv_rate":["high"],"acc_rate":[1],"avg_daily_trips":[3]}}"#
+        let push =
+            #"{"push_source_name":"driver_push","to":"offline","df":{"driver_id":[7,8],"event_timestamp":["2026-01-09T23:00:00Z","2026-01-09T23:00:01Z"],"conv_rate":[0.5,null],"acc_rate":[1,2],"avg_daily_trips":[3,4]}}"#
+        let bad =
+            #"{"push_source_name":"driver_push","to":"offline","df":{"driver_id":[7],"event_timestamp":["2026-01-09T23:00:00Z"],"conv_rate":["high"],"acc_rate":[1],"avg_daily_trips":[3]}}"#
         let get = #"{"features":["driver_hourly_stats:avg_daily_trips"],"entities":{"driver_id":[7]}}"#
         let answers = try await Self.answers(fixture, [("/push", push), ("/push", bad), ("/get-online-features", get)])
         #expect(answers[0].0 == 200)
@@ -120,11 +155,15 @@ import Testing
             return out
         }
         #expect(texts[0].0 == 200)
-        #expect(try parsed(texts[0].1) == .object([("status", .string("ok")), ("project", .string("fixture")), ("registry_version", .int(1))]))
+        #expect(
+            try parsed(texts[0].1)
+                == .object([("status", .string("ok")), ("project", .string("fixture")), ("registry_version", .int(1))]))
         #expect(texts[1].0 == 200)
         #expect(texts[1].1.contains(#"tessera_http_requests_total{endpoint="/get-online-features",status="200"} 1"#))
         #expect(texts[1].1.contains(#"tessera_http_requests_total{endpoint="/get-online-features",status="400"} 1"#))
-        #expect(texts[1].1.contains(#"tessera_http_errors_total{endpoint="/get-online-features",error="malformed_json"} 1"#))
+        #expect(
+            texts[1].1.contains(#"tessera_http_errors_total{endpoint="/get-online-features",error="malformed_json"} 1"#)
+        )
         #expect(texts[1].1.contains("tessera_http_request_duration_seconds_bucket"))
         #expect(texts[1].1.contains("tessera_online_store_keys_read_total 4"))
         let views = try parsed(texts[2].1)

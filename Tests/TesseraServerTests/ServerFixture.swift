@@ -77,7 +77,8 @@ func parsed(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
 /// A response with its feature vectors keyed by name, so Feast's (unordered, per-view)
 /// feature order does not matter.
 func vectorsByName(_ response: JSONValue) -> [String: JSONValue] {
-    guard case .array(let names)? = response["metadata"]?["feature_names"], case .array(let results)? = response["results"]
+    guard case .array(let names)? = response["metadata"]?["feature_names"],
+        case .array(let results)? = response["results"]
     else { return [:] }
     var out: [String: JSONValue] = [:]
     for (name, result) in zip(names, results) {

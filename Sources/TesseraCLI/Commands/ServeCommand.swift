@@ -27,7 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Refuse request bodies larger than this (413), e.g. 10MB, 512KB.", valueName: "size"))
     var maxBodySize = "10MB"
 
-    @Option(help: ArgumentHelp("How often, at most, to check the registry for a new apply (e.g. 1s, 250ms).", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "How often, at most, to check the registry for a new apply (e.g. 1s, 250ms).", valueName: "duration"))
     var registryCheckInterval = "1s"
 
     func validate() throws {
@@ -35,7 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--max-body-size '\(maxBodySize)' is not a size; write e.g. 10MB, 512KB or 1048576")
         }
         guard TimeSpan(parsing: registryCheckInterval) != nil else {
-            throw ValidationError("--registry-check-interval '\(registryCheckInterval)' is not a duration; write e.g. 1s or 250ms")
+            throw ValidationError(
+                "--registry-check-interval '\(registryCheckInterval)' is not a duration; write e.g. 1s or 250ms")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not between 0 and 65535") }
     }
@@ -63,7 +66,8 @@ struct ServeCommand: AsyncParsableCommand {
     /// `10MB`, `512KB`, `1GB` or a plain number of bytes.
     static func bytes(_ text: String) -> Int? {
         let upper = text.trimmingSpaces().uppercased()
-        for (suffix, factor) in [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)] where upper.hasSuffix(suffix) {
+        for (suffix, factor) in [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
+        where upper.hasSuffix(suffix) {
             guard let number = Int(upper.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number > 0 else {
                 return nil
             }

@@ -113,7 +113,13 @@ struct Verifier {
         let batch = try OnlineWriteBatch(
             view: view, joinKeys: [.int64(ids)], eventTimestamps: .timestamp(events.map { $0 * 1_000_000 }),
             createdTimestamps: created.map { .timestamp($0.map { $0 * 1_000_000 }) },
-            features: [("f", Column(type: .float64, scalars: values.map { $0.map(ScalarValue.float64) ?? .null }) ?? Column(empty: .float64))])
+            features: [
+                (
+                    "f",
+                    Column(type: .float64, scalars: values.map { $0.map(ScalarValue.float64) ?? .null })
+                        ?? Column(empty: .float64)
+                )
+            ])
         return try store.write(batch)
     }
 

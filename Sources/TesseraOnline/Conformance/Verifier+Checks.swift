@@ -5,11 +5,13 @@ extension Verifier {
     mutating func roundTripInRequestOrder() throws {
         try write(ids: [1, 2, 3], events: [100, 101, 102], values: [10, 20, 30])
         let rows = try read(ids: [3, 1, 2, 3])
-        try expectEqual(values(rows), [.float64(30), .float64(10), .float64(20), .float64(30)], "values in request order")
+        try expectEqual(
+            values(rows), [.float64(30), .float64(10), .float64(20), .float64(30)], "values in request order")
         try expectEqual(rows.map { $0.statuses[0] }, Array(repeating: .present, count: 4), "statuses")
         try expectEqual(
             rows.map(\.eventTimestamp), [102, 100, 101, 102].map { Timestamp(seconds: $0) }, "event timestamps")
-        try expectEqual(try store.read(view: "v", keys: [], features: ["f"], ttl: .zero, now: Verifier.now).count, 0, "empty read")
+        try expectEqual(
+            try store.read(view: "v", keys: [], features: ["f"], ttl: .zero, now: Verifier.now).count, 0, "empty read")
     }
 
     mutating func newestEventWins() throws {
@@ -52,8 +54,10 @@ extension Verifier {
     }
 
     mutating func duplicateKeysInOneBatch() throws {
-        let summary = try write(ids: [1, 1, 1, 2, 2, 3], events: [100, 300, 200, 50, 50, 9], values: [1, 3, 2, 4, 5, 6])
-        try expectEqual(values(try read(ids: [1, 2, 3])), [.float64(3), .float64(5), .float64(6)], "winners within a batch")
+        let summary = try write(
+            ids: [1, 1, 1, 2, 2, 3], events: [100, 300, 200, 50, 50, 9], values: [1, 3, 2, 4, 5, 6])
+        try expectEqual(
+            values(try read(ids: [1, 2, 3])), [.float64(3), .float64(5), .float64(6)], "winners within a batch")
         try expectEqual(summary.received, 6, "received")
         try expectEqual(summary.written, 3, "written")
         try expectEqual(summary.skipped, 3, "skipped")
@@ -64,9 +68,11 @@ extension Verifier {
         let day: Int64 = 86_400
         try write(ids: [1, 2, 3], events: [now - day, now - 3 * day, now - 2 * day], values: [1, 2, 3])
         let rows = try read(ids: [1, 2, 3, 4], ttl: .days(2))
-        try expectEqual(rows.map { $0.statuses[0] }, [.present, .outsideMaxAge, .present, .notFound], "statuses, ttl 2d")
+        try expectEqual(
+            rows.map { $0.statuses[0] }, [.present, .outsideMaxAge, .present, .notFound], "statuses, ttl 2d")
         try expectEqual(values(rows), [.float64(1), .null, .float64(3), .null], "values, ttl 2d")
-        try expectEqual(rows[1].eventTimestamp, Timestamp(seconds: now - 3 * day), "an expired row keeps its event time")
+        try expectEqual(
+            rows[1].eventTimestamp, Timestamp(seconds: now - 3 * day), "an expired row keeps its event time")
         let forever = try read(ids: [1, 2, 3], ttl: .zero)
         try expectEqual(forever.map { $0.statuses[0] }, [.present, .present, .present], "statuses, ttl 0")
         let later = try read(ids: [1], ttl: .days(2), now: Verifier.now + .days(2))
@@ -151,9 +157,20 @@ extension Verifier {
             ("f64", column(.float64, [.null, .float64(1e-300), .float64(-0.5)])),
             ("s", column(.string, [.string(""), .null, .string("héllo, \"world\"\n")])),
             ("by", column(.bytes, [.bytes([0, 255, 7]), .bytes([]), .null])),
-            ("ts", column(.timestamp, [.timestamp(Timestamp(microseconds: 1_767_225_600_123_456)), .null, .timestamp(Timestamp(microseconds: -1))])),
+            (
+                "ts",
+                column(
+                    .timestamp,
+                    [
+                        .timestamp(Timestamp(microseconds: 1_767_225_600_123_456)), .null,
+                        .timestamp(Timestamp(microseconds: -1)),
+                    ])
+            ),
             ("li64", column(.list(.int64), [.list([.int64(1), .int64(-2)]), .list([]), .null])),
-            ("lf32", column(.list(.float32), [.null, .list([.float32(1.5), .null, .float32(2)]), .list([.float32(0)])])),
+            (
+                "lf32",
+                column(.list(.float32), [.null, .list([.float32(1.5), .null, .float32(2)]), .list([.float32(0)])])
+            ),
             ("ls", column(.list(.string), [.list([.string("a"), .string(""), .null]), .null, .list([])])),
             ("lb", column(.list(.bool), [.list([.bool(true), .bool(false)]), .list([.null]), .null])),
             ("lby", column(.list(.bytes), [.list([.bytes([1, 2])]), .null, .list([.bytes([])])])),
@@ -176,7 +193,8 @@ extension Verifier {
     mutating func featureAddedLater() throws {
         try store.write(
             try OnlineWriteBatch(
-                view: "grow", joinKeys: [.int64([1])], eventTimestamps: .timestamp([1]), features: [("a", .int64([1]))]))
+                view: "grow", joinKeys: [.int64([1])], eventTimestamps: .timestamp([1]), features: [("a", .int64([1]))])
+        )
         try store.write(
             try OnlineWriteBatch(
                 view: "grow", joinKeys: [.int64([2])], eventTimestamps: .timestamp([1]),
@@ -204,17 +222,23 @@ extension Verifier {
         try write("kept", ids: [1], events: [100], values: [9])
         try store.dropView("gone")
         try store.dropView("never_existed")
-        try expectEqual(try read("gone", ids: [1]).map { $0.statuses[0] }, [.notFound], "a dropped view reads as missing")
+        try expectEqual(
+            try read("gone", ids: [1]).map { $0.statuses[0] }, [.notFound], "a dropped view reads as missing")
         try expectEqual(try store.rowCount(view: "gone"), 0, "a dropped view has no rows")
         try expectEqual(try store.viewNames(), ["kept"], "views after a drop")
         try expectEqual(values(try read("kept", ids: [1])), [.float64(9)], "other views stay")
         try write("gone", ids: [3], events: [1], values: [3])
-        try expectEqual(values(try read("gone", ids: [1, 3])), [.null, .float64(3)], "a dropped view can be written again")
+        try expectEqual(
+            values(try read("gone", ids: [1, 3])), [.null, .float64(3)], "a dropped view can be written again")
     }
 
     mutating func rowCounts() throws {
-        try write(ids: (0..<100).map(Int64.init), events: Array(repeating: 100, count: 100), values: Array(repeating: 1, count: 100))
-        try write(ids: (75..<125).map(Int64.init), events: Array(repeating: 100, count: 50), values: Array(repeating: 2, count: 50))
+        try write(
+            ids: (0..<100).map(Int64.init), events: Array(repeating: 100, count: 100),
+            values: Array(repeating: 1, count: 100))
+        try write(
+            ids: (75..<125).map(Int64.init), events: Array(repeating: 100, count: 50),
+            values: Array(repeating: 2, count: 50))
         try expectEqual(try store.rowCount(view: "v"), 125, "one row per key")
         try expectEqual(try store.rowCount(view: "unknown"), 0, "an unknown view")
     }
@@ -223,7 +247,8 @@ extension Verifier {
         let nullKey = try OnlineWriteBatch(
             view: "v", joinKeys: [.int64([1, 2], validity: Bitmap([true, false]))],
             eventTimestamps: .timestamp([1, 1]), features: [("f", .float64([1, 2]))])
-        try expect(Verifier.rejects { () throws(OnlineStoreError) in try store.write(nullKey) }, "a null join key is rejected")
+        try expect(
+            Verifier.rejects { () throws(OnlineStoreError) in try store.write(nullKey) }, "a null join key is rejected")
         try expect(
             Verifier.rejects { () throws(OnlineStoreError) in
                 _ = try OnlineWriteBatch(

@@ -88,19 +88,17 @@ extension FeatureLookup {
         }
         var keys: [EntityKey] = []
         keys.reserveCapacity(rows)
-        if parts.count == 1 {
-            for value in parts[0] {
-                if case .int64(let v) = value {
-                    keys.append(EntityKey(int64: v))
-                } else if let key = try? EntityKey([value]) {
-                    keys.append(key)
-                }
-            }
-            return keys
-        }
         for row in 0..<rows {
-            // Values were checked by `coerceKeys`: never null, never lists.
-            if let key = try? EntityKey(parts.map { $0[row] }) { keys.append(key) }
+            if parts.count == 1, case .int64(let v) = parts[0][row] {
+                keys.append(EntityKey(int64: v))
+                continue
+            }
+            do {
+                keys.append(try EntityKey(parts.map { $0[row] }))
+            } catch {
+                // `coerceKeys` already refused nulls and lists; this is a safety net, never a silent skip.
+                throw LookupError(.invalidRequest, field: "entities", "entity row \(row): \(error)")
+            }
         }
         return keys
     }

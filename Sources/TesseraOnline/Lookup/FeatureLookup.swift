@@ -44,7 +44,9 @@ public final class FeatureLookup: Sendable {
     /// A lookup over `registry` and `store`; reads the registry's current version now.
     ///
     /// - Throws: `LookupError.unavailable` when the registry cannot be read.
-    public init(registry: sending any RegistryStore, store: any OnlineStore, configuration: Configuration = Configuration())
+    public init(
+        registry: sending any RegistryStore, store: any OnlineStore, configuration: Configuration = Configuration()
+    )
         throws(LookupError)
     {
         let catalog = try FeatureLookup.loadCatalog(registry)
@@ -52,7 +54,8 @@ public final class FeatureLookup: Sendable {
         self.store = store
         self.configuration = configuration
         let interval = configuration.registryCheckInterval.components
-        self.intervalNanos = UInt64(max(0, interval.seconds)) * 1_000_000_000 + UInt64(max(0, interval.attoseconds / 1_000_000_000))
+        self.intervalNanos =
+            UInt64(max(0, interval.seconds)) * 1_000_000_000 + UInt64(max(0, interval.attoseconds / 1_000_000_000))
         self.state = Mutex(FollowState(catalog: catalog, lastCheck: FeatureLookup.monotonicNanos(), lastError: nil))
     }
 
@@ -65,7 +68,8 @@ public final class FeatureLookup: Sendable {
         let (root, config) = try FeatureRepository.loadConfig(at: path)
         let registry = try RegistryService.openStore(config: config, root: root)
         let online = config.onlineStore
-        let store = try SQLiteOnlineStore.open(type: online.type, path: online.path, options: online.options, root: root)
+        let store = try SQLiteOnlineStore.open(
+            type: online.type, path: online.path, options: online.options, root: root)
         return try FeatureLookup(registry: registry, store: store, configuration: configuration)
     }
 

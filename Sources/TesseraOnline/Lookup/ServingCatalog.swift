@@ -41,7 +41,9 @@ public final class ServingCatalog: Sendable {
         var push: [String: [ViewInfo]] = [:]
         for source in definitions.sources {
             guard case .push = source.kind else { continue }
-            push[source.name] = definitions.featureViews.filter { $0.source == source.name }.compactMap { views[$0.name] }
+            push[source.name] = definitions.featureViews.filter { $0.source == source.name }.compactMap {
+                views[$0.name]
+            }
         }
         self.pushTargets = push
     }

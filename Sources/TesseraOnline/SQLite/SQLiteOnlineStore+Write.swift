@@ -25,11 +25,15 @@ extension SQLiteOnlineStore {
                     var written = 0
                     for (r, row) in rows.enumerated() {
                         // Slices bind without copying into new arrays; SQLite copies them (transient).
-                        keys.bytes[keys.offsets[row]..<keys.offsets[row + 1]].withUnsafeBytes { upsert.bind(1, blob: $0) }
+                        keys.bytes[keys.offsets[row]..<keys.offsets[row + 1]].withUnsafeBytes {
+                            upsert.bind(1, blob: $0)
+                        }
                         upsert.bind(2, batch.eventTimestamps[row])
                         upsert.bind(3, created?[row] ?? Int64.min)
                         upsert.bind(4, layoutID)
-                        values.bytes[values.offsets[r]..<values.offsets[r + 1]].withUnsafeBytes { upsert.bind(5, blob: $0) }
+                        values.bytes[values.offsets[r]..<values.offsets[r + 1]].withUnsafeBytes {
+                            upsert.bind(5, blob: $0)
+                        }
                         try upsert.run()
                         written += db.changes
                     }
@@ -86,9 +90,13 @@ enum NewestPerKey {
             // Every key is 8 bytes (an integer key): compare them as big-endian words.
             var words = [UInt64](repeating: 0, count: n)
             keys.bytes.withUnsafeBytes { raw in
-                for i in 0..<n { words[i] = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) }
+                for i in 0..<n {
+                    words[i] = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
+                }
             }
-            var entries = (0..<n).map { Entry(key: words[$0], event: events[$0], created: created?[$0] ?? .min, row: $0) }
+            var entries = (0..<n).map {
+                Entry(key: words[$0], event: events[$0], created: created?[$0] ?? .min, row: $0)
+            }
             entries.sort()
             var result: [Int] = []
             result.reserveCapacity(n)

@@ -96,7 +96,8 @@ public final class SQLiteOnlineStore: OnlineStore {
         var configuration = Configuration()
         if let text = options["table_layout"] {
             guard let layout = Configuration.TableLayout(rawValue: text) else {
-                throw OnlineStoreError(.unsupported, "online_store.table_layout '\(text)' is not 'clustered' or 'rowid'")
+                throw OnlineStoreError(
+                    .unsupported, "online_store.table_layout '\(text)' is not 'clustered' or 'rowid'")
             }
             configuration.tableLayout = layout
         }

@@ -57,7 +57,8 @@ public struct OnlineWriteBatch: Sendable {
         if let createdTimestamps {
             guard createdTimestamps.count == rows else {
                 throw OnlineStoreError(
-                    .invalidBatch, "created timestamps of '\(view)' have \(createdTimestamps.count) rows, expected \(rows)"
+                    .invalidBatch,
+                    "created timestamps of '\(view)' have \(createdTimestamps.count) rows, expected \(rows)"
                 )
             }
             self.createdTimestamps = try OnlineWriteBatch.times(
