@@ -38,7 +38,10 @@ import Testing
         defer { dir.remove() }
         let path = dir.file("online.db")
         let writer = try SQLiteOnlineStore(path: path)
-        let reader = try SQLiteOnlineStore(path: path)
+        // Fresh snapshots on every read: this test checks what each read sees right away.
+        var fresh = SQLiteOnlineStore.Configuration()
+        fresh.snapshotReuse = .zero
+        let reader = try SQLiteOnlineStore(path: path, configuration: fresh)
         #expect(try Self.value(reader, "v", 1) == .null)
         try writer.write(try Self.batch("v", ids: [1], event: 10, value: 1))
         #expect(try Self.value(reader, "v", 1) == .float64(1))
@@ -55,6 +58,26 @@ import Testing
         try writer.write(try Self.batch("v", ids: [7], event: 1, value: 7))
         #expect(try Self.value(reader, "v", 1) == .null)
         #expect(try Self.value(reader, "v", 7) == .float64(7))
+    }
+
+    @Test func reusedSnapshotsSeeOwnWritesAtOnceAndOthersWithinTheReuseTime() async throws {
+        let dir = try TemporaryDirectory("online-snapshots")
+        defer { dir.remove() }
+        let path = dir.file("online.db")
+        var configuration = SQLiteOnlineStore.Configuration()
+        configuration.snapshotReuse = .milliseconds(100)
+        configuration.readers = 1
+        let store = try SQLiteOnlineStore(path: path, configuration: configuration)
+        let other = try SQLiteOnlineStore(path: path)
+        for step in 1...20 {
+            // Writes through the same store end the reused snapshot: visible at once.
+            try store.write(try Self.batch("v", ids: [1], event: Int64(step), value: Double(step)))
+            #expect(try Self.value(store, "v", 1) == .float64(Double(step)))
+        }
+        try other.write(try Self.batch("v", ids: [1], event: 100, value: 100))
+        try await Task.sleep(for: .milliseconds(250))
+        // Another process's write shows up once the snapshot is older than the reuse time.
+        #expect(try Self.value(store, "v", 1) == .float64(100))
     }
 
     @Test func aFileThatIsNotADatabaseIsReportedAsCorrupt() throws {

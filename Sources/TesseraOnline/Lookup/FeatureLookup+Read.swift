@@ -33,24 +33,38 @@ extension FeatureLookup {
         let now = configuration.now()
         for read in plan.reads {
             let keys = try FeatureLookup.entityKeys(read.info, keyColumns, rows: rows, provided: request.entities)
-            let served: [OnlineFeatureRow]
+            let records: [OnlineRecord?]
             do {
-                served = try store.read(
-                    view: read.info.view.name, keys: keys, features: read.features, ttl: read.info.view.ttl, now: now)
+                records = try store.readRecords(view: read.info.view.name, keys: keys, features: read.features)
             } catch {
                 throw LookupError(.unavailable, field: "online_store", error.description)
             }
-            for f in read.features.indices {
+            // Straight into the output columns, through the shared rules (`OnlineStore.read` does the same per row).
+            let ttl = read.info.view.ttl
+            let first = results.count
+            for _ in read.features {
                 var vector = OnlineFeaturesResponse.FeatureVector(values: [], statuses: [], eventTimestamps: [])
                 vector.values.reserveCapacity(rows)
                 vector.statuses.reserveCapacity(rows)
                 vector.eventTimestamps.reserveCapacity(rows)
-                for row in served {
-                    vector.values.append(row.values[f])
-                    vector.statuses.append(row.statuses[f])
-                    vector.eventTimestamps.append(row.eventTimestamp)
-                }
                 results.append(vector)
+            }
+            for record in records {
+                guard let record else {
+                    for f in read.features.indices {
+                        results[first + f].values.append(.null)
+                        results[first + f].statuses.append(.notFound)
+                        results[first + f].eventTimestamps.append(nil)
+                    }
+                    continue
+                }
+                let expired = OnlineStatusRules.isExpired(eventTime: record.eventTimestamp, ttl: ttl, now: now)
+                for f in read.features.indices {
+                    let (value, status) = OnlineStatusRules.serve(record.values[f], expired: expired)
+                    results[first + f].values.append(value)
+                    results[first + f].statuses.append(status)
+                    results[first + f].eventTimestamps.append(record.eventTimestamp)
+                }
             }
         }
         names += plan.featureNames

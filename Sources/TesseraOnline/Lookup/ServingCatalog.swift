@@ -21,7 +21,14 @@ public final class ServingCatalog: Sendable {
     let views: [String: ViewInfo]
     /// Push source name → the views it feeds.
     let pushTargets: [String: [ViewInfo]]
-    private let plans = Mutex<[PlanKey: LookupPlan]>([:])
+    private let plans = Mutex<PlanCache>(PlanCache())
+
+    struct PlanCache {
+        var byKey: [PlanKey: LookupPlan] = [:]
+        /// The last plan served: most clients send the same features again and again, and
+        /// comparing equal arrays is cheaper than hashing them.
+        var last: (key: PlanKey, plan: LookupPlan)?
+    }
 
     struct PlanKey: Hashable {
         var features: LookupRequest.Features
@@ -51,12 +58,19 @@ public final class ServingCatalog: Sendable {
     /// The plan for a request's features, resolved once per catalog and cached.
     func plan(for features: LookupRequest.Features, fullFeatureNames: Bool) throws(LookupError) -> LookupPlan {
         let key = PlanKey(features: features, fullFeatureNames: fullFeatureNames)
-        if let plan = plans.withLock({ $0[key] }) { return plan }
+        let cached = plans.withLock { cache -> LookupPlan? in
+            if let last = cache.last, last.key == key { return last.plan }
+            guard let plan = cache.byKey[key] else { return nil }
+            cache.last = (key, plan)
+            return plan
+        }
+        if let cached { return cached }
         let plan = try LookupPlan.resolve(features, fullFeatureNames: fullFeatureNames, catalog: self)
         // Bound the cache: clients that send ever-new feature lists must not grow it forever.
         plans.withLock { cache in
-            if cache.count >= 1024 { cache.removeAll() }
-            cache[key] = plan
+            if cache.byKey.count >= 1024 { cache.byKey.removeAll() }
+            cache.byKey[key] = plan
+            cache.last = (key, plan)
         }
         return plan
     }

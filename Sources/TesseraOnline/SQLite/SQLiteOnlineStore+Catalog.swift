@@ -5,6 +5,7 @@ extension SQLiteOnlineStore {
     /// Re-reads view ids and layouts from the file (after another process or an unknown id).
     func reloadCatalog() throws(OnlineStoreError) {
         let fresh = try withReader { (reader) throws(OnlineStoreError) -> Catalog in
+            reader.endSnapshot()
             let db = try reader.connection(self)
             do throws(SQLiteError) {
                 var fresh = Catalog()
@@ -95,6 +96,7 @@ extension SQLiteOnlineStore {
                 throw wrap(error)
             }
         }
+        writeGeneration.add(1, ordering: .releasing)
         catalog.withLock { $0.views[view] = nil }
     }
 }

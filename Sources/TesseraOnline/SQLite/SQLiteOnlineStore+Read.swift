@@ -24,7 +24,12 @@ extension SQLiteOnlineStore {
     }
 
     private func withReaderStatementsCleared(_ viewID: Int64) {
-        for slot in readers { slot.state.withLock { $0.selects[viewID] = nil } }
+        for slot in readers {
+            slot.state.withLock {
+                $0.endSnapshot()
+                $0.selects[viewID] = nil
+            }
+        }
     }
 
     private func readOnce(viewID: Int64, keys: [EntityKey], features: [String]) throws(OnlineStoreError)
@@ -34,14 +39,12 @@ extension SQLiteOnlineStore {
         var missingLayout = false
         var out = try withReader { (reader) throws(OnlineStoreError) -> [OnlineRecord?] in
             let select = try reader.select(viewID, self)
-            let db = try reader.connection(self)
             var out: [OnlineRecord?] = []
             out.reserveCapacity(keys.count)
+            // One read transaction for all keys: one consistent snapshot, one WAL lock (reused
+            // for a moment by the next reads, see `Configuration.snapshotReuse`).
+            try reader.snapshot(self, now: FeatureLookup.monotonicNanos())
             do throws(SQLiteError) {
-                // One read transaction for many keys: one consistent snapshot, one WAL lock.
-                let batched = keys.count > 1
-                if batched { try db.execute("BEGIN") }
-                defer { if batched { try? db.execute("COMMIT") } }
                 for key in keys {
                     key.bytes.withUnsafeBytes { select.bind(1, blob: $0) }
                     guard try select.step() else {
@@ -61,8 +64,10 @@ extension SQLiteOnlineStore {
                 }
             } catch {
                 select.reset()
+                reader.endSnapshot()
                 throw wrap(error)
             }
+            if snapshotNanos == 0 { reader.endSnapshot() }
             return out
         }
         if missingLayout {
@@ -70,6 +75,7 @@ extension SQLiteOnlineStore {
             try reloadCatalog()
             layouts = catalog.withLock { $0.layouts }
             out = try withReader { (reader) throws(OnlineStoreError) -> [OnlineRecord?] in
+                reader.endSnapshot()
                 let select = try reader.select(viewID, self)
                 var again: [OnlineRecord?] = []
                 for key in keys {

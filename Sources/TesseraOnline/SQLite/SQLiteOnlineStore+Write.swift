@@ -51,6 +51,7 @@ extension SQLiteOnlineStore {
             $0.views[batch.view] = viewID
             $0.layouts[layoutID] = layout
         }
+        writeGeneration.add(1, ordering: .releasing)
         return OnlineWriteSummary(received: batch.count, written: written, skipped: batch.count - written)
     }
 
