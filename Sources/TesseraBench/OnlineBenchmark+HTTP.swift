@@ -25,7 +25,7 @@ enum HTTPBenchmark {
         // Tessera, in process.
         var configuration = FeatureServer.Configuration()
         configuration.port = 0
-        configuration.logLevel = .error
+        configuration.logLevel = .critical
         let server = FeatureServer(lookup: lookup, configuration: configuration)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let serving = Task { try await server.run { continuation.yield($0) } }

@@ -72,7 +72,7 @@ enum Processes {
         let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
         reader.start()
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        while process.isRunning { usleep(2_000) }
         let stderr = errData.wait()
         guard process.terminationStatus == 0 else {
             throw PeerError(
@@ -83,11 +83,17 @@ enum Processes {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Starts a long-running program with its output discarded.
+    /// Starts a long-running program with its output discarded, in a session (and process
+    /// group) of its own, so `stop` can end it together with the workers it forks.
     static func start(_ program: String, _ arguments: [String], directory: String? = nil) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
+        if let setsid = which("setsid") {
+            process.executableURL = URL(fileURLWithPath: setsid)
+            process.arguments = [program] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = arguments
+        }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -95,11 +101,21 @@ enum Processes {
         return process
     }
 
-    /// Stops a process this run started, and waits for it.
+    /// Stops a process this run started (its process group: SIGTERM, then SIGKILL after 10 s).
+    ///
+    /// Polls instead of `waitUntilExit`, which spins a CPU on Linux off the main thread.
     static func stop(_ process: Process) {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
+        let pid = process.processIdentifier
+        guard pid > 0, process.isRunning else { return }
+        // setsid made the child the leader of its own group: -pid names that group only.
+        kill(-pid, SIGTERM)
+        kill(pid, SIGTERM)
+        for _ in 0..<200 where process.isRunning { usleep(50_000) }
+        if process.isRunning {
+            kill(-pid, SIGKILL)
+            kill(pid, SIGKILL)
+            for _ in 0..<100 where process.isRunning { usleep(50_000) }
+        }
     }
 
     /// The full path of a program on `PATH`, if any.

@@ -11,6 +11,7 @@ struct OnlineBenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds per wrk run.") var duration = 20
     @Option(help: "Drivers written to Feast's online store (Feast writes ~15k rows/s).") var feastDrivers = 100_000
     @Option(help: "Python with feast installed ('' skips Feast).") var feastPython = "/work/feastvenv/bin/python"
+    @Option(help: "Worker processes for feast serve (-w).") var feastWorkers = 1
     @Flag(help: "Skip the HTTP runs (wrk, Redis, feast serve).") var skipHTTP = false
     @Flag(help: "Print JSON.") var json = false
 
@@ -24,6 +25,7 @@ struct OnlineBenchCommand: AsyncParsableCommand {
             options.wrkSeconds = duration
             options.feastDrivers = feastDrivers
             options.feastPython = feastPython.isEmpty ? nil : feastPython
+            options.feastWorkers = feastWorkers
             options.http = !skipHTTP
             options.progress = { Console.error($0) }
             let report = try await OnlineBenchmark.run(options: options)
