@@ -83,17 +83,11 @@ enum Processes {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Starts a long-running program with its output discarded, in a session (and process
-    /// group) of its own, so `stop` can end it together with the workers it forks.
+    /// Starts a long-running program with its output discarded.
     static func start(_ program: String, _ arguments: [String], directory: String? = nil) throws -> Process {
         let process = Process()
-        if let setsid = which("setsid") {
-            process.executableURL = URL(fileURLWithPath: setsid)
-            process.arguments = [program] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = arguments
-        }
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -101,21 +95,47 @@ enum Processes {
         return process
     }
 
-    /// Stops a process this run started (its process group: SIGTERM, then SIGKILL after 10 s).
+    /// Stops a process this run started and the workers it forked (found by parent id in
+    /// /proc): SIGTERM, then SIGKILL after 10 s.
     ///
     /// Polls instead of `waitUntilExit`, which spins a CPU on Linux off the main thread.
     static func stop(_ process: Process) {
         let pid = process.processIdentifier
-        guard pid > 0, process.isRunning else { return }
-        // setsid made the child the leader of its own group: -pid names that group only.
-        kill(-pid, SIGTERM)
-        kill(pid, SIGTERM)
-        for _ in 0..<200 where process.isRunning { usleep(50_000) }
-        if process.isRunning {
-            kill(-pid, SIGKILL)
-            kill(pid, SIGKILL)
-            for _ in 0..<100 where process.isRunning { usleep(50_000) }
+        guard pid > 0 else { return }
+        let family = descendants(of: pid) + [pid]
+        for member in family { kill(member, SIGTERM) }
+        for _ in 0..<200 where family.contains(where: alive) { usleep(50_000) }
+        for member in family where alive(member) { kill(member, SIGKILL) }
+        for _ in 0..<100 where process.isRunning { usleep(50_000) }
+    }
+
+    static func alive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        // A zombie ("Z") has exited; only its parent's wait is missing.
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[close...].hasPrefix(") Z")
+    }
+
+    /// Every process whose parent chain leads to `pid`.
+    static func descendants(of pid: Int32) -> [Int32] {
+        var parents: [Int32: Int32] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let child = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { parents[child] = parent }
         }
+        var out: [Int32] = []
+        var frontier = [pid]
+        while let next = frontier.popLast() {
+            for (child, parent) in parents where parent == next {
+                out.append(child)
+                frontier.append(child)
+            }
+        }
+        return out
     }
 
     /// The full path of a program on `PATH`, if any.

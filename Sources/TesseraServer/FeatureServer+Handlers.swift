@@ -43,14 +43,7 @@ struct Handlers: Sendable {
         } catch {
             throw APIError(status: 400, code: "unreadable_body", field: "body", "the request body could not be read")
         }
-        let parsed: Result<JSONValue, JSONParseError> = buffer.withUnsafeReadableBytes { bytes in
-            Result { () throws(JSONParseError) -> JSONValue in try JSONParser.parse(bytes) }
-        }
-        switch parsed {
-        case .success(let value): return value
-        case .failure(let error):
-            throw APIError(status: 400, code: "malformed_json", field: "body", error.description)
-        }
+        return try Handlers.parse(buffer)
     }
 
     /// Runs a lookup call, turning its error into the HTTP one.
@@ -71,11 +64,28 @@ struct Handlers: Sendable {
     func getOnlineFeatures(_ request: Request) async -> Response {
         await measured("/get-online-features") { () async throws(APIError) -> Response in
             let body = try await json(request)
-            let lookupRequest = try FeastJSON.lookupRequest(body)
-            let response = try Handlers.mapped { () throws(LookupError) in try lookup.onlineFeatures(lookupRequest) }
-            let rows = response.results.first?.values.count ?? 0
-            metrics.keysRead.increment(by: Int64(rows * max(0, response.results.count)))
-            return .json(FeastJSON.write(response))
+            return .json(try lookupAnswer(body))
+        }
+    }
+
+    /// The answer to a parsed `/get-online-features` body (shared with the event-loop fast path).
+    func lookupAnswer(_ body: JSONValue) throws(APIError) -> [UInt8] {
+        let lookupRequest = try FeastJSON.lookupRequest(body)
+        let response = try Handlers.mapped { () throws(LookupError) in try lookup.onlineFeatures(lookupRequest) }
+        let rows = response.results.first?.values.count ?? 0
+        metrics.keysRead.increment(by: Int64(rows * max(0, response.results.count)))
+        return FeastJSON.write(response)
+    }
+
+    /// Parses a complete body.
+    static func parse(_ buffer: ByteBuffer) throws(APIError) -> JSONValue {
+        let parsed: Result<JSONValue, JSONParseError> = buffer.withUnsafeReadableBytes { bytes in
+            Result { () throws(JSONParseError) -> JSONValue in try JSONParser.parse(bytes) }
+        }
+        switch parsed {
+        case .success(let value): return value
+        case .failure(let error):
+            throw APIError(status: 400, code: "malformed_json", field: "body", error.description)
         }
     }
 

@@ -69,6 +69,7 @@ public struct FeatureServer: Sendable {
         logger.logLevel = configuration.logLevel
         return Application(
             router: router(),
+            server: .tessera(Handlers(server: self)),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "tessera"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
