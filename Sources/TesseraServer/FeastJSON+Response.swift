@@ -94,36 +94,23 @@ extension FeastJSON {
         let (year, month, day) = Timestamp.civilFromDays(days)
         let seconds = micros / 1_000_000
         let fraction = micros % 1_000_000
-        var text: [UInt8] = []
-        text.reserveCapacity(30)
-        func digits(_ value: Int64, _ width: Int) {
-            var divisor: Int64 = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                text.append(0x30 + UInt8(truncatingIfNeeded: rest / divisor % 10))
-                rest %= divisor
-                divisor /= 10
-            }
-        }
-        text.append(0x22)
-        digits(year, 4)
-        text.append(0x2D)
-        digits(month, 2)
-        text.append(0x2D)
-        digits(day, 2)
-        text.append(0x54)
-        digits(seconds / 3600, 2)
-        text.append(0x3A)
-        digits(seconds / 60 % 60, 2)
-        text.append(0x3A)
-        digits(seconds % 60, 2)
+        writer.byte(0x22)
+        writer.digits(year, 4)
+        writer.byte(0x2D)
+        writer.digits(month, 2)
+        writer.byte(0x2D)
+        writer.digits(day, 2)
+        writer.byte(0x54)
+        writer.digits(seconds / 3600, 2)
+        writer.byte(0x3A)
+        writer.digits(seconds / 60 % 60, 2)
+        writer.byte(0x3A)
+        writer.digits(seconds % 60, 2)
         if fraction != 0 {
-            text.append(0x2E)
-            if fraction % 1000 == 0 { digits(fraction / 1000, 3) } else { digits(fraction, 6) }
+            writer.byte(0x2E)
+            if fraction % 1000 == 0 { writer.digits(fraction / 1000, 3) } else { writer.digits(fraction, 6) }
         }
-        text.append(0x5A)
-        text.append(0x22)
-        for byte in text { writer.byte(byte) }
+        writer.byte(0x5A)
+        writer.byte(0x22)
     }
 }

@@ -41,8 +41,9 @@ final class LookupFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         let part = unwrapInboundIn(data)
         switch (part, state) {
         case (.head(let head), _):
-            let path = head.path.map { $0.split(separator: "?", maxSplits: 1).first.map(String.init) ?? $0 }
-            if head.method == .post, path == "/get-online-features", outstanding == 0 {
+            if head.method == .post, outstanding == 0, let path = head.path,
+                path == "/get-online-features" || path.hasPrefix("/get-online-features?")
+            {
                 let length = head.headerFields[.contentLength].flatMap(Int.init) ?? 0
                 let keepAlive = head.headerFields[.connection]?.lowercased() != "close"
                 let body = length > limit ? nil : context.channel.allocator.buffer(capacity: max(0, length))

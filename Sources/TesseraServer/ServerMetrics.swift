@@ -34,6 +34,27 @@ public final class ServerMetrics: Sendable {
         keysRead = CoreMetrics.Counter(label: "tessera_online_store_keys_read_total", factory: factory)
         rowsWritten = CoreMetrics.Counter(label: "tessera_online_store_rows_written_total", factory: factory)
         registryVersion = CoreMetrics.Gauge(label: "tessera_registry_version", factory: factory)
+        let ok = CoreMetrics.Counter(
+            label: "tessera_http_requests_total",
+            dimensions: [("endpoint", "/get-online-features"), ("status", "200")],
+            factory: factory)
+        let timer = CoreMetrics.Timer(
+            label: "tessera_http_request_duration_seconds", dimensions: [("endpoint", "/get-online-features")],
+            factory: factory)
+        lookupOK = ok
+        lookupTimer = timer
+        requests.withLock { $0["/get-online-features 200"] = ok }
+        timers.withLock { $0["/get-online-features"] = timer }
+    }
+
+    /// The hot pair, made once: successful lookups skip the keyed caches below.
+    private let lookupOK: CoreMetrics.Counter
+    private let lookupTimer: CoreMetrics.Timer
+
+    /// Records one successful `/get-online-features` answer.
+    func recordLookup(nanoseconds: Int64) {
+        lookupOK.increment()
+        lookupTimer.recordNanoseconds(nanoseconds)
     }
 
     /// Records one answered request.

@@ -20,6 +20,19 @@ public struct JSONWriter {
 
     public mutating func null() { raw("null") }
 
+    /// A non-negative number as exactly `width` decimal digits, zero-padded (dates and times).
+    @inline(__always)
+    public mutating func digits(_ value: Int64, _ width: Int) {
+        var divisor: Int64 = 1
+        for _ in 1..<max(1, width) { divisor &*= 10 }
+        var rest = value
+        while divisor > 0 {
+            bytes.append(0x30 &+ UInt8(truncatingIfNeeded: rest / divisor % 10))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
     public mutating func bool(_ value: Bool) {
         if value { raw("true") } else { raw("false") }
     }
