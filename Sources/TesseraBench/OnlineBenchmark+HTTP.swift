@@ -31,44 +31,58 @@ enum HTTPBenchmark {
         let serving = Task { try await server.run { continuation.yield($0) } }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw PeerError(description: "the server did not start") }
-        var tessera: [String: WrkResult] = [:]
-        for entities in options.entitiesPerRequest {
-            let script = try writeScript(folder: folder, entities: entities, drivers: drivers)
-            for connections in options.connections {
-                options.progress("wrk: tessera serve, \(entities) entities, \(connections) connections…")
-                tessera["\(entities)/\(connections)"] = try measure(
-                    wrk, port: port, script: script, connections: connections, seconds: options.wrkSeconds)
-            }
-        }
-        serving.cancel()
-        _ = await serving.result
+        defer { serving.cancel() }
 
-        // Feast, same load (ids among the drivers it holds).
-        var feastResults: [String: WrkResult] = [:]
+        // Feast, started up front so each configuration runs on both servers back to back:
+        // the shared machine's load drifts, and interleaving keeps the ratio fair.
+        var feastPort: Int?
+        var feastProcess: Process?
         if let feast {
-            let feastBinary = URL(fileURLWithPath: feast.python).deletingLastPathComponent().appendingPathComponent(
-                "feast"
-            ).path
-            let feastPort = Processes.freePort()
-            let process = try Processes.start(
+            let feastBinary = URL(fileURLWithPath: feast.python).deletingLastPathComponent()
+                .appendingPathComponent("feast").path
+            let port = Processes.freePort()
+            feastProcess = try Processes.start(
                 feastBinary,
                 [
-                    "serve", "-p", String(feastPort), "--no-access-log", "--max-requests", "0", "-w",
+                    "serve", "-p", String(port), "--no-access-log", "--max-requests", "0", "-w",
                     String(options.feastWorkers),
                 ],
                 directory: feast.repository)
-            defer { Processes.stop(process) }
-            if await Processes.waitForHTTP("http://127.0.0.1:\(feastPort)/health", seconds: 120) {
-                for entities in options.entitiesPerRequest {
-                    let script = try writeScript(folder: folder, entities: entities, drivers: feast.drivers)
-                    for connections in options.connections {
-                        options.progress("wrk: feast serve, \(entities) entities, \(connections) connections…")
-                        feastResults["\(entities)/\(connections)"] = try measure(
-                            wrk, port: feastPort, script: script, connections: connections, seconds: options.wrkSeconds)
-                    }
-                }
+            if await Processes.waitForHTTP("http://127.0.0.1:\(port)/health", seconds: 120) {
+                feastPort = port
             } else {
                 report.notes.append("feast serve did not become healthy within 120 s; no Feast HTTP figures.")
+            }
+        }
+        defer { feastProcess.map(Processes.stop) }
+
+        var tessera: [String: WrkResult] = [:]
+        var feastResults: [String: WrkResult] = [:]
+        for entities in options.entitiesPerRequest {
+            let script = try writeScript(folder: folder, entities: entities, drivers: drivers)
+            let feastScript = try feast.map { try writeScript(folder: folder, entities: entities, drivers: $0.drivers) }
+            for connections in options.connections {
+                // Each configuration runs `repeats` times on both servers, alternating; the
+                // median run (by requests/s) of each is reported.
+                var ours: [WrkResult] = []
+                var theirs: [WrkResult] = []
+                for round in 1...max(1, options.repeats) {
+                    options.progress(
+                        "wrk: tessera serve, \(entities) entities, \(connections) connections (round \(round))…")
+                    ours.append(
+                        try measure(
+                            wrk, port: port, script: script, connections: connections, seconds: options.wrkSeconds))
+                    if let feastPort, let feastScript {
+                        options.progress(
+                            "wrk: feast serve, \(entities) entities, \(connections) connections (round \(round))…")
+                        theirs.append(
+                            try measure(
+                                wrk, port: feastPort, script: feastScript, connections: connections,
+                                seconds: options.wrkSeconds))
+                    }
+                }
+                tessera["\(entities)/\(connections)"] = median(ours)
+                if !theirs.isEmpty { feastResults["\(entities)/\(connections)"] = median(theirs) }
             }
         }
 
@@ -121,6 +135,11 @@ enum HTTPBenchmark {
                 "Feast held \(feast.drivers) drivers (its online writes are slow); Tessera held \(drivers). wrk -t2 for \(options.wrkSeconds) s per run; each request asks for conv_rate, acc_rate and avg_daily_trips of random drivers."
             )
         }
+    }
+
+    static func median(_ runs: [WrkResult]) -> WrkResult? {
+        let sorted = runs.sorted { $0.requestsPerSecond < $1.requestsPerSecond }
+        return sorted.isEmpty ? nil : sorted[sorted.count / 2]
     }
 
     /// A wrk script posting Feast-style requests for `entities` random drivers (1000 bodies, cycled).

@@ -9,6 +9,9 @@ struct OnlineBenchCommand: AsyncParsableCommand {
 
     @Option(help: "Workload size (XS, S, M, L); its last row per driver fills the store.") var size = "M"
     @Option(help: "Seconds per wrk run.") var duration = 20
+    @Option(help: "wrk runs per configuration and server, alternating; the median is reported.") var repeats = 1
+    @Option(parsing: .upToNextOption, help: "wrk connection counts.") var connections = [2, 16]
+    @Option(parsing: .upToNextOption, help: "Entities per request.") var entities = [1, 100]
     @Option(help: "Drivers written to Feast's online store (Feast writes ~15k rows/s).") var feastDrivers = 100_000
     @Option(help: "Python with feast installed ('' skips Feast).") var feastPython = "/work/feastvenv/bin/python"
     @Option(help: "Worker processes for feast serve (-w).") var feastWorkers = 1
@@ -23,6 +26,9 @@ struct OnlineBenchCommand: AsyncParsableCommand {
             }
             options.workload = workload
             options.wrkSeconds = duration
+            options.repeats = repeats
+            options.connections = connections
+            options.entitiesPerRequest = entities
             options.feastDrivers = feastDrivers
             options.feastPython = feastPython.isEmpty ? nil : feastPython
             options.feastWorkers = feastWorkers
