@@ -158,7 +158,6 @@ let package = Package(
                 "TesseraServer", "TesseraOnline", "TesseraColumnar", "TesseraDefinitions", "TesseraRegistry",
                 "TesseraTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             exclude: ["Golden"], swiftSettings: swiftSettings),
         .testTarget(

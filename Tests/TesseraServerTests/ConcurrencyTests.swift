@@ -1,7 +1,5 @@
 import Foundation
 import FoundationNetworking
-import HummingbirdTesting
-import NIOCore
 import TesseraCore
 import TesseraDefinitions
 import TesseraOnline
@@ -17,7 +15,7 @@ import Testing
         defer { fixture.directory.remove() }
         let drivers = 20
         let pushesPerDriver = 15
-        try await fixture.server.application().test(.ahc(.http)) { client in
+        try await fixture.live { client in
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for driver in 0..<drivers {
                     group.addTask {

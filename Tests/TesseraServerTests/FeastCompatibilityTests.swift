@@ -1,5 +1,4 @@
 import Foundation
-import HummingbirdTesting
 import TesseraColumnar
 import TesseraCore
 import TesseraOnline

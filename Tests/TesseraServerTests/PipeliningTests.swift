@@ -1,5 +1,4 @@
 import Foundation
-import HummingbirdTesting
 import TesseraTesting
 import Testing
 
@@ -55,7 +54,7 @@ import Testing
             // A push (routed through Hummingbird) then a lookup (the fast path), in one write:
             // the lookup must be answered second, and must see the push.
             try Self.exchange(
-                port: client.port ?? 0, Self.post("/push", push) + Self.post("/get-online-features", lookup),
+                port: client.port, Self.post("/push", push) + Self.post("/get-online-features", lookup),
                 expectedResponses: 2)
         }
         let responses = text.components(separatedBy: "HTTP/1.1 ").dropFirst()
@@ -71,7 +70,7 @@ import Testing
         let lookup = #"{"features":["driver_hourly_stats:avg_daily_trips"],"entities":{"driver_id":[1001]}}"#
         let text = try await fixture.live { client in
             try Self.exchange(
-                port: client.port ?? 0, Self.post("/get-online-features", lookup, close: true), expectedResponses: 1)
+                port: client.port, Self.post("/get-online-features", lookup, close: true), expectedResponses: 1)
         }
         #expect(text.hasPrefix("HTTP/1.1 200"))
         #expect(text.lowercased().contains("connection: close"))

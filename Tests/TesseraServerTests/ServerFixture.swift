@@ -1,8 +1,7 @@
 import Foundation
+import FoundationNetworking
 import Hummingbird
-import HummingbirdTesting
 import Logging
-import NIOCore
 import TesseraColumnar
 import TesseraCore
 import TesseraOnline
@@ -46,9 +45,27 @@ struct ServerFixture {
         server = FeatureServer(lookup: lookup, offlineSink: offlineSink, configuration: serverConfiguration)
     }
 
-    /// Runs `body` against the server on a real socket.
-    func live<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
-        try await server.application().test(.live, body)
+    /// Runs `body` against the server listening on a real socket (a free port on 127.0.0.1),
+    /// then shuts the server down.
+    func live<T: Sendable>(_ body: @Sendable (TestHTTPClient) async throws -> T) async throws -> T {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = server.application { continuation.yield($0) }
+        let running = Task { try await app.runService() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            running.cancel()
+            throw TestHTTPClient.Failure(description: "the server did not start")
+        }
+        do {
+            let result = try await body(TestHTTPClient(port: port))
+            running.cancel()
+            _ = await running.result
+            return result
+        } catch {
+            running.cancel()
+            _ = await running.result
+            throw error
+        }
     }
 
     static func golden(_ name: String) throws -> String {
@@ -57,17 +74,36 @@ struct ServerFixture {
     }
 }
 
-extension TestClientProtocol {
+/// A plain HTTP client for the live server (URLSession over libcurl; no extra dependency).
+struct TestHTTPClient: Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let port: Int
+
     /// POSTs `body` as JSON; returns the status code and the body as text.
     func post(_ uri: String, _ body: String) async throws -> (Int, String) {
-        let response = try await execute(
-            uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
-        return (response.status.code, String(buffer: response.body))
+        try await send(uri, method: "POST", body: body)
     }
 
     func get(_ uri: String) async throws -> (Int, String) {
-        let response = try await execute(uri: uri, method: .get)
-        return (response.status.code, String(buffer: response.body))
+        try await send(uri, method: "GET", body: nil)
+    }
+
+    private func send(_ uri: String, method: String, body: String?) async throws -> (Int, String) {
+        guard let url = URL(string: "http://127.0.0.1:\(port)\(uri)") else {
+            throw Failure(description: "bad uri \(uri)")
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard let http = response as? HTTPURLResponse else { throw Failure(description: "not an HTTP response") }
+        return (http.statusCode, String(decoding: data, as: UTF8.self))
     }
 }
 
