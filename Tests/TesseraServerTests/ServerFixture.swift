@@ -41,7 +41,7 @@ struct ServerFixture {
         var serverConfiguration = FeatureServer.Configuration()
         serverConfiguration.port = 0
         serverConfiguration.maxBodyBytes = maxBodyBytes
-        serverConfiguration.logLevel = .error
+        serverConfiguration.logLevel = .critical
         server = FeatureServer(lookup: lookup, offlineSink: offlineSink, configuration: serverConfiguration)
     }
 

@@ -55,10 +55,11 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.maxBodyBytes = ServeCommand.bytes(maxBodySize) ?? configuration.maxBodyBytes
             let server = FeatureServer(lookup: lookup, configuration: configuration)
             let catalog = lookup.catalog()
-            let project = catalog.project ?? "(nothing applied yet)"
-            let version = catalog.version.map { "version \($0)" } ?? "no version"
+            let what =
+                catalog.version.map { "\(catalog.project ?? "?") (registry version \($0))" }
+                ?? "an empty registry (nothing applied yet)"
             try await server.run { boundPort in
-                Console.print("Serving \(project) (registry \(version)) on http://\(host):\(boundPort)")
+                Console.print("Serving \(what) on http://\(host):\(boundPort)")
             }
         }
     }
