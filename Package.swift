@@ -17,11 +17,16 @@ let package = Package(
         .library(name: "TesseraFormats", targets: ["TesseraFormats"]),
         .library(name: "TesseraDefinitions", targets: ["TesseraDefinitions"]),
         .library(name: "TesseraRegistry", targets: ["TesseraRegistry"]),
+        .library(name: "TesseraOnline", targets: ["TesseraOnline"]),
+        .library(name: "TesseraServer", targets: ["TesseraServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -57,7 +62,7 @@ let package = Package(
             name: "TesseraBench",
             dependencies: [
                 "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraWorkload", "TesseraDefinitions",
-                "TesseraRegistry", "TesseraEngine",
+                "TesseraRegistry", "TesseraEngine", "TesseraOnline", "TesseraServer",
             ],
             swiftSettings: swiftSettings),
         // The engine: point-in-time joins and materialization plans over columnar batches.
@@ -77,19 +82,37 @@ let package = Package(
             name: "TesseraRegistry",
             dependencies: ["TesseraCore", "TesseraDefinitions", "TesseraSQLite"],
             swiftSettings: swiftSettings),
+        // The online store: the OnlineStore seam, its embedded SQLite implementation, the
+        // conformance suite any backend runs, and the in-process feature lookup.
+        .target(
+            name: "TesseraOnline",
+            dependencies: ["TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraRegistry", "TesseraSQLite"],
+            swiftSettings: swiftSettings),
+        // The HTTP feature server (Feast-compatible JSON) on Hummingbird, with Prometheus metrics.
+        .target(
+            name: "TesseraServer",
+            dependencies: [
+                "TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraRegistry", "TesseraOnline",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings),
         // The command line, kept apart from the thin executable so tests can drive it.
         .target(
             name: "TesseraCLI",
             dependencies: [
                 "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions",
-                "TesseraRegistry", "TesseraWorkload", "TesseraBench", "TesseraEngine",
+                "TesseraRegistry", "TesseraWorkload", "TesseraBench", "TesseraEngine", "TesseraOnline", "TesseraServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
         .executableTarget(name: "tessera", dependencies: ["TesseraCLI"], swiftSettings: swiftSettings),
 
         // Shared test support: temporary folders, fixtures, running the built binary.
-        .target(name: "TesseraTesting", dependencies: ["TesseraCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "TesseraTesting", dependencies: ["TesseraCore", "TesseraDefinitions", "TesseraRegistry"],
+            swiftSettings: swiftSettings),
 
         .testTarget(
             name: "TesseraCoreTests",
@@ -123,6 +146,20 @@ let package = Package(
             name: "TesseraRegistryTests",
             dependencies: ["TesseraRegistry", "TesseraDefinitions", "TesseraTesting"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TesseraOnlineTests",
+            dependencies: [
+                "TesseraOnline", "TesseraColumnar", "TesseraDefinitions", "TesseraRegistry", "TesseraTesting",
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TesseraServerTests",
+            dependencies: [
+                "TesseraServer", "TesseraOnline", "TesseraColumnar", "TesseraDefinitions", "TesseraRegistry",
+                "TesseraTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            exclude: ["Golden"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraCLITests",
             dependencies: ["TesseraCLI", "TesseraRegistry", "TesseraTesting"],

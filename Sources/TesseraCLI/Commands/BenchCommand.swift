@@ -4,5 +4,5 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print Tessera's figures beside its peers' (see docs/benchmarks.md).",
-        subcommands: [RegistryBenchCommand.self, TrainingSetBenchCommand.self])
+        subcommands: [RegistryBenchCommand.self, TrainingSetBenchCommand.self, OnlineBenchCommand.self])
 }

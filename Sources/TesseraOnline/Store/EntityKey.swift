@@ -1,0 +1,150 @@
+import TesseraColumnar
+import TesseraCore
+
+/// An encoded join-key tuple: the identity of one entity within one feature view.
+///
+/// The encoding is compact and self-delimiting per component, so a composite key is the
+/// concatenation of its parts:
+/// - integers (`int32`, `int64`): 8 bytes, big-endian with the sign bit flipped, so byte
+///   order is numeric order (sorted bulk loads append to the B-tree). Both widths encode
+///   alike, so a key written from an `int32` column is found by an `int64` lookup.
+/// - `timestamp`: as `int64` microseconds; `bool`: one byte; `float32`/`float64`: the
+///   float64 bit pattern (8 bytes).
+/// - `string` and `bytes`: a LEB128 length, then the bytes.
+///
+/// Keys of one view always have the view's declared join-key types, so parts never need tags.
+public struct EntityKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The encoded bytes.
+    public var bytes: [UInt8]
+
+    public init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// Encodes one key tuple from scalar values, in the view's join-key order.
+    ///
+    /// - Throws: `EntityKeyError` when a part is null or a list (keys must be scalars).
+    public init(_ parts: [ScalarValue]) throws(EntityKeyError) {
+        var out: [UInt8] = []
+        out.reserveCapacity(parts.count * 9)
+        for (index, part) in parts.enumerated() {
+            try EntityKey.append(part, at: index, to: &out)
+        }
+        self.bytes = out
+    }
+
+    /// A key of one `int64` join key, the common case, without intermediate arrays.
+    public init(int64 value: Int64) {
+        var out = [UInt8](repeating: 0, count: 8)
+        EntityKey.storeInt(value, into: &out, at: 0)
+        self.bytes = out
+    }
+
+    public static func < (lhs: EntityKey, rhs: EntityKey) -> Bool {
+        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+    }
+
+    public var description: String { "0x" + SHA256.hexString(bytes) }
+
+    @inline(__always)
+    static func storeInt(_ value: Int64, into out: inout [UInt8], at offset: Int) {
+        let flipped = UInt64(bitPattern: value) ^ (1 << 63)
+        for k in 0..<8 { out[offset + k] = UInt8(truncatingIfNeeded: flipped >> UInt64(56 - 8 * k)) }
+    }
+
+    @inline(__always)
+    static func appendInt(_ value: Int64, to out: inout [UInt8]) {
+        let flipped = UInt64(bitPattern: value) ^ (1 << 63)
+        for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: flipped >> UInt64(56 - 8 * k))) }
+    }
+
+    @inline(__always)
+    static func appendLength(_ length: Int, to out: inout [UInt8]) {
+        var n = UInt64(length)
+        while n >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: n) | 0x80)
+            n >>= 7
+        }
+        out.append(UInt8(n))
+    }
+
+    static func append(_ part: ScalarValue, at index: Int, to out: inout [UInt8]) throws(EntityKeyError) {
+        switch part {
+        case .null: throw EntityKeyError(part: index, reason: "is null")
+        case .bool(let v): out.append(v ? 1 : 0)
+        case .int32(let v): appendInt(Int64(v), to: &out)
+        case .int64(let v): appendInt(v, to: &out)
+        case .timestamp(let v): appendInt(v.microseconds, to: &out)
+        case .float32(let v): appendInt(Int64(bitPattern: Double(v).bitPattern), to: &out)
+        case .float64(let v): appendInt(Int64(bitPattern: v.bitPattern), to: &out)
+        case .string(let v):
+            appendLength(v.utf8.count, to: &out)
+            out.append(contentsOf: v.utf8)
+        case .bytes(let v):
+            appendLength(v.count, to: &out)
+            out.append(contentsOf: v)
+        case .list: throw EntityKeyError(part: index, reason: "is a list; join keys must be scalars")
+        }
+    }
+}
+
+/// A join-key value that cannot be encoded.
+public struct EntityKeyError: Error, Sendable, CustomStringConvertible {
+    /// The position of the offending part in the key tuple.
+    public var part: Int
+    public var reason: String
+
+    public var description: String { "join key part \(part + 1) \(reason)" }
+}
+
+/// The encoded keys of a whole batch in one byte arena (no allocation per row).
+struct EncodedKeys {
+    var bytes: [UInt8] = []
+    /// `count + 1` offsets into `bytes`.
+    var offsets: [Int] = [0]
+    /// Whether every key is one 8-byte integer (the fast paths compare them as words).
+    var isInteger = false
+
+    var count: Int { offsets.count - 1 }
+
+    func key(_ row: Int) -> EntityKey {
+        EntityKey(bytes: Array(bytes[offsets[row]..<offsets[row + 1]]))
+    }
+
+    /// Encodes every row of the join-key columns (in join-key order).
+    ///
+    /// - Throws: `OnlineStoreError.invalidBatch` naming the first row with a null or list key.
+    init(columns: [Column], rows: Int) throws(OnlineStoreError) {
+        for (index, column) in columns.enumerated() where column.nullCount > 0 {
+            let row = (0..<rows).first { !column.isValid($0) } ?? 0
+            throw OnlineStoreError(.invalidBatch, "join key \(index + 1) is null in row \(row)")
+        }
+        // Fast path: one integer key column, fixed 8 bytes per row.
+        if columns.count == 1, let ints = EncodedKeys.integers(columns[0]) {
+            bytes = [UInt8](repeating: 0, count: rows * 8)
+            offsets = Array(stride(from: 0, through: rows * 8, by: 8))
+            for row in 0..<rows { EntityKey.storeInt(ints[row], into: &bytes, at: row * 8) }
+            isInteger = true
+            return
+        }
+        offsets.reserveCapacity(rows + 1)
+        for row in 0..<rows {
+            for (index, column) in columns.enumerated() {
+                do {
+                    try EntityKey.append(column.value(at: row), at: index, to: &bytes)
+                } catch {
+                    throw OnlineStoreError(.invalidBatch, "\(error) in row \(row)")
+                }
+            }
+            offsets.append(bytes.count)
+        }
+    }
+
+    private static func integers(_ column: Column) -> [Int64]? {
+        switch column.data {
+        case .int64(let v): return v
+        case .int32(let v): return v.map(Int64.init)
+        default: return nil
+        }
+    }
+}

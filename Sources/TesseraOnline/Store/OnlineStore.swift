@@ -1,0 +1,108 @@
+import TesseraColumnar
+import TesseraCore
+
+/// One stored row as a backend returns it: its times and the requested features' values.
+public struct OnlineRecord: Sendable, Equatable {
+    public var eventTimestamp: Timestamp
+    public var createdTimestamp: Timestamp
+    /// One slot per requested feature, in request order; `nil` when the row does not hold
+    /// that feature (it was written before the feature existed).
+    public var values: [ScalarValue?]
+
+    public init(eventTimestamp: Timestamp, createdTimestamp: Timestamp, values: [ScalarValue?]) {
+        self.eventTimestamp = eventTimestamp
+        self.createdTimestamp = createdTimestamp
+        self.values = values
+    }
+}
+
+/// The values served for one entity key: statuses and ttl already applied.
+public struct OnlineFeatureRow: Sendable, Equatable {
+    /// The stored row's event time; `nil` when the key was not found.
+    public var eventTimestamp: Timestamp?
+    /// One value per requested feature; null unless the status is `PRESENT`.
+    public var values: [ScalarValue]
+    public var statuses: [FeatureStatus]
+
+    public init(eventTimestamp: Timestamp?, values: [ScalarValue], statuses: [FeatureStatus]) {
+        self.eventTimestamp = eventTimestamp
+        self.values = values
+        self.statuses = statuses
+    }
+}
+
+/// The online store seam: the latest feature values per (feature view, entity key).
+///
+/// Batched like Feast's `online_write_batch` / `online_read`. Implementations keep, per
+/// view and key, one row: the one with the greatest (event time, created time). A write
+/// never replaces a stored row with an older one; on equal times the new write wins, so
+/// re-running the same load is idempotent. Implementations do not apply ttl: `read(view:…)`
+/// (an extension) does, once for all backends, through `OnlineStatusRules`.
+///
+/// Every implementation runs `OnlineStoreConformance`. Methods may be called from many
+/// threads at once.
+public protocol OnlineStore: Sendable {
+    /// Stores the newest row per entity key of `batch`, atomically (all rows or none).
+    ///
+    /// Within the batch, rows with equal keys are resolved by the same rule: the greatest
+    /// (event, created) wins, a later row winning a tie.
+    /// - Throws: `OnlineStoreError` when the batch is invalid or the store cannot write.
+    @discardableResult
+    func write(_ batch: OnlineWriteBatch) throws(OnlineStoreError) -> OnlineWriteSummary
+
+    /// The stored rows of `view` for `keys`, in request order, `nil` for a key with no row.
+    ///
+    /// A view never written reads as all `nil`.
+    /// - Parameter features: the features to decode, in the order wanted.
+    func readRecords(view: String, keys: [EntityKey], features: [String]) throws(OnlineStoreError)
+        -> [OnlineRecord?]
+
+    /// Removes every row of `view` (for views an apply removed). Dropping an unknown view does nothing.
+    func dropView(_ view: String) throws(OnlineStoreError)
+
+    /// The number of entity keys stored for `view` (0 for an unknown view).
+    func rowCount(view: String) throws(OnlineStoreError) -> Int
+
+    /// The views that hold rows, sorted by name.
+    func viewNames() throws(OnlineStoreError) -> [String]
+}
+
+extension OnlineStore {
+    /// The served values of `features` of `view` for `keys`, in request order, with
+    /// Feast's statuses and the view's ttl applied at `now`.
+    ///
+    /// - Parameters:
+    ///   - ttl: the view's ttl; zero means values never expire.
+    ///   - now: the time of the read (injectable for tests).
+    /// - Complexity: one store read of `keys.count` keys.
+    public func read(view: String, keys: [EntityKey], features: [String], ttl: TimeSpan, now: Timestamp)
+        throws(OnlineStoreError) -> [OnlineFeatureRow]
+    {
+        let records = try readRecords(view: view, keys: keys, features: features)
+        return records.map { OnlineFeatureRow(record: $0, featureCount: features.count, ttl: ttl, now: now) }
+    }
+}
+
+extension OnlineFeatureRow {
+    /// Applies `OnlineStatusRules` to one record (or a miss).
+    @inlinable
+    public init(record: OnlineRecord?, featureCount: Int, ttl: TimeSpan, now: Timestamp) {
+        guard let record else {
+            self.init(
+                eventTimestamp: nil, values: Array(repeating: .null, count: featureCount),
+                statuses: Array(repeating: .notFound, count: featureCount))
+            return
+        }
+        let expired = OnlineStatusRules.isExpired(eventTime: record.eventTimestamp, ttl: ttl, now: now)
+        var values: [ScalarValue] = []
+        var statuses: [FeatureStatus] = []
+        values.reserveCapacity(featureCount)
+        statuses.reserveCapacity(featureCount)
+        for slot in record.values {
+            let (value, status) = OnlineStatusRules.serve(slot, expired: expired)
+            values.append(value)
+            statuses.append(status)
+        }
+        self.init(eventTimestamp: record.eventTimestamp, values: values, statuses: statuses)
+    }
+}

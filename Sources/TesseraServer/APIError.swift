@@ -1,0 +1,57 @@
+import TesseraOnline
+
+/// An error answer: an HTTP status and a JSON body naming the field at fault and why.
+///
+/// Body: `{"error": code, "field": field, "message": message, "hint": hint}` (`hint` only
+/// when there is one). Messages never echo more than a short prefix of client data.
+public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var status: Int
+    /// A stable machine-readable code: `invalid_request`, `not_found`, `malformed_json`, …
+    public var code: String
+    public var field: String
+    public var message: String
+    public var hint: String?
+
+    public init(status: Int, code: String, field: String, _ message: String, hint: String? = nil) {
+        self.status = status
+        self.code = code
+        self.field = field
+        self.message = message
+        self.hint = hint
+    }
+
+    /// The HTTP form of a lookup error: 404 for unknown objects, 400 for bad requests,
+    /// 503 when the registry or store fails.
+    public init(_ error: LookupError) {
+        let status =
+            switch error.kind {
+            case .notFound: 404
+            case .invalidRequest, .nameCollision: 400
+            case .unavailable: 503
+            }
+        self.init(status: status, code: error.kind.rawValue, field: error.field, error.message, hint: error.hint)
+    }
+
+    public static func invalid(_ field: String, _ message: String, hint: String? = nil) -> APIError {
+        APIError(status: 400, code: "invalid_request", field: field, message, hint: hint)
+    }
+
+    public var description: String { "\(status) \(code) \(field): \(message)" }
+
+    /// The JSON body.
+    public var json: [UInt8] {
+        var writer = JSONWriter(capacity: 128)
+        writer.raw("{\"error\":")
+        writer.string(code)
+        writer.raw(",\"field\":")
+        writer.string(field)
+        writer.raw(",\"message\":")
+        writer.string(message)
+        if let hint {
+            writer.raw(",\"hint\":")
+            writer.string(hint)
+        }
+        writer.byte(0x7D)
+        return writer.bytes
+    }
+}

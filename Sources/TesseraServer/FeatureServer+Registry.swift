@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+import TesseraCore
+import TesseraDefinitions
+import TesseraOnline
+
+extension Handlers {
+    /// The object kinds `/registry/{kind}` serves, with their JSON member names.
+    static let registryKinds = ["entities", "feature-views", "feature-services", "sources"]
+
+    /// `GET /registry/{kind}`: every applied object of a kind.
+    func registryList(_ kind: String) -> Response {
+        let catalog = server.lookup.catalog()
+        let definitions = catalog.definitions
+        let encoded: Data?
+        switch kind {
+        case "entities": encoded = Handlers.encode(definitions.entities)
+        case "feature-views": encoded = Handlers.encode(definitions.featureViews)
+        case "feature-services": encoded = Handlers.encode(definitions.featureServices)
+        case "sources": encoded = Handlers.encode(definitions.sources)
+        default: return Handlers.unknownKind(kind)
+        }
+        var writer = JSONWriter()
+        writer.raw("{\"project\":")
+        if let project = catalog.project { writer.string(project) } else { writer.null() }
+        writer.raw(",\"registry_version\":")
+        if let version = catalog.version { writer.int(Int64(version)) } else { writer.null() }
+        writer.raw(",\"items\":")
+        var bytes = writer.bytes
+        bytes += encoded.map { Array($0) } ?? Array("[]".utf8)
+        bytes.append(0x7D)
+        return .json(bytes)
+    }
+
+    /// `GET /registry/{kind}/{name}`: one applied object.
+    func registryObject(_ kind: String, _ name: String) -> Response {
+        let definitions = server.lookup.catalog().definitions
+        let names: [String]
+        let encoded: Data?
+        switch kind {
+        case "entities":
+            names = definitions.entities.map(\.name)
+            encoded = definitions.entity(name).flatMap(Handlers.encode)
+        case "feature-views":
+            names = definitions.featureViews.map(\.name)
+            encoded = definitions.featureView(name).flatMap(Handlers.encode)
+        case "feature-services":
+            names = definitions.featureServices.map(\.name)
+            encoded = definitions.featureService(name).flatMap(Handlers.encode)
+        case "sources":
+            names = definitions.sources.map(\.name)
+            encoded = definitions.source(name).flatMap(Handlers.encode)
+        default: return Handlers.unknownKind(kind)
+        }
+        guard let encoded else {
+            let error = APIError(
+                status: 404, code: "not_found", field: "name", "no \(kind.dropLast()) named '\(name.prefix(80))'",
+                hint: Suggestions.hint(for: name, in: names))
+            return .json(error.json, status: .notFound)
+        }
+        return .json(Array(encoded))
+    }
+
+    static func unknownKind(_ kind: String) -> Response {
+        let error = APIError(
+            status: 404, code: "not_found", field: "kind", "no registry listing '\(kind.prefix(40))'",
+            hint: Suggestions.hint(for: kind, in: registryKinds)
+                ?? "use one of \(registryKinds.joined(separator: ", "))")
+        return .json(error.json, status: .notFound)
+    }
+
+    static func encode<T: Encodable>(_ value: T) -> Data? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try? encoder.encode(value)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import FoundationNetworking
+import Hummingbird
+import Logging
+import TesseraColumnar
+import TesseraCore
+import TesseraOnline
+import TesseraServer
+import TesseraTesting
+
+/// A feature server over the fixture repository, holding the rows the Feast golden files
+/// were made with (`benchmarks/online_feast_golden.py`).
+struct ServerFixture {
+    /// 2026-01-10T00:00:00Z: the fixture's rows (2026-01-09) are within the 2-day ttl.
+    static let now = Timestamp(seconds: 1_768_003_200)
+
+    let directory: TemporaryDirectory
+    let lookup: FeatureLookup
+    let server: FeatureServer
+
+    init(
+        label: String = "server", registryCheckInterval: Duration = .seconds(1),
+        offlineSink: (any OfflinePushSink)? = nil, maxBodyBytes: Int = 10 * 1024 * 1024
+    ) throws {
+        directory = try TemporaryDirectory(label)
+        let root = try OnlineFixture.repository(in: directory)
+        var configuration = FeatureLookup.Configuration()
+        configuration.now = { ServerFixture.now }
+        configuration.registryCheckInterval = registryCheckInterval
+        lookup = try FeatureLookup.open(repository: root, configuration: configuration)
+        let t = { (text: String) in Timestamp(parsing: text)?.microseconds ?? 0 }
+        try lookup.store.write(
+            try OnlineWriteBatch(
+                view: "driver_hourly_stats", joinKeys: [.int64([1001, 1002])],
+                eventTimestamps: .timestamp([t("2026-01-09T08:00:00Z"), t("2026-01-09T10:00:00Z")]),
+                createdTimestamps: .timestamp([t("2026-01-09T08:00:05Z"), t("2026-01-09T10:00:05Z")]),
+                features: [
+                    ("conv_rate", .float32([0.5, 0.1])), ("acc_rate", .float32([0.25, 0.75])),
+                    ("avg_daily_trips", .int32([10, 20])),
+                ]))
+        var serverConfiguration = FeatureServer.Configuration()
+        serverConfiguration.port = 0
+        serverConfiguration.maxBodyBytes = maxBodyBytes
+        serverConfiguration.logLevel = .critical
+        server = FeatureServer(lookup: lookup, offlineSink: offlineSink, configuration: serverConfiguration)
+    }
+
+    /// Runs `body` against the server listening on a real socket (a free port on 127.0.0.1),
+    /// then shuts the server down.
+    func live<T: Sendable>(_ body: @Sendable (TestHTTPClient) async throws -> T) async throws -> T {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = server.application { continuation.yield($0) }
+        let running = Task { try await app.runService() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            running.cancel()
+            throw TestHTTPClient.Failure(description: "the server did not start")
+        }
+        do {
+            let result = try await body(TestHTTPClient(port: port))
+            running.cancel()
+            _ = await running.result
+            return result
+        } catch {
+            running.cancel()
+            _ = await running.result
+            throw error
+        }
+    }
+
+    static func golden(_ name: String) throws -> String {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name)")
+        return try String(contentsOf: url, encoding: .utf8)
+    }
+}
+
+/// A plain HTTP client for the live server (URLSession over libcurl; no extra dependency).
+struct TestHTTPClient: Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let port: Int
+
+    /// POSTs `body` as JSON; returns the status code and the body as text.
+    func post(_ uri: String, _ body: String) async throws -> (Int, String) {
+        try await send(uri, method: "POST", body: body)
+    }
+
+    func get(_ uri: String) async throws -> (Int, String) {
+        try await send(uri, method: "GET", body: nil)
+    }
+
+    private func send(_ uri: String, method: String, body: String?) async throws -> (Int, String) {
+        guard let url = URL(string: "http://127.0.0.1:\(port)\(uri)") else {
+            throw Failure(description: "bad uri \(uri)")
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard let http = response as? HTTPURLResponse else { throw Failure(description: "not an HTTP response") }
+        return (http.statusCode, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Parses a JSON text for comparisons (throws on malformed JSON).
+func parsed(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
+
+/// A response with its feature vectors keyed by name, so Feast's (unordered, per-view)
+/// feature order does not matter.
+func vectorsByName(_ response: JSONValue) -> [String: JSONValue] {
+    guard case .array(let names)? = response["metadata"]?["feature_names"],
+        case .array(let results)? = response["results"]
+    else { return [:] }
+    var out: [String: JSONValue] = [:]
+    for (name, result) in zip(names, results) {
+        if case .string(let text) = name { out[text] = result }
+    }
+    return out
+}
