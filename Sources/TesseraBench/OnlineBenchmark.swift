@@ -38,7 +38,7 @@ public enum OnlineBenchmark {
 
     /// The end of the workload's event times: lookups run "now" there, so the 2-day ttl
     /// keeps most rows servable (the data is from January 2026).
-    static let workloadNow = Timestamp(microseconds: Workload.start + 30 * 86_400_000_000)
+    static let workloadNow = Timestamp(microseconds: Workload.defaultStart + 30 * 86_400_000_000)
 
     static let definitions = Definitions(
         entities: [Entity(name: "driver", joinKeys: [JoinKey("driver_id", .int64)])],

@@ -15,7 +15,8 @@ public struct TesseraCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             QuickstartCommand.self, InitCommand.self, PlanCommand.self, ApplyCommand.self, ListCommand.self,
-            DescribeCommand.self, HistoryCommand.self, TrainingSetCommand.self, ServeCommand.self,
+            DescribeCommand.self, HistoryCommand.self, TrainingSetCommand.self, MaterializeCommand.self,
+            MaterializeIncrementalCommand.self, ServeCommand.self,
             InspectCommand.self, HeadCommand.self, BenchCommand.self,
         ]
     )

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An instant in time: microseconds since 1970-01-01T00:00:00Z.
 ///
 /// This is the internal unit of every timestamp in Tessera (event times,
@@ -215,5 +217,12 @@ extension Timestamp: Codable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(iso8601)
+    }
+}
+
+extension Timestamp {
+    /// The current time.
+    public static var now: Timestamp {
+        Timestamp(microseconds: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
     }
 }

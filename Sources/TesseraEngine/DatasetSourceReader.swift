@@ -38,8 +38,6 @@ extension Dataset {
 public struct RepositorySources: Sendable {
     public let root: String
     public let definitions: Definitions
-    /// Where offline pushes are kept: `<root>/.tessera/push/<source>/`.
-    public var pushFolder: String { root + "/.tessera/push" }
 
     public init(root: String, definitions: Definitions) {
         self.root = root
@@ -81,14 +79,25 @@ public struct RepositorySources: Sendable {
             if let batchName, let batch = definitions.source(batchName) {
                 out += try readers(for: batch)
             }
-            let folder = pushFolder + "/" + source.name
-            if FileManager.default.fileExists(atPath: folder),
-                let files = try? FileManager.default.contentsOfDirectory(atPath: folder),
-                files.contains(where: { $0.hasSuffix(".parquet") })
-            {
-                out.append(DatasetSourceReader(dataset: try Dataset.open(folder, format: ParquetFormat())))
-            }
+            out += try PushLog(root: root, source: source.name).readers(declaredTypes: declaredTypes(of: source))
             return out
         }
+    }
+
+    /// The rows a view's source holds, when the files say (Parquet footers); for progress bars.
+    public func estimatedRows(of view: FeatureView, definitions: Definitions) throws -> Int? {
+        guard let source = definitions.source(view.source) else { return nil }
+        var total = 0
+        for reader in try readers(for: source) {
+            guard let dataset = (reader as? DatasetSourceReader)?.dataset else { continue }
+            for file in dataset.files {
+                guard file.path.lowercased().hasSuffix(".parquet"), let parquet = try? ParquetFile(path: file.path)
+                else {
+                    return nil
+                }
+                total += parquet.rowCount
+            }
+        }
+        return total
     }
 }

@@ -84,10 +84,3 @@ public struct RegistryService {
         return "unknown"
     }
 }
-
-extension Timestamp {
-    /// The current time.
-    public static var now: Timestamp {
-        Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
-    }
-}

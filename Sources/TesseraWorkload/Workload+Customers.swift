@@ -36,7 +36,7 @@ extension Workload {
         for k in 0..<n {
             let row = UInt64(range.lowerBound + k)
             ids[k] = Int64(Workload.random(seed, 21, row) % c)
-            let event = Workload.start + Int64(Workload.random(seed, 22, row) % Workload.statsSpanSeconds) * 1_000_000
+            let event = start + Int64(Workload.random(seed, 22, row) % Workload.statsSpanSeconds) * 1_000_000
             events[k] = event
             created[k] = event + Int64(Workload.random(seed, 23, row) % 61) * 1_000_000
             balance[k] = Workload.unit(Workload.random(seed, 24, row)) * 1000

@@ -11,10 +11,13 @@ public struct Workload: Sendable {
     /// Rows of `driver_stats`.
     public var rows: Int
     public var seed: UInt64
+    /// The first instant of the data, in microseconds; event times span 30 days from it.
+    public var start: Int64
 
-    public init(rows: Int, seed: UInt64 = 42) {
+    public init(rows: Int, seed: UInt64 = 42, start: Int64 = Workload.defaultStart) {
         self.rows = rows
         self.seed = seed
+        self.start = start
     }
 
     /// The named sizes of WORKLOAD.md.
@@ -33,8 +36,8 @@ public struct Workload: Sendable {
     /// Rows of `entity_df`: N / 10.
     public var entityRows: Int { max(1, rows / 10) }
 
-    /// 2026-01-01T00:00:00Z in microseconds.
-    public static let start: Int64 = 1_767_225_600 * 1_000_000
+    /// WORKLOAD.md's first instant: 2026-01-01T00:00:00Z, in microseconds.
+    public static let defaultStart: Int64 = 1_767_225_600 * 1_000_000
     static let statsSpanSeconds: UInt64 = 30 * 86_400
     static let entitySpanSeconds: UInt64 = 31 * 86_400
 
@@ -79,7 +82,7 @@ public struct Workload: Sendable {
         for k in 0..<n {
             let row = UInt64(range.lowerBound + k)
             ids[k] = Int64(Workload.random(seed, 1, row) % e)
-            let event = Workload.start + Int64(Workload.random(seed, 2, row) % Workload.statsSpanSeconds) * 1_000_000
+            let event = start + Int64(Workload.random(seed, 2, row) % Workload.statsSpanSeconds) * 1_000_000
             events[k] = event
             created[k] = event + Int64(Workload.random(seed, 3, row) % 61) * 1_000_000
             conv[k] = Workload.unit(Workload.random(seed, 4, row))
@@ -104,7 +107,7 @@ public struct Workload: Sendable {
         for k in 0..<n {
             let row = UInt64(range.lowerBound + k)
             ids[k] = Int64(Workload.random(seed, 11, row) % max(1, e))
-            events[k] = Workload.start + Int64(Workload.random(seed, 12, row) % Workload.entitySpanSeconds) * 1_000_000
+            events[k] = start + Int64(Workload.random(seed, 12, row) % Workload.entitySpanSeconds) * 1_000_000
             labels[k] = Int64(Workload.random(seed, 13, row) & 1)
         }
         let columns: [Column] = [.int64(ids), .timestamp(events), .int64(labels)]

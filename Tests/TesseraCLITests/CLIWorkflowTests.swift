@@ -7,7 +7,7 @@ import Testing
 @Suite(.serialized) struct CLIWorkflowTests {
     static func initRepo(_ dir: TemporaryDirectory) throws -> String {
         let repo = dir.file("repo")
-        let result = try CommandRunner.run(["init", repo, "--rows", "2000"])
+        let result = try CommandRunner.run(["init", repo, "--rows", "2000", "--data-start", "2026-01-01"])
         #expect(result.status == 0, "\(result)")
         return repo
     }

@@ -10,7 +10,7 @@ struct InitCommand: ParsableCommand {
         discussion: """
             The example is the reference workload: entity `driver`, source `driver_stats`, view \
             `driver_hourly_stats` (ttl 2d), plus customer profiles, a push source and two feature \
-            services. Data is generated deterministically (same --rows, same files): \
+            services. Data is generated deterministically (same --rows and --data-start, same files): \
             data/driver_stats, data/customer_profile and data/rides (labelled events for training sets).
             """)
 
@@ -29,13 +29,30 @@ struct InitCommand: ParsableCommand {
     @Flag(help: "Write into the folder even if it is not empty (existing files are overwritten).")
     var force = false
 
+    @Option(
+        help: ArgumentHelp(
+            "The first day of the generated data (ISO 8601); event times span 30 days from it. Default: 30 days before today, so served values are fresh.",
+            valueName: "date"))
+    var dataStart: String?
+
     func validate() throws {
         guard rows > 0 else { throw ValidationError("--rows must be at least 1") }
+        if let dataStart, Timestamp(parsing: dataStart) == nil {
+            throw ValidationError("--data-start '\(dataStart)' is not an ISO 8601 date (2026-01-01)")
+        }
+    }
+
+    /// Midnight UTC 30 days before today: the default start of the example's data.
+    static var recentStart: Int64 {
+        let day: Int64 = 86_400_000_000
+        return (Timestamp.now.microseconds / day - 30) * day
     }
 
     func run() throws {
         try guarded {
-            try InitCommand.create(directory: directory, rows: rows, format: format, project: project, force: force)
+            try InitCommand.create(
+                directory: directory, rows: rows, format: format, project: project, force: force,
+                start: dataStart.flatMap(Timestamp.init(parsing:))?.microseconds ?? InitCommand.recentStart)
         }
     }
 
@@ -46,14 +63,17 @@ struct InitCommand: ParsableCommand {
         return name
     }
 
-    static func create(directory: String, rows: Int, format: DataFormat, project: String?, force: Bool) throws {
+    static func create(
+        directory: String, rows: Int, format: DataFormat, project: String?, force: Bool,
+        start: Int64 = InitCommand.recentStart
+    ) throws {
         let fm = FileManager.default
         if let contents = try? fm.contentsOfDirectory(atPath: directory), !contents.isEmpty, !force {
             throw ValidationError("\(directory) exists and is not empty; choose another folder or pass --force")
         }
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let example = ExampleRepository(
-            project: project ?? projectName(for: directory), rows: rows, format: format.rawValue)
+            project: project ?? projectName(for: directory), rows: rows, format: format.rawValue, start: start)
         let start = Date()
         var written = 0
         try example.write(to: directory) { path, schema, ranges, make in

@@ -1,16 +1,21 @@
 import ArgumentParser
 import Foundation
+import TesseraColumnar
+import TesseraCore
 import TesseraDefinitions
 import TesseraEngine
+import TesseraFormats
 import TesseraRegistry
 
-struct QuickstartCommand: ParsableCommand {
+struct QuickstartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quickstart",
-        abstract: "Create the example repository and run the main workflow on the embedded defaults.",
+        abstract: "Create the example repository and run the whole workflow on the embedded defaults.",
         discussion: """
-            Runs `init` (unless the folder already holds a repository), `plan` and `apply`, then lists \
-            what the registry holds. Nothing to install: the registry is a SQLite file under .tessera/.
+            Runs `init` (unless the folder already holds a repository), `plan`, `apply`, builds a \
+            training set from data/rides, materializes the online views, and ends with a running \
+            feature server (Ctrl-C stops it) and a curl command to try. Nothing to install: the \
+            registry and the online store are SQLite files under .tessera/.
             """)
 
     @Argument(help: "The folder for the example repository.")
@@ -19,11 +24,19 @@ struct QuickstartCommand: ParsableCommand {
     @Option(help: "Rows of data/driver_stats.")
     var rows: Int = 1_000_000
 
-    func run() throws {
-        try guarded {
+    @Option(help: "The feature server's port.")
+    var port = 6566
+
+    @Flag(help: "Stop after materializing instead of starting the feature server.")
+    var noServe = false
+
+    func step(_ text: String) { Console.print("\n== \(text)") }
+
+    func run() async throws {
+        try await guarded {
             let fm = FileManager.default
             if !fm.fileExists(atPath: directory + "/" + FeatureRepository.configFile) {
-                Console.print("== tessera init \(directory)")
+                step("tessera init \(directory)")
                 try InitCommand.create(
                     directory: directory, rows: rows, format: .defaultFormat, project: nil, force: false)
             } else {
@@ -31,9 +44,9 @@ struct QuickstartCommand: ParsableCommand {
             }
             let repo = try FeatureRepository.loadChecked(at: directory)
             let service = RegistryService(repository: repo, store: try RegistryService.openStore(for: repo))
-            Console.print("\n== tessera plan --repo \(directory)")
+            step("tessera plan --repo \(directory)")
             Console.print(try service.plan().plan.rendered(color: Console.color))
-            Console.print("\n== tessera apply --repo \(directory)")
+            step("tessera apply --repo \(directory)")
             switch try service.apply(allowBreaking: false) {
             case .unchanged(let version):
                 Console.print("No changes. The registry stays at version \(version.map(String.init) ?? "0").")
@@ -44,16 +57,55 @@ struct QuickstartCommand: ParsableCommand {
             case .applied(let version):
                 Console.print("Applied version \(version.version) (\(version.summary)).")
             }
-            Console.print("\n== tessera list --repo \(directory)")
+            step("tessera list --repo \(directory)")
             try ListCommand.parse(["--repo", directory]).run()
+
+            let output = directory + "/training_set.parquet"
+            step(
+                "tessera training-set --repo \(directory) --entities \(directory)/data/rides.parquet --service ride_ranking_v1 --output \(output)"
+            )
+            try TrainingSetCommand.parse([
+                "--repo", directory, "--entities", directory + "/data/rides.parquet", "--service", "ride_ranking_v1",
+                "--output", output,
+            ]).run()
+            step("tessera head \(output) -n 5")
+            try HeadCommand.parse([output, "-n", "5"]).run()
+
+            step("tessera materialize-incremental now --repo \(directory)")
+            try MaterializeIncrementalCommand.parse([Timestamp.now.iso8601, "--repo", directory]).run()
+            if noServe { return }
+
+            step("tessera serve --repo \(directory) --port \(port)")
+            let drivers = QuickstartCommand.freshKeys(
+                directory + "/data/driver_stats.parquet", "driver_id", within: .days(2))
+            let customers = QuickstartCommand.freshKeys(
+                directory + "/data/customer_profile.parquet", "customer_id", within: .days(30))
             Console.print(
                 """
+                Try it from another terminal:
 
-                Next steps:
-                  tessera describe driver_hourly_stats --repo \(directory)
-                  tessera history --repo \(directory)
-                  edit \(directory)/features/drivers.yaml, then: tessera plan --repo \(directory)
+                  curl -s -X POST http://127.0.0.1:\(port)/get-online-features \\
+                    -d '{"feature_service": "ride_ranking_v1", "entities": {"driver_id": [\(drivers)], "customer_id": [\(customers)]}}'
+
+                Press Ctrl-C to stop the server.
                 """)
+            var serve = try ServeCommand.parse(["--repo", directory, "--port", String(port)])
+            try await serve.run()
         }
+    }
+
+    /// Two keys with a row younger than `within` (so their served values are PRESENT), as "a, b".
+    static func freshKeys(_ path: String, _ column: String, within: TimeSpan) -> String {
+        let floor = (Timestamp.now - within + .hours(1)).microseconds
+        guard let batch = try? ParquetFile(path: path).read(ParquetReadOptions(columns: [column, "event_timestamp"])),
+            let keys = batch.column(named: column)?.int64Values,
+            let times = batch.column(named: "event_timestamp")?.int64Values
+        else { return "1001, 1002" }
+        var picked: [Int64] = []
+        for (key, time) in zip(keys, times) where time >= floor && !picked.contains(key) {
+            picked.append(key)
+            if picked.count == 2 { break }
+        }
+        return picked.isEmpty ? "1001, 1002" : picked.map(String.init).joined(separator: ", ")
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TesseraCore
+import TesseraDefinitions
 import TesseraOnline
 import TesseraServer
 
@@ -53,7 +54,10 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.host = host
             configuration.port = port
             configuration.maxBodyBytes = ServeCommand.bytes(maxBodySize) ?? configuration.maxBodyBytes
-            let server = FeatureServer(lookup: lookup, configuration: configuration)
+            let root = try FeatureRepository.loadConfig(at: repository.path).root
+            let server = FeatureServer(
+                lookup: lookup, offlineSink: RepositoryPushSink(root: root, lookup: lookup),
+                configuration: configuration)
             let catalog = lookup.catalog()
             let what =
                 catalog.version.map { "\(catalog.project ?? "?") (registry version \($0))" }

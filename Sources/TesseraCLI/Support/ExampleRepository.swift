@@ -9,6 +9,8 @@ struct ExampleRepository {
     var project: String
     var rows: Int
     var format: String
+    /// The first instant of the generated data (event times span the 30 days after it).
+    var start: Int64
 
     var configYAML: String {
         """
@@ -57,7 +59,7 @@ struct ExampleRepository {
         feature_views:
           - name: driver_hourly_stats
             entities: [driver]
-            source: driver_stats
+            source: driver_stats_push   # its batch source's files, plus rows pushed offline
             ttl: 2d
             schema:
               conv_rate:
@@ -145,7 +147,7 @@ struct ExampleRepository {
         try servicesYAML.write(toFile: folder + "/features/services.yaml", atomically: true, encoding: .utf8)
         try ".tessera/\n".write(toFile: folder + "/.gitignore", atomically: true, encoding: .utf8)
 
-        let workload = Workload(rows: rows)
+        let workload = Workload(rows: rows, start: start)
         func ranges(_ total: Int) -> [Range<Int>] {
             let chunk = 1 << 20
             return stride(from: 0, to: total, by: chunk).map { $0..<min(total, $0 + chunk) }

@@ -43,6 +43,12 @@ extension FeatureLookup {
                 .invalidRequest, field: "push_source_name",
                 "source '\(request.source)' is a \(source.kind.name) source; only push sources take pushes")
         }
+        guard !targets.isEmpty else {
+            throw LookupError(
+                .invalidRequest, field: "push_source_name",
+                "push source '\(request.source)' feeds no feature view, so a push has nowhere to go",
+                hint: "set 'source: \(request.source)' on the views it should update, and apply")
+        }
         guard let first = request.columns.first else {
             throw LookupError(.invalidRequest, field: "df", "no columns given")
         }
@@ -53,9 +59,11 @@ extension FeatureLookup {
                 "has \(column.values.count) values but '\(first.name)' has \(rows)",
                 hint: "every column needs one value per row")
         }
+        // A push source may inherit its timestamp columns and renames from its batch source.
+        let sourceColumns = catalog.definitions.sourceColumns(of: source)
         // Source column name → the name views use (field_mapping), and back.
         var sent: [String: [ScalarValue]] = [:]
-        for column in request.columns { sent[source.fieldMapping[column.name] ?? column.name] = column.values }
+        for column in request.columns { sent[sourceColumns.mapping[column.name] ?? column.name] = column.values }
         var fields: [Field] = []
         var columns: [Column] = []
         var index: [String: Int] = [:]
@@ -86,8 +94,8 @@ extension FeatureLookup {
                 try add(key.name, key.type, required: true, owner: "join key of '\(info.view.name)'", nullable: false)
             }
         }
-        try add(source.timestampField, .timestamp, required: true, owner: "event timestamp", nullable: false)
-        if let created = source.createdTimestampField {
+        try add(sourceColumns.timestamp, .timestamp, required: true, owner: "event timestamp", nullable: false)
+        if let created = sourceColumns.created {
             try add(created, .timestamp, required: false, owner: "created timestamp", nullable: true)
         }
         for info in targets {
@@ -108,8 +116,8 @@ extension FeatureLookup {
                 writes.append(
                     try OnlineWriteBatch(
                         view: info.view.name, joinKeys: info.joinKeys.compactMap { index[$0.name].map { columns[$0] } },
-                        eventTimestamps: columns[index[source.timestampField] ?? 0],
-                        createdTimestamps: source.createdTimestampField.flatMap { index[$0] }.map { columns[$0] },
+                        eventTimestamps: columns[index[sourceColumns.timestamp] ?? 0],
+                        createdTimestamps: sourceColumns.created.flatMap { index[$0] }.map { columns[$0] },
                         features: info.view.features.compactMap { f in index[f.name].map { (f.name, columns[$0]) } }))
             } catch {
                 throw LookupError(.invalidRequest, field: "df", error.description)
