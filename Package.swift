@@ -162,7 +162,10 @@ let package = Package(
             exclude: ["Golden"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraCLITests",
-            dependencies: ["TesseraCLI", "TesseraRegistry", "TesseraTesting"],
+            dependencies: [
+                "TesseraCLI", "TesseraRegistry", "TesseraTesting", "TesseraOnline", "TesseraEngine", "TesseraFormats",
+                "TesseraDefinitions", "TesseraColumnar",
+            ],
             swiftSettings: swiftSettings),
     ]
 )

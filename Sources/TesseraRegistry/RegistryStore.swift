@@ -70,6 +70,9 @@ public protocol RegistryStore: AnyObject {
 
     /// Records completed materializations, all or none; a watermark never moves back.
     func recordMaterialization(_ watermarks: [MaterializationWatermark]) throws(RegistryError)
+
+    /// Forgets the watermarks of `views` (their online data was dropped; the next incremental run reloads).
+    func clearWatermarks(_ views: [String]) throws(RegistryError)
 }
 
 /// The end of a view's last completed materialization, and when it was recorded.

@@ -244,4 +244,19 @@ public final class SQLiteRegistry: RegistryStore {
             throw wrap(error)
         }
     }
+
+    public func clearWatermarks(_ views: [String]) throws(RegistryError) {
+        guard !views.isEmpty, let db = try open(create: false) else { return }
+        do {
+            try db.transaction {
+                let delete = try db.prepare("DELETE FROM watermarks WHERE view = ?")
+                for view in views {
+                    delete.bind(1, view)
+                    try delete.run()
+                }
+            }
+        } catch {
+            throw wrap(error)
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TesseraDefinitions
+import TesseraOnline
 import TesseraRegistry
 
 struct ApplyCommand: ParsableCommand {
@@ -44,14 +45,46 @@ struct ApplyCommand: ParsableCommand {
                 )
                 throw ExitCode.failure
             case .applied(let version):
+                let dropped = try ApplyCommand.dropStaleOnlineData(version.plan, repository: repo, store: service.store)
                 if json {
                     try Console.json(version)
                 } else {
                     Console.print(version.plan.rendered(color: Console.color))
                     Console.print(
                         "Applied version \(version.version) (\(version.summary), digest \(version.digest.prefix(12))).")
+                    if !dropped.isEmpty {
+                        Console.print(
+                            "Dropped the online values of \(dropped.joined(separator: ", ")) (removed or changed incompatibly); materialize to reload them."
+                        )
+                    }
                 }
             }
         }
+    }
+
+    /// Online values of views that were removed, or changed in a way stored rows no longer fit
+    /// (breaking changes), are dropped, and their watermarks forgotten.
+    static func dropStaleOnlineData(_ plan: Plan, repository: FeatureRepository, store: any RegistryStore) throws
+        -> [String]
+    {
+        var stale = plan.changes.filter {
+            $0.id.kind == .featureView && ($0.action == .remove || !$0.breaking.isEmpty)
+        }.map(\.id.name)
+        // Views of an entity whose join keys changed hold rows under the old keys.
+        for change in plan.changes where change.id.kind == .entity && !change.breaking.isEmpty {
+            for view in repository.definitions.featureViews
+            where view.entities.contains(change.id.name) && !stale.contains(view.name) {
+                stale.append(view.name)
+            }
+        }
+        guard !stale.isEmpty else { return [] }
+        let config = repository.config.onlineStore
+        let path = config.path.map { $0.hasPrefix("/") ? $0 : repository.root + "/" + $0 }
+        guard let path, FileManager.default.fileExists(atPath: path) else { return [] }
+        let online = try SQLiteOnlineStore.open(
+            type: config.type, path: config.path, options: config.options, root: repository.root)
+        for view in stale { try online.dropView(view) }
+        try store.clearWatermarks(stale)
+        return stale
     }
 }

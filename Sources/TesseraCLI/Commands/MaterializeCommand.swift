@@ -85,8 +85,16 @@ struct MaterializeOptions: ParsableArguments {
     @Option(help: "Cores to use (default: all).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: "Rows per write to the online store (each write is one transaction).")
+    var batchRows = 65_536
+
     @Flag(help: "Print the summary as JSON.")
     var json = false
+
+    func validate() throws {
+        guard batchRows >= 1 else { throw ValidationError("--batch-rows must be at least 1") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
 
     struct ViewSummary: Encodable {
         var view: String
@@ -137,7 +145,7 @@ struct MaterializeOptions: ParsableArguments {
             let total = try applied.sources.estimatedRows(of: view, definitions: definitions)
             var written = 0
             let stats = try materializer.latestRows(
-                of: view, start: start, end: end, threads: threads,
+                of: view, start: start, end: end, threads: threads, batchRows: batchRows,
                 progress: { rows in
                     Console.progress(Progress.bar(view.name, done: rows, total: total.map { $0 * 2 }))
                 },

@@ -1,0 +1,162 @@
+import Foundation
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraEngine
+import TesseraOnline
+import TesseraRegistry
+import TesseraTesting
+import Testing
+
+/// Materialization end to end: online = offline, kill -9 and rerun, newer values kept.
+@Suite(.serialized) struct MaterializeTests {
+    static let rows = 20_000
+    static var drivers: Int { rows / 10 }
+
+    static func repo(_ dir: TemporaryDirectory, name: String = "repo") throws -> String {
+        let repo = dir.file(name)
+        let initResult = try CommandRunner.run([
+            "init", repo, "--rows", String(rows), "--data-start", "2026-01-01",
+        ])
+        #expect(initResult.status == 0, "\(initResult)")
+        let apply = try CommandRunner.run(["apply", "--repo", repo])
+        #expect(apply.status == 0, "\(apply)")
+        return repo
+    }
+
+    static func store(_ repo: String) throws -> SQLiteOnlineStore {
+        try SQLiteOnlineStore(path: repo + "/.tessera/online.db")
+    }
+
+    static let features = ["conv_rate", "acc_rate", "avg_daily_trips"]
+
+    /// Every driver's stored record.
+    static func records(_ repo: String) throws -> [OnlineRecord?] {
+        let keys = (0..<drivers).map { EntityKey(int64: Int64($0)) }
+        return try store(repo).readRecords(view: "driver_hourly_stats", keys: keys, features: features)
+    }
+
+    @Test func servedValuesEqualTheTrainingSetAtTheEnd() throws {
+        let dir = try TemporaryDirectory("materialize")
+        defer { dir.remove() }
+        let repo = try MaterializeTests.repo(dir)
+        let endText = "2026-01-20T12:00:00Z"
+        let end = try #require(Timestamp(parsing: endText))
+        let result = try CommandRunner.run(["materialize", "2026-01-01", endText, "--repo", repo, "--json"])
+        #expect(result.status == 0, "\(result)")
+
+        // Online, read at END with the view's ttl.
+        let keys = (0..<MaterializeTests.drivers).map { EntityKey(int64: Int64($0)) }
+        let served = try MaterializeTests.store(repo).read(
+            view: "driver_hourly_stats", keys: keys, features: MaterializeTests.features, ttl: .days(2), now: end)
+
+        // Offline: a training set for every driver at END.
+        let registry = SQLiteRegistry(path: repo + "/.tessera/registry.db")
+        let definitions = try #require(try registry.current()).definitions
+        let sources = RepositorySources(root: repo, definitions: definitions)
+        let ids = (0..<MaterializeTests.drivers).map { Int64($0) }
+        let entities = try RecordBatch([
+            "driver_id": .int64(ids), "event_timestamp": .timestamp(ids.map { _ in end.microseconds }),
+        ])
+        let offline = try TrainingSetBuilder(definitions: definitions) { try sources.readers(for: $0) }.build(
+            TrainingSetRequest(spine: .entities(entities, name: "e"), selection: .features(["driver_hourly_stats"])))
+        var present = 0
+        var absent = 0
+        for (row, online) in served.enumerated() {
+            for (k, name) in MaterializeTests.features.enumerated() {
+                let expected = offline.batch.column(named: name)?.value(at: row) ?? .null
+                if online.statuses[k] == .present {
+                    present += 1
+                    #expect(online.values[k] == expected, "driver \(row) \(name)")
+                } else {
+                    absent += 1
+                    #expect(
+                        expected == .null, "driver \(row) \(name): \(online.statuses[k]) online, \(expected) offline")
+                    #expect(online.statuses[k] == .outsideMaxAge || online.statuses[k] == .notFound)
+                }
+            }
+        }
+        #expect(present > 1000 && absent > 1000, "both kinds of rows are exercised (\(present), \(absent))")
+        // The watermark was recorded.
+        #expect(try registry.watermarks()["driver_hourly_stats"]?.end == end)
+    }
+
+    @Test func killedMaterializationsRerunToTheCleanState() throws {
+        let dir = try TemporaryDirectory("kill")
+        defer { dir.remove() }
+        let clean = try MaterializeTests.repo(dir, name: "clean")
+        let killed = try MaterializeTests.repo(dir, name: "killed")
+        let args = ["materialize", "2026-01-01", "2026-02-01", "--batch-rows", "150", "--threads", "1"]
+        #expect(try CommandRunner.run(args + ["--repo", clean]).status == 0)
+        var interrupted = 0
+        for delay in [15, 40, 70, 110, 160, 230] {
+            let (process, _, _) = try CommandRunner.start(args + ["--repo", killed])
+            usleep(UInt32(delay * 1000))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                interrupted += 1
+            }
+            process.waitUntilExit()
+        }
+        #expect(interrupted >= 2, "the kills must land while materializing")
+        #expect(try CommandRunner.run(args + ["--repo", killed]).status == 0)
+        let expected = try MaterializeTests.records(clean)
+        let got = try MaterializeTests.records(killed)
+        #expect(expected.compactMap { $0 }.count > 1000)
+        #expect(got == expected)
+    }
+
+    @Test func aNewerPushedValueSurvivesMaterialization() throws {
+        let dir = try TemporaryDirectory("newer")
+        defer { dir.remove() }
+        let repo = try MaterializeTests.repo(dir)
+        let future = Timestamp(seconds: 1_900_000_000)
+        let store = try MaterializeTests.store(repo)
+        try store.write(
+            try OnlineWriteBatch(
+                view: "driver_hourly_stats", joinKeys: [.int64([7])],
+                eventTimestamps: .timestamp([future.microseconds]),
+                features: [
+                    ("conv_rate", .float32([0.5])), ("acc_rate", .float32([0.25])), ("avg_daily_trips", .int32([42])),
+                ]))
+        #expect(try CommandRunner.run(["materialize", "2026-01-01", "2026-02-01", "--repo", repo]).status == 0)
+        let record = try MaterializeTests.records(repo)[7]
+        #expect(record?.eventTimestamp == future)
+        #expect(record?.values == [.float32(0.5), .float32(0.25), .int32(42)])
+        // Other drivers were loaded.
+        #expect(try MaterializeTests.records(repo)[8] != nil)
+    }
+
+    @Test func incrementalRunsFromTheWatermarkAndApplyDropsRemovedViews() throws {
+        let dir = try TemporaryDirectory("incremental")
+        defer { dir.remove() }
+        let repo = try MaterializeTests.repo(dir)
+        let first = try CommandRunner.run(["materialize-incremental", "2026-01-15", "--repo", repo, "--json"])
+        #expect(first.status == 0, "\(first)")
+        let second = try CommandRunner.run([
+            "materialize-incremental", "2026-01-20", "--repo", repo, "--lateness", "1h", "--json",
+        ])
+        let summary = try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any]
+        let views = summary?["views"] as? [[String: Any]]
+        let drivers = views?.first { $0["view"] as? String == "driver_hourly_stats" }
+        #expect(drivers?["start"] as? String == "2026-01-14T23:00:00Z")
+        #expect(drivers?["end"] as? String == "2026-01-20T00:00:00Z")
+        #expect(try MaterializeTests.store(repo).rowCount(view: "driver_hourly_stats") > 0)
+
+        // Removing the view (and the service using it) drops its online rows and watermark.
+        let drivers_yaml = repo + "/features/drivers.yaml"
+        let text = try String(contentsOfFile: drivers_yaml, encoding: .utf8)
+        let cut = try #require(text.range(of: "feature_views:"))
+        try String(text[..<cut.lowerBound]).write(toFile: drivers_yaml, atomically: true, encoding: .utf8)
+        try """
+        feature_services:
+          - name: ride_ranking_v1
+            features: [customer_profile:segment]
+        """.write(toFile: repo + "/features/services.yaml", atomically: true, encoding: .utf8)
+        let apply = try CommandRunner.run(["apply", "--repo", repo, "--allow-breaking"])
+        #expect(apply.status == 0, "\(apply)")
+        #expect(apply.stdout.contains("Dropped the online values of driver_hourly_stats"))
+        #expect(try MaterializeTests.store(repo).rowCount(view: "driver_hourly_stats") == 0)
+        #expect(try SQLiteRegistry(path: repo + "/.tessera/registry.db").watermarks()["driver_hourly_stats"] == nil)
+    }
+}

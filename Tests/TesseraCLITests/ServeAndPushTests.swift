@@ -1,0 +1,94 @@
+import Foundation
+import TesseraColumnar
+import TesseraCore
+import TesseraFormats
+import TesseraTesting
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `tessera serve` as a user runs it: a push to the offline store reaches training sets.
+@Suite(.serialized) struct ServeAndPushTests {
+    /// Starts `tessera serve` on a free port; returns the process and the port.
+    static func serve(_ repo: String) throws -> (Process, Int) {
+        let (process, out, _) = try CommandRunner.start(["serve", "--repo", repo, "--port", "0"])
+        var seen = ""
+        for _ in 0..<200 {
+            seen += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            if let range = seen.range(of: "http://127.0.0.1:") {
+                let digits = seen[range.upperBound...].prefix { $0.isNumber }
+                if let port = Int(digits) { return (process, port) }
+            }
+        }
+        process.terminate()
+        throw CocoaError(.fileReadUnknown)
+    }
+
+    static func post(_ port: Int, _ path: String, _ body: String) async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func offlinePushReachesTrainingSetsAndOnlinePushIsServed() async throws {
+        let dir = try TemporaryDirectory("push")
+        defer { dir.remove() }
+        let repo = try CLIWorkflowTests.initRepo(dir)
+        #expect(try CommandRunner.run(["apply", "--repo", repo]).status == 0)
+        let (server, port) = try ServeAndPushTests.serve(repo)
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        // Driver 5 gets a value at 2026-03-01 (after all generated data), online and offline.
+        let push = """
+            {"push_source_name": "driver_stats_push", "to": "online_and_offline",
+             "df": {"driver_id": [5], "event_timestamp": ["2026-03-01T00:00:00Z"], "created": ["2026-03-01T00:00:01Z"],
+                    "conv_rate": [0.125], "acc_rate": [0.5], "avg_daily_trips": [77]}}
+            """
+        let (status, body) = try await ServeAndPushTests.post(port, "/push", push)
+        #expect(status == 200, "\(body)")
+        let (_, served) = try await ServeAndPushTests.post(
+            port, "/get-online-features",
+            #"{"features": ["driver_hourly_stats:avg_daily_trips"], "entities": {"driver_id": [5]}}"#)
+        // Stored (its event time is served) but older than the 2-day ttl today: not served as fresh.
+        #expect(
+            served.contains(#""statuses":["OUTSIDE_MAX_AGE"],"event_timestamps":["2026-03-01T00:00:00Z"]"#), "\(served)"
+        )
+        let now = Timestamp.now.iso8601
+        let fresh = """
+            {"push_source_name": "driver_stats_push", "to": "online",
+             "df": {"driver_id": [5], "event_timestamp": ["\(now)"], "conv_rate": [0.75], "acc_rate": [0.5],
+                    "avg_daily_trips": [88]}}
+            """
+        #expect(try await ServeAndPushTests.post(port, "/push", fresh).0 == 200)
+        let (_, again) = try await ServeAndPushTests.post(
+            port, "/get-online-features",
+            #"{"features": ["driver_hourly_stats:avg_daily_trips"], "entities": {"driver_id": [5]}}"#)
+        #expect(again.contains(#""values":[88],"statuses":["PRESENT"]"#), "\(again)")
+
+        // A training set at 2026-03-01T12:00 sees the pushed row; one at 2026-02-28 does not.
+        let entities = dir.file("entities.csv")
+        try "driver_id,event_timestamp\n5,2026-03-01T12:00:00Z\n5,2026-02-28T00:00:00Z\n"
+            .write(toFile: entities, atomically: true, encoding: .utf8)
+        let out = dir.file("out.parquet")
+        let result = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", entities, "--features", "driver_hourly_stats",
+            "--output", out,
+        ])
+        #expect(result.status == 0, "\(result)")
+        let batch = try ParquetFile(path: out).read()
+        #expect(batch.column(named: "avg_daily_trips")?.values == [.int32(77), .null])
+        #expect(batch.column(named: "conv_rate")?.values == [.float32(0.125), .null])
+
+        // A push source that feeds no view is refused with a reason.
+        let (badStatus, badBody) = try await ServeAndPushTests.post(
+            port, "/push", #"{"push_source_name": "driver_stats", "df": {"driver_id": [1]}}"#)
+        #expect(badStatus == 400 || badStatus == 422, "\(badBody)")
+    }
+}
