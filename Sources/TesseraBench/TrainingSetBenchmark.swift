@@ -41,7 +41,7 @@ public enum TrainingSetBenchmark {
     }
 
     /// A feature repository over the workload's files, applied.
-    static func repository(data: String, binary: String) throws -> String {
+    public static func repository(data: String, binary: String) throws -> String {
         let repo = data + "/repo"
         try FileManager.default.createDirectory(atPath: repo + "/features", withIntermediateDirectories: true)
         try "project: bench\n".write(toFile: repo + "/tessera.yaml", atomically: true, encoding: .utf8)

@@ -4,5 +4,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print Tessera's figures beside its peers' (see docs/benchmarks.md).",
-        subcommands: [RegistryBenchCommand.self, TrainingSetBenchCommand.self, OnlineBenchCommand.self])
+        subcommands: [
+            RegistryBenchCommand.self, TrainingSetBenchCommand.self, MaterializeBenchCommand.self,
+            OnlineBenchCommand.self,
+        ])
 }
