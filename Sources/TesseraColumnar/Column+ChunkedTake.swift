@@ -24,17 +24,21 @@ extension Column {
             }
             return (lo, ref - starts[lo])
         }
+        // Each reference's chunk and row, found once for both the values and the validity.
+        var chunkOf = [Int32](repeating: -1, count: references.count)
+        var rowOf = [Int](repeating: 0, count: references.count)
+        for (i, ref) in references.enumerated() where ref >= 0 {
+            let (c, r) = locate(ref)
+            chunkOf[i] = Int32(c)
+            rowOf[i] = r
+        }
         let anyNull = references.contains { $0 < 0 } || chunks.contains { $0.validity != nil }
         var validity: Bitmap? = nil
         if anyNull {
             var bits = Bitmap(count: references.count, value: true)
-            for (i, ref) in references.enumerated() {
-                if ref < 0 {
-                    bits[i] = false
-                } else {
-                    let (c, r) = locate(ref)
-                    if !chunks[c].isValid(r) { bits[i] = false }
-                }
+            for i in 0..<references.count {
+                let c = Int(chunkOf[i])
+                if c < 0 || !chunks[c].isValid(rowOf[i]) { bits[i] = false }
             }
             validity = bits
         }
@@ -45,13 +49,9 @@ extension Column {
                 arrays.append(values)
             }
             return [T](unsafeUninitializedCapacity: references.count) { out, initialized in
-                for (i, ref) in references.enumerated() {
-                    if ref < 0 {
-                        (out.baseAddress! + i).initialize(to: zero)
-                    } else {
-                        let (c, r) = locate(ref)
-                        (out.baseAddress! + i).initialize(to: arrays[c][r])
-                    }
+                for i in 0..<references.count {
+                    let c = Int(chunkOf[i])
+                    (out.baseAddress! + i).initialize(to: c < 0 ? zero : arrays[c][rowOf[i]])
                 }
                 initialized = references.count
             }

@@ -119,31 +119,15 @@ public struct AsOfAccumulator: Sendable {
                         timeline.start.withUnsafeBufferPointer { start in
                             timeline.times.withUnsafeBufferPointer { times in
                                 timeline.rows.withUnsafeBufferPointer { rows in
-                                    for r in 0..<groups.count {
-                                        let g32 = groups[r]
-                                        if g32 < lowGroup || g32 >= highGroup { continue }
-                                        if eventNullable && !eventTimes.isValid(r) { continue }
-                                        let g = Int(g32)
-                                        let e = events[r]
-                                        var c = Int64.min
-                                        if let createds, createdTimes?.isValid(r) ?? false { c = createds[r] }
-                                        let ref = referenceBase + r
-                                        var k = Int(start[g])
-                                        let end = Int(start[g + 1])
-                                        while k < end && times[k] < e { k += 1 }
-                                        while k < end {
-                                            let t = times[k]
-                                            if ttl > 0 && t &- ttl > e { break }
-                                            if !(guardCreated && c > t) {
-                                                let i = Int(rows[k])
-                                                let be = bestEvent[i]
-                                                if best[i] < 0 || e > be || (e == be && c >= bestCreated[i]) {
-                                                    best[i] = ref
-                                                    bestEvent[i] = e
-                                                    bestCreated[i] = c
-                                                }
-                                            }
-                                            k += 1
+                                    groups.withUnsafeBufferPointer { groupOf in
+                                        events.withUnsafeBufferPointer { eventOf in
+                                            AsOfAccumulator.offerRange(
+                                                groupOf: groupOf, eventOf: eventOf, eventTimes: eventTimes,
+                                                eventNullable: eventNullable, createds: createds,
+                                                createdTimes: createdTimes, referenceBase: referenceBase,
+                                                start: start, times: times, rows: rows, best: best,
+                                                bestEvent: bestEvent, bestCreated: bestCreated, ttl: ttl,
+                                                guardCreated: guardCreated, groups: lowGroup..<highGroup)
                                         }
                                     }
                                 }
@@ -155,79 +139,51 @@ public struct AsOfAccumulator: Sendable {
         }
     }
 
-}
-
-extension AsOfAccumulator {
-    /// Rewrites every chosen reference (after the rows they point at have been compacted).
-    public mutating func remap(_ transform: (Int) -> Int) {
-        for i in reference.indices where reference[i] >= 0 { reference[i] = transform(reference[i]) }
-    }
-}
-
-/// The feature columns of rows that may still be chosen, addressed by reference.
-///
-/// Every batch read is kept until `compact` drops the rows no entity row points at any
-/// more; so memory is bounded by the entity rows, not by the source's size.
-struct RetainedRows {
-    private(set) var chunks: [(base: Int, columns: [Column])] = []
-    private(set) var rows = 0
-    private var nextReference = 0
-
-    /// Keeps a batch's feature columns; returns the reference of its first row.
-    mutating func append(_ columns: [Column], count: Int) -> Int {
-        let base = nextReference
-        nextReference += count
-        chunks.append((base, columns))
-        rows += count
-        return base
-    }
-
-    /// The position of `reference` in the chunks laid end to end.
-    private func position(_ reference: Int, offsets: [Int]) -> Int {
-        var lo = 0
-        var hi = chunks.count
-        while hi - lo > 1 {
-            let mid = (lo + hi) >> 1
-            if chunks[mid].base <= reference { lo = mid } else { hi = mid }
-        }
-        return offsets[lo] + (reference - chunks[lo].base)
-    }
-
-    private var offsets: [Int] {
-        var out = [0]
-        for chunk in chunks { out.append(out[out.count - 1] + (chunk.columns.first?.count ?? 0)) }
-        return out
-    }
-
-    /// Column `k` at `references` (-1: null).
-    func take(column k: Int, type: ValueType, _ references: [Int]) throws -> Column {
-        guard !chunks.isEmpty else { return Column(nulls: type, count: references.count) }
-        let offsets = self.offsets
-        let positions = references.map { $0 < 0 ? -1 : position($0, offsets: offsets) }
-        return try Column.take(from: chunks.map { $0.columns[k] }, positions)
-    }
-
-    /// Keeps only the rows `accumulator` points at, and renumbers its references.
-    mutating func compact(_ accumulator: inout AsOfAccumulator, types: [ValueType]) throws {
-        var live: [Int] = []
-        for reference in accumulator.reference where reference >= 0 { live.append(reference) }
-        live.sort()
-        var unique: [Int] = []
-        unique.reserveCapacity(live.count)
-        for reference in live where unique.last != reference { unique.append(reference) }
-        let columns = try types.indices.map { try take(column: $0, type: types[$0], unique) }
-        let base = nextReference
-        nextReference += unique.count
-        chunks = [(base, columns)]
-        rows = unique.count
-        accumulator.remap { old in
-            var lo = 0
-            var hi = unique.count
-            while lo < hi {
-                let mid = (lo + hi) >> 1
-                if unique[mid] < old { lo = mid + 1 } else { hi = mid }
+    /// The inner loop of `offer` over raw buffers, for one thread's range of groups.
+    @inline(__always)
+    private static func offerRange(
+        groupOf: UnsafeBufferPointer<Int32>, eventOf: UnsafeBufferPointer<Int64>, eventTimes: Column,
+        eventNullable: Bool, createds: [Int64]?, createdTimes: Column?, referenceBase: Int,
+        start: UnsafeBufferPointer<Int32>, times: UnsafeBufferPointer<Int64>, rows: UnsafeBufferPointer<Int32>,
+        best: UnsafeMutableBufferPointer<Int>, bestEvent: UnsafeMutableBufferPointer<Int64>,
+        bestCreated: UnsafeMutableBufferPointer<Int64>, ttl: Int64, guardCreated: Bool, groups: Range<Int32>
+    ) {
+        let createdNullable = createdTimes?.validity != nil
+        let empty: [Int64] = []
+        (createds ?? empty).withUnsafeBufferPointer { createdOf in
+            let hasCreated = createds != nil
+            for r in 0..<groupOf.count {
+                let g32 = groupOf[r]
+                if g32 < groups.lowerBound || g32 >= groups.upperBound { continue }
+                if eventNullable && !eventTimes.isValid(r) { continue }
+                let g = Int(g32)
+                let e = eventOf[r]
+                var c = Int64.min
+                if hasCreated && (!createdNullable || (createdTimes?.isValid(r) ?? false)) { c = createdOf[r] }
+                let ref = referenceBase + r
+                var k = Int(start[g])
+                let end = Int(start[g + 1])
+                while k < end && times[k] < e { k += 1 }
+                while k < end {
+                    let t = times[k]
+                    if ttl > 0 && t &- ttl > e { break }
+                    if !(guardCreated && c > t) {
+                        let i = Int(rows[k])
+                        let be = bestEvent[i]
+                        if best[i] < 0 || e > be || (e == be && c >= bestCreated[i]) {
+                            best[i] = ref
+                            bestEvent[i] = e
+                            bestCreated[i] = c
+                        }
+                    }
+                    k += 1
+                }
             }
-            return base + lo
         }
+    }
+
+    /// Keeps only the rows of `retained` this accumulator points at, and renumbers its references.
+    mutating func compact(_ retained: inout RetainedRows, types: [ValueType]) throws {
+        try retained.compact(&reference, types: types)
     }
 }

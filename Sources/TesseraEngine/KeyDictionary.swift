@@ -13,6 +13,11 @@ struct KeyDictionary {
     private var arenaOffsets: [Int] = [0]
     private var hashes: [UInt64] = []
     private(set) var count = 0
+    /// Dense mode for a single int64 key over a compact range: the id of key `denseBase + i` at `i`.
+    private var dense: [Int32]? = nil
+    private var denseBase: Int64 = 0
+    /// Once keys are found to be sparse, the hash table is used for good.
+    private var sparse = false
 
     /// The id of each row's key (new keys get new ids), or -1 when a key column is null.
     mutating func ids(for keys: [Column]) -> [Int32] {
@@ -20,6 +25,10 @@ struct KeyDictionary {
         var out = [Int32](repeating: -1, count: rows)
         if keys.count == 1, case .int64(let values) = keys[0].data {
             let column = keys[0]
+            if !sparse && fitDense(values, column) {
+                denseIDs(values, column, into: &out)
+                return out
+            }
             for row in 0..<rows where column.isValid(row) {
                 out[row] = id(int64: values[row])
             }
@@ -32,6 +41,82 @@ struct KeyDictionary {
             out[row] = id(bytes: buffer)
         }
         return out
+    }
+
+    /// Makes the dense table cover this batch's keys; false (and hash mode from now on) when
+    /// the keys are too spread out for a table of at most four slots per key.
+    private mutating func fitDense(_ values: [Int64], _ column: Column) -> Bool {
+        var lo = Int64.max
+        var hi = Int64.min
+        for (row, v) in values.enumerated() where column.isValid(row) {
+            lo = min(lo, v)
+            hi = max(hi, v)
+        }
+        guard lo <= hi else { return dense != nil || count == 0 }
+        if let table = dense {
+            lo = min(lo, denseBase)
+            hi = max(hi, denseBase + Int64(table.count) - 1)
+        }
+        let (width, overflow) = hi.subtractingReportingOverflow(lo)
+        let limit = Int64(max(4 * (count + values.count), 1 << 16))
+        guard !overflow, width < limit, width < 1 << 26 else {
+            switchToHash()
+            return false
+        }
+        let size = Int(width) + 1
+        if let table = dense, lo == denseBase, size == table.count { return true }
+        var grown = [Int32](repeating: -1, count: size)
+        if let table = dense {
+            let shift = Int(denseBase - lo)
+            for (i, id) in table.enumerated() where id >= 0 { grown[i + shift] = id }
+        }
+        dense = grown
+        denseBase = lo
+        return true
+    }
+
+    private mutating func denseIDs(_ values: [Int64], _ column: Column, into out: inout [Int32]) {
+        guard var table = dense else { return }
+        dense = nil  // keep the table uniquely referenced while it is mutated
+        let base = denseBase
+        let nullable = column.validity != nil
+        var next = Int32(count)
+        values.withUnsafeBufferPointer { v in
+            table.withUnsafeMutableBufferPointer { t in
+                out.withUnsafeMutableBufferPointer { o in
+                    for row in 0..<v.count {
+                        if nullable && !column.isValid(row) { continue }
+                        let slot = Int(v[row] &- base)
+                        var id = t[slot]
+                        if id < 0 {
+                            id = next
+                            t[slot] = id
+                            next += 1
+                            int64Keys.append(v[row])
+                        }
+                        o[row] = id
+                    }
+                }
+            }
+        }
+        count = Int(next)
+        dense = table
+    }
+
+    /// Leaves dense mode: the keys seen so far go into the hash table with their ids.
+    private mutating func switchToHash() {
+        sparse = true
+        guard dense != nil else { return }
+        dense = nil
+        var size = 1024
+        while size < count * 2 + 2 { size <<= 1 }
+        slots = [Int32](repeating: -1, count: size)
+        let mask = size - 1
+        for id in 0..<count {
+            var slot = Int(truncatingIfNeeded: KeyHash.mix(UInt64(bitPattern: int64Keys[id]))) & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(id)
+        }
     }
 
     private mutating func growIfNeeded() {

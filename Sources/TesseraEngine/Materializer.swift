@@ -6,8 +6,9 @@ import TesseraDefinitions
 /// engine's rule (greatest event time, then greatest created time, then the later row) —
 /// and hands the winners over in batches, with memory bounded by the number of entities.
 ///
-/// Two passes over the source: the first reads only keys and times and remembers, per
-/// entity, which row wins; the second reads the feature columns and emits those rows.
+/// One pass over the source: per entity the winning row is remembered, and the columns of
+/// rows that may still win are kept (compacted to the current winners when they outgrow
+/// twice the entities or 256 MB), so memory is bounded by the entities, not the source.
 public struct Materializer: Sendable {
     public let definitions: Definitions
     public let readers: @Sendable (DataSource) throws -> [any SourceReader]
@@ -37,8 +38,12 @@ public struct Materializer: Sendable {
 
     /// Scans `view`'s source for rows with event time in `start ... end` (inclusive) and emits
     /// the latest row per entity, `batchRows` at a time.
+    ///
+    /// - Parameter retainedRowLimit: rows kept before compacting to the winners (default: twice
+    ///   the entities, or 256 MB of values if more).
     public func latestRows(
         of view: FeatureView, start: Timestamp, end: Timestamp, threads: Int = 1, batchRows: Int = 65_536,
+        retainedRowLimit: Int? = nil,
         progress: (Int) -> Void = { _ in }, emit: (RecordBatch) throws -> Void
     ) throws -> Stats {
         guard let source = definitions.source(view.source) else {
@@ -50,74 +55,26 @@ public struct Materializer: Sendable {
         let filter = TimeFilter(column: columns.timestamp, lower: start.microseconds, upper: end.microseconds)
         let sourceReaders = try readers(source)
 
-        // Pass 1: per entity, the winning (event, created, row number in scan order).
+        // One pass: per entity, the winning (event, created) and a reference to its row; the rows'
+        // key and feature columns are kept (and compacted to the winners when they grow), so the
+        // winners can be gathered at the end without reading the source again.
+        let featureNames = view.features.map { columns.sourceColumn(for: $0.name) }
+        var scanned = keyNames + [columns.timestamp] + [columns.created].compactMap { $0 }
+        for name in featureNames where !scanned.contains(name) { scanned.append(name) }
+        let keptTypes = keys.map(\.type) + view.features.map(\.type)
+        let bytesPerRow = max(1, keptTypes.reduce(0) { $0 + TrainingSetBuilder.width(of: $1) })
         var dictionary = KeyDictionary()
         var bestEvent: [Int64] = []
         var bestCreated: [Int64] = []
         var bestRow: [Int] = []
-        var rowNumber = 0
-        let firstPass = keyNames + [columns.timestamp] + [columns.created].compactMap { $0 }
+        var retained = RetainedRows()
+        var rowsRead = 0
         for reader in sourceReaders {
-            try reader.scan(columns: firstPass, filter: filter, threads: threads) { batch in
+            try Prefetch.scan(reader, columns: scanned, filter: filter, threads: threads) { batch in
                 let probe = try Materializer.keyColumns(batch, keys: keys, names: keyNames, source: source.name)
                 let ids = dictionary.ids(for: probe)
                 let (events, created) = try Materializer.times(batch, columns, source: source.name)
-                if dictionary.count > bestEvent.count {
-                    let extra = dictionary.count - bestEvent.count
-                    bestEvent.append(contentsOf: repeatElement(Int64.min, count: extra))
-                    bestCreated.append(contentsOf: repeatElement(Int64.min, count: extra))
-                    bestRow.append(contentsOf: repeatElement(-1, count: extra))
-                }
-                let eventValues = events.int64Values ?? []
-                let createdValues = created?.int64Values
-                for row in 0..<batch.rowCount {
-                    let id = Int(ids[row])
-                    defer { rowNumber += 1 }
-                    guard id >= 0, events.isValid(row) else { continue }
-                    let e = eventValues[row]
-                    guard e >= start.microseconds && e <= end.microseconds else { continue }
-                    var c = Int64.min
-                    if let createdValues, created?.isValid(row) == true { c = createdValues[row] }
-                    if bestRow[id] < 0 || e > bestEvent[id] || (e == bestEvent[id] && c >= bestCreated[id]) {
-                        bestEvent[id] = e
-                        bestCreated[id] = c
-                        bestRow[id] = rowNumber
-                    }
-                }
-                progress(rowNumber)
-            }
-        }
-        let rowsRead = rowNumber
-        var winners = Bitmap(count: rowsRead, value: false)
-        for row in bestRow where row >= 0 { winners[row] = true }
-
-        // Pass 2: emit the winning rows with their features.
-        let schema = outputSchema(of: view)
-        let featureNames = view.features.map { columns.sourceColumn(for: $0.name) }
-        var secondPass = firstPass
-        for name in featureNames where !secondPass.contains(name) { secondPass.append(name) }
-        var pending: [RecordBatch] = []
-        var pendingRows = 0
-        rowNumber = 0
-        func flush() throws {
-            guard pendingRows > 0 else { return }
-            try emit(try RecordBatch.concatenate(pending))
-            pending.removeAll()
-            pendingRows = 0
-        }
-        for reader in sourceReaders {
-            try reader.scan(columns: secondPass, filter: filter, threads: threads) { batch in
-                var keep: [Int] = []
-                for row in 0..<batch.rowCount where rowNumber + row < rowsRead && winners[rowNumber + row] {
-                    keep.append(row)
-                }
-                rowNumber += batch.rowCount
-                guard !keep.isEmpty else { return }
-                var out = try Materializer.keyColumns(batch, keys: keys, names: keyNames, source: source.name)
-                    .map { $0.take(keep) }
-                let (events, created) = try Materializer.times(batch, columns, source: source.name)
-                out.append(events.take(keep))
-                out.append(created?.take(keep) ?? Column(nulls: .timestamp, count: keep.count))
+                var kept = probe
                 for (feature, name) in zip(view.features, featureNames) {
                     guard let column = batch.column(named: name) else {
                         throw TrainingSetError(
@@ -128,15 +85,86 @@ public struct Materializer: Sendable {
                             "column '\(name)' of source '\(source.name)' is \(column.type) but feature '\(view.name):\(feature.name)' is \(feature.type)"
                         )
                     }
-                    out.append(cast.take(keep))
+                    kept.append(cast)
                 }
-                pending.append(try RecordBatch(schema: schema, columns: out))
-                pendingRows += keep.count
-                if pendingRows >= batchRows { try flush() }
+                if dictionary.count > bestEvent.count {
+                    let extra = dictionary.count - bestEvent.count
+                    bestEvent.append(contentsOf: repeatElement(Int64.min, count: extra))
+                    bestCreated.append(contentsOf: repeatElement(Int64.min, count: extra))
+                    bestRow.append(contentsOf: repeatElement(-1, count: extra))
+                }
+                let base = retained.append(kept, count: batch.rowCount)
+                Materializer.keepLatest(
+                    ids: ids, events: events, created: created, firstRow: base, start: start.microseconds,
+                    end: end.microseconds, bestEvent: &bestEvent, bestCreated: &bestCreated, bestRow: &bestRow)
+                rowsRead += batch.rowCount
+                if retained.rows > retainedRowLimit ?? max(2 * bestRow.count, (256 << 20) / bytesPerRow) {
+                    try retained.compact(&bestRow, types: keptTypes)
+                }
+                progress(rowsRead)
             }
         }
-        try flush()
-        return Stats(view: view.name, rowsRead: rowsRead, entities: bestRow.filter { $0 >= 0 }.count)
+
+        // Emit the winners, `batchRows` entities at a time.
+        let schema = outputSchema(of: view)
+        let winners = bestRow.indices.filter { bestRow[$0] >= 0 }
+        for first in stride(from: 0, to: winners.count, by: max(1, batchRows)) {
+            let slice = Array(winners[first..<min(winners.count, first + max(1, batchRows))])
+            let references = slice.map { bestRow[$0] }
+            var out: [Column] = []
+            for (k, type) in keptTypes.enumerated() where k < keys.count {
+                out.append(try retained.take(column: k, type: type, references))
+            }
+            out.append(.timestamp(slice.map { bestEvent[$0] }))
+            let created = slice.map { bestCreated[$0] }
+            out.append(
+                .timestamp(created.map { $0 == Int64.min ? 0 : $0 }, validity: Bitmap(created.map { $0 != Int64.min })))
+            for k in keys.count..<keptTypes.count {
+                out.append(try retained.take(column: k, type: keptTypes[k], references))
+            }
+            try emit(try RecordBatch(schema: schema, columns: out))
+        }
+        return Stats(view: view.name, rowsRead: rowsRead, entities: winners.count)
+    }
+
+    /// Pass 1's inner loop: remembers, per entity, the row with the greatest (event, created),
+    /// a later row winning a tie. Rows outside `start ... end` or with a null event time are skipped.
+    static func keepLatest(
+        ids: [Int32], events: Column, created: Column?, firstRow: Int, start: Int64, end: Int64,
+        bestEvent: inout [Int64], bestCreated: inout [Int64], bestRow: inout [Int]
+    ) {
+        let eventValues = events.int64Values ?? []
+        let createdValues = created?.int64Values ?? []
+        let hasCreated = created != nil
+        let eventNullable = events.validity != nil
+        let createdNullable = created?.validity != nil
+        ids.withUnsafeBufferPointer { id in
+            eventValues.withUnsafeBufferPointer { ev in
+                createdValues.withUnsafeBufferPointer { cr in
+                    bestEvent.withUnsafeMutableBufferPointer { be in
+                        bestCreated.withUnsafeMutableBufferPointer { bc in
+                            bestRow.withUnsafeMutableBufferPointer { br in
+                                for row in 0..<id.count {
+                                    let g = Int(id[row])
+                                    if g < 0 || (eventNullable && !events.isValid(row)) { continue }
+                                    let e = ev[row]
+                                    if e < start || e > end { continue }
+                                    var c = Int64.min
+                                    if hasCreated && (!createdNullable || (created?.isValid(row) ?? false)) {
+                                        c = cr[row]
+                                    }
+                                    if br[g] < 0 || e > be[g] || (e == be[g] && c >= bc[g]) {
+                                        be[g] = e
+                                        bc[g] = c
+                                        br[g] = firstRow + row
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     static func keyColumns(_ batch: RecordBatch, keys: [JoinKey], names: [String], source: String) throws -> [Column] {

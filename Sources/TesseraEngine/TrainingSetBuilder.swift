@@ -123,6 +123,17 @@ public struct TrainingSetBuilder: Sendable {
             batch: batch, rows: batch.rowCount, rowsWithAllFeatures: matchedAll.filter { $0 }.count, views: stats)
     }
 
+    /// About how many bytes a value of `type` takes in memory.
+    static func width(of type: ValueType) -> Int {
+        switch type {
+        case .bool: 1
+        case .int32, .float32: 4
+        case .int64, .float64, .timestamp: 8
+        case .string, .bytes: 24
+        case .list: 48
+        }
+    }
+
     /// The smallest and largest non-null time.
     static func range(of times: Column) -> (Int64, Int64)? {
         guard let values = times.int64Values else { return nil }
@@ -181,7 +192,9 @@ public struct TrainingSetBuilder: Sendable {
         var retained = RetainedRows()
         let featureTypes = selection.features.map(\.type)
         // Compact when the kept batches outgrow the rows entity rows can point at.
-        let compactAbove = request.retainedRowLimit ?? max(2 * entityTimes.count, 4_000_000)
+        // By default up to 256 MB of feature values, and never fewer rows than twice the entity rows.
+        let bytesPerRow = max(1, featureTypes.reduce(0) { $0 + TrainingSetBuilder.width(of: $1) })
+        let compactAbove = request.retainedRowLimit ?? max(2 * entityTimes.count, (256 << 20) / bytesPerRow)
         if timeRange != nil && index.groupCount > 0 {
             for reader in try readers(source) {
                 try Prefetch.scan(reader, columns: wanted, filter: filter, threads: request.threads) { batch in
@@ -248,7 +261,7 @@ public struct TrainingSetBuilder: Sendable {
                             groups: found, eventTimes: events, createdTimes: created, referenceBase: base,
                             timeline: timeline, threads: request.threads)
                         if retained.rows > compactAbove {
-                            try retained.compact(&accumulator, types: featureTypes)
+                            try accumulator.compact(&retained, types: featureTypes)
                         }
                         return
                     }

@@ -35,7 +35,8 @@ public struct TrainingSetRequest: Sendable {
     /// How each view is joined; `.automatic` picks streaming unless a key has many entity rows.
     public var strategy: JoinStrategy = .automatic
     /// Streaming join: source rows kept before dropping those no entity row points at
-    /// (default: four per entity row, at least 4M). Lower means less memory, more compaction work.
+    /// (default: 256 MB of feature values, and at least two rows per entity row). Lower means less
+    /// memory and more compaction work.
     public var retainedRowLimit: Int? = nil
 
     /// The as-of join algorithms; they give identical results.

@@ -22,13 +22,15 @@ import Testing
     }
 
     /// Random rows with heavy ties, split over several batches.
-    static func source(seed: UInt64, rows: Int) -> [RecordBatch] {
+    /// `spread`: 0 dense keys, 1 sparse keys, 2 dense first then sparse (the dictionary switches mode).
+    static func source(seed: UInt64, rows: Int, spread: Int = 0) -> [RecordBatch] {
         var rng = SplitMix(seed: seed)
         var batches: [RecordBatch] = []
         var produced = 0
         while produced < rows {
             let n = min(rows - produced, 1 + rng.below(7))
-            let ids = (0..<n).map { _ in Int64(rng.below(6)) }
+            let sparse = spread == 1 || (spread == 2 && produced > 0)
+            let ids = (0..<n).map { _ in Int64(rng.below(6)) }.map { sparse && $0 >= 3 ? $0 &* 1_000_000_007 : $0 }
             let ts = (0..<n).map { _ in Int64(rng.below(10)) }
             let created = (0..<n).map { _ in Int64(rng.below(3)) }
             let x = (0..<n).map { i in Int64(produced + i) }
@@ -46,7 +48,7 @@ import Testing
     @Test func latestRowPerEntityEqualsTheTrainingSetAtTheEnd() async throws {
         await propertyCheck(count: 300, input: Gen.int(in: 0...Int.max)) { seed in
             var rng = SplitMix(seed: UInt64(seed))
-            let batches = MaterializerTests.source(seed: UInt64(seed), rows: rng.below(40))
+            let batches = MaterializerTests.source(seed: UInt64(seed), rows: rng.below(40), spread: rng.below(3))
             let start = Int64(rng.below(5))
             let end = start + 1 + Int64(rng.below(8))  // ttl 0 would mean unbounded
             let defs = MaterializerTests.definitions(ttl: TimeSpan(microseconds: end - start))
@@ -55,12 +57,12 @@ import Testing
             var emitted: [RecordBatch] = []
             let stats = try! materializer.latestRows(
                 of: defs.featureViews[0], start: Timestamp(microseconds: start), end: Timestamp(microseconds: end),
-                batchRows: 2
+                batchRows: 2, retainedRowLimit: rng.below(2) == 0 ? nil : rng.below(8)
             ) { emitted.append($0) }
             let online = emitted.isEmpty ? nil : try! RecordBatch.concatenate(emitted)
             #expect(stats.entities == (online?.rowCount ?? 0))
             // Offline: a training set for every driver at t = end with ttl = end - start.
-            let ids = (0..<6).map { Int64($0) }
+            let ids = (0..<6).map { Int64($0) } + (3..<6).map { Int64($0) &* 1_000_000_007 }
             let entities = try! RecordBatch([
                 "driver_id": .int64(ids), "event_timestamp": .timestamp(ids.map { _ in end }),
             ])

@@ -86,7 +86,7 @@ struct MaterializeOptions: ParsableArguments {
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Rows per write to the online store (each write is one transaction).")
-    var batchRows = 65_536
+    var batchRows = 262_144
 
     @Flag(help: "Print the summary as JSON.")
     var json = false

@@ -1,0 +1,78 @@
+import TesseraColumnar
+import TesseraCore
+
+/// The feature columns of rows that may still be chosen, addressed by reference.
+///
+/// Every batch read is kept until `compact` drops the rows no entity row points at any
+/// more; so memory is bounded by the entity rows, not by the source's size.
+struct RetainedRows {
+    private(set) var chunks: [(base: Int, columns: [Column])] = []
+    private(set) var rows = 0
+    private var nextReference = 0
+
+    /// Keeps a batch's feature columns; returns the reference of its first row.
+    mutating func append(_ columns: [Column], count: Int) -> Int {
+        let base = nextReference
+        nextReference += count
+        chunks.append((base, columns))
+        rows += count
+        return base
+    }
+
+    /// The position of `reference` in the chunks laid end to end.
+    private func position(_ reference: Int, offsets: [Int]) -> Int {
+        var lo = 0
+        var hi = chunks.count
+        while hi - lo > 1 {
+            let mid = (lo + hi) >> 1
+            if chunks[mid].base <= reference { lo = mid } else { hi = mid }
+        }
+        return offsets[lo] + (reference - chunks[lo].base)
+    }
+
+    private var offsets: [Int] {
+        var out = [0]
+        for chunk in chunks { out.append(out[out.count - 1] + (chunk.columns.first?.count ?? 0)) }
+        return out
+    }
+
+    /// Column `k` at `references` (-1: null).
+    func take(column k: Int, type: ValueType, _ references: [Int]) throws -> Column {
+        guard !chunks.isEmpty else { return Column(nulls: type, count: references.count) }
+        let offsets = self.offsets
+        let positions = references.map { $0 < 0 ? -1 : position($0, offsets: offsets) }
+        return try Column.take(from: chunks.map { $0.columns[k] }, positions)
+    }
+
+    /// Keeps only the rows `references` point at (negative: none), and renumbers them.
+    mutating func compact(_ references: inout [Int], types: [ValueType]) throws {
+        // Live references, in order, through a bitmap over the retained range (no sort).
+        let low = chunks.first?.base ?? 0
+        var marks = Bitmap(count: max(0, nextReference - low), value: false)
+        for reference in references where reference >= low { marks[reference - low] = true }
+        var unique: [Int] = []
+        unique.reserveCapacity(marks.setCount)
+        for (w, word) in marks.words.enumerated() where word != 0 {
+            var bits = word
+            while bits != 0 {
+                unique.append(low + w * 64 + bits.trailingZeroBitCount)
+                bits &= bits - 1
+            }
+        }
+        let columns = try types.indices.map { try take(column: $0, type: types[$0], unique) }
+        let base = nextReference
+        nextReference += unique.count
+        chunks = [(base, columns)]
+        rows = unique.count
+        for i in references.indices where references[i] >= 0 {
+            let old = references[i]
+            var lo = 0
+            var hi = unique.count
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                if unique[mid] < old { lo = mid + 1 } else { hi = mid }
+            }
+            references[i] = base + lo
+        }
+    }
+}
