@@ -43,6 +43,21 @@ struct KeyDictionary {
         return out
     }
 
+    /// Every id, ordered by its key when the keys are single int64s (so writes that follow append to
+    /// a B-tree instead of scattering), else in id order.
+    func idsInKeyOrder() -> [Int32] {
+        if let table = dense {
+            var out: [Int32] = []
+            out.reserveCapacity(count)
+            for id in table where id >= 0 { out.append(id) }
+            return out
+        }
+        if int64Keys.count == count && count > 0 {
+            return (0..<Int32(count)).sorted { int64Keys[Int($0)] < int64Keys[Int($1)] }
+        }
+        return Array(0..<Int32(count))
+    }
+
     /// Makes the dense table cover this batch's keys; false (and hash mode from now on) when
     /// the keys are too spread out for a table of at most four slots per key.
     private mutating func fitDense(_ values: [Int64], _ column: Column) -> Bool {

@@ -107,7 +107,7 @@ public struct Materializer: Sendable {
 
         // Emit the winners, `batchRows` entities at a time.
         let schema = outputSchema(of: view)
-        let winners = bestRow.indices.filter { bestRow[$0] >= 0 }
+        let winners = dictionary.idsInKeyOrder().map(Int.init).filter { bestRow[$0] >= 0 }
         for first in stride(from: 0, to: winners.count, by: max(1, batchRows)) {
             let slice = Array(winners[first..<min(winners.count, first + max(1, batchRows))])
             let references = slice.map { bestRow[$0] }
