@@ -54,7 +54,8 @@ enum CSVInference {
         _ input: CSVInput, header: [String], delimiter: UInt8, rows: Int
     ) throws(FormatError) -> [ValueType] {
         let tokenizer = CSVTokenizer(delimiter: delimiter, columnNames: header)
-        var index = CSVFieldIndex(columns: header.count, capacityRows: min(max(rows, 1), 8192))
+        let rowBound = input.size / max(1, header.count) + 2
+        var index = CSVFieldIndex(columns: header.count, capacityRows: min(max(rows, 1), 8192, rowBound))
         var candidates = [Candidate](repeating: Candidate(), count: header.count)
         var offset = 0  // sampled bytes after input.start
         var lines = 0
@@ -86,7 +87,7 @@ enum CSVInference {
         let input = try CSVInput(path: path, chunkBytes: options.chunkBytes)
         let header = try CSVHeader.read(input, delimiter: options.delimiter)
         let tokenizer = CSVTokenizer(delimiter: options.delimiter, columnNames: header)
-        var index = CSVFieldIndex(columns: header.count, capacityRows: 8192)
+        var index = CSVFieldIndex(columns: header.count, capacityRows: min(8192, input.size / max(1, header.count) + 2))
         var candidates = [Candidate](repeating: Candidate(), count: header.count)
         while true {
             let progress: CSVTokenizer.Progress

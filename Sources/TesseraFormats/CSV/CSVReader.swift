@@ -50,6 +50,8 @@ public final class CSVReader {
     public private(set) var rowsRead = 0
 
     private let input: CSVInput
+    /// At most how many rows the file can hold, to size buffers for small files.
+    private let rowBound: Int
     private var parser: CSVRegionParser
     private var buffers: [CSVColumnBuffer]
     private let side: CSVSideJob?
@@ -91,7 +93,9 @@ public final class CSVReader {
         }
         buffers = zip(schema.fields, positions).map { CSVColumnBuffer(field: $0, source: $1) }
         let tokenizer = CSVTokenizer(delimiter: delimiter, columnNames: header)
-        parser = CSVRegionParser(tokenizer: tokenizer, buffers: buffers)
+        // Every row takes at least one byte per column (delimiters and the line end).
+        rowBound = input.size / max(1, header.count) + 2
+        parser = CSVRegionParser(tokenizer: tokenizer, buffers: buffers, rowBound: rowBound)
         side = options.threads > 1 ? CSVSideJob(parser: parser, buffers: buffers) : nil
     }
 
@@ -101,7 +105,7 @@ public final class CSVReader {
         if let failure { throw failure }
         do throws(FormatError) {
             if pendingRows == 0, options.batchRows <= 1 << 22 {
-                for k in buffers.indices { buffers[k].reserve(options.batchRows) }
+                for k in buffers.indices { buffers[k].reserve(min(options.batchRows, rowBound)) }
             }
             while !finished, pendingRows < options.batchRows {
                 try step(budget: options.batchRows - pendingRows)

@@ -12,9 +12,11 @@ struct CSVRegionParser {
 
     static let blockRows = 8192
 
-    init(tokenizer: CSVTokenizer, buffers: [CSVColumnBuffer]) {
+    /// - Parameter rowBound: at most how many rows the input can hold (small files get small indexes).
+    init(tokenizer: CSVTokenizer, buffers: [CSVColumnBuffer], rowBound: Int = CSVRegionParser.blockRows) {
         self.tokenizer = tokenizer
-        index = CSVFieldIndex(columns: tokenizer.columnCount, capacityRows: CSVRegionParser.blockRows)
+        index = CSVFieldIndex(
+            columns: tokenizer.columnCount, capacityRows: max(1, min(CSVRegionParser.blockRows, rowBound)))
         order = buffers.indices.sorted { buffers[$0].source < buffers[$1].source }
     }
 
