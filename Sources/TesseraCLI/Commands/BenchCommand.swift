@@ -5,7 +5,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks that print Tessera's figures beside its peers' (see docs/benchmarks.md).",
         subcommands: [
-            RegistryBenchCommand.self, TrainingSetBenchCommand.self, MaterializeBenchCommand.self,
-            OnlineBenchCommand.self,
+            RegistryBenchCommand.self, ParquetBenchCommand.self, CSVBenchCommand.self,
+            TrainingSetBenchCommand.self, MaterializeBenchCommand.self, OnlineBenchCommand.self,
         ])
 }
