@@ -38,10 +38,16 @@ struct RetainedRows {
 
     /// Column `k` at `references` (-1: null).
     func take(column k: Int, type: ValueType, _ references: [Int]) throws -> Column {
-        guard !chunks.isEmpty else { return Column(nulls: type, count: references.count) }
+        try take(columns: [k], types: [type], references)[0]
+    }
+
+    /// Columns `ks` at `references` (-1: null), locating each reference once for all of them.
+    func take(columns ks: [Int], types: [ValueType], _ references: [Int]) throws -> [Column] {
+        guard !chunks.isEmpty else { return types.map { Column(nulls: $0, count: references.count) } }
         let offsets = self.offsets
-        let positions = references.map { $0 < 0 ? -1 : position($0, offsets: offsets) }
-        return try Column.take(from: chunks.map { $0.columns[k] }, positions)
+        let flat = references.map { $0 < 0 ? -1 : position($0, offsets: offsets) }
+        let positions = Column.ChunkPositions(flat, chunkSizes: chunks.map { $0.columns.first?.count ?? 0 })
+        return try ks.map { k in try Column.take(from: chunks.map { $0.columns[k] }, positions) }
     }
 
     /// Keeps only the rows `references` point at (negative: none), and renumbers them.
@@ -59,7 +65,7 @@ struct RetainedRows {
                 bits &= bits - 1
             }
         }
-        let columns = try types.indices.map { try take(column: $0, type: types[$0], unique) }
+        let columns = try take(columns: Array(types.indices), types: types, unique)
         let base = nextReference
         nextReference += unique.count
         chunks = [(base, columns)]

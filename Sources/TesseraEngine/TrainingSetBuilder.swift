@@ -287,15 +287,13 @@ public struct TrainingSetBuilder: Sendable {
                 entityGroups: index.groupOfRow, entityTimes: entityTimes, features: sorted, options: options)
         }
         var columns: [Column] = []
-        for (k, feature) in selection.features.enumerated() {
-            if streaming {
-                columns.append(try retained.take(column: k, type: feature.type, picked))
-            } else {
-                columns.append(
-                    featureParts[k].isEmpty
-                        ? Column(nulls: feature.type, count: picked.count)
-                        : try Column.take(from: featureParts[k], picked))
-            }
+        if streaming {
+            columns = try retained.take(columns: Array(featureTypes.indices), types: featureTypes, picked)
+        }
+        for (k, feature) in selection.features.enumerated() where !streaming {
+            columns.append(
+                featureParts[k].isEmpty
+                    ? Column(nulls: feature.type, count: picked.count) : try Column.take(from: featureParts[k], picked))
         }
         let matched = picked.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
         return (
