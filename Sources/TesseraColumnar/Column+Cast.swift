@@ -52,3 +52,27 @@ extension Column {
         }
     }
 }
+
+extension Column {
+    /// Whether a column of `source` can be joined on a key declared as `key`: integer keys of
+    /// either width match each other, anything else must be of the key's own type.
+    public static func canJoin(_ source: ValueType, as key: ValueType) -> Bool {
+        source.isInteger && key.isInteger || source == key
+    }
+
+    /// The column ready to be compared as a join key declared `key`: integers widened to int64
+    /// (which cannot fail, so a value that does not fit the declared width simply matches
+    /// nothing), other types unchanged; `nil` when the types cannot be joined.
+    public func asJoinKey(_ key: ValueType) -> Column? {
+        guard Column.canJoin(type, as: key) else { return nil }
+        return type == .int32 ? cast(to: .int64) : self
+    }
+}
+
+extension ValueType {
+    /// int32 or int64.
+    public var isInteger: Bool { self == .int32 || self == .int64 }
+
+    /// The type join keys of this type are compared as: int64 for any integer.
+    public var joinKeyType: ValueType { isInteger ? .int64 : self }
+}

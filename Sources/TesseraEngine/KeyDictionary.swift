@@ -198,8 +198,9 @@ struct KeyDictionary {
             case .bool(let v): out.append(v[row] ? 1 : 0)
             case .int32(let v): append(v[row])
             case .int64(let v): append(v[row])
-            case .float32(let v): append(v[row].bitPattern)
-            case .float64(let v): append(v[row].bitPattern)
+            // -0.0 and 0.0 are one key, as KeyHash and KeyIndex treat them.
+            case .float32(let v): append((v[row] == 0 ? 0 : v[row]).bitPattern)
+            case .float64(let v): append((v[row] == 0 ? 0 : v[row]).bitPattern)
             case .binary(let v):
                 append(UInt32(truncatingIfNeeded: v.length(at: row)))
                 out.append(contentsOf: v.bytes(at: row))

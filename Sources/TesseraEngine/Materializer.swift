@@ -26,7 +26,7 @@ public struct Materializer: Sendable {
 
     /// The schema of emitted batches: join keys, `event_timestamp`, `created_timestamp`, then features.
     public func outputSchema(of view: FeatureView) -> Schema {
-        var fields = definitions.joinKeys(of: view).map { Field($0.name, $0.type, nullable: false) }
+        var fields = definitions.joinKeys(of: view).map { Field($0.name, $0.type.joinKeyType, nullable: false) }
         fields.append(Field(Materializer.eventColumn, .timestamp, nullable: false))
         fields.append(Field(Materializer.createdColumn, .timestamp))
         fields += view.features.map { Field($0.name, $0.type) }
@@ -61,7 +61,7 @@ public struct Materializer: Sendable {
         let featureNames = view.features.map { columns.sourceColumn(for: $0.name) }
         var scanned = keyNames + [columns.timestamp] + [columns.created].compactMap { $0 }
         for name in featureNames where !scanned.contains(name) { scanned.append(name) }
-        let keptTypes = keys.map(\.type) + view.features.map(\.type)
+        let keptTypes = keys.map(\.type.joinKeyType) + view.features.map(\.type)
         let bytesPerRow = max(1, keptTypes.reduce(0) { $0 + TrainingSetBuilder.width(of: $1) })
         var dictionary = KeyDictionary()
         var bestEvent: [Int64] = []
@@ -71,22 +71,11 @@ public struct Materializer: Sendable {
         var rowsRead = 0
         for reader in sourceReaders {
             try Prefetch.scan(reader, columns: scanned, filter: filter, threads: threads) { batch in
-                let probe = try Materializer.keyColumns(batch, keys: keys, names: keyNames, source: source.name)
-                let ids = dictionary.ids(for: probe)
-                let (events, created) = try Materializer.times(batch, columns, source: source.name)
-                var kept = probe
-                for (feature, name) in zip(view.features, featureNames) {
-                    guard let column = batch.column(named: name) else {
-                        throw TrainingSetError(
-                            "source '\(source.name)' has no column '\(name)' (feature '\(feature.name)')")
-                    }
-                    guard let cast = column.cast(to: feature.type) else {
-                        throw TrainingSetError(
-                            "column '\(name)' of source '\(source.name)' is \(column.type) but feature '\(view.name):\(feature.name)' is \(feature.type)"
-                        )
-                    }
-                    kept.append(cast)
-                }
+                let typed = try TypedSourceBatch(
+                    batch, source: source, columns: columns, keys: keys, features: view.features, view: view.name)
+                let ids = dictionary.ids(for: typed.keys)
+                let (events, created) = (typed.events, typed.created)
+                let kept = typed.keys + typed.features
                 if dictionary.count > bestEvent.count {
                     let extra = dictionary.count - bestEvent.count
                     bestEvent.append(contentsOf: repeatElement(Int64.min, count: extra))
@@ -167,28 +156,4 @@ public struct Materializer: Sendable {
         }
     }
 
-    static func keyColumns(_ batch: RecordBatch, keys: [JoinKey], names: [String], source: String) throws -> [Column] {
-        try zip(keys, names).map { key, name in
-            guard let column = batch.column(named: name) else {
-                throw TrainingSetError("source '\(source)' has no column '\(name)' (join key '\(key.name)')")
-            }
-            guard let cast = column.cast(to: key.type) else {
-                throw TrainingSetError(
-                    "column '\(name)' of source '\(source)' is \(column.type) but join key '\(key.name)' is \(key.type)"
-                )
-            }
-            return cast
-        }
-    }
-
-    static func times(_ batch: RecordBatch, _ columns: SourceColumns, source: String) throws -> (Column, Column?) {
-        guard let events = batch.column(named: columns.timestamp), events.type == .timestamp else {
-            throw TrainingSetError("column '\(columns.timestamp)' of source '\(source)' is missing or not a timestamp")
-        }
-        guard let name = columns.created else { return (events, nil) }
-        guard let created = batch.column(named: name), created.type == .timestamp else {
-            throw TrainingSetError("column '\(name)' of source '\(source)' is missing or not a timestamp")
-        }
-        return (events, created)
-    }
 }

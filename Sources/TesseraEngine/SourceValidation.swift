@@ -53,7 +53,7 @@ public enum SourceValidation {
                 repository.locations[ObjectID(.featureView, view.name)]
                 ?? SourceLocation(file: FeatureRepository.configFile)
             let columns = definitions.sourceColumns(of: source)
-            func check(_ column: String, _ expected: ValueType, _ role: String) {
+            func check(_ column: String, _ expected: ValueType, _ role: String, key: Bool = false) {
                 guard let field = found[column] else {
                     out.append(
                         Diagnostic(
@@ -65,7 +65,11 @@ public enum SourceValidation {
                                 ?? "its columns: \(found.names.joined(separator: ", "))"))
                     return
                 }
-                if !Column.canCast(from: field.type, to: expected) {
+                let compatible =
+                    expected == .timestamp
+                    ? field.type == .timestamp
+                    : (key ? Column.canJoin(field.type, as: expected) : Column.canCast(from: field.type, to: expected))
+                if !compatible {
                     out.append(
                         Diagnostic(
                             .error, at: at,
@@ -78,7 +82,7 @@ public enum SourceValidation {
             check(columns.timestamp, .timestamp, "event timestamp")
             if let created = columns.created { check(created, .timestamp, "created timestamp") }
             for key in definitions.joinKeys(of: view) {
-                check(columns.sourceColumn(for: key.name), key.type, "join key '\(key.name)'")
+                check(columns.sourceColumn(for: key.name), key.type, "join key '\(key.name)'", key: true)
             }
             for feature in view.features {
                 check(columns.sourceColumn(for: feature.name), feature.type, "feature '\(feature.name)'")

@@ -31,22 +31,17 @@ enum Spine {
             let filter = TimeFilter(column: columns.timestamp, lower: start.microseconds, upper: end.microseconds)
             for reader in try readers(source) {
                 try reader.scan(columns: keyNames + [columns.timestamp], filter: filter, threads: threads) { batch in
-                    guard let events = batch.column(named: columns.timestamp), events.type == .timestamp,
-                        let values = events.int64Values
-                    else {
-                        throw TrainingSetError(
-                            "column '\(columns.timestamp)' of source '\(source.name)' is missing or not a timestamp")
-                    }
+                    let typed = try TypedSourceBatch(
+                        batch, source: source, columns: columns, keys: keys, features: [], view: selection.view.name,
+                        readCreated: false)
+                    let events = typed.events
+                    let values = events.int64Values ?? []
                     var keep: [Int] = []
                     for row in 0..<batch.rowCount where events.isValid(row) {
                         if values[row] >= start.microseconds && values[row] <= end.microseconds { keep.append(row) }
                     }
                     timeParts.append(events.take(keep))
-                    for (k, name) in keyNames.enumerated() {
-                        guard let column = batch.column(named: name)?.cast(to: keys[k].type) else {
-                            throw TrainingSetError(
-                                "column '\(name)' of source '\(source.name)' is missing or not \(keys[k].type)")
-                        }
+                    for (k, column) in typed.keys.enumerated() {
                         keyParts[k].append(column.take(keep))
                     }
                 }
@@ -54,7 +49,7 @@ enum Spine {
         }
         let time = timeParts.isEmpty ? Column(empty: .timestamp) : try Column.concatenate(timeParts)
         let keyColumns = try keys.indices.map { k in
-            keyParts[k].isEmpty ? Column(empty: keys[k].type) : try Column.concatenate(keyParts[k])
+            keyParts[k].isEmpty ? Column(empty: keys[k].type.joinKeyType) : try Column.concatenate(keyParts[k])
         }
         // Distinct (keys, time): group by keys+time through a key index over all of them.
         let all = keyColumns + [time]
@@ -66,8 +61,10 @@ enum Spine {
         let distinct = firstRow.filter { $0 >= 0 }
         let unique = all.map { $0.take(distinct) }
         let order = Sorting.indices(by: [SortKey(unique[unique.count - 1])] + unique.dropLast().map { SortKey($0) })
-        var fields = keys.map { Field($0.name, $0.type) }
-        fields.append(Field(timestampColumn, .timestamp))
-        return try RecordBatch(schema: Schema(fields), columns: unique.map { $0.take(order) })
+        // Keys come out in their declared type when every value fits it (widened int64 otherwise).
+        var columns = unique.map { $0.take(order) }
+        for k in keys.indices { columns[k] = columns[k].cast(to: keys[k].type) ?? columns[k] }
+        let fields = zip(keys, columns).map { Field($0.name, $1.type) } + [Field(timestampColumn, .timestamp)]
+        return try RecordBatch(schema: Schema(fields), columns: columns)
     }
 }

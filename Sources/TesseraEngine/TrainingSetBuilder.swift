@@ -95,12 +95,12 @@ public struct TrainingSetBuilder: Sendable {
                             "\($0) Map a differently named column with --join-key-map \(key.name)=COLUMN"
                         } ?? "map a differently named column with --join-key-map \(key.name)=COLUMN")
                 }
-                guard let cast = found.cast(to: key.type) else {
+                guard let joinable = found.asJoinKey(key.type) else {
                     throw TrainingSetError(
                         "column '\(column)' of \(entityName) is \(found.type) but join key '\(key.name)' is \(key.type)"
                     )
                 }
-                return cast
+                return joinable
             }
             let cacheKey = keys.map { "\($0.name):\($0.type)" }
             let index = indexCache[cacheKey] ?? KeyIndex(keys: entityKeyColumns)
@@ -199,46 +199,10 @@ public struct TrainingSetBuilder: Sendable {
             for reader in try readers(source) {
                 try Prefetch.scan(reader, columns: wanted, filter: filter, threads: request.threads) { batch in
                     rowsRead += batch.rowCount
-                    var probe: [Column] = []
-                    for (key, name) in zip(keys, keyColumns) {
-                        guard let column = batch.column(named: name) else {
-                            throw TrainingSetError(
-                                "source '\(source.name)' has no column '\(name)' (join key '\(key.name)')")
-                        }
-                        guard let cast = column.cast(to: key.type) else {
-                            throw TrainingSetError(
-                                "column '\(name)' of source '\(source.name)' is \(column.type) but join key '\(key.name)' is \(key.type)"
-                            )
-                        }
-                        probe.append(cast)
-                    }
-                    guard let events = batch.column(named: sourceColumns.timestamp), events.type == .timestamp else {
-                        throw TrainingSetError(
-                            "column '\(sourceColumns.timestamp)' of source '\(source.name)' is missing or not a timestamp"
-                        )
-                    }
-                    var created: Column? = nil
-                    if let name = sourceColumns.created {
-                        guard let column = batch.column(named: name), column.type == .timestamp else {
-                            throw TrainingSetError(
-                                "column '\(name)' of source '\(source.name)' is missing or not a timestamp")
-                        }
-                        created = column
-                    }
-                    var features: [Column] = []
-                    for (k, name) in featureColumns.enumerated() {
-                        guard let column = batch.column(named: name) else {
-                            throw TrainingSetError(
-                                "source '\(source.name)' has no column '\(name)' (feature '\(selection.features[k].name)')"
-                            )
-                        }
-                        guard let cast = column.cast(to: selection.features[k].type) else {
-                            throw TrainingSetError(
-                                "column '\(name)' of source '\(source.name)' is \(column.type) but feature '\(view.name):\(selection.features[k].name)' is \(selection.features[k].type)"
-                            )
-                        }
-                        features.append(cast)
-                    }
+                    let typed = try TypedSourceBatch(
+                        batch, source: source, columns: sourceColumns, keys: keys, features: selection.features,
+                        view: view.name)
+                    let (probe, events, created, features) = (typed.keys, typed.events, typed.created, typed.features)
                     var found = index.lookup(probe, threads: request.threads)
                     // Time pruning: rows outside [lower, upper] (and null times) never match.
                     let eventValues = events.int64Values ?? []

@@ -84,6 +84,21 @@ import Testing
             ])
     }
 
+    @Test func everyReferenceOfAServiceIsCheckedEvenAfterARemovedView() throws {
+        var old = try PlanTests.base()
+        old.featureViews.append(
+            FeatureView(name: "other", entities: ["driver"], source: "driver_stats", features: [Feature("x", .int64)]))
+        old.featureServices[0].features.insert(FeatureReference(view: "other"), at: 0)
+        var new = old
+        new.featureViews.removeAll { $0.name == "other" }
+        new.featureViews[0].features[0].type = .float64  // conv_rate, used by the same service
+        let reasons = Plan(from: old, to: new).breakingReasons
+        #expect(reasons.contains("removes feature view 'other', used by feature service 'ranking'"))
+        #expect(reasons.contains {
+            $0.hasPrefix("retypes feature 'driver_hourly_stats:conv_rate' from float32 to float64")
+        })
+    }
+
     @Test func joinKeyAndEntityChangesAreBreaking() throws {
         let old = try PlanTests.base()
         var keys = old

@@ -287,3 +287,26 @@ import Testing
         }
     }
 }
+
+@Suite struct JoinKeyWidthTests {
+    /// An int32 join key joins int64 data; a value too wide for int32 matches nothing instead of failing.
+    @Test func integerKeysOfEitherWidthJoin() throws {
+        let definitions = Definitions(
+            entities: [Entity(name: "e", joinKeys: [JoinKey("id", .int32)])],
+            sources: [DataSource(name: "s", kind: .file(path: "s", format: .parquet), timestampField: "ts")],
+            featureViews: [FeatureView(name: "v", entities: ["e"], source: "s", features: [Feature("x", .int64)])])
+        let source = try RecordBatch([
+            "id": .int64([7, 1 << 40]), "ts": .timestamp([0, 0]), "x": .int64([70, 99]),
+        ])
+        let builder = TrainingSetBuilder(definitions: definitions) { _ in [MemorySourceReader([source])] }
+        let entities = try RecordBatch(["id": .int32([7, 8]), "event_timestamp": .timestamp([5, 5])])
+        let result = try builder.build(TrainingSetRequest(spine: .entities(entities, name: "e"), selection: .features(["v"])))
+        #expect(result.batch.column(named: "x")?.values == [.int64(70), .null])
+        #expect(result.batch.column(named: "id")?.type == .int32, "entity columns keep their own types")
+        // A string column cannot be an integer key.
+        let strings = try RecordBatch(["id": .string(["7"]), "event_timestamp": .timestamp([5])])
+        #expect(throws: TrainingSetError.self) {
+            try builder.build(TrainingSetRequest(spine: .entities(strings, name: "e"), selection: .features(["v"])))
+        }
+    }
+}

@@ -107,7 +107,7 @@ public struct Plan: Hashable, Sendable, Codable {
                 guard let newView = new.featureView(oldView.name) else {
                     reasons[viewID, default: []].append(
                         "removes feature view '\(oldView.name)', used by feature service '\(service.name)'")
-                    break
+                    continue
                 }
                 for name in names {
                     guard let before = oldView.feature(named: name) else { continue }
