@@ -10,18 +10,6 @@ public struct ViewSelection: Sendable {
 
 /// Resolves `view:feature` references and services against the definitions, checking names.
 public enum FeatureResolution {
-    /// Parses `view:feature`, `view:[a, b]` or `view`.
-    public static func parse(_ reference: String) -> FeatureReference {
-        let parts = reference.split(separator: ":", maxSplits: 1).map { String($0).trimmingSpaces() }
-        guard parts.count == 2 else { return FeatureReference(view: reference.trimmingSpaces(), features: nil) }
-        if parts[1].hasPrefix("["), parts[1].hasSuffix("]") {
-            return FeatureReference(
-                view: parts[0],
-                features: parts[1].dropFirst().dropLast().split(separator: ",").map { String($0).trimmingSpaces() })
-        }
-        return FeatureReference(view: parts[0], features: [parts[1]])
-    }
-
     /// The views and features `references` ask for, grouped by view in first-mention order.
     ///
     /// - Throws: `TrainingSetError` for unknown views or features (with close names) and for two

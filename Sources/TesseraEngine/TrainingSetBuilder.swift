@@ -14,17 +14,24 @@ public struct TrainingSetBuilder: Sendable {
         self.readers = readers
     }
 
-    /// Resolves the request's features: the views, their features and output names.
+    /// Resolves the request's features: the views, their features and output names; and which
+    /// entity column holds each join key named differently (join key → column).
     public func selections(for request: TrainingSetRequest) throws(TrainingSetError) -> (
-        [ViewSelection], joinKeyMap: [String: String]
+        [ViewSelection], keyColumns: [String: String]
     ) {
         var full = request.fullFeatureNames
-        var keyMap = request.joinKeyMap
+        var serviceMap: [String: String] = [:]
         let references: [FeatureReference]
         switch request.selection {
         case .features(let list):
             guard !list.isEmpty else { throw TrainingSetError("no features requested") }
-            references = list.map(FeatureResolution.parse)
+            references = try list.map { (text) throws(TrainingSetError) -> FeatureReference in
+                guard let reference = FeatureReference(parsing: text) else {
+                    throw TrainingSetError(
+                        "'\(text)' is not a feature reference", hint: "write view:feature, view:[a,b] or view")
+                }
+                return reference
+            }
         case .service(let name):
             guard let service = definitions.featureService(name) else {
                 throw TrainingSetError(
@@ -33,14 +40,34 @@ public struct TrainingSetBuilder: Sendable {
             }
             references = service.features
             full = full || service.fullFeatureNames
-            keyMap = service.joinKeyMap.merging(request.joinKeyMap) { _, cli in cli }
+            serviceMap = service.joinKeyMap
         }
-        return (try FeatureResolution.resolve(references, in: definitions, fullFeatureNames: full), keyMap)
+        let selections = try FeatureResolution.resolve(references, in: definitions, fullFeatureNames: full)
+        let joinKeys = Set(selections.flatMap { definitions.joinKeys(of: $0.view).map(\.name) })
+        // column → key maps, inverted; the request's entries replace the service's for the same key.
+        var keyColumns: [String: String] = [:]
+        for (map, origin) in [(serviceMap, "the service's join_key_map"), (request.joinKeyMap, "--join-key-map")] {
+            var seen: [String: String] = [:]
+            for (column, key) in map.sorted(by: { $0.key < $1.key }) {
+                guard joinKeys.contains(key) else {
+                    throw TrainingSetError(
+                        "\(origin) maps column '\(column)' to '\(key)', which is not a join key of the requested views",
+                        hint: Suggestions.hint(for: key, in: joinKeys)
+                            ?? "their join keys: \(joinKeys.sorted().joined(separator: ", ")); write COLUMN=JOIN_KEY")
+                }
+                if let other = seen[key] {
+                    throw TrainingSetError("\(origin) maps both '\(other)' and '\(column)' to join key '\(key)'")
+                }
+                seen[key] = column
+                keyColumns[key] = column
+            }
+        }
+        return (selections, keyColumns)
     }
 
     /// Builds the training set.
     public func build(_ request: TrainingSetRequest, progress: (String) -> Void = { _ in }) throws -> TrainingSet {
-        let (selections, keyMap) = try selections(for: request)
+        var (selections, keyColumns) = try selections(for: request)
         let entities: RecordBatch
         let entityName: String
         switch request.spine {
@@ -52,6 +79,7 @@ public struct TrainingSetBuilder: Sendable {
                 selections: selections, definitions: definitions, readers: readers, start: start, end: end,
                 timestampColumn: request.timestampColumn, threads: request.threads)
             entityName = "the time range"
+            keyColumns = [:]  // the rows are made with the join keys' own names
         }
         guard let timeIndex = entities.schema.index(of: request.timestampColumn) else {
             throw TrainingSetError(
@@ -87,13 +115,13 @@ public struct TrainingSetBuilder: Sendable {
             progress("joining \(selection.view.name)")
             let keys = definitions.joinKeys(of: selection.view)
             let entityKeyColumns = try keys.map { key throws(TrainingSetError) -> Column in
-                let column = keyMap.first { $0.value == key.name }?.key ?? key.name
+                let column = keyColumns[key.name] ?? key.name
                 guard let found = entities.column(named: column) else {
                     throw TrainingSetError(
                         "\(entityName) has no column '\(column)', the join key of feature view '\(selection.view.name)'",
                         hint: Suggestions.hint(for: column, in: entities.schema.names).map {
-                            "\($0) Map a differently named column with --join-key-map \(key.name)=COLUMN"
-                        } ?? "map a differently named column with --join-key-map \(key.name)=COLUMN")
+                            "\($0) Map a differently named column with --join-key-map COLUMN=\(key.name)"
+                        } ?? "map a differently named column with --join-key-map COLUMN=\(key.name)")
                 }
                 guard let joinable = found.asJoinKey(key.type) else {
                     throw TrainingSetError(

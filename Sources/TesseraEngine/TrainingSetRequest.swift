@@ -26,7 +26,8 @@ public struct TrainingSetRequest: Sendable {
     public var timestampColumn: String
     /// Name feature columns `view__feature`.
     public var fullFeatureNames: Bool
-    /// Entity-data column → join key, for columns named differently from the join key.
+    /// Entity-data column → join key, for columns named differently from the join key
+    /// (`--join-key-map COLUMN=KEY`); replaces a service's entry for the same key.
     public var joinKeyMap: [String: String]
     /// Also require `created <= t` (no leakage of values backfilled after the event).
     public var createdNotAfterTime: Bool

@@ -83,6 +83,32 @@ import Testing
         #expect(both.stderr.contains("give exactly one of --features and --service"))
     }
 
+    @Test func bracketListsAndJoinKeyMapsFromTheCommandLine() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let repo = try TrainingSetCommandTests.appliedRepo(dir)
+        // A CSV entity file whose driver column is named 'driver' (its type comes from the join key).
+        let entities = dir.file("labels.csv")
+        try "driver,event_timestamp,label\n0005,2026-01-20T00:00:00Z,1\n7,2026-01-21T00:00:00Z,0\n"
+            .write(toFile: entities, atomically: true, encoding: .utf8)
+        let out = dir.file("out.parquet")
+        let result = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", entities, "--features",
+            "driver_hourly_stats:[conv_rate, avg_daily_trips]", "--join-key-map", "driver=driver_id", "--output", out,
+        ])
+        #expect(result.status == 0, "\(result)")
+        let batch = try ParquetFile(path: out).read()
+        #expect(batch.schema.names == ["driver", "event_timestamp", "label", "conv_rate", "avg_daily_trips"])
+        #expect(batch.column(named: "driver")?.type == .int64)
+        #expect(batch.column(named: "driver")?.values == [.int64(5), .int64(7)])
+        let wrong = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", entities, "--features", "driver_hourly_stats",
+            "--join-key-map", "driver_id=driver", "--output", out,
+        ])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("maps column 'driver_id' to 'driver', which is not a join key"))
+    }
+
     @Test func inspectAndHeadShowTheExampleData() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -226,6 +226,44 @@ import Testing
         #expect(throws: TrainingSetError.self) { try run(clash, ["hourly:rate"]) }
     }
 
+    @Test func joinKeyMapsAreCheckedAndRangeModeIgnoresThem() throws {
+        let entities = TrainingSetBuilderTests.entities([1], [1])
+        // The service maps column 'driver' to driver_id; a range spine names its columns after the keys.
+        let ranged = try TrainingSetBuilderTests.builder().build(TrainingSetRequest(
+            spine: .range(start: Timestamp(microseconds: TrainingSetBuilderTests.t(0)),
+                end: Timestamp(microseconds: TrainingSetBuilderTests.t(1))),
+            selection: .service("svc")))
+        #expect(ranged.rows == 3)
+        do {
+            _ = try run(entities, ["hourly:rate"], keyMap: ["driver": "drvr_id"])
+            Issue.record("expected an error")
+        } catch let error as TrainingSetError {
+            #expect(error.message == "--join-key-map maps column 'driver' to 'drvr_id', which is not a join key of the requested views")
+            #expect(error.hint == "did you mean 'driver_id'?")
+        }
+        do {
+            _ = try run(entities, ["hourly:rate"], keyMap: ["a": "driver_id", "b": "driver_id"])
+            Issue.record("expected an error")
+        } catch let error as TrainingSetError {
+            #expect(error.message == "--join-key-map maps both 'a' and 'b' to join key 'driver_id'")
+        }
+        // The request's entry replaces the service's for the same key.
+        let renamed = try RecordBatch(["drv": .int64([1]), "event_timestamp": .timestamp([TrainingSetBuilderTests.t(1)])])
+        let viaService = try TrainingSetBuilderTests.builder().build(TrainingSetRequest(
+            spine: .entities(renamed, name: "e"), selection: .service("svc"), joinKeyMap: ["drv": "driver_id"]))
+        #expect(viaService.batch.column(named: "hourly__rate")?.values == [.float32(0.9)])
+    }
+
+    @Test func featureListsAcceptBracketsAndRejectEmptyNames() throws {
+        let entities = TrainingSetBuilderTests.entities([1], [1])
+        let both = try run(entities, ["hourly:[rate, trips]"])
+        #expect(both.batch.schema.names.suffix(2) == ["rate", "trips"])
+        #expect(FeatureReference.splitList("hourly:[rate, trips],daily") == ["hourly:[rate, trips]", "daily"])
+        for bad in ["hourly:", "hourly:[]", ":rate", "hourly:[rate,]"] {
+            #expect(throws: TrainingSetError.self, "\(bad)") { try run(entities, [bad]) }
+        }
+    }
+
     @Test func rangeWithoutEntityFile() throws {
         let result = try TrainingSetBuilderTests.builder().build(
             TrainingSetRequest(

@@ -3,6 +3,7 @@ import Foundation
 import TesseraBench
 import TesseraColumnar
 import TesseraCore
+import TesseraDefinitions
 import TesseraEngine
 
 struct TrainingSetCommand: ParsableCommand {
@@ -46,7 +47,8 @@ struct TrainingSetCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Join keys held in differently named entity columns: key=column,key2=column2.", valueName: "map"))
+            "Entity columns that hold join keys under other names: column=join_key,column2=join_key2.",
+            valueName: "map"))
     var joinKeyMap: String?
 
     @Flag(help: "Also require created_ts <= t, so values backfilled after the event do not leak.")
@@ -84,9 +86,9 @@ struct TrainingSetCommand: ParsableCommand {
         for pair in joinKeyMap.split(separator: ",") {
             let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces() }
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw ValidationError("--join-key-map: '\(pair)' is not key=column")
+                throw ValidationError("--join-key-map: '\(pair)' is not column=join_key")
             }
-            out[parts[1]] = parts[0]
+            out[parts[0]] = parts[1]
         }
         return out
     }
@@ -95,29 +97,35 @@ struct TrainingSetCommand: ParsableCommand {
         try guarded {
             let began = Date()
             let applied = try AppliedRepository(options: repository)
-            let spine: TrainingSetRequest.Spine
+            let selection: TrainingSetRequest.Selection =
+                service.map { .service($0) } ?? .features(FeatureReference.splitList(features ?? ""))
+            let builder = TrainingSetBuilder(definitions: applied.definitions, readers: applied.readers)
+            var request = TrainingSetRequest(
+                spine: .range(start: Timestamp(microseconds: 0), end: Timestamp(microseconds: 0)),
+                selection: selection, timestampColumn: timestampColumn, fullFeatureNames: fullFeatureNames,
+                joinKeyMap: try parseKeyMap(), createdNotAfterTime: noFutureCreated, threads: threads)
             if let entities {
+                // A CSV entity file reads its key and time columns with the types the join needs
+                // (so '00123' stays a string key); other columns are inferred.
+                let (views, keyColumns) = try builder.selections(for: request)
+                var declared: [String: ValueType] = [timestampColumn: .timestamp]
+                for view in views {
+                    for key in applied.definitions.joinKeys(of: view.view) {
+                        declared[keyColumns[key.name] ?? key.name] = key.type
+                    }
+                }
                 Console.progress("reading \(entities)")
-                spine = .entities(try DataFiles.read(entities, threads: threads), name: entities)
+                request.spine = .entities(
+                    try DataFiles.read(entities, threads: threads, declaredTypes: declared), name: entities)
             } else {
                 guard let startTime = start.flatMap(Timestamp.init(parsing:)) else {
-                    throw ValidationError(
-                        "--start '\(start ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
+                    throw ValidationError("--start '\(start ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
                 }
                 guard let endTime = end.flatMap(Timestamp.init(parsing:)) else {
-                    throw ValidationError(
-                        "--end '\(end ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
+                    throw ValidationError("--end '\(end ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
                 }
-                spine = .range(start: startTime, end: endTime)
+                request.spine = .range(start: startTime, end: endTime)
             }
-            let selection: TrainingSetRequest.Selection =
-                service.map { .service($0) }
-                ?? .features((features ?? "").split(separator: ",").map { String($0).trimmingSpaces() })
-            let request = TrainingSetRequest(
-                spine: spine, selection: selection, timestampColumn: timestampColumn,
-                fullFeatureNames: fullFeatureNames, joinKeyMap: try parseKeyMap(),
-                createdNotAfterTime: noFutureCreated, threads: threads)
-            let builder = TrainingSetBuilder(definitions: applied.definitions, readers: applied.readers)
             let result = try builder.build(request) { Console.progress($0) }
             Console.progress("writing \(output)")
             try DataFiles.write(result.batch, to: output, threads: threads)

@@ -89,10 +89,12 @@ enum DataFiles {
         }
     }
 
-    /// Reads a whole table: a Parquet file, folder or glob, or a CSV file (types inferred).
-    static func read(_ path: String, threads: Int = 1) throws -> RecordBatch {
+    /// Reads a whole table: a Parquet file, folder or glob, or a CSV file (columns named in
+    /// `declaredTypes` read with those types, the others inferred).
+    static func read(_ path: String, threads: Int = 1, declaredTypes: [String: ValueType] = [:]) throws -> RecordBatch {
         let format: any DatasetFileFormat =
-            DataFormat.of(path: path) == .csv ? CSVFormat(options: CSVReadOptions(threads: threads)) : ParquetFormat()
+            DataFormat.of(path: path) == .csv
+            ? CSVFormat(declaredTypes: declaredTypes, options: CSVReadOptions(threads: threads)) : ParquetFormat()
         return try Dataset.open(path, format: format).read(threads: threads)
     }
 }

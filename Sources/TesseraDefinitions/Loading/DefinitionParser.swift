@@ -316,18 +316,10 @@ struct DefinitionParser {
             return FeatureReference(view: view, features: features)
         }
         guard let text = reader.string(node, "a feature reference in \(what)") else { return nil }
-        let parts = text.split(separator: ":", maxSplits: 1).map { String($0).trimmingSpaces() }
-        if parts.count == 1 {
-            return FeatureReference(view: parts[0], features: nil)
-        }
-        guard !parts[0].isEmpty, !parts[1].isEmpty else {
-            reader.error(node, "'\(text)' is not a feature reference", hint: "write 'view:feature' or 'view'")
+        guard let reference = FeatureReference(parsing: text) else {
+            reader.error(node, "'\(text)' is not a feature reference", hint: "write 'view:feature', 'view:[a, b]' or 'view'")
             return nil
         }
-        if parts[1].hasPrefix("["), parts[1].hasSuffix("]") {
-            let names = parts[1].dropFirst().dropLast().split(separator: ",").map { String($0).trimmingSpaces() }
-            return FeatureReference(view: parts[0], features: names)
-        }
-        return FeatureReference(view: parts[0], features: [parts[1]])
+        return reference
     }
 }

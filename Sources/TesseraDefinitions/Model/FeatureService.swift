@@ -1,3 +1,5 @@
+import TesseraCore
+
 /// A reference from a service to a view's features: all of them (`features == nil`) or a subset.
 public struct FeatureReference: Hashable, Sendable, Codable {
     public var view: String
@@ -6,6 +8,46 @@ public struct FeatureReference: Hashable, Sendable, Codable {
     public init(view: String, features: [String]? = nil) {
         self.view = view
         self.features = features
+    }
+
+    /// Parses `view:feature`, `view:[a, b]` or `view` (every feature); `nil` for anything else
+    /// (an empty view or feature name, `view:`, `view:[]`).
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            .map { String($0).trimmingSpaces() }
+        guard let view = parts.first, !view.isEmpty, !view.contains("[") else { return nil }
+        guard parts.count == 2 else {
+            self.init(view: view, features: nil)
+            return
+        }
+        var names = [parts[1]]
+        if parts[1].hasPrefix("["), parts[1].hasSuffix("]") {
+            names = parts[1].dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false)
+                .map { String($0).trimmingSpaces() }
+        }
+        guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty && !$0.contains(":") }) else { return nil }
+        self.init(view: view, features: names)
+    }
+
+    /// Splits a comma-separated list of references, keeping `view:[a, b]` whole.
+    public static func splitList(_ text: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        var depth = 0
+        for character in text {
+            switch character {
+            case "[": depth += 1
+            case "]": depth = max(0, depth - 1)
+            case "," where depth == 0:
+                out.append(current.trimmingSpaces())
+                current = ""
+                continue
+            default: break
+            }
+            current.append(character)
+        }
+        if !current.trimmingSpaces().isEmpty || !out.isEmpty { out.append(current.trimmingSpaces()) }
+        return out
     }
 
     /// `view:feature`, `view:[a, b]` or `view`.
