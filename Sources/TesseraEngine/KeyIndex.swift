@@ -32,7 +32,8 @@ public struct KeyIndex: Sendable {
         let rows = keys.first?.count ?? 0
         var capacity = 16
         while capacity < rows * 2 { capacity <<= 1 }
-        var slots = [Int32](repeating: -1, count: capacity)
+        // The generic path's slot table; the int64 paths keep their own tables.
+        var slots: [Int32] = []
         let mask = capacity - 1
         var groupOfRow = [Int32](repeating: -1, count: rows)
         var groupHash: [UInt64] = []
@@ -96,6 +97,7 @@ public struct KeyIndex: Sendable {
             self.perfectBase = 0
             self.groupHash = []
         } else {
+            slots = [Int32](repeating: -1, count: capacity)
             let hashes = KeyHash.rows(keys)
             let equal = RowEquality(keys, keys)
             for row in 0..<rows {

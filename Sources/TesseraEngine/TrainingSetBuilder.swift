@@ -109,7 +109,7 @@ public struct TrainingSetBuilder: Sendable {
         var columns = entities.columns
         var matchedAll = [Bool](repeating: true, count: entities.rowCount)
         var stats: [TrainingSet.ViewStats] = []
-        var indexCache: [[String]: KeyIndex] = [:]
+        var indexCache: [[String]: (KeyIndex, EntityTimeline)] = [:]
         let timeRange = TrainingSetBuilder.range(of: times)
         for selection in selections {
             progress("joining \(selection.view.name)")
@@ -131,16 +131,22 @@ public struct TrainingSetBuilder: Sendable {
                 return joinable
             }
             let cacheKey = keys.map { "\($0.name):\($0.type)" }
-            let index = indexCache[cacheKey] ?? KeyIndex(keys: entityKeyColumns)
-            indexCache[cacheKey] = index
+            // Views keyed on the same join keys share the index and the entity timeline.
+            let (index, timeline) =
+                indexCache[cacheKey]
+                ?? {
+                    let index = KeyIndex(keys: entityKeyColumns)
+                    return (
+                        index,
+                        EntityTimeline(entityGroups: index.groupOfRow, groupCount: index.groupCount, entityTimes: times)
+                    )
+                }()
+            indexCache[cacheKey] = (index, timeline)
             let (picked, viewStats) = try join(
-                selection: selection, keys: keys, index: index, entityTimes: times, timeRange: timeRange,
-                request: request)
+                selection: selection, keys: keys, index: index, timeline: timeline, entityTimes: times,
+                timeRange: timeRange, request: request)
             for (i, row) in picked.rows.enumerated() where row < 0 { matchedAll[i] = false }
-            for (feature, column) in zip(selection.features, picked.columns) {
-                _ = feature
-                columns.append(column)
-            }
+            columns += picked.columns
             for (feature, name) in zip(selection.features, selection.outputNames) {
                 fields.append(Field(name, feature.type))
             }
@@ -176,7 +182,8 @@ public struct TrainingSetBuilder: Sendable {
 
     /// Reads one view's rows (pruned by key and time) and picks each entity row's match.
     private func join(
-        selection: ViewSelection, keys: [JoinKey], index: KeyIndex, entityTimes: Column, timeRange: (Int64, Int64)?,
+        selection: ViewSelection, keys: [JoinKey], index: KeyIndex, timeline: EntityTimeline, entityTimes: Column,
+        timeRange: (Int64, Int64)?,
         request: TrainingSetRequest
     ) throws -> (picked: (rows: [Int], columns: [Column]), stats: TrainingSet.ViewStats) {
         let view = selection.view
@@ -200,8 +207,6 @@ public struct TrainingSetBuilder: Sendable {
         var kept = 0
         let options = AsOfJoin.Options(
             ttl: view.ttl, createdNotAfterTime: request.createdNotAfterTime, threads: request.threads)
-        let timeline = EntityTimeline(
-            entityGroups: index.groupOfRow, groupCount: index.groupCount, entityTimes: entityTimes)
         let streaming: Bool
         switch request.strategy {
         case .automatic: streaming = timeline.suitsStreaming

@@ -42,7 +42,8 @@ struct TypedSourceBatch {
             let found = try column(name, "join key '\(key.name)'")
             guard let joinable = found.asJoinKey(key.type) else {
                 throw TrainingSetError(
-                    "column '\(name)' of source '\(source.name)' is \(found.type) but join key '\(key.name)' is \(key.type)")
+                    "column '\(name)' of source '\(source.name)' is \(found.type) but join key '\(key.name)' is \(key.type)"
+                )
             }
             self.keys.append(joinable)
         }
@@ -57,7 +58,8 @@ struct TypedSourceBatch {
             let found = try column(name, "feature '\(feature.name)'")
             guard let cast = found.cast(to: feature.type) else {
                 throw TrainingSetError(
-                    "column '\(name)' of source '\(source.name)' is \(found.type) but feature '\(view):\(feature.name)' is \(feature.type)")
+                    "column '\(name)' of source '\(source.name)' is \(found.type) but feature '\(view):\(feature.name)' is \(feature.type)"
+                )
             }
             self.features.append(cast)
         }

@@ -71,8 +71,24 @@ public struct RegistryService {
         if result.plan.isBreaking && !allowBreaking { return .refused(result.plan) }
         let version = try store.apply(
             repository.definitions, plan: result.plan, project: repository.config.project, user: user,
-            expectedVersion: result.baseVersion, at: time)
+            expectedVersion: result.baseVersion, at: time,
+            dropOnline: RegistryService.staleOnlineViews(result.plan, definitions: repository.definitions))
         return .applied(version)
+    }
+
+    /// Views whose stored online values no longer fit after `plan`: removed views, views with a
+    /// breaking change, and views of an entity whose join keys changed.
+    public static func staleOnlineViews(_ plan: Plan, definitions: Definitions) -> [String] {
+        var stale = plan.changes.filter {
+            $0.id.kind == .featureView && ($0.action == .remove || !$0.breaking.isEmpty)
+        }.map(\.id.name)
+        for change in plan.changes where change.id.kind == .entity && !change.breaking.isEmpty {
+            for view in definitions.featureViews
+            where view.entities.contains(change.id.name) && !stale.contains(view.name) {
+                stale.append(view.name)
+            }
+        }
+        return stale.sorted()
     }
 
     /// `$TESSERA_USER`, else `$USER`, else `$LOGNAME`, else `unknown`.

@@ -52,11 +52,14 @@ public protocol RegistryStore: AnyObject {
 
     /// Records `definitions` as a new version, atomically.
     ///
-    /// - Parameter expectedVersion: the version the plan was made against (`nil`: none);
-    ///   if another apply landed since, nothing is written and `.conflict` is thrown.
+    /// - Parameters:
+    ///   - expectedVersion: the version the plan was made against (`nil`: none); if another
+    ///     apply landed since, nothing is written and `.conflict` is thrown.
+    ///   - dropOnline: views whose online values no longer fit (removed, changed incompatibly),
+    ///     recorded in the same transaction as pending drops (see `pendingOnlineDrops`).
     func apply(
         _ definitions: Definitions, plan: Plan, project: String, user: String, expectedVersion: Int?,
-        at time: Timestamp
+        at time: Timestamp, dropOnline: [String]
     ) throws(RegistryError) -> RegistryVersion
 
     /// Applied versions, newest first.
@@ -71,8 +74,12 @@ public protocol RegistryStore: AnyObject {
     /// Records completed materializations, all or none; a watermark never moves back.
     func recordMaterialization(_ watermarks: [MaterializationWatermark]) throws(RegistryError)
 
-    /// Forgets the watermarks of `views` (their online data was dropped; the next incremental run reloads).
-    func clearWatermarks(_ views: [String]) throws(RegistryError)
+    /// Views whose online values an apply asked to drop and that are not dropped yet.
+    func pendingOnlineDrops() throws(RegistryError) -> [String]
+
+    /// Marks drops done: forgets the pending entries and the views' watermarks (the next
+    /// incremental materialization reloads them from scratch).
+    func completeOnlineDrops(_ views: [String]) throws(RegistryError)
 }
 
 /// The end of a view's last completed materialization, and when it was recorded.
@@ -113,4 +120,16 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(path): \(message)" }
+}
+
+extension RegistryStore {
+    /// Records `definitions` as a new version, with no online values to drop.
+    public func apply(
+        _ definitions: Definitions, plan: Plan, project: String, user: String, expectedVersion: Int?,
+        at time: Timestamp
+    ) throws(RegistryError) -> RegistryVersion {
+        try apply(
+            definitions, plan: plan, project: project, user: user, expectedVersion: expectedVersion, at: time,
+            dropOnline: [])
+    }
 }

@@ -12,6 +12,8 @@ import TesseraSQLite
 public final class SQLiteRegistry: RegistryStore {
     public let path: String
     private var connection: SQLiteConnection?
+    /// Whether `connection` may write (reads open the file read-only and create nothing).
+    private var writable = false
 
     /// Schema version of the file's tables, for future migrations.
     static let schemaVersion = 1
@@ -39,7 +41,7 @@ public final class SQLiteRegistry: RegistryStore {
 
     /// The open connection; creates the file and tables when `create` is set.
     private func open(create: Bool) throws(RegistryError) -> SQLiteConnection? {
-        if let connection { return connection }
+        if let connection, writable || !create { return connection }
         if !create && !exists { return nil }
         do {
             if create {
@@ -48,40 +50,56 @@ public final class SQLiteRegistry: RegistryStore {
                     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                 }
             }
-            let db = try SQLiteConnection(path: path, mode: create ? .readWriteCreate : .readWrite)
+            let db = try SQLiteConnection(path: path, mode: create ? .readWriteCreate : .readOnly)
             // Reading the schema first detects a file that is not a database before anything is written.
             let check = try db.prepare("SELECT count(*) FROM sqlite_master")
             _ = try check.step()
-            try db.execute("PRAGMA synchronous=FULL")
-            try db.execute(
-                """
-                CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE IF NOT EXISTS versions(
-                    version INTEGER PRIMARY KEY,
-                    applied_at INTEGER NOT NULL,
-                    user TEXT NOT NULL,
-                    project TEXT NOT NULL,
-                    digest TEXT NOT NULL,
-                    plan TEXT NOT NULL,
-                    definitions TEXT NOT NULL
-                );
-                CREATE TABLE IF NOT EXISTS watermarks(
-                    view TEXT PRIMARY KEY,
-                    start INTEGER NOT NULL,
-                    end INTEGER NOT NULL,
-                    recorded_at INTEGER NOT NULL
-                );
-                INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '\(SQLiteRegistry.schemaVersion)');
-                """)
+            if create {
+                try db.execute("PRAGMA synchronous=FULL")
+                try db.execute(
+                    """
+                    CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE IF NOT EXISTS versions(
+                        version INTEGER PRIMARY KEY,
+                        applied_at INTEGER NOT NULL,
+                        user TEXT NOT NULL,
+                        project TEXT NOT NULL,
+                        digest TEXT NOT NULL,
+                        plan TEXT NOT NULL,
+                        definitions TEXT NOT NULL
+                    );
+                    CREATE TABLE IF NOT EXISTS watermarks(
+                        view TEXT PRIMARY KEY,
+                        start INTEGER NOT NULL,
+                        end INTEGER NOT NULL,
+                        recorded_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE IF NOT EXISTS pending_drops(view TEXT PRIMARY KEY);
+                    INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '\(SQLiteRegistry.schemaVersion)');
+                    """)
+            }
             connection = db
+            writable = create
             return db
         } catch {
             throw wrap(error)
         }
     }
 
-    public func head() throws(RegistryError) -> (version: Int, digest: String)? {
+    /// A read-only connection when the registry holds `table`; `nil` for a registry never written.
+    private func reader(_ table: String) throws(RegistryError) -> SQLiteConnection? {
         guard let db = try open(create: false) else { return nil }
+        do {
+            let statement = try db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+            statement.bind(1, table)
+            return try statement.step() ? db : nil
+        } catch {
+            throw wrap(error)
+        }
+    }
+
+    public func head() throws(RegistryError) -> (version: Int, digest: String)? {
+        guard let db = try reader("versions") else { return nil }
         do {
             let statement = try db.prepare("SELECT version, digest FROM versions ORDER BY version DESC LIMIT 1")
             guard try statement.step() else { return nil }
@@ -92,7 +110,7 @@ public final class SQLiteRegistry: RegistryStore {
     }
 
     public func current() throws(RegistryError) -> RegistrySnapshot? {
-        guard let db = try open(create: false) else { return nil }
+        guard let db = try reader("versions") else { return nil }
         do {
             let statement = try db.prepare(
                 "SELECT version, applied_at, user, digest, plan, project, definitions FROM versions ORDER BY version DESC LIMIT 1"
@@ -115,7 +133,7 @@ public final class SQLiteRegistry: RegistryStore {
 
     public func apply(
         _ definitions: Definitions, plan: Plan, project: String, user: String, expectedVersion: Int?,
-        at time: Timestamp
+        at time: Timestamp, dropOnline: [String]
     ) throws(RegistryError) -> RegistryVersion {
         guard let db = try open(create: true) else {
             throw RegistryError(.unreadable, path: path, "cannot create the registry")
@@ -158,6 +176,11 @@ public final class SQLiteRegistry: RegistryStore {
                 insert.bind(6, planJSON)
                 insert.bind(7, definitionsJSON)
                 try insert.run()
+                let pending = try db.prepare("INSERT OR IGNORE INTO pending_drops(view) VALUES (?)")
+                for view in dropOnline {
+                    pending.bind(1, view)
+                    try pending.run()
+                }
                 SQLiteRegistry.testPauseInsideApply()
                 return RegistryVersion(version: version, appliedAt: time, user: user, digest: digest, plan: plan)
             }
@@ -176,7 +199,7 @@ public final class SQLiteRegistry: RegistryStore {
     }
 
     public func history(limit: Int?) throws(RegistryError) -> [RegistryVersion] {
-        guard let db = try open(create: false) else { return [] }
+        guard let db = try reader("versions") else { return [] }
         do {
             let statement = try db.prepare(
                 "SELECT version, applied_at, user, digest, plan FROM versions ORDER BY version DESC LIMIT ?")
@@ -190,7 +213,7 @@ public final class SQLiteRegistry: RegistryStore {
     }
 
     public func definitions(at version: Int) throws(RegistryError) -> Definitions? {
-        guard let db = try open(create: false) else { return nil }
+        guard let db = try reader("versions") else { return nil }
         do {
             let statement = try db.prepare("SELECT definitions FROM versions WHERE version = ?")
             statement.bind(1, Int64(version))
@@ -202,7 +225,7 @@ public final class SQLiteRegistry: RegistryStore {
     }
 
     public func watermarks() throws(RegistryError) -> [String: MaterializationWatermark] {
-        guard let db = try open(create: false) else { return [:] }
+        guard let db = try reader("watermarks") else { return [:] }
         do {
             let statement = try db.prepare("SELECT view, start, end, recorded_at FROM watermarks")
             var out: [String: MaterializationWatermark] = [:]
@@ -245,14 +268,29 @@ public final class SQLiteRegistry: RegistryStore {
         }
     }
 
-    public func clearWatermarks(_ views: [String]) throws(RegistryError) {
-        guard !views.isEmpty, let db = try open(create: false) else { return }
+    public func pendingOnlineDrops() throws(RegistryError) -> [String] {
+        guard let db = try reader("pending_drops") else { return [] }
+        do {
+            let statement = try db.prepare("SELECT view FROM pending_drops ORDER BY view")
+            var out: [String] = []
+            while try statement.step() { out.append(statement.string(0)) }
+            return out
+        } catch {
+            throw wrap(error)
+        }
+    }
+
+    public func completeOnlineDrops(_ views: [String]) throws(RegistryError) {
+        guard !views.isEmpty, let db = try open(create: true) else { return }
         do {
             try db.transaction {
-                let delete = try db.prepare("DELETE FROM watermarks WHERE view = ?")
+                let pending = try db.prepare("DELETE FROM pending_drops WHERE view = ?")
+                let watermark = try db.prepare("DELETE FROM watermarks WHERE view = ?")
                 for view in views {
-                    delete.bind(1, view)
-                    try delete.run()
+                    pending.bind(1, view)
+                    try pending.run()
+                    watermark.bind(1, view)
+                    try watermark.run()
                 }
             }
         } catch {

@@ -100,10 +100,9 @@ struct Handlers: Sendable {
                     hint: "push with \"to\": \"online\", or start the server with an OfflinePushSink")
             }
             let prepared = try Handlers.mapped { () throws(LookupError) in try lookup.preparePush(pushRequest) }
-            if target.online {
-                let summaries = try Handlers.mapped { () throws(LookupError) in try lookup.writeOnline(prepared) }
-                metrics.rowsWritten.increment(by: Int64(summaries.values.reduce(0) { $0 + $1.written }))
-            }
+            // The offline log first: it is the record training sets read. If it fails nothing is
+            // written; if the online write fails after it, a retry rewrites the same values
+            // online (newest-wins makes that idempotent).
             if target.offline, let sink = server.offlineSink {
                 do {
                     try await sink.append(prepared.batch, source: prepared.source)
@@ -112,6 +111,10 @@ struct Handlers: Sendable {
                         status: 503, code: "offline_sink_failed", field: "to",
                         "the offline push log refused the rows: \(error)")
                 }
+            }
+            if target.online {
+                let summaries = try Handlers.mapped { () throws(LookupError) in try lookup.writeOnline(prepared) }
+                metrics.rowsWritten.increment(by: Int64(summaries.values.reduce(0) { $0 + $1.written }))
             }
             // Feast answers a push with an empty 200.
             return Response(status: .ok)

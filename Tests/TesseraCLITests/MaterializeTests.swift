@@ -127,6 +127,36 @@ import Testing
         #expect(try MaterializeTests.records(repo)[8] != nil)
     }
 
+    /// An apply that committed but died before dropping stale online values: the next
+    /// materialize finishes the drop.
+    @Test func pendingDropsAreFinishedByTheNextMaterialize() throws {
+        let dir = try TemporaryDirectory("pending")
+        defer { dir.remove() }
+        let repo = try MaterializeTests.repo(dir)
+        #expect(try CommandRunner.run(["materialize", "2026-01-01", "2026-02-01", "--repo", repo]).status == 0)
+        #expect(try MaterializeTests.store(repo).rowCount(view: "driver_hourly_stats") > 0)
+        // Retype a feature (breaking) and apply through the library only: the registry records the
+        // drop as pending, as if the CLI had been killed right after the commit.
+        let file = repo + "/features/drivers.yaml"
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        try text.replacingOccurrences(of: "avg_daily_trips: int32", with: "avg_daily_trips: int64")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let loaded = try FeatureRepository.load(at: repo)
+        let service = RegistryService(repository: loaded, store: try RegistryService.openStore(for: loaded))
+        guard case .applied = try service.apply(allowBreaking: true) else {
+            Issue.record("expected the apply to land")
+            return
+        }
+        #expect(try service.store.pendingOnlineDrops() == ["driver_hourly_stats"])
+        #expect(try MaterializeTests.store(repo).rowCount(view: "driver_hourly_stats") > 0)
+        let result = try CommandRunner.run([
+            "materialize", "2026-01-01", "2026-02-01", "--repo", repo, "--views", "customer_profile",
+        ])
+        #expect(result.status == 0, "\(result)")
+        #expect(try MaterializeTests.store(repo).rowCount(view: "driver_hourly_stats") == 0)
+        #expect(try service.store.pendingOnlineDrops().isEmpty)
+    }
+
     @Test func incrementalRunsFromTheWatermarkAndApplyDropsRemovedViews() throws {
         let dir = try TemporaryDirectory("incremental")
         defer { dir.remove() }

@@ -94,9 +94,10 @@ import Testing
         new.featureViews[0].features[0].type = .float64  // conv_rate, used by the same service
         let reasons = Plan(from: old, to: new).breakingReasons
         #expect(reasons.contains("removes feature view 'other', used by feature service 'ranking'"))
-        #expect(reasons.contains {
-            $0.hasPrefix("retypes feature 'driver_hourly_stats:conv_rate' from float32 to float64")
-        })
+        #expect(
+            reasons.contains {
+                $0.hasPrefix("retypes feature 'driver_hourly_stats:conv_rate' from float32 to float64")
+            })
     }
 
     @Test func joinKeyAndEntityChangesAreBreaking() throws {

@@ -65,8 +65,12 @@ import Testing
             view: "  - {name: v, entities: [driver], source: s, schema: {x: int64}}")
         defer { dir.remove() }
         let found = SourceValidation.diagnostics(for: try FeatureRepository.load(at: dir.path)).map(\.message)
-        #expect(found.contains("column 'ts' of source 's' is int64, but feature view 'v' needs timestamp (event timestamp)"))
-        #expect(found.contains("column 'driver_id' of source 's' is float64, but feature view 'v' needs int64 (join key 'driver_id')"))
+        #expect(
+            found.contains("column 'ts' of source 's' is int64, but feature view 'v' needs timestamp (event timestamp)")
+        )
+        #expect(
+            found.contains(
+                "column 'driver_id' of source 's' is float64, but feature view 'v' needs int64 (join key 'driver_id')"))
         #expect(found.count == 2, "int32 data for an int64 feature is fine")
     }
 

@@ -229,16 +229,21 @@ import Testing
     @Test func joinKeyMapsAreCheckedAndRangeModeIgnoresThem() throws {
         let entities = TrainingSetBuilderTests.entities([1], [1])
         // The service maps column 'driver' to driver_id; a range spine names its columns after the keys.
-        let ranged = try TrainingSetBuilderTests.builder().build(TrainingSetRequest(
-            spine: .range(start: Timestamp(microseconds: TrainingSetBuilderTests.t(0)),
-                end: Timestamp(microseconds: TrainingSetBuilderTests.t(1))),
-            selection: .service("svc")))
+        let ranged = try TrainingSetBuilderTests.builder().build(
+            TrainingSetRequest(
+                spine: .range(
+                    start: Timestamp(microseconds: TrainingSetBuilderTests.t(0)),
+                    end: Timestamp(microseconds: TrainingSetBuilderTests.t(1))),
+                selection: .service("svc")))
         #expect(ranged.rows == 3)
         do {
             _ = try run(entities, ["hourly:rate"], keyMap: ["driver": "drvr_id"])
             Issue.record("expected an error")
         } catch let error as TrainingSetError {
-            #expect(error.message == "--join-key-map maps column 'driver' to 'drvr_id', which is not a join key of the requested views")
+            #expect(
+                error.message
+                    == "--join-key-map maps column 'driver' to 'drvr_id', which is not a join key of the requested views"
+            )
             #expect(error.hint == "did you mean 'driver_id'?")
         }
         do {
@@ -248,9 +253,12 @@ import Testing
             #expect(error.message == "--join-key-map maps both 'a' and 'b' to join key 'driver_id'")
         }
         // The request's entry replaces the service's for the same key.
-        let renamed = try RecordBatch(["drv": .int64([1]), "event_timestamp": .timestamp([TrainingSetBuilderTests.t(1)])])
-        let viaService = try TrainingSetBuilderTests.builder().build(TrainingSetRequest(
-            spine: .entities(renamed, name: "e"), selection: .service("svc"), joinKeyMap: ["drv": "driver_id"]))
+        let renamed = try RecordBatch([
+            "drv": .int64([1]), "event_timestamp": .timestamp([TrainingSetBuilderTests.t(1)]),
+        ])
+        let viaService = try TrainingSetBuilderTests.builder().build(
+            TrainingSetRequest(
+                spine: .entities(renamed, name: "e"), selection: .service("svc"), joinKeyMap: ["drv": "driver_id"]))
         #expect(viaService.batch.column(named: "hourly__rate")?.values == [.float32(0.9)])
     }
 
@@ -338,7 +346,8 @@ import Testing
         ])
         let builder = TrainingSetBuilder(definitions: definitions) { _ in [MemorySourceReader([source])] }
         let entities = try RecordBatch(["id": .int32([7, 8]), "event_timestamp": .timestamp([5, 5])])
-        let result = try builder.build(TrainingSetRequest(spine: .entities(entities, name: "e"), selection: .features(["v"])))
+        let result = try builder.build(
+            TrainingSetRequest(spine: .entities(entities, name: "e"), selection: .features(["v"])))
         #expect(result.batch.column(named: "x")?.values == [.int64(70), .null])
         #expect(result.batch.column(named: "id")?.type == .int32, "entity columns keep their own types")
         // A string column cannot be an integer key.

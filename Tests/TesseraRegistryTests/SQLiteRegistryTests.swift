@@ -122,3 +122,30 @@ import Testing
         #expect(marks["b"]?.start == t(50))
     }
 }
+
+@Suite struct RegistryReadOnlyAndDropsTests {
+    @Test func readingNeverWritesAndDropsTravelWithTheApply() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        // An empty SQLite file: reads find nothing and create no tables.
+        let path = dir.file("r.db")
+        _ = FileManager.default.createFile(atPath: path, contents: Data())
+        let registry = SQLiteRegistry(path: path)
+        #expect(try registry.head() == nil)
+        #expect(try registry.watermarks().isEmpty)
+        #expect(try registry.pendingOnlineDrops().isEmpty)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).isEmpty, "reads must not write")
+
+        let defs = SQLiteRegistryTests.sample()
+        _ = try registry.apply(
+            defs, plan: Plan(from: Definitions(), to: defs), project: "p", user: "u", expectedVersion: nil, at: .now,
+            dropOnline: ["v", "w"])
+        try registry.recordMaterialization([
+            MaterializationWatermark(view: "v", start: .now, end: .now, recordedAt: .now)
+        ])
+        #expect(try SQLiteRegistry(path: path).pendingOnlineDrops() == ["v", "w"])
+        try registry.completeOnlineDrops(["v"])
+        #expect(try registry.pendingOnlineDrops() == ["w"])
+        #expect(try registry.watermarks()["v"] == nil)
+    }
+}

@@ -45,7 +45,8 @@ struct ApplyCommand: ParsableCommand {
                 )
                 throw ExitCode.failure
             case .applied(let version):
-                let dropped = try ApplyCommand.dropStaleOnlineData(version.plan, repository: repo, store: service.store)
+                let dropped = try ApplyCommand.finishOnlineDrops(
+                    store: service.store, config: repo.config, root: repo.root)
                 if json {
                     try Console.json(version)
                 } else {
@@ -62,29 +63,19 @@ struct ApplyCommand: ParsableCommand {
         }
     }
 
-    /// Online values of views that were removed, or changed in a way stored rows no longer fit
-    /// (breaking changes), are dropped, and their watermarks forgotten.
-    static func dropStaleOnlineData(_ plan: Plan, repository: FeatureRepository, store: any RegistryStore) throws
-        -> [String]
-    {
-        var stale = plan.changes.filter {
-            $0.id.kind == .featureView && ($0.action == .remove || !$0.breaking.isEmpty)
-        }.map(\.id.name)
-        // Views of an entity whose join keys changed hold rows under the old keys.
-        for change in plan.changes where change.id.kind == .entity && !change.breaking.isEmpty {
-            for view in repository.definitions.featureViews
-            where view.entities.contains(change.id.name) && !stale.contains(view.name) {
-                stale.append(view.name)
-            }
+    /// Drops the online values an apply marked stale (this one, or an earlier one that was
+    /// interrupted before it could), then marks the drops done. Idempotent.
+    static func finishOnlineDrops(store: any RegistryStore, config: ProjectConfig, root: String) throws -> [String] {
+        let pending = try store.pendingOnlineDrops()
+        guard !pending.isEmpty else { return [] }
+        let online = config.onlineStore
+        let path = online.path.map { $0.hasPrefix("/") ? $0 : root + "/" + $0 }
+        if let path, FileManager.default.fileExists(atPath: path) {
+            let opened = try SQLiteOnlineStore.open(
+                type: online.type, path: online.path, options: online.options, root: root)
+            for view in pending { try opened.dropView(view) }
         }
-        guard !stale.isEmpty else { return [] }
-        let config = repository.config.onlineStore
-        let path = config.path.map { $0.hasPrefix("/") ? $0 : repository.root + "/" + $0 }
-        guard let path, FileManager.default.fileExists(atPath: path) else { return [] }
-        let online = try SQLiteOnlineStore.open(
-            type: config.type, path: config.path, options: config.options, root: repository.root)
-        for view in stale { try online.dropView(view) }
-        try store.clearWatermarks(stale)
-        return stale
+        try store.completeOnlineDrops(pending)
+        return pending
     }
 }

@@ -131,6 +131,8 @@ struct MaterializeOptions: ParsableArguments {
             }
         }
         guard !selected.isEmpty else { throw ValidationError("no online feature views to materialize") }
+        // Finish drops an interrupted apply left pending before loading anything.
+        _ = try ApplyCommand.finishOnlineDrops(store: applied.store, config: applied.config, root: applied.root)
         let config = applied.config.onlineStore
         let store = try SQLiteOnlineStore.open(
             type: config.type, path: config.path, options: config.options, root: applied.root)

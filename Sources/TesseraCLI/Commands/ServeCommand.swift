@@ -76,7 +76,8 @@ struct ServeCommand: AsyncParsableCommand {
             guard let number = Int(upper.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number > 0 else {
                 return nil
             }
-            return number * factor
+            let (bytes, overflow) = number.multipliedReportingOverflow(by: factor)
+            return overflow ? nil : bytes
         }
         return Int(upper).flatMap { $0 > 0 ? $0 : nil }
     }

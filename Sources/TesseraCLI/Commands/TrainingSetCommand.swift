@@ -119,10 +119,12 @@ struct TrainingSetCommand: ParsableCommand {
                     try DataFiles.read(entities, threads: threads, declaredTypes: declared), name: entities)
             } else {
                 guard let startTime = start.flatMap(Timestamp.init(parsing:)) else {
-                    throw ValidationError("--start '\(start ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
+                    throw ValidationError(
+                        "--start '\(start ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
                 }
                 guard let endTime = end.flatMap(Timestamp.init(parsing:)) else {
-                    throw ValidationError("--end '\(end ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
+                    throw ValidationError(
+                        "--end '\(end ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
                 }
                 request.spine = .range(start: startTime, end: endTime)
             }

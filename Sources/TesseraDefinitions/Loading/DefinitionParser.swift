@@ -101,27 +101,24 @@ struct DefinitionParser {
         let what = "entity '\(name ?? "?")'"
         reader.checkKeys(pairs, in: node, allowed: DefinitionParser.entityFields, required: ["join_keys"], what: what)
         var keys: [JoinKey] = []
-        var ok = name != nil
         if let pair = pairs.first(where: { $0.key == "join_keys" }) {
             if let keyPairs = reader.mapping(pair.value, "the join_keys of \(what) (join key: type)") {
-                if keyPairs.isEmpty { reader.error(pair.value, "\(what) needs at least one join key"); ok = false }
+                if keyPairs.isEmpty { reader.error(pair.value, "\(what) needs at least one join key") }
                 for keyPair in keyPairs {
                     guard YAMLReader.isIdentifier(keyPair.key) else {
                         reader.error(keyPair.keyNode, "join key '\(keyPair.key)' of \(what) is not a valid name")
-                        ok = false
                         continue
                     }
                     guard
                         let type = reader.type(keyPair.value, "join key '\(keyPair.key)' of \(what)", allowList: false)
-                    else { ok = false; continue }
+                    else { continue }
                     keys.append(JoinKey(keyPair.key, type))
                 }
             } else {
-                ok = false
             }
         }
         let (description, owner, tags) = common(pairs, what: what)
-        _ = ok  // field errors are already reported; keep the object so references to it resolve
+        // Field errors are already reported; the object is kept so references to it resolve.
         guard let name else { return nil }
         return Entity(name: name, joinKeys: keys, description: description, owner: owner, tags: tags)
     }
@@ -137,7 +134,6 @@ struct DefinitionParser {
         if let name { reader.recordFields(ObjectID(.source, name), pairs) }
         let what = "source '\(name ?? "?")'"
         func value(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
-        var ok = name != nil
         var type = "file"
         if let node = value("type"), let text = reader.string(node, "the type of \(what)") {
             type = text
@@ -145,7 +141,6 @@ struct DefinitionParser {
                 reader.error(
                     node, "unknown source type '\(text)' in \(what)",
                     hint: Suggestions.hint(for: text, in: ["file", "push"]) ?? "expected 'file' or 'push'")
-                ok = false
             }
         }
         let allowed =
@@ -163,7 +158,6 @@ struct DefinitionParser {
                 format = FileFormat(rawValue: text.lowercased())
                 if format == nil {
                     reader.error(node, "unknown format '\(text)' in \(what)", hint: "expected 'parquet' or 'csv'")
-                    ok = false
                 }
             } else if let path {
                 format = FileFormat.inferred(from: path)
@@ -171,7 +165,6 @@ struct DefinitionParser {
                     reader.error(
                         value("path"), "cannot tell the format of '\(path)' in \(what) from its extension",
                         hint: "add 'format: parquet' or 'format: csv'")
-                    ok = false
                 }
             }
             kind = .file(path: path ?? "", format: format ?? .parquet)
@@ -185,7 +178,6 @@ struct DefinitionParser {
         }
         let mapping = value("field_mapping").flatMap { reader.stringMap($0, "the field_mapping of \(what)") } ?? [:]
         let (description, owner, tags) = common(pairs, what: what)
-        _ = ok
         guard let name else { return nil }
         return DataSource(
             name: name, kind: kind, timestampField: timestamp ?? "", createdTimestampField: created,
@@ -206,7 +198,6 @@ struct DefinitionParser {
             pairs, in: node, allowed: DefinitionParser.viewFields,
             required: ["entities", "source", "schema"], what: what)
         func value(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
-        var ok = name != nil
         let entities = value("entities").flatMap { reader.stringList($0, "the entities of \(what)") }?.map(\.0)
         if let entities, entities.isEmpty { reader.error(value("entities"), "\(what) names no entities") }
         let source = value("source").flatMap { reader.string($0, "the source of \(what)") }
@@ -214,42 +205,39 @@ struct DefinitionParser {
         if let schema = value("schema"),
             let featurePairs = reader.mapping(schema, "the schema of \(what) (feature: type)")
         {
-            if featurePairs.isEmpty { reader.error(schema, "\(what) declares no features"); ok = false }
+            if featurePairs.isEmpty { reader.error(schema, "\(what) declares no features") }
             for pair in featurePairs {
                 guard YAMLReader.isIdentifier(pair.key) else {
                     reader.error(
                         pair.keyNode, "feature name '\(pair.key)' in \(what) is not a valid name",
                         hint: "use letters, digits and '_', starting with a letter or '_'")
-                    ok = false
                     continue
                 }
                 let featureWhat = "feature '\(pair.key)' of \(what)"
                 if case .mapping = pair.value {
-                    guard let detail = reader.mapping(pair.value, featureWhat) else { ok = false; continue }
+                    guard let detail = reader.mapping(pair.value, featureWhat) else { continue }
                     reader.checkKeys(
                         detail, in: pair.value, allowed: DefinitionParser.featureFields,
                         required: ["type"], what: featureWhat)
                     guard let typeNode = detail.first(where: { $0.key == "type" })?.value,
                         let type = reader.type(typeNode, featureWhat)
-                    else { ok = false; continue }
+                    else { continue }
                     let (description, _, tags) = common(detail, what: featureWhat)
                     features.append(Feature(pair.key, type, description: description, tags: tags))
                 } else {
-                    guard let type = reader.type(pair.value, featureWhat) else { ok = false; continue }
+                    guard let type = reader.type(pair.value, featureWhat) else { continue }
                     features.append(Feature(pair.key, type))
                 }
             }
         } else {
-            ok = false
         }
         var ttl = TimeSpan.zero
         if let node = value("ttl") {
-            if let span = reader.duration(node, "the ttl of \(what)") { ttl = span } else { ok = false }
+            if let span = reader.duration(node, "the ttl of \(what)") { ttl = span }
         }
         let online = value("online").flatMap { reader.bool($0, "'online' of \(what)") } ?? true
         let offline = value("offline").flatMap { reader.bool($0, "'offline' of \(what)") } ?? true
         let (description, owner, tags) = common(pairs, what: what)
-        _ = ok
         guard let name else { return nil }
         return FeatureView(
             name: name, entities: entities ?? [], source: source ?? "", features: features, ttl: ttl, online: online,
@@ -267,7 +255,6 @@ struct DefinitionParser {
         let what = "feature service '\(name ?? "?")'"
         reader.checkKeys(pairs, in: node, allowed: DefinitionParser.serviceFields, required: ["features"], what: what)
         func value(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
-        var ok = name != nil
         var references: [FeatureReference] = []
         var locations: [SourceLocation] = []
         if let list = value("features") {
@@ -277,21 +264,18 @@ struct DefinitionParser {
                         references.append(reference)
                         locations.append(reader.location(item))
                     } else {
-                        ok = false
                     }
                 }
-                if items.isEmpty { reader.error(list, "\(what) lists no features"); ok = false }
+                if items.isEmpty { reader.error(list, "\(what) lists no features") }
             } else {
                 reader.error(
                     list, "the features of \(what) must be a list",
                     hint: "write '- view:feature' or '- view' (all its features), one per line")
-                ok = false
             }
         }
         let full = value("full_feature_names").flatMap { reader.bool($0, "'full_feature_names' of \(what)") } ?? false
         let keyMap = value("join_key_map").flatMap { reader.stringMap($0, "the join_key_map of \(what)") } ?? [:]
         let (description, owner, tags) = common(pairs, what: what)
-        _ = ok
         guard let name else { return nil }
         return (
             FeatureService(
@@ -317,7 +301,8 @@ struct DefinitionParser {
         }
         guard let text = reader.string(node, "a feature reference in \(what)") else { return nil }
         guard let reference = FeatureReference(parsing: text) else {
-            reader.error(node, "'\(text)' is not a feature reference", hint: "write 'view:feature', 'view:[a, b]' or 'view'")
+            reader.error(
+                node, "'\(text)' is not a feature reference", hint: "write 'view:feature', 'view:[a, b]' or 'view'")
             return nil
         }
         return reference

@@ -17,15 +17,21 @@ public struct FeatureRepository: Sendable {
 
     public static let configFile = "tessera.yaml"
 
-    /// Loads and validates the repository at `path`.
-    ///
-    /// - Throws: `DiagnosticsError` listing every problem found, each with its file, line and column.
     /// Reads only `tessera.yaml` of the repository at `path`.
     ///
     /// - Returns: the repository's absolute folder and its settings.
     public static func loadConfig(at path: String) throws(DiagnosticsError) -> (root: String, config: ProjectConfig) {
         let root = URL(fileURLWithPath: path).standardizedFileURL.path
         let configPath = root + "/" + configFile
+        if FileManager.default.fileExists(atPath: configPath),
+            (try? String(contentsOfFile: configPath, encoding: .utf8)) == nil
+        {
+            throw DiagnosticsError([
+                Diagnostic(
+                    .error, at: SourceLocation(file: configFile), "cannot read \(configFile) as UTF-8 text",
+                    hint: "check the file's permissions and encoding")
+            ])
+        }
         guard let configText = try? String(contentsOfFile: configPath, encoding: .utf8) else {
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory)
@@ -57,6 +63,9 @@ public struct FeatureRepository: Sendable {
         return (root, config)
     }
 
+    /// Loads and validates the repository at `path`.
+    ///
+    /// - Throws: `DiagnosticsError` listing every problem found, each with its file, line and column.
     public static func load(at path: String) throws(DiagnosticsError) -> FeatureRepository {
         let (root, config) = try loadConfig(at: path)
         let files = definitionFiles(root: root, globs: config.definitionGlobs)
@@ -69,7 +78,6 @@ public struct FeatureRepository: Sendable {
         var fieldLocations: [ObjectID: [String: SourceLocation]] = [:]
         for (file, result) in zip(files, parsed) {
             diagnostics += result.diagnostics
-            _ = file
             let definitions = result.parsed.definitions
             func add<T>(_ items: [T], _ kind: ObjectKind, name: (T) -> String, into list: inout [T]) {
                 for item in items {

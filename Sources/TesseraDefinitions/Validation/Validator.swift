@@ -187,6 +187,16 @@ struct Validator {
                 outputs[output] = view.name
             }
         }
+        var mapped: [String: String] = [:]
+        for (column, key) in service.joinKeyMap.sorted(by: { $0.key < $1.key }) {
+            if let other = mapped[key] {
+                error(
+                    id,
+                    "join_key_map of feature service '\(service.name)' maps both '\(other)' and '\(column)' to '\(key)'",
+                    field: "join_key_map")
+            }
+            mapped[key] = column
+        }
         for (column, key) in service.joinKeyMap.sorted(by: { $0.key < $1.key }) where !joinKeys.contains(key) {
             error(
                 id,
