@@ -49,15 +49,17 @@ public enum SourceValidation {
                 batch = source
             }
             guard case .success(let found)? = schema(of: batch) else { continue }
-            let at =
-                repository.locations[ObjectID(.featureView, view.name)]
-                ?? SourceLocation(file: FeatureRepository.configFile)
+            let viewID = ObjectID(.featureView, view.name)
+            let viewAt = repository.locations[viewID] ?? SourceLocation(file: FeatureRepository.configFile)
+            // Problems point at the field they come from: the schema, the entities or the source.
+            func at(_ field: String) -> SourceLocation { repository.fieldLocations[viewID]?[field] ?? viewAt }
             let columns = definitions.sourceColumns(of: source)
-            func check(_ column: String, _ expected: ValueType, _ role: String, key: Bool = false) {
+            func check(_ column: String, _ expected: ValueType, _ role: String, field place: String, key: Bool = false)
+            {
                 guard let field = found[column] else {
                     out.append(
                         Diagnostic(
-                            .error, at: at,
+                            .error, at: at(place),
                             "feature view '\(view.name)' reads column '\(column)' (\(role)) but source '\(batch.name)' has no such column",
                             hint: Suggestions.hint(for: column, in: found.names).map {
                                 "\($0) Or map it with field_mapping on the source."
@@ -72,20 +74,23 @@ public enum SourceValidation {
                 if !compatible {
                     out.append(
                         Diagnostic(
-                            .error, at: at,
+                            .error, at: at(place),
                             "column '\(column)' of source '\(batch.name)' is \(field.type), but feature view '\(view.name)' needs \(expected) (\(role))",
                             hint: expected == .timestamp
                                 ? "timestamps must be stored as timestamps (Parquet TIMESTAMP, ISO 8601 text in CSV)"
                                 : "change the type in the view's schema, or the data"))
                 }
             }
-            check(columns.timestamp, .timestamp, "event timestamp")
-            if let created = columns.created { check(created, .timestamp, "created timestamp") }
+            check(columns.timestamp, .timestamp, "event timestamp", field: "source")
+            if let created = columns.created { check(created, .timestamp, "created timestamp", field: "source") }
             for key in definitions.joinKeys(of: view) {
-                check(columns.sourceColumn(for: key.name), key.type, "join key '\(key.name)'", key: true)
+                check(
+                    columns.sourceColumn(for: key.name), key.type, "join key '\(key.name)'", field: "entities",
+                    key: true)
             }
             for feature in view.features {
-                check(columns.sourceColumn(for: feature.name), feature.type, "feature '\(feature.name)'")
+                check(
+                    columns.sourceColumn(for: feature.name), feature.type, "feature '\(feature.name)'", field: "schema")
             }
         }
         var seen = Set<String>()

@@ -54,8 +54,10 @@ import Testing
                 "column 'driver_id' of source 's' is string, but feature view 'v' needs int64 (join key 'driver_id')",
                 "feature view 'v' reads column 'conv_rate' (feature 'conv_rate') but source 's' has no such column",
             ])
-        #expect(found.allSatisfy { $0.location.description == "defs.yaml:9:5" })
-        #expect(found[0].hint == "timestamps must be stored as timestamps (Parquet TIMESTAMP, ISO 8601 text in CSV)")
+        // Each problem points at the field it comes from (the definitions are one flow mapping on line 9).
+        #expect(found.map(\.location.line) == [9, 9, 9])
+        #expect(Set(found.map(\.location.column)).count == 3, "source, entities and schema are at different columns")
+        #expect(found[1].hint == "timestamps must be stored as timestamps (Parquet TIMESTAMP, ISO 8601 text in CSV)")
         #expect(throws: DiagnosticsError.self) { try FeatureRepository.loadChecked(at: dir.path) }
     }
 

@@ -10,6 +10,8 @@ public struct FeatureRepository: Sendable {
     public let definitions: Definitions
     /// Where each object was declared (`file:line:column`, file relative to the root).
     public let locations: [ObjectID: SourceLocation]
+    /// Where each field of each object was written (`schema`, `entities`, `path`, …).
+    public let fieldLocations: [ObjectID: [String: SourceLocation]]
     /// Definition files read, relative to the root, sorted.
     public let files: [String]
     /// Warnings found while loading (errors make `load` throw instead).
@@ -110,7 +112,8 @@ public struct FeatureRepository: Sendable {
             throw DiagnosticsError(diagnostics)
         }
         return FeatureRepository(
-            root: root, config: config, definitions: merged.normalized, locations: locations, files: files,
+            root: root, config: config, definitions: merged.normalized, locations: locations,
+            fieldLocations: fieldLocations, files: files,
             warnings: diagnostics)
     }
 
