@@ -50,8 +50,8 @@ import Testing
         let found = SourceValidation.diagnostics(for: try FeatureRepository.load(at: dir.path))
         #expect(
             found.map(\.message) == [
-                "column 'ts' of source 's' is string, but feature view 'v' needs timestamp (event timestamp)",
                 "column 'driver_id' of source 's' is string, but feature view 'v' needs int64 (join key 'driver_id')",
+                "column 'ts' of source 's' is string, but feature view 'v' needs timestamp (event timestamp)",
                 "feature view 'v' reads column 'conv_rate' (feature 'conv_rate') but source 's' has no such column",
             ])
         // Each problem points at the field it comes from (the definitions are one flow mapping on line 9).
