@@ -18,6 +18,9 @@ let package = Package(
         .library(name: "TesseraDefinitions", targets: ["TesseraDefinitions"]),
         .library(name: "TesseraRegistry", targets: ["TesseraRegistry"]),
         .library(name: "TesseraOnline", targets: ["TesseraOnline"]),
+        .library(name: "TesseraOffline", targets: ["TesseraOffline"]),
+        .library(name: "TesseraEngine", targets: ["TesseraEngine"]),
+        .library(name: "TesseraApp", targets: ["TesseraApp"]),
         .library(name: "TesseraServer", targets: ["TesseraServer"]),
     ],
     dependencies: [
@@ -25,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
@@ -57,43 +61,74 @@ let package = Package(
         // The reference workload's deterministic generator (init, benchmarks, tests).
         .target(
             name: "TesseraWorkload", dependencies: ["TesseraCore", "TesseraColumnar"], swiftSettings: swiftSettings),
-        // Benchmarks against the peers (pyarrow, DuckDB, Feast), run by `tessera bench`.
+        // Terminal output shared by the CLI and the benchmark commands: results, progress, errors.
+        .target(
+            name: "TesseraConsole",
+            dependencies: ["TesseraCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings),
+        // Benchmarks against the peers (pyarrow, DuckDB, Feast) and their `tessera bench` commands.
         .target(
             name: "TesseraBench",
             dependencies: [
                 "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraWorkload", "TesseraDefinitions",
-                "TesseraRegistry", "TesseraEngine", "TesseraOnline", "TesseraServer",
+                "TesseraRegistry", "TesseraOffline", "TesseraEngine", "TesseraOnline", "TesseraApp", "TesseraServer",
+                "TesseraConsole", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
-        // The engine: point-in-time joins and materialization plans over columnar batches.
+        // The offline seam: the OfflineEngine protocol (training sets and latest rows for an
+        // interval, as batches), its requests and results, and feature resolution shared by engines.
+        .target(
+            name: "TesseraOffline", dependencies: ["TesseraCore", "TesseraColumnar", "TesseraDefinitions"],
+            swiftSettings: swiftSettings),
+        // The native engine: operators (latest value, …), training-set and materialization plans over
+        // columnar batches read from Parquet and CSV; the embedded OfflineEngine.
         .target(
             name: "TesseraEngine",
-            dependencies: ["TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions"],
+            dependencies: ["TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions", "TesseraOffline"],
             swiftSettings: swiftSettings),
-        // Definitions: the feature repository (YAML), validation and diffs.
+        // Definitions: the feature repository (YAML), validation, diffs and backend settings.
         .target(
             name: "TesseraDefinitions",
             dependencies: ["TesseraCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
-        // A small, fast wrapper over SQLite's C API shared by the registry and the online store.
+        // A small, fast wrapper over SQLite's C API shared by the embedded registry and online store.
         .target(name: "TesseraSQLite", dependencies: ["CSQLite"], swiftSettings: swiftSettings),
-        // The registry: applied definitions and their history, behind a protocol.
+        // The registry seam: RegistryStore, its in-memory implementation, plan/apply (RegistryService).
         .target(
-            name: "TesseraRegistry",
-            dependencies: ["TesseraCore", "TesseraDefinitions", "TesseraSQLite"],
+            name: "TesseraRegistry", dependencies: ["TesseraCore", "TesseraDefinitions"],
             swiftSettings: swiftSettings),
-        // The online store: the OnlineStore seam, its embedded SQLite implementation, the
-        // conformance suite any backend runs, and the in-process feature lookup.
+        // The online seam: OnlineStore, write batches, entity keys, statuses and ttl rules, the
+        // value encoding stores share, and the in-memory implementation.
         .target(
-            name: "TesseraOnline",
-            dependencies: ["TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraRegistry", "TesseraSQLite"],
+            name: "TesseraOnline", dependencies: ["TesseraCore", "TesseraColumnar", "TesseraDefinitions"],
+            swiftSettings: swiftSettings),
+        // Backends, one folder each, registered by type in TesseraApp/Backends.swift.
+        // The embedded registry: one SQLite file.
+        .target(
+            name: "TesseraRegistrySQLite", dependencies: ["TesseraCore", "TesseraDefinitions", "TesseraRegistry", "TesseraSQLite"],
+            path: "Sources/Backends/RegistrySQLite", swiftSettings: swiftSettings),
+        // The embedded online store: one SQLite file in WAL mode.
+        .target(
+            name: "TesseraOnlineSQLite",
+            dependencies: ["TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraOnline", "TesseraSQLite"],
+            path: "Sources/Backends/OnlineSQLite", swiftSettings: swiftSettings),
+        // The application layer: FeatureStore (a repository opened from tessera.yaml, with its
+        // backends), the one API the CLI, the server, the benchmarks and tests call.
+        .target(
+            name: "TesseraApp",
+            dependencies: [
+                "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions", "TesseraRegistry",
+                "TesseraOnline", "TesseraOffline", "TesseraEngine", "TesseraRegistrySQLite", "TesseraOnlineSQLite",
+            ],
             swiftSettings: swiftSettings),
         // The HTTP feature server (Feast-compatible JSON) on Hummingbird, with Prometheus metrics.
         .target(
             name: "TesseraServer",
             dependencies: [
-                "TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraRegistry", "TesseraOnline",
+                "TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraOnline", "TesseraApp",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -102,16 +137,25 @@ let package = Package(
         .target(
             name: "TesseraCLI",
             dependencies: [
-                "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions",
-                "TesseraRegistry", "TesseraWorkload", "TesseraBench", "TesseraEngine", "TesseraOnline", "TesseraServer",
+                "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions", "TesseraRegistry",
+                "TesseraWorkload", "TesseraOffline", "TesseraOnline", "TesseraApp", "TesseraServer", "TesseraConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
-        .executableTarget(name: "tessera", dependencies: ["TesseraCLI"], swiftSettings: swiftSettings),
+        // The executable: the CLI's commands plus `tessera bench`.
+        .executableTarget(
+            name: "tessera",
+            dependencies: ["TesseraCLI", "TesseraBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings),
 
-        // Shared test support: temporary folders, fixtures, running the built binary.
+        // Shared test support: temporary folders, fixtures, running the built binary, and the
+        // conformance suites every OnlineStore and RegistryStore implementation runs.
         .target(
-            name: "TesseraTesting", dependencies: ["TesseraCore", "TesseraDefinitions", "TesseraRegistry"],
+            name: "TesseraTesting",
+            dependencies: [
+                "TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraRegistry", "TesseraOnline",
+                "TesseraRegistrySQLite",
+            ],
             swiftSettings: swiftSettings),
 
         .testTarget(
@@ -134,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "TesseraEngineTests",
             dependencies: [
-                "TesseraEngine", "TesseraColumnar", "TesseraTesting",
+                "TesseraEngine", "TesseraOffline", "TesseraColumnar", "TesseraTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings),
@@ -147,24 +191,38 @@ let package = Package(
             dependencies: ["TesseraRegistry", "TesseraDefinitions", "TesseraTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "TesseraRegistrySQLiteTests",
+            dependencies: ["TesseraRegistrySQLite", "TesseraRegistry", "TesseraDefinitions", "TesseraTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "TesseraOnlineTests",
+            dependencies: ["TesseraOnline", "TesseraColumnar", "TesseraTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TesseraOnlineSQLiteTests",
+            dependencies: ["TesseraOnlineSQLite", "TesseraOnline", "TesseraColumnar", "TesseraDefinitions", "TesseraTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TesseraAppTests",
             dependencies: [
-                "TesseraOnline", "TesseraColumnar", "TesseraDefinitions", "TesseraRegistry", "TesseraTesting",
+                "TesseraApp", "TesseraOnline", "TesseraOffline", "TesseraRegistry", "TesseraColumnar",
+                "TesseraDefinitions", "TesseraFormats", "TesseraTesting",
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraServerTests",
             dependencies: [
-                "TesseraServer", "TesseraOnline", "TesseraColumnar", "TesseraDefinitions", "TesseraRegistry",
-                "TesseraTesting",
+                "TesseraServer", "TesseraApp", "TesseraOnline", "TesseraColumnar", "TesseraDefinitions",
+                "TesseraRegistry", "TesseraFormats", "TesseraOnlineSQLite", "TesseraTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             exclude: ["Golden"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraCLITests",
             dependencies: [
-                "TesseraCLI", "TesseraRegistry", "TesseraTesting", "TesseraOnline", "TesseraEngine", "TesseraFormats",
-                "TesseraDefinitions", "TesseraColumnar",
+                "TesseraCLI", "TesseraApp", "TesseraRegistry", "TesseraTesting", "TesseraOnline", "TesseraEngine",
+                "TesseraFormats", "TesseraDefinitions", "TesseraColumnar", "TesseraOffline", "TesseraRegistrySQLite",
+                "TesseraOnlineSQLite",
             ],
             swiftSettings: swiftSettings),
     ]

@@ -59,28 +59,3 @@ public struct BenchmarkReport: Sendable, Codable {
         return String(format: "%.4f", value)
     }
 }
-
-/// Wall-clock and memory measurement helpers shared by the benchmarks.
-public enum Measure {
-    /// Seconds taken by `body`.
-    public static func seconds(_ body: () throws -> Void) rethrows -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try body()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    }
-
-    /// This process's peak resident set size so far, in bytes (VmHWM on Linux).
-    public static func peakRSS() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let digits = line.filter(\.isNumber)
-            return (Int(digits) ?? 0) * 1024
-        }
-        return 0
-    }
-
-    /// Resets the peak RSS counter so the next phase is measured alone (Linux ≥ 4.0).
-    public static func resetPeakRSS() {
-        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
-    }
-}

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TesseraApp
 import TesseraOnline
 import TesseraServer
 import TesseraWorkload
@@ -14,7 +15,7 @@ enum HTTPBenchmark {
     }
 
     static func run(
-        lookup: FeatureLookup, options: OnlineBenchmark.Options, feast: FeastFigures?, folder: String,
+        store: FeatureStore, options: OnlineBenchmark.Options, feast: FeastFigures?, folder: String,
         report: inout BenchmarkReport
     ) async throws {
         guard let wrk = Processes.which("wrk") else {
@@ -26,7 +27,8 @@ enum HTTPBenchmark {
         var configuration = FeatureServer.Configuration()
         configuration.port = 0
         configuration.logLevel = .critical
-        let server = FeatureServer(lookup: lookup, configuration: configuration)
+        configuration.now = { OnlineBenchmark.workloadNow }
+        let server = try FeatureServer(store: store, configuration: configuration)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let serving = Task { try await server.run { continuation.yield($0) } }
         var iterator = ports.makeAsyncIterator()

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraApp
 import TesseraColumnar
 import TesseraOnline
 import TesseraServer

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraApp
 import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
@@ -61,10 +62,12 @@ public enum OnlineBenchmark {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder + "/.tessera", withIntermediateDirectories: true)
         try "project: bench\n".write(toFile: folder + "/tessera.yaml", atomically: true, encoding: .utf8)
-        let registry = SQLiteRegistry(path: folder + "/.tessera/registry.db")
-        _ = try registry.apply(
-            definitions, plan: Plan(from: Definitions(), to: definitions), project: "bench", user: "bench",
-            expectedVersion: nil, at: workloadNow)
+        let featureStore = try FeatureStore.open(folder)
+        _ = try featureStore.registry.with { (registry) throws(RegistryError) in
+            try registry.apply(
+                definitions, plan: Plan(from: Definitions(), to: definitions), project: "bench", user: "bench",
+                expectedVersion: nil, at: workloadNow)
+        }
         let workload = options.workload
         var report = BenchmarkReport(
             title: "online: \(workload.rows) driver_stats rows → \(workload.entities) drivers, view driver_hourly_stats"
@@ -73,7 +76,7 @@ public enum OnlineBenchmark {
         options.progress("generating the workload's newest row per driver…")
         let batch = try newestRows(workload)
         options.progress("loading \(batch.count) drivers into the online store…")
-        let store = try SQLiteOnlineStore(path: folder + "/.tessera/online.db")
+        let store = try featureStore.onlineStore()
         let loadSeconds = try Measure.seconds { try store.write(batch) }
 
         var feast: FeastFigures?
@@ -96,8 +99,7 @@ public enum OnlineBenchmark {
 
         var configuration = FeatureLookup.Configuration()
         configuration.now = { workloadNow }
-        let lookup = try FeatureLookup(
-            registry: SQLiteRegistry(path: registry.path), store: store, configuration: configuration)
+        let lookup = try featureStore.lookup(configuration: configuration)
         options.progress("in-process lookups…")
         // Three rounds, the median round reported: the machine is shared and its load drifts.
         let one = try (0..<3).map { _ in
@@ -119,11 +121,11 @@ public enum OnlineBenchmark {
                 peer: feast?.lookup100Median, peerName: feast.map { _ in "Feast get_online_features" }))
 
         try JSONParseBenchmark.run(report: &report)
-        try alternativeLayout(batch: batch, folder: folder, workload: workload, registry: registry, report: &report)
+        try alternativeLayout(batch: batch, folder: folder, workload: workload, report: &report)
 
         if options.http {
             try await HTTPBenchmark.run(
-                lookup: lookup, options: options, feast: feast, folder: folder, report: &report)
+                store: featureStore, options: options, feast: feast, folder: folder, report: &report)
         }
         return report
     }
@@ -197,17 +199,23 @@ public enum OnlineBenchmark {
 
     /// The measured alternative: the same load and lookups on a rowid table with a key index.
     static func alternativeLayout(
-        batch: OnlineWriteBatch, folder: String, workload: Workload, registry: SQLiteRegistry,
-        report: inout BenchmarkReport
+        batch: OnlineWriteBatch, folder: String, workload: Workload, report: inout BenchmarkReport
     ) throws {
-        var configuration = SQLiteOnlineStore.Configuration()
-        configuration.tableLayout = .rowidWithKeyIndex
-        let store = try SQLiteOnlineStore(path: folder + "/.tessera/online-rowid.db", configuration: configuration)
+        // The same registry, another online store file: chosen in tessera.yaml, as a user would.
+        let other = folder + "/rowid"
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        try """
+        project: bench
+        registry: ../.tessera/registry.db
+        online_store: {type: sqlite, path: ../.tessera/online-rowid.db, table_layout: rowid}
+
+        """.write(toFile: other + "/tessera.yaml", atomically: true, encoding: .utf8)
+        let featureStore = try FeatureStore.open(other)
+        let store = try featureStore.onlineStore()
         let seconds = try Measure.seconds { try store.write(batch) }
         var lookupConfiguration = FeatureLookup.Configuration()
         lookupConfiguration.now = { workloadNow }
-        let lookup = try FeatureLookup(
-            registry: SQLiteRegistry(path: registry.path), store: store, configuration: lookupConfiguration)
+        let lookup = try featureStore.lookup(configuration: lookupConfiguration)
         let one = try timeLookups(lookup, entities: 1, count: 100_000, drivers: workload.entities)
         func megabytes(_ path: String) -> Double {
             // The database and its WAL: right after a load most pages are still in the WAL.

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraApp
 import TesseraCore
 import TesseraDefinitions
 import TesseraEngine
@@ -75,12 +76,17 @@ public enum RegistryBenchmark {
             title:
                 "registry: plan/apply on \(options.views) views × \(options.featuresPerView) features, \(options.services) services"
         )
-        func service() throws -> RegistryService {
-            let repo = try FeatureRepository.loadChecked(at: folder)
-            return RegistryService(repository: repo, store: try RegistryService.openStore(for: repo))
+        // Through the application layer, as `tessera plan` and `apply` run.
+        struct Service {
+            let store: FeatureStore
+            func plan() throws -> RegistryService.PlanResult { try store.plan(try store.repository()) }
+            func apply(allowBreaking: Bool) throws -> ApplyResult {
+                try store.apply(try store.repository(), allowBreaking: allowBreaking)
+            }
         }
+        func service() throws -> Service { Service(store: try FeatureStore.open(folder)) }
         var loadTime = 0.0
-        let load = try Measure.seconds { _ = try FeatureRepository.loadChecked(at: folder) }
+        let load = try Measure.seconds { _ = try FeatureStore.open(folder).repository() }
         loadTime = load
         report.figures.append(
             BenchmarkFigure(task: "load + validate definitions and source files", metric: "seconds", tessera: loadTime))

@@ -71,14 +71,28 @@ public struct DiagnosticsError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Suggests the closest known names for a misspelt one ("did you mean ...").
+///
+/// The cost is bounded whatever the input: names longer than `maxNameLength` get no
+/// suggestions, and candidates whose length differs by more than the threshold are skipped
+/// before any distance is computed, so a request naming a 5 MB "view" costs nothing.
 public enum Suggestions {
+    /// Longer names are not compared (no identifier is that long; the input is hostile or a paste).
+    public static let maxNameLength = 128
+
     /// Up to `limit` candidates within an edit distance that scales with the name's length.
     public static func closest(to name: String, in candidates: some Sequence<String>, limit: Int = 3) -> [String] {
+        guard name.utf8.count <= maxNameLength * 4 else { return [] }
         let target = Array(name.lowercased().unicodeScalars)
+        guard target.count <= maxNameLength else { return [] }
         let threshold = max(2, target.count / 3)
         var scored: [(String, Int)] = []
         for candidate in candidates {
-            let distance = editDistance(target, Array(candidate.lowercased().unicodeScalars))
+            let utf8 = candidate.utf8.count
+            // A scalar is 1–4 UTF-8 bytes: skip what cannot be within the threshold before decoding it.
+            guard utf8 <= (target.count + threshold) * 4, utf8 + threshold >= target.count else { continue }
+            let other = Array(candidate.lowercased().unicodeScalars)
+            guard abs(other.count - target.count) <= threshold else { continue }
+            let distance = editDistance(target, other)
             if distance <= threshold { scored.append((candidate, distance)) }
         }
         scored.sort { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }

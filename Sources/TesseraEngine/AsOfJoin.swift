@@ -107,7 +107,7 @@ public enum AsOfJoin {
             for i in (lo + 1)..<hi {
                 let (ko, ke, kc) = (o[i], e[i], c[i])
                 var j = i - 1
-                while j >= lo && (e[j] > ke || (e[j] == ke && c[j] > kc)) {
+                while j >= lo && LatestWins.precedes((ke, kc, ko), (e[j], c[j], o[j])) {
                     o[j + 1] = o[j]
                     e[j + 1] = e[j]
                     c[j + 1] = c[j]
@@ -120,7 +120,7 @@ public enum AsOfJoin {
             return
         }
         var items = (lo..<hi).map { (e[$0], c[$0], o[$0]) }
-        items.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
+        items.sort { LatestWins.precedes($0, $1) }
         for (k, item) in items.enumerated() {
             e[lo + k] = item.0
             c[lo + k] = item.1

@@ -170,7 +170,9 @@ public struct AsOfAccumulator: Sendable {
                     if !(guardCreated && c > t) {
                         let i = Int(rows[k])
                         let be = bestEvent[i]
-                        if best[i] < 0 || e > be || (e == be && c >= bestCreated[i]) {
+                        if best[i] < 0
+                            || LatestWins.replaces(event: e, created: c, heldEvent: be, heldCreated: bestCreated[i])
+                        {
                             best[i] = ref
                             bestEvent[i] = e
                             bestCreated[i] = c

@@ -1,6 +1,7 @@
 import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
+import TesseraOffline
 
 /// Entity rows made from the sources themselves, for training sets without an entity file.
 enum Spine {

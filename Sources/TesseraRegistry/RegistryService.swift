@@ -12,24 +12,6 @@ public struct RegistryService {
         self.store = store
     }
 
-    /// Opens the store the repository's `tessera.yaml` names.
-    public static func openStore(for repository: FeatureRepository) throws(RegistryError) -> any RegistryStore {
-        try openStore(config: repository.config, root: repository.root)
-    }
-
-    /// Opens the registry store described by `config`, resolving relative paths against `root`.
-    public static func openStore(config: ProjectConfig, root: String) throws(RegistryError) -> any RegistryStore {
-        switch config.registry.type {
-        case "sqlite":
-            let path = config.registry.path ?? ProjectConfig.defaultRegistry.path ?? ".tessera/registry.db"
-            return SQLiteRegistry(path: path.hasPrefix("/") ? path : root + "/" + path)
-        default:
-            throw RegistryError(
-                .unreadable, path: FeatureRepository.configFile,
-                "registry type '\(config.registry.type)' is not available in this build; use 'sqlite'")
-        }
-    }
-
     /// The result of planning: the changes and the version they were computed against.
     public struct PlanResult: Sendable {
         public var plan: Plan

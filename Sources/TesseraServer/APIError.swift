@@ -1,3 +1,5 @@
+import TesseraApp
+import TesseraCore
 import TesseraOnline
 
 /// An error answer: an HTTP status and a JSON body naming the field at fault and why.
@@ -27,6 +29,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             switch error.kind {
             case .notFound: 404
             case .invalidRequest, .nameCollision: 400
+            case .tooLarge: 413
+            case .forbidden: 403
             case .unavailable: 503
             }
         self.init(status: status, code: error.kind.rawValue, field: error.field, error.message, hint: error.hint)
@@ -38,18 +42,19 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(status) \(code) \(field): \(message)" }
 
-    /// The JSON body.
+    /// The JSON body. Field and message are clipped as a last guard, so that no answer
+    /// carries more than a few hundred bytes of what a client sent (`Echo` clips each quote).
     public var json: [UInt8] {
         var writer = JSONWriter(capacity: 128)
         writer.raw("{\"error\":")
         writer.string(code)
         writer.raw(",\"field\":")
-        writer.string(field)
+        writer.string(Echo.clip(field, limit: 200))
         writer.raw(",\"message\":")
-        writer.string(message)
+        writer.string(Echo.clip(message, limit: 1000))
         if let hint {
             writer.raw(",\"hint\":")
-            writer.string(hint)
+            writer.string(Echo.clip(hint, limit: 1000))
         }
         writer.byte(0x7D)
         return writer.bytes

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraApp
 import TesseraColumnar
 import TesseraCore
 import TesseraOnline
@@ -65,9 +66,8 @@ extension FeastJSON {
         case .string(let v): writer.string(v)
         case .bytes(let v): writer.string(Data(v).base64EncodedString())
         case .timestamp(let v):
-            // Feast keeps UNIX_TIMESTAMP values as whole seconds (`unix_timestamp_val`).
-            let seconds = v.microseconds >= 0 ? v.microseconds / 1_000_000 : (v.microseconds - 999_999) / 1_000_000
-            writer.int(seconds)
+            // Feast keeps UNIX_TIMESTAMP values as whole seconds (`unix_timestamp_val`), rounded down.
+            writer.int(v.floorSeconds)
         case .list(let items):
             writer.byte(0x5B)
             for (i, item) in items.enumerated() {
@@ -95,6 +95,9 @@ extension FeastJSON {
         let seconds = micros / 1_000_000
         let fraction = micros % 1_000_000
         writer.byte(0x22)
+        // ISO 8601's expanded form beyond 0000–9999 (only stored data can hold such a time:
+        // requests are refused outside years 1–9999).
+        if year > 9999 { writer.byte(0x2B) }
         writer.digits(year, 4)
         writer.byte(0x2D)
         writer.digits(month, 2)

@@ -1,3 +1,4 @@
+import TesseraApp
 import TesseraColumnar
 import TesseraCore
 import TesseraOnline
@@ -32,16 +33,6 @@ public enum FeastJSON {
             fullFeatureNames: try flag(body["full_feature_names"], field: "full_feature_names"))
     }
 
-    /// Where a push goes.
-    public enum PushTarget: String, Sendable {
-        case online
-        case offline
-        case onlineAndOffline = "online_and_offline"
-
-        public var online: Bool { self != .offline }
-        public var offline: Bool { self != .online }
-    }
-
     /// Reads a `/push` body: `{"push_source_name": "name", "df": {"column": [values…]}, "to": "online"}`.
     public static func pushRequest(_ body: JSONValue) throws(APIError) -> (PushRequest, PushTarget) {
         guard case .object = body else {
@@ -58,7 +49,7 @@ public enum FeastJSON {
             }
             guard let parsed = PushTarget(rawValue: text) else {
                 throw APIError.invalid(
-                    "to", "'\(text.prefix(40))' is not 'online', 'offline' or 'online_and_offline'",
+                    "to", "'\(Echo.clip(text, limit: 40))' is not 'online', 'offline' or 'online_and_offline'",
                     hint: Suggestions.hint(for: text, in: ["online", "offline", "online_and_offline"]))
             }
             target = parsed
@@ -67,6 +58,75 @@ public enum FeastJSON {
             throw APIError.invalid("df", "missing", hint: "send columns as {\"column\": [values…]}")
         }
         return (PushRequest(source: source, columns: try columns(df, field: "df")), target)
+    }
+
+    /// Reads a `/write-to-online-store` body (Feast's `WriteToFeatureStoreRequest`):
+    /// `{"feature_view_name": "name", "df": {"column": [values…]}, "allow_registry_cache": true}`.
+    public static func writeRequest(_ body: JSONValue) throws(APIError) -> (
+        view: String, columns: [(name: String, values: [ScalarValue])]
+    ) {
+        guard case .object = body else {
+            throw APIError.invalid("body", "expected a JSON object, got \(body.kindName)")
+        }
+        guard case .string(let view)? = body["feature_view_name"] else {
+            throw APIError.invalid(
+                "feature_view_name", body["feature_view_name"] == nil ? "missing" : "expected a string")
+        }
+        guard let df = body["df"] else {
+            throw APIError.invalid("df", "missing", hint: "send columns as {\"column\": [values…]}")
+        }
+        return (view, try columns(df, field: "df"))
+    }
+
+    /// Reads a `/materialize` body (`{"start_ts", "end_ts", "feature_views",
+    /// "disable_event_timestamp"}`) or a `/materialize-incremental` one (`{"end_ts",
+    /// "feature_views"}`), as Feast's SDK sends them. Times are ISO 8601 (`now` also works).
+    ///
+    /// With `disable_event_timestamp` and no times, every row is loaded, whatever its event time.
+    public static func materializeRequest(_ body: JSONValue, incremental: Bool, now: Timestamp) throws(APIError)
+        -> MaterializeRequest
+    {
+        guard case .object = body else {
+            throw APIError.invalid("body", "expected a JSON object, got \(body.kindName)")
+        }
+        func time(_ field: String) throws(APIError) -> Timestamp? {
+            switch body[field] {
+            case nil, .null?: return nil
+            case .string(let text)?:
+                guard let time = Timestamp(argument: text, now: now), time.isSupported else {
+                    throw APIError.invalid(
+                        field, "'\(Echo.clip(text, limit: 40))' is not a time",
+                        hint: "send ISO 8601, e.g. 2026-01-10T08:00:00Z")
+                }
+                return time
+            case let other?:
+                throw APIError.invalid(field, "expected an ISO 8601 string, got \(other.kindName)")
+            }
+        }
+        var views: [String]?
+        if let list = body["feature_views"], list != .null { views = try strings(list, field: "feature_views") }
+        if let version = body["version"], version != .null {
+            throw APIError.invalid("version", "versioned feature views are not supported by this server")
+        }
+        if incremental {
+            guard let end = try time("end_ts") else {
+                throw APIError.invalid("end_ts", "missing", hint: "send the last event time to load")
+            }
+            return MaterializeRequest(.incremental(end: end, lateness: .zero), views: views)
+        }
+        let start = try time("start_ts")
+        let end = try time("end_ts")
+        if try flag(body["disable_event_timestamp"], field: "disable_event_timestamp"), start == nil || end == nil {
+            // Feast: load everything, whatever its event time.
+            return MaterializeRequest(
+                .range(start: Timestamp.earliestSupported, end: Timestamp.latestSupported), views: views)
+        }
+        guard let start else { throw APIError.invalid("start_ts", "missing", hint: "send start_ts and end_ts") }
+        guard let end else { throw APIError.invalid("end_ts", "missing", hint: "send start_ts and end_ts") }
+        guard start <= end else {
+            throw APIError.invalid("start_ts", "start_ts \(start) is after end_ts \(end)")
+        }
+        return MaterializeRequest(.range(start: start, end: end), views: views)
     }
 
     static func flag(_ value: JSONValue?, field: String) throws(APIError) -> Bool {
@@ -100,13 +160,14 @@ public enum FeastJSON {
         for member in members {
             guard case .array(let items) = member.value else {
                 throw APIError.invalid(
-                    "\(field).\(member.key)", "expected an array of values, got \(member.value.kindName)")
+                    "\(field).\(Echo.clip(member.key))", "expected an array of values, got \(member.value.kindName)")
             }
             var values: [ScalarValue] = []
             values.reserveCapacity(items.count)
             for (i, item) in items.enumerated() {
                 guard let scalar = scalar(item) else {
-                    throw APIError.invalid("\(field).\(member.key)[\(i)]", "objects are not feature or key values")
+                    throw APIError.invalid(
+                        "\(field).\(Echo.clip(member.key))[\(i)]", "objects are not feature or key values")
                 }
                 values.append(scalar)
             }

@@ -2,30 +2,46 @@ import CoreMetrics
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOPosix
+import TesseraApp
 import TesseraCore
+import TesseraDefinitions
 import TesseraOnline
 
 /// The endpoint bodies. Every path turns failures into an `APIError` JSON answer: nothing a
-/// client sends makes a handler trap.
+/// client sends makes a handler trap. Blocking work runs on the server's pools.
 struct Handlers: Sendable {
     let server: FeatureServer
 
     private var lookup: FeatureLookup { server.lookup }
     private var metrics: ServerMetrics { server.metrics }
 
-    /// Runs `body`, answers its error as JSON, and records the request's metrics.
-    private func measured(_ endpoint: String, _ body: () async throws(APIError) -> Response) async -> Response {
-        let start = DispatchTime.now().uptimeNanoseconds
+    /// Checks the caller's role, runs `body`, answers its error as JSON, and records the
+    /// request's metrics.
+    private func measured(
+        _ endpoint: String, _ request: Request, role: AccessRole?,
+        _ body: () async throws(APIError) -> Response
+    ) async -> Response {
+        let start = MonotonicClock.nanoseconds()
         let response: Response
         var code: String?
-        do {
+        do throws(APIError) {
+            if let role, let denied = server.authenticator.check(request.headers[.authorization], needs: role) {
+                throw denied
+            }
             response = try await body()
         } catch {
-            response = .json(error.json, status: HTTPResponse.Status(code: error.status))
+            response = Handlers.errorResponse(error)
             code = error.code
         }
-        let elapsed = Int64(DispatchTime.now().uptimeNanoseconds &- start)
+        let elapsed = Int64(MonotonicClock.nanoseconds() &- start)
         metrics.record(endpoint: endpoint, status: response.status.code, nanoseconds: elapsed, error: code)
+        return response
+    }
+
+    static func errorResponse(_ error: APIError) -> Response {
+        var response = Response.json(error.json, status: HTTPResponse.Status(code: error.status))
+        if error.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
         return response
     }
 
@@ -46,13 +62,32 @@ struct Handlers: Sendable {
         return try Handlers.parse(buffer)
     }
 
-    /// Runs a lookup call, turning its error into the HTTP one.
+    /// Runs a lookup-layer call, turning its error into the HTTP one.
     static func mapped<T>(_ body: () throws(LookupError) -> T) throws(APIError) -> T {
         do {
             return try body()
         } catch {
             throw APIError(error)
         }
+    }
+
+    /// Runs `work` on `pool` (never on an event loop or the cooperative pool).
+    func blocking<T: Sendable>(_ pool: NIOThreadPool, _ work: @escaping @Sendable () throws(APIError) -> T)
+        async throws(APIError) -> T
+    {
+        let result: Result<T, APIError>
+        do {
+            result = try await pool.runIfActive { () -> Result<T, APIError> in
+                do throws(APIError) {
+                    return .success(try work())
+                } catch {
+                    return .failure(error)
+                }
+            }
+        } catch {
+            throw APIError(status: 503, code: "unavailable", field: "server", "the server is shutting down")
+        }
+        return try result.get()
     }
 
     static func tooLarge(_ limit: Int) -> APIError {
@@ -62,13 +97,16 @@ struct Handlers: Sendable {
     }
 
     func getOnlineFeatures(_ request: Request) async -> Response {
-        await measured("/get-online-features") { () async throws(APIError) -> Response in
+        await measured("/get-online-features", request, role: .reader) { () async throws(APIError) -> Response in
             let body = try await json(request)
-            return .json(try lookupAnswer(body))
+            let handlers = self
+            return .json(
+                try await blocking(server.pools.reads) { () throws(APIError) in try handlers.lookupAnswer(body) })
         }
     }
 
-    /// The answer to a parsed `/get-online-features` body (shared with the event-loop fast path).
+    /// The answer to a parsed `/get-online-features` body (shared with the event-loop fast
+    /// path); blocking: run it on the read pool.
     func lookupAnswer(_ body: JSONValue) throws(APIError) -> [UInt8] {
         let lookupRequest = try FeastJSON.lookupRequest(body)
         let response = try Handlers.mapped { () throws(LookupError) in try lookup.onlineFeatures(lookupRequest) }
@@ -90,34 +128,72 @@ struct Handlers: Sendable {
     }
 
     func push(_ request: Request) async -> Response {
-        await measured("/push") { () async throws(APIError) -> Response in
+        await measured("/push", request, role: .writer) { () async throws(APIError) -> Response in
             let body = try await json(request)
             let (pushRequest, target) = try FeastJSON.pushRequest(body)
-            if target.offline && server.offlineSink == nil {
-                throw APIError(
-                    status: 501, code: "not_implemented", field: "to",
-                    "this server has no offline push sink, so it cannot push \"to\": \"\(target.rawValue)\"",
-                    hint: "push with \"to\": \"online\", or start the server with an OfflinePushSink")
-            }
-            let prepared = try Handlers.mapped { () throws(LookupError) in try lookup.preparePush(pushRequest) }
-            // The offline log first: it is the record training sets read. If it fails nothing is
-            // written; if the online write fails after it, a retry rewrites the same values
-            // online (newest-wins makes that idempotent).
-            if target.offline, let sink = server.offlineSink {
+            let (store, lookup, metrics) = (server.store, lookup, metrics)
+            try await blocking(server.pools.writes) { () throws(APIError) in
                 do {
-                    try await sink.append(prepared.batch, source: prepared.source)
+                    let result = try store.push(pushRequest, to: target, lookup: lookup)
+                    metrics.rowsWritten.increment(by: Int64(result.online.values.reduce(0) { $0 + $1.written }))
+                } catch let error as LookupError {
+                    throw APIError(error)
                 } catch {
                     throw APIError(
-                        status: 503, code: "offline_sink_failed", field: "to",
-                        "the offline push log refused the rows: \(error)")
+                        status: 503, code: "unavailable", field: target.offline ? "to" : "online_store",
+                        "the push could not be stored: \(Echo.clip(String(describing: error), limit: 300))",
+                        hint: "nothing is half-written: retrying the same push is safe")
                 }
-            }
-            if target.online {
-                let summaries = try Handlers.mapped { () throws(LookupError) in try lookup.writeOnline(prepared) }
-                metrics.rowsWritten.increment(by: Int64(summaries.values.reduce(0) { $0 + $1.written }))
             }
             // Feast answers a push with an empty 200.
             return Response(status: .ok)
+        }
+    }
+
+    func writeToOnlineStore(_ request: Request) async -> Response {
+        await measured("/write-to-online-store", request, role: .writer) { () async throws(APIError) -> Response in
+            let body = try await json(request)
+            let (view, columns) = try FeastJSON.writeRequest(body)
+            let (store, lookup, metrics) = (server.store, lookup, metrics)
+            try await blocking(server.pools.writes) { () throws(APIError) in
+                do {
+                    let summary = try store.writeToOnlineStore(view: view, columns: columns, lookup: lookup)
+                    metrics.rowsWritten.increment(by: Int64(summary.written))
+                } catch let error as LookupError {
+                    throw APIError(error)
+                } catch {
+                    throw APIError(
+                        status: 503, code: "unavailable", field: "online_store",
+                        "the rows could not be written: \(Echo.clip(String(describing: error), limit: 300))")
+                }
+            }
+            return .jsonNull
+        }
+    }
+
+    func materialize(_ request: Request, incremental: Bool) async -> Response {
+        let endpoint = incremental ? "/materialize-incremental" : "/materialize"
+        return await measured(endpoint, request, role: .admin) { () async throws(APIError) -> Response in
+            let body = try await json(request)
+            let parsed = try FeastJSON.materializeRequest(
+                body, incremental: incremental, now: server.configuration.now())
+            let store = server.store
+            try await blocking(server.pools.maintenance) { () throws(APIError) in
+                do {
+                    _ = try store.materialize(parsed)
+                } catch let error as FeatureStoreError {
+                    throw APIError(
+                        status: error.message.hasPrefix("no feature view") ? 404 : 400,
+                        code: error.message.hasPrefix("no feature view") ? "not_found" : "invalid_request",
+                        field: "feature_views", error.message, hint: error.hint)
+                } catch {
+                    throw APIError(
+                        status: 500, code: "materialization_failed", field: "body",
+                        Echo.clip(String(describing: error), limit: 500),
+                        hint: "views loaded before the failure keep their watermarks; running it again is safe")
+                }
+            }
+            return .jsonNull
         }
     }
 
@@ -139,10 +215,17 @@ struct Handlers: Sendable {
         return .json(writer.bytes)
     }
 
-    func metricsText() -> Response {
+    func metricsText(_ request: Request) -> Response {
+        if let denied = server.authenticator.check(request.headers[.authorization], needs: .reader) {
+            return Handlers.errorResponse(denied)
+        }
         metrics.registryVersion.record(lookup.catalog().version ?? 0)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+    }
+
+    func openAPI() -> Response {
+        .json(Array(OpenAPIDocument.json.utf8))
     }
 }

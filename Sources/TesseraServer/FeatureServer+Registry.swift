@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TesseraApp
 import TesseraCore
 import TesseraDefinitions
 import TesseraOnline
@@ -9,7 +10,10 @@ extension Handlers {
     static let registryKinds = ["entities", "feature-views", "feature-services", "sources"]
 
     /// `GET /registry/{kind}`: every applied object of a kind.
-    func registryList(_ kind: String) -> Response {
+    func registryList(_ request: Request, _ kind: String) -> Response {
+        if let denied = server.authenticator.check(request.headers[.authorization], needs: .reader) {
+            return Handlers.errorResponse(denied)
+        }
         let catalog = server.lookup.catalog()
         let definitions = catalog.definitions
         let encoded: Data?
@@ -33,7 +37,10 @@ extension Handlers {
     }
 
     /// `GET /registry/{kind}/{name}`: one applied object.
-    func registryObject(_ kind: String, _ name: String) -> Response {
+    func registryObject(_ request: Request, _ kind: String, _ name: String) -> Response {
+        if let denied = server.authenticator.check(request.headers[.authorization], needs: .reader) {
+            return Handlers.errorResponse(denied)
+        }
         let definitions = server.lookup.catalog().definitions
         let names: [String]
         let encoded: Data?
@@ -54,7 +61,7 @@ extension Handlers {
         }
         guard let encoded else {
             let error = APIError(
-                status: 404, code: "not_found", field: "name", "no \(kind.dropLast()) named '\(name.prefix(80))'",
+                status: 404, code: "not_found", field: "name", "no \(kind.dropLast()) named '\(Echo.clip(name))'",
                 hint: Suggestions.hint(for: name, in: names))
             return .json(error.json, status: .notFound)
         }
@@ -63,7 +70,7 @@ extension Handlers {
 
     static func unknownKind(_ kind: String) -> Response {
         let error = APIError(
-            status: 404, code: "not_found", field: "kind", "no registry listing '\(kind.prefix(40))'",
+            status: 404, code: "not_found", field: "kind", "no registry listing '\(Echo.clip(kind))'",
             hint: Suggestions.hint(for: kind, in: registryKinds)
                 ?? "use one of \(registryKinds.joined(separator: ", "))")
         return .json(error.json, status: .notFound)

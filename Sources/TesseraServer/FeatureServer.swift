@@ -2,19 +2,25 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import TesseraApp
+import TesseraCore
+import TesseraDefinitions
 import TesseraOnline
 
 /// The HTTP feature server: Feast's `feast serve` API (`/get-online-features`, `/push`,
-/// `/health`) plus Prometheus `/metrics` and read-only `/registry/…` endpoints, on Hummingbird.
+/// `/write-to-online-store`, `/materialize`, `/materialize-incremental`, `/health`) plus
+/// Prometheus `/metrics`, read-only `/registry/…` and its own OpenAPI description
+/// (`/openapi.json`), on Hummingbird.
 ///
 /// ```swift
-/// let lookup = try FeatureLookup.open(repository: ".")
-/// let server = FeatureServer(lookup: lookup, offlineSink: myParquetLog)
+/// let store = try FeatureStore.open(".")
+/// let server = try FeatureServer(store: store)
 /// try await server.run()          // until SIGINT or SIGTERM
 /// ```
 ///
-/// It follows `tessera apply` without a restart through `FeatureLookup` (the registry head
-/// is checked at most once per `FeatureLookup.Configuration.registryCheckInterval`).
+/// Event loops only parse and write HTTP: lookups, pushes and materializations run on the
+/// server's blocking pools (`BlockingPools`). It follows `tessera apply` without a restart
+/// (a background thread checks the registry once per `registryCheckInterval`).
 public struct FeatureServer: Sendable {
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
@@ -22,27 +28,68 @@ public struct FeatureServer: Sendable {
         public var port = 6566
         /// Larger request bodies are refused with 413.
         public var maxBodyBytes = 10 * 1024 * 1024
+        /// Entity rows per lookup (and rows per push or write); more get 413.
+        public var maxEntityRows = 10_000
+        /// Features per lookup; more get 413.
+        public var maxFeatures = 1_000
+        /// How often, at most, to look for a new apply.
+        public var registryCheckInterval: Duration = .seconds(1)
+        /// API keys; authentication is on when any is given or `authEnabled` is set.
+        public var apiKeys: [APIKey] = []
+        public var authEnabled = false
+        /// Threads for lookups, and for pushes and writes.
+        public var readThreads = max(2, ProcessInfo.processInfo.activeProcessorCount)
+        public var writeThreads = 2
+        /// The clock ttl is measured against (tests inject one).
+        public var now: @Sendable () -> Timestamp = { Timestamp.now }
         public var logLevel: Logger.Level = .info
 
         public init() {}
+
+        /// The settings `tessera.yaml`'s `feature_server:` section gives.
+        public init(_ config: FeatureServerConfig) {
+            self.init()
+            maxBodyBytes = config.maxBodyBytes
+            maxEntityRows = config.maxEntityRows
+            maxFeatures = config.maxFeatures
+            registryCheckInterval = .microseconds(config.registryCheckInterval.microseconds)
+            apiKeys = config.apiKeys
+            authEnabled = config.authEnabled
+        }
     }
 
+    public let store: FeatureStore
+    /// The lookup the server answers with (the configured limits and clock, following the registry).
     public let lookup: FeatureLookup
-    /// Receives offline pushes; without one, offline pushes are refused with 501.
-    public let offlineSink: (any OfflinePushSink)?
     public let configuration: Configuration
     public let metrics: ServerMetrics
+    let pools: BlockingPools
+    let authenticator: Authenticator
 
-    public init(
-        lookup: FeatureLookup, offlineSink: (any OfflinePushSink)? = nil,
-        configuration: Configuration = Configuration(),
-        metrics: ServerMetrics = ServerMetrics()
-    ) {
-        self.lookup = lookup
-        self.offlineSink = offlineSink
+    /// A server over `store`, with `store.config.featureServer`'s settings unless given.
+    ///
+    /// - Throws: when the online store cannot be opened or the registry read.
+    public init(store: FeatureStore, configuration: Configuration? = nil, metrics: ServerMetrics = ServerMetrics())
+        throws
+    {
+        let configuration = configuration ?? Configuration(store.config.featureServer)
+        var lookupConfiguration = FeatureLookup.Configuration()
+        lookupConfiguration.registryCheckInterval = configuration.registryCheckInterval
+        lookupConfiguration.now = configuration.now
+        lookupConfiguration.maxEntityRows = configuration.maxEntityRows
+        lookupConfiguration.maxFeatures = configuration.maxFeatures
+        lookupConfiguration.maxFutureTime = store.config.featureServer.maxPushFuture
+        self.store = store
+        self.lookup = try store.lookup(configuration: lookupConfiguration)
         self.configuration = configuration
         self.metrics = metrics
+        self.pools = BlockingPools(readThreads: configuration.readThreads, writeThreads: configuration.writeThreads)
+        self.authenticator = Authenticator(keys: configuration.apiKeys, enabled: configuration.authEnabled)
+        lookup.startFollowing()
     }
+
+    /// Whether requests need an API key.
+    public var requiresAuthentication: Bool { authenticator.enabled }
 
     /// The routes, for tests and for embedding in a larger Hummingbird router.
     public func router() -> Router<BasicRequestContext> {
@@ -50,11 +97,18 @@ public struct FeatureServer: Sendable {
         let handlers = Handlers(server: self)
         router.post("get-online-features") { request, _ in await handlers.getOnlineFeatures(request) }
         router.post("push") { request, _ in await handlers.push(request) }
+        router.post("write-to-online-store") { request, _ in await handlers.writeToOnlineStore(request) }
+        router.post("materialize") { request, _ in await handlers.materialize(request, incremental: false) }
+        router.post("materialize-incremental") { request, _ in await handlers.materialize(request, incremental: true) }
         router.get("health") { _, _ in handlers.health() }
-        router.get("metrics") { _, _ in handlers.metricsText() }
-        router.get("registry/:kind") { _, context in handlers.registryList(context.parameters.get("kind") ?? "") }
-        router.get("registry/:kind/:name") { _, context in
-            handlers.registryObject(context.parameters.get("kind") ?? "", context.parameters.get("name") ?? "")
+        router.get("metrics") { request, _ in handlers.metricsText(request) }
+        router.get("openapi.json") { _, _ in handlers.openAPI() }
+        router.get("registry/:kind") { request, context in
+            handlers.registryList(request, context.parameters.get("kind") ?? "")
+        }
+        router.get("registry/:kind/:name") { request, context in
+            handlers.registryObject(
+                request, context.parameters.get("kind") ?? "", context.parameters.get("name") ?? "")
         }
         return router
     }
@@ -89,4 +143,7 @@ extension Response {
             status: status, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
+
+    /// Feast's answer to a successful write or materialization: 200 with the body `null`.
+    static var jsonNull: Response { .json(Array("null".utf8)) }
 }

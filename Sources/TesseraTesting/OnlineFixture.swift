@@ -2,6 +2,7 @@ import Foundation
 import TesseraCore
 import TesseraDefinitions
 import TesseraRegistry
+import TesseraRegistrySQLite
 
 /// A small applied repository for online-store, lookup and server tests: drivers (int64
 /// keys, a push source, ttl 2 days), customers (string keys) and a view on both.

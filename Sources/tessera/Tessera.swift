@@ -1,8 +1,9 @@
+import ArgumentParser
+import TesseraBench
 import TesseraCLI
 
+/// The `tessera` executable: the CLI's commands plus `tessera bench`.
 @main
-struct Tessera {
-    static func main() async {
-        await TesseraMain.run()
-    }
+struct Tessera: AsyncParsableCommand {
+    static let configuration = TesseraCommand.configuration(adding: [BenchCommand.self])
 }

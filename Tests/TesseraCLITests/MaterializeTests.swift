@@ -3,8 +3,11 @@ import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
 import TesseraEngine
+import TesseraOffline
 import TesseraOnline
+import TesseraOnlineSQLite
 import TesseraRegistry
+import TesseraRegistrySQLite
 import TesseraTesting
 import Testing
 
@@ -142,7 +145,7 @@ import Testing
         try text.replacingOccurrences(of: "avg_daily_trips: int32", with: "avg_daily_trips: int64")
             .write(toFile: file, atomically: true, encoding: .utf8)
         let loaded = try FeatureRepository.load(at: repo)
-        let service = RegistryService(repository: loaded, store: try RegistryService.openStore(for: loaded))
+        let service = RegistryService(repository: loaded, store: SQLiteRegistry(path: repo + "/.tessera/registry.db"))
         guard case .applied = try service.apply(allowBreaking: true) else {
             Issue.record("expected the apply to land")
             return

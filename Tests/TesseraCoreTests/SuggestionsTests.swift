@@ -27,4 +27,15 @@ struct SuggestionsTests {
         #expect(Suggestions.hint(for: "x", in: []) == nil)
         #expect(Suggestions.closest(to: "", in: ["ab", "abc"]) == ["ab"])
     }
+
+    /// Hostile input costs nothing: an over-long name is not compared at all (before, a 5 MB
+    /// name was compared cell by cell with every candidate), and neither are candidates far longer.
+    @Test func longNamesGetNoSuggestionsAndCostNothing() {
+        let base = String(repeating: "a", count: Suggestions.maxNameLength)
+        #expect(Suggestions.closest(to: base + "b", in: [base]).isEmpty)
+        #expect(Suggestions.closest(to: String(base.dropLast()) + "b", in: [base]) == [base])
+        let huge = String(repeating: "x", count: 5_000_000)
+        #expect(Suggestions.hint(for: huge, in: names) == nil)
+        #expect(Suggestions.closest(to: "driver", in: [huge, "drivers"]) == ["drivers"])
+    }
 }

@@ -84,3 +84,29 @@ struct TimestampTests {
         #expect(Timestamp(seconds: 0).description == "1970-01-01T00:00:00Z")
     }
 }
+
+@Suite struct TimeArgumentTests {
+    let now = Timestamp(seconds: 1_768_003_200)  // 2026-01-10T00:00:00Z
+
+    @Test func nowAndRelativeTimes() {
+        #expect(Timestamp(argument: "now", now: now) == now)
+        #expect(Timestamp(argument: " NOW ", now: now) == now)
+        #expect(Timestamp(argument: "now-1h", now: now) == Timestamp(seconds: 1_768_003_200 - 3600))
+        #expect(Timestamp(argument: "-1h", now: now) == Timestamp(seconds: 1_768_003_200 - 3600))
+        #expect(Timestamp(argument: "now+2d", now: now) == Timestamp(seconds: 1_768_003_200 + 2 * 86_400))
+        #expect(Timestamp(argument: "2026-01-09", now: now) == Timestamp(seconds: 1_767_916_800))
+        #expect(Timestamp(argument: "yesterday", now: now) == nil)
+        #expect(Timestamp(argument: "now-", now: now) == nil)
+        #expect(Timestamp(argument: "now-1x", now: now) == nil)
+    }
+
+    @Test func supportedRangeAndFloorSeconds() {
+        #expect(Timestamp.earliestSupported.iso8601 == "0001-01-01T00:00:00Z")
+        #expect(Timestamp.latestSupported.iso8601 == "9999-12-31T23:59:59.999999Z")
+        #expect(!Timestamp(microseconds: Int64.min).isSupported)
+        #expect(Timestamp(microseconds: -1).floorSeconds == -1)
+        #expect(Timestamp(microseconds: -1_000_000).floorSeconds == -1)
+        #expect(Timestamp(microseconds: Int64.min).floorSeconds == -9_223_372_036_855)
+        #expect(Timestamp(microseconds: 1_999_999).floorSeconds == 1)
+    }
+}

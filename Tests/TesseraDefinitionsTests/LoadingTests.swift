@@ -9,7 +9,7 @@ import Testing
         defer { fixture.directory.remove() }
         let repo = try fixture.load()
         #expect(repo.config.project == "demo")
-        #expect(repo.config.registry.path == ".tessera/registry.db")
+        #expect(repo.config.registry.type == "sqlite" && repo.config.registry.isDefault)
         #expect(repo.files == ["features/drivers.yaml", "features/services.yaml"])
         let d = repo.definitions
         #expect(d.entities.map(\.name) == ["driver"])

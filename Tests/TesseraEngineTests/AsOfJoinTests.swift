@@ -2,6 +2,7 @@ import PropertyBased
 import TesseraColumnar
 import TesseraCore
 import TesseraEngine
+import TesseraOffline
 import Testing
 
 /// A small point-in-time case: entity rows (key, time) and feature rows (key, event, created).

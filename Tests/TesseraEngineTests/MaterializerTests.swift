@@ -3,6 +3,7 @@ import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
 import TesseraEngine
+import TesseraOffline
 import Testing
 
 @Suite struct MaterializerTests {

@@ -4,6 +4,7 @@ import TesseraCore
 import TesseraDefinitions
 import TesseraEngine
 import TesseraFormats
+import TesseraOffline
 import TesseraTesting
 import Testing
 

@@ -3,6 +3,7 @@ import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
 import TesseraEngine
+import TesseraOffline
 import Testing
 
 /// Hand-made cases for every rule of docs/semantics.md, through the whole builder.

@@ -1,5 +1,6 @@
 import Foundation
 import FoundationNetworking
+import TesseraApp
 import TesseraCore
 import TesseraDefinitions
 import TesseraOnline

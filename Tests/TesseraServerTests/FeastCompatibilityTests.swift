@@ -1,4 +1,5 @@
 import Foundation
+import TesseraApp
 import TesseraColumnar
 import TesseraCore
 import TesseraOnline

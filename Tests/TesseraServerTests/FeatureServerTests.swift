@@ -1,7 +1,9 @@
 import Foundation
+import TesseraApp
 import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
+import TesseraFormats
 import TesseraOnline
 import TesseraServer
 import TesseraTesting
@@ -97,43 +99,28 @@ import Testing
         #expect(answers[2].0 == 200)
     }
 
-    @Test func offlinePushesWithoutASinkAre501AndWriteNothing() async throws {
-        let fixture = try ServerFixture(label: "no-sink")
-        defer { fixture.directory.remove() }
-        let push =
-            #"{"push_source_name":"driver_push","to":"online_and_offline","df":{"driver_id":[1001],"event_timestamp":["2026-01-09T23:00:00Z"],"conv_rate":[0.9],"acc_rate":[0.9],"avg_daily_trips":[1]}}"#
-        let get = #"{"features":["driver_hourly_stats:avg_daily_trips"],"entities":{"driver_id":[1001]}}"#
-        let answers = try await Self.answers(fixture, [("/push", push), ("/get-online-features", get)])
-        #expect(answers[0].0 == 501)
-        #expect(answers[0].1["error"] == .string("not_implemented"))
-        #expect(answers[0].1["field"] == .string("to"))
-        guard case .array(let results)? = answers[1].1["results"], case .array(let values)? = results[1]["values"]
-        else {
-            Issue.record("no results")
-            return
-        }
-        #expect(values == [.int(10)], "the online row must be unchanged")
-    }
-
-    @Test func offlinePushesReachTheSinkTyped() async throws {
-        let sink = InMemoryOfflinePushSink()
-        let fixture = try ServerFixture(label: "sink", offlineSink: sink)
+    /// Offline pushes land in the repository's push log, typed, and not online; a bad push
+    /// writes nothing anywhere.
+    @Test func offlinePushesReachThePushLogTyped() async throws {
+        let fixture = try ServerFixture(label: "offline-push")
         defer { fixture.directory.remove() }
         let push =
             #"{"push_source_name":"driver_push","to":"offline","df":{"driver_id":[7,8],"event_timestamp":["2026-01-09T23:00:00Z","2026-01-09T23:00:01Z"],"conv_rate":[0.5,null],"acc_rate":[1,2],"avg_daily_trips":[3,4]}}"#
         let bad =
             #"{"push_source_name":"driver_push","to":"offline","df":{"driver_id":[7],"event_timestamp":["2026-01-09T23:00:00Z"],"conv_rate":["high"],"acc_rate":[1],"avg_daily_trips":[3]}}"#
         let get = #"{"features":["driver_hourly_stats:avg_daily_trips"],"entities":{"driver_id":[7]}}"#
-        let answers = try await Self.answers(fixture, [("/push", push), ("/push", bad), ("/get-online-features", get)])
+        let answers = try await Self.answers(
+            fixture, [("/push", push), ("/push", bad), ("/push", push), ("/get-online-features", get)])
         #expect(answers[0].0 == 200)
         #expect(answers[1].0 == 400)
         #expect(answers[1].1["field"] == .string("df.conv_rate[0]"))
-        let recorded = sink.recorded
-        #expect(recorded.count == 1)
-        #expect(recorded.first?.source == "driver_push")
-        #expect(recorded.first?.batch.column(named: "conv_rate")?.values == [.float32(0.5), .null])
-        #expect(recorded.first?.batch.column(named: "event_timestamp")?.type == .timestamp)
-        guard case .array(let results)? = answers[2].1["results"] else { return }
+        #expect(answers[2].0 == 200)
+        let files = ServerFixture.pushLogFiles(fixture.directory.path, source: "driver_push")
+        #expect(files.count == 1, "the same push sent twice is logged once: \(files)")
+        let logged = try #require(try files.first.map { try ParquetFile(path: $0).read() })
+        #expect(logged.column(named: "conv_rate")?.values == [.float32(0.5), .null])
+        #expect(logged.column(named: "event_timestamp")?.type == .timestamp)
+        guard case .array(let results)? = answers[3].1["results"] else { return }
         #expect(results[1]["statuses"] == .array([.string("NOT_FOUND")]), "an offline push does not write online")
     }
 

@@ -2,8 +2,10 @@ import Foundation
 import FoundationNetworking
 import Hummingbird
 import Logging
+import TesseraApp
 import TesseraColumnar
 import TesseraCore
+import TesseraDefinitions
 import TesseraOnline
 import TesseraServer
 import TesseraTesting
@@ -15,21 +17,29 @@ struct ServerFixture {
     static let now = Timestamp(seconds: 1_768_003_200)
 
     let directory: TemporaryDirectory
-    let lookup: FeatureLookup
+    let store: FeatureStore
     let server: FeatureServer
+    var lookup: FeatureLookup { server.lookup }
 
     init(
-        label: String = "server", registryCheckInterval: Duration = .seconds(1),
-        offlineSink: (any OfflinePushSink)? = nil, maxBodyBytes: Int = 10 * 1024 * 1024
+        label: String = "server", registryCheckInterval: Duration = .seconds(1), maxBodyBytes: Int = 10 * 1024 * 1024,
+        configure: (inout FeatureServer.Configuration) -> Void = { _ in }, config: String = "project: fixture\n",
+        definitions: Definitions = OnlineFixture.definitions, backends: Backends = .standard
     ) throws {
         directory = try TemporaryDirectory(label)
-        let root = try OnlineFixture.repository(in: directory)
-        var configuration = FeatureLookup.Configuration()
-        configuration.now = { ServerFixture.now }
-        configuration.registryCheckInterval = registryCheckInterval
-        lookup = try FeatureLookup.open(repository: root, configuration: configuration)
+        let root = try OnlineFixture.repository(in: directory, definitions: definitions)
+        try directory.write("tessera.yaml", config)
+        store = try FeatureStore.open(root, backends: backends)
+        var serverConfiguration = FeatureServer.Configuration(store.config.featureServer)
+        serverConfiguration.port = 0
+        serverConfiguration.maxBodyBytes = maxBodyBytes
+        serverConfiguration.logLevel = .critical
+        serverConfiguration.registryCheckInterval = registryCheckInterval
+        serverConfiguration.now = { ServerFixture.now }
+        configure(&serverConfiguration)
+        server = try FeatureServer(store: store, configuration: serverConfiguration)
         let t = { (text: String) in Timestamp(parsing: text)?.microseconds ?? 0 }
-        try lookup.store.write(
+        try server.lookup.store.write(
             try OnlineWriteBatch(
                 view: "driver_hourly_stats", joinKeys: [.int64([1001, 1002])],
                 eventTimestamps: .timestamp([t("2026-01-09T08:00:00Z"), t("2026-01-09T10:00:00Z")]),
@@ -38,11 +48,6 @@ struct ServerFixture {
                     ("conv_rate", .float32([0.5, 0.1])), ("acc_rate", .float32([0.25, 0.75])),
                     ("avg_daily_trips", .int32([10, 20])),
                 ]))
-        var serverConfiguration = FeatureServer.Configuration()
-        serverConfiguration.port = 0
-        serverConfiguration.maxBodyBytes = maxBodyBytes
-        serverConfiguration.logLevel = .critical
-        server = FeatureServer(lookup: lookup, offlineSink: offlineSink, configuration: serverConfiguration)
     }
 
     /// Runs `body` against the server listening on a real socket (a free port on 127.0.0.1),
@@ -68,6 +73,17 @@ struct ServerFixture {
         }
     }
 
+    /// The Parquet files of a push source's offline log.
+    static func pushLogFiles(_ root: String, source: String) -> [String] {
+        let fm = FileManager.default
+        let folder = root + "/.tessera/push/" + source
+        let schemas = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }
+        return schemas.flatMap { schema in
+            ((try? fm.contentsOfDirectory(atPath: folder + "/" + schema)) ?? []).filter { $0.hasSuffix(".parquet") }
+                .map { folder + "/" + schema + "/" + $0 }
+        }.sorted()
+    }
+
     static func golden(_ name: String) throws -> String {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name)")
         return try String(contentsOf: url, encoding: .utf8)
@@ -83,24 +99,32 @@ struct TestHTTPClient: Sendable {
     let port: Int
 
     /// POSTs `body` as JSON; returns the status code and the body as text.
-    func post(_ uri: String, _ body: String) async throws -> (Int, String) {
-        try await send(uri, method: "POST", body: body)
+    func post(_ uri: String, _ body: String, headers: [String: String] = [:]) async throws -> (Int, String) {
+        try await send(uri, method: "POST", body: Data(body.utf8), headers: headers)
     }
 
-    func get(_ uri: String) async throws -> (Int, String) {
-        try await send(uri, method: "GET", body: nil)
+    /// POSTs raw bytes (for bodies that are not valid UTF-8).
+    func post(_ uri: String, bytes: [UInt8], headers: [String: String] = [:]) async throws -> (Int, String) {
+        try await send(uri, method: "POST", body: Data(bytes), headers: headers)
     }
 
-    private func send(_ uri: String, method: String, body: String?) async throws -> (Int, String) {
+    func get(_ uri: String, headers: [String: String] = [:]) async throws -> (Int, String) {
+        try await send(uri, method: "GET", body: nil, headers: headers)
+    }
+
+    private func send(_ uri: String, method: String, body: Data?, headers: [String: String]) async throws -> (
+        Int, String
+    ) {
         guard let url = URL(string: "http://127.0.0.1:\(port)\(uri)") else {
             throw Failure(description: "bad uri \(uri)")
         }
         var request = URLRequest(url: url)
         request.httpMethod = method
         if let body {
-            request.httpBody = Data(body.utf8)
+            request.httpBody = body
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
         guard let http = response as? HTTPURLResponse else { throw Failure(description: "not an HTTP response") }
         return (http.statusCode, String(decoding: data, as: UTF8.self))
@@ -121,4 +145,14 @@ func vectorsByName(_ response: JSONValue) -> [String: JSONValue] {
         if case .string(let text) = name { out[text] = result }
     }
     return out
+}
+
+extension JSONValue {
+    /// A string's text, or the value written as JSON.
+    var text: String {
+        if case .string(let text) = self { return text }
+        var writer = JSONWriter()
+        writer.value(self)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
 }

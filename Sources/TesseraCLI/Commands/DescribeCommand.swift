@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import TesseraApp
+import TesseraConsole
 import TesseraCore
 import TesseraDefinitions
 import TesseraRegistry
@@ -35,11 +37,7 @@ struct DescribeCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let (store, _) = try repository.registry()
-            guard let snapshot = try store.current() else {
-                throw RegistryError(
-                    .unreadable, path: repository.path, "nothing applied yet; run `tessera apply` first")
-            }
+            let snapshot = try repository.open().applied()
             let d = snapshot.definitions
             let all = CanonicalFields.all(d)
             let matches = all.keys.filter { $0.name == name && (kind == nil || $0.kind == kind) }.sorted()

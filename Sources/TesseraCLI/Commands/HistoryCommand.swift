@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import TesseraApp
+import TesseraConsole
 import TesseraCore
 import TesseraDefinitions
 import TesseraRegistry
@@ -22,8 +24,7 @@ struct HistoryCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let (store, _) = try repository.registry()
-            let versions = try store.history(limit: limit)
+            let versions = try repository.open().history(limit: limit)
             if json {
                 try Console.json(versions)
                 return

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TesseraColumnar
+import TesseraConsole
 import TesseraCore
 
 struct InitCommand: ParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import TesseraApp
+import TesseraConsole
 import TesseraDefinitions
 import TesseraRegistry
 
@@ -31,11 +33,7 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let (store, _) = try repository.registry()
-            guard let snapshot = try store.current() else {
-                throw RegistryError(
-                    .unreadable, path: repository.path, "nothing applied yet; run `tessera apply` first")
-            }
+            let snapshot = try repository.open().applied()
             let d = snapshot.definitions
             var rows: [Row] = []
             if kind == .all || kind == .entities {

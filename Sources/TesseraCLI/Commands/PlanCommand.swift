@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import TesseraApp
+import TesseraConsole
 import TesseraDefinitions
 import TesseraRegistry
 
@@ -8,10 +10,11 @@ struct PlanCommand: ParsableCommand {
         commandName: "plan",
         abstract: "Show what `apply` would change in the registry, object by object and field by field.",
         discussion: """
-            Validates every definition file (all problems at once, each with file:line:column) and \
-            compares them with the registry's applied version. Breaking changes — removing or retyping \
-            a feature a feature service uses, changing an entity's join keys, changing a view's \
-            entities — are flagged. Exits 0 when the plan is valid (even if it has changes), 1 on errors.
+            Validates tessera.yaml and every definition file (all problems at once, each with \
+            file:line:column) and compares them with the registry's applied version. Breaking changes \
+            — removing or retyping a feature a feature service uses, changing an entity's join keys, \
+            changing a view's entities — are flagged. Exits 0 when the plan is valid (even if it has \
+            changes), 1 on errors.
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -21,9 +24,8 @@ struct PlanCommand: ParsableCommand {
 
     func run() throws {
         try guarded {
-            let repo = try repository.load()
-            let service = RegistryService(repository: repo, store: try RegistryService.openStore(for: repo))
-            let result = try service.plan()
+            let store = try repository.open()
+            let result = try store.plan(try repository.load(store))
             if json {
                 try Console.json(PlanJSON(baseVersion: result.baseVersion, digest: result.digest, plan: result.plan))
             } else {

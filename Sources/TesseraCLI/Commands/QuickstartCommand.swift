@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import TesseraApp
 import TesseraColumnar
+import TesseraConsole
 import TesseraCore
 import TesseraDefinitions
-import TesseraEngine
 import TesseraFormats
 import TesseraRegistry
 
@@ -36,18 +37,18 @@ struct QuickstartCommand: AsyncParsableCommand {
         try await guarded {
             let fm = FileManager.default
             if !fm.fileExists(atPath: directory + "/" + FeatureRepository.configFile) {
-                step("tessera init \(directory)")
+                step("tessera init \(directory) --rows \(rows)")
                 try InitCommand.create(
                     directory: directory, rows: rows, format: .defaultFormat, project: nil, force: false)
             } else {
                 Console.print("== \(directory) already holds a feature repository; reusing it")
             }
-            let repo = try FeatureRepository.loadChecked(at: directory)
-            let service = RegistryService(repository: repo, store: try RegistryService.openStore(for: repo))
+            let store = try FeatureStore.open(directory)
+            let repo = try store.repository()
             step("tessera plan --repo \(directory)")
-            Console.print(try service.plan().plan.rendered(color: Console.color))
+            Console.print(try store.plan(repo).plan.rendered(color: Console.color))
             step("tessera apply --repo \(directory)")
-            switch try service.apply(allowBreaking: false) {
+            switch try store.apply(repo, allowBreaking: false).outcome {
             case .unchanged(let version):
                 Console.print("No changes. The registry stays at version \(version.map(String.init) ?? "0").")
             case .refused(let plan):
@@ -72,7 +73,7 @@ struct QuickstartCommand: AsyncParsableCommand {
             try HeadCommand.parse([output, "-n", "5"]).run()
 
             step("tessera materialize-incremental now --repo \(directory)")
-            try MaterializeIncrementalCommand.parse([Timestamp.now.iso8601, "--repo", directory]).run()
+            try MaterializeIncrementalCommand.parse(["now", "--repo", directory]).run()
             if noServe { return }
 
             step("tessera serve --repo \(directory) --port \(port)")
@@ -89,7 +90,7 @@ struct QuickstartCommand: AsyncParsableCommand {
 
                 Press Ctrl-C to stop the server.
                 """)
-            var serve = try ServeCommand.parse(["--repo", directory, "--port", String(port)])
+            let serve = try ServeCommand.parse(["--repo", directory, "--port", String(port)])
             try await serve.run()
         }
     }

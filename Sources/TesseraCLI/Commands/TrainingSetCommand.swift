@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
-import TesseraBench
+import TesseraApp
 import TesseraColumnar
+import TesseraConsole
 import TesseraCore
 import TesseraDefinitions
-import TesseraEngine
+import TesseraOffline
 
 struct TrainingSetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,8 +61,8 @@ struct TrainingSetCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Without --entities: the last event time of the range (ISO 8601).", valueName: "time"))
     var end: String?
 
-    @Option(help: "Cores to use (default: all).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Cores to use (default: the offline store's threads, else all).")
+    var threads: Int?
 
     @Flag(help: "Print the summary as JSON.")
     var json = false
@@ -77,7 +78,7 @@ struct TrainingSetCommand: ParsableCommand {
             throw ValidationError("--start/--end build the rows from the sources; they do not combine with --entities")
         }
         _ = try DataFormat.required(for: output, option: "--output")
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard (threads ?? 1) >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func parseKeyMap() throws -> [String: String] {
@@ -96,10 +97,10 @@ struct TrainingSetCommand: ParsableCommand {
     func run() throws {
         try guarded {
             let began = Date()
-            let applied = try AppliedRepository(options: repository)
+            let store = try repository.open()
+            let threads = self.threads ?? store.defaultThreads
             let selection: TrainingSetRequest.Selection =
                 service.map { .service($0) } ?? .features(FeatureReference.splitList(features ?? ""))
-            let builder = TrainingSetBuilder(definitions: applied.definitions, readers: applied.readers)
             var request = TrainingSetRequest(
                 spine: .range(start: Timestamp(microseconds: 0), end: Timestamp(microseconds: 0)),
                 selection: selection, timestampColumn: timestampColumn, fullFeatureNames: fullFeatureNames,
@@ -107,10 +108,10 @@ struct TrainingSetCommand: ParsableCommand {
             if let entities {
                 // A CSV entity file reads its key and time columns with the types the join needs
                 // (so '00123' stays a string key); other columns are inferred.
-                let (views, keyColumns) = try builder.selections(for: request)
+                let (views, keyColumns, definitions) = try store.resolve(request)
                 var declared: [String: ValueType] = [timestampColumn: .timestamp]
                 for view in views {
-                    for key in applied.definitions.joinKeys(of: view.view) {
+                    for key in definitions.joinKeys(of: view.view) {
                         declared[keyColumns[key.name] ?? key.name] = key.type
                     }
                 }
@@ -118,17 +119,12 @@ struct TrainingSetCommand: ParsableCommand {
                 request.spine = .entities(
                     try DataFiles.read(entities, threads: threads, declaredTypes: declared), name: entities)
             } else {
-                guard let startTime = start.flatMap(Timestamp.init(parsing:)) else {
-                    throw ValidationError(
-                        "--start '\(start ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
-                }
-                guard let endTime = end.flatMap(Timestamp.init(parsing:)) else {
-                    throw ValidationError(
-                        "--end '\(end ?? "")' is not an ISO 8601 time (2026-01-10 or 2026-01-10T08:00:00Z)")
-                }
-                request.spine = .range(start: startTime, end: endTime)
+                let now = Timestamp.now
+                request.spine = .range(
+                    start: try TimeArgument.parse(start ?? "", "--start", now: now),
+                    end: try TimeArgument.parse(end ?? "", "--end", now: now))
             }
-            let result = try builder.build(request) { Console.progress($0) }
+            let result = try store.trainingSet(request) { Console.progress($0) }
             Console.progress("writing \(output)")
             try DataFiles.write(result.batch, to: output, threads: threads)
             Console.endProgress()

@@ -1,28 +1,25 @@
 import ArgumentParser
+import TesseraApp
+import TesseraConsole
 import TesseraCore
 import TesseraDefinitions
-import TesseraEngine
-import TesseraRegistry
 
 /// `--repo DIR`, taken by every command that works on a feature repository.
 struct RepositoryOptions: ParsableArguments {
     @Option(name: .customLong("repo"), help: ArgumentHelp("The feature repository's folder.", valueName: "dir"))
     var path: String = "."
 
-    /// Loads and validates the repository, including what its source files hold; prints warnings.
-    func load() throws -> FeatureRepository {
-        let repository = try FeatureRepository.loadChecked(at: path)
+    /// The repository with the backends its `tessera.yaml` names (every setting checked).
+    func open(configuration: FeatureStore.Configuration = FeatureStore.Configuration()) throws -> FeatureStore {
+        try FeatureStore.open(path, configuration: configuration)
+    }
+
+    /// The definition files, validated with their sources; prints warnings.
+    func load(_ store: FeatureStore) throws -> FeatureRepository {
+        let repository = try store.repository()
         for warning in repository.warnings where warning.severity == .warning {
             Console.error(warning.description)
         }
         return repository
-    }
-
-    /// The registry of the repository, opened from its `tessera.yaml` alone (definitions need not be valid).
-    func registry() throws -> (store: any RegistryStore, project: String) {
-        let repository = try FeatureRepository.loadConfig(at: path)
-        return (
-            try RegistryService.openStore(config: repository.config, root: repository.root), repository.config.project
-        )
     }
 }

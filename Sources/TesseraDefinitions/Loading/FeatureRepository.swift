@@ -23,6 +23,18 @@ public struct FeatureRepository: Sendable {
     ///
     /// - Returns: the repository's absolute folder and its settings.
     public static func loadConfig(at path: String) throws(DiagnosticsError) -> (root: String, config: ProjectConfig) {
+        let (root, config, problems) = try readConfig(at: path)
+        guard let config, problems.allSatisfy({ $0.severity != .error }) else { throw DiagnosticsError(problems) }
+        return (root, config)
+    }
+
+    /// Reads `tessera.yaml`, keeping what parsed beside the problems found (so a caller can
+    /// check the stores too and report everything at once).
+    ///
+    /// - Throws: only when there is no `tessera.yaml` to read.
+    public static func readConfig(at path: String) throws(DiagnosticsError) -> (
+        root: String, config: ProjectConfig?, problems: [Diagnostic]
+    ) {
         let root = URL(fileURLWithPath: path).standardizedFileURL.path
         let configPath = root + "/" + configFile
         if FileManager.default.fileExists(atPath: configPath),
@@ -52,17 +64,14 @@ public struct FeatureRepository: Sendable {
         var config: ProjectConfig?
         do {
             if let node = try Yams.compose(yaml: configText) {
-                config = ConfigParser(reader: configReader).parse(node)
+                config = ConfigParser(reader: configReader, root: root).parse(node)
             } else {
                 configReader.error(nil, "\(configFile) is empty", hint: "it needs at least 'project: NAME'")
             }
         } catch {
             configReader.syntaxError(error)
         }
-        guard let config, configReader.diagnostics.allSatisfy({ $0.severity != .error }) else {
-            throw DiagnosticsError(configReader.diagnostics)
-        }
-        return (root, config)
+        return (root, config, configReader.diagnostics)
     }
 
     /// Loads and validates the repository at `path`.

@@ -31,6 +31,11 @@ final class YAMLReader {
         diagnostics.append(Diagnostic(.error, at: location(node), message, hint: hint))
     }
 
+    /// Takes over the problems another reader found (a file this one's file names).
+    func absorb(_ other: [Diagnostic]) {
+        diagnostics += other
+    }
+
     func warning(_ node: Node?, _ message: String, hint: String? = nil) {
         diagnostics.append(Diagnostic(.warning, at: location(node), message, hint: hint))
     }

@@ -98,23 +98,23 @@ public struct EntityKeyError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The encoded keys of a whole batch in one byte arena (no allocation per row).
-struct EncodedKeys {
-    var bytes: [UInt8] = []
+package struct EncodedKeys {
+    package var bytes: [UInt8] = []
     /// `count + 1` offsets into `bytes`.
-    var offsets: [Int] = [0]
+    package var offsets: [Int] = [0]
     /// Whether every key is one 8-byte integer (the fast paths compare them as words).
-    var isInteger = false
+    package var isInteger = false
 
-    var count: Int { offsets.count - 1 }
+    package var count: Int { offsets.count - 1 }
 
-    func key(_ row: Int) -> EntityKey {
+    package func key(_ row: Int) -> EntityKey {
         EntityKey(bytes: Array(bytes[offsets[row]..<offsets[row + 1]]))
     }
 
     /// Encodes every row of the join-key columns (in join-key order).
     ///
     /// - Throws: `OnlineStoreError.invalidBatch` naming the first row with a null or list key.
-    init(columns: [Column], rows: Int) throws(OnlineStoreError) {
+    package init(columns: [Column], rows: Int) throws(OnlineStoreError) {
         for (index, column) in columns.enumerated() where column.nullCount > 0 {
             let row = (0..<rows).first { !column.isValid($0) } ?? 0
             throw OnlineStoreError(.invalidBatch, "join key \(index + 1) is null in row \(row)")

@@ -34,21 +34,32 @@ public struct OnlineFeatureRow: Sendable, Equatable {
 /// The online store seam: the latest feature values per (feature view, entity key).
 ///
 /// Batched like Feast's `online_write_batch` / `online_read`. Implementations keep, per
-/// view and key, one row: the one with the greatest (event time, created time). A write
-/// never replaces a stored row with an older one; on equal times the new write wins, so
-/// re-running the same load is idempotent. Implementations do not apply ttl: `read(view:…)`
-/// (an extension) does, once for all backends, through `OnlineStatusRules`.
+/// view and key, one row: the latest by `LatestWins` (greatest event time, then created
+/// time; on equal times the new write wins, so re-running the same load is idempotent).
+/// Implementations do not apply ttl: `read(view:…)` (an extension) does, once for all
+/// backends, through `OnlineStatusRules`.
 ///
-/// Every implementation runs `OnlineStoreConformance`. Methods may be called from many
-/// threads at once.
+/// **Threads and blocking.** The requirements are synchronous: an in-process store (the
+/// embedded SQLite file, the in-memory store) answers a point read in about a microsecond,
+/// which a task or a future would cost more than. They may block the calling thread on file
+/// I/O or locks, so the feature server never calls them on an event loop: it runs them on its
+/// blocking pool. A store that talks to a server over the network (Redis, PostgreSQL) also
+/// conforms to `AsyncOnlineStore`, whose async requirements the server calls instead, so no
+/// thread waits on the network. Methods may be called from many threads at once.
+///
+/// Every implementation runs the conformance suite in `TesseraTesting`
+/// (`OnlineStoreConformance`); adding a backend means passing it, then one line in
+/// `TesseraApp/Backends.swift`.
 public protocol OnlineStore: Sendable {
-    /// Stores the newest row per entity key of `batch`, atomically (all rows or none).
+    /// Stores the latest row per entity key of every batch, atomically across all of them:
+    /// every row of every view, or nothing (a push that feeds two views lands in both or neither).
     ///
-    /// Within the batch, rows with equal keys are resolved by the same rule: the greatest
-    /// (event, created) wins, a later row winning a tie.
-    /// - Throws: `OnlineStoreError` when the batch is invalid or the store cannot write.
+    /// Within a batch, rows with equal keys are resolved by the same rule (`LatestWins`).
+    /// - Returns: one summary per batch, in order.
+    /// - Throws: `OnlineStoreError` when a batch is invalid or the store cannot write; then
+    ///   nothing was written.
     @discardableResult
-    func write(_ batch: OnlineWriteBatch) throws(OnlineStoreError) -> OnlineWriteSummary
+    func write(_ batches: [OnlineWriteBatch]) throws(OnlineStoreError) -> [OnlineWriteSummary]
 
     /// The stored rows of `view` for `keys`, in request order, `nil` for a key with no row.
     ///
@@ -65,6 +76,26 @@ public protocol OnlineStore: Sendable {
 
     /// The views that hold rows, sorted by name.
     func viewNames() throws(OnlineStoreError) -> [String]
+}
+
+/// An online store reached over the network: the same operations as `OnlineStore`, as async
+/// calls that suspend instead of blocking a thread (SwiftNIO clients). The feature server
+/// prefers these; the synchronous requirements remain for command-line tools.
+public protocol AsyncOnlineStore: OnlineStore {
+    func readRecords(view: String, keys: [EntityKey], features: [String]) async throws(OnlineStoreError)
+        -> [OnlineRecord?]
+
+    @discardableResult
+    func write(_ batches: [OnlineWriteBatch]) async throws(OnlineStoreError) -> [OnlineWriteSummary]
+}
+
+extension OnlineStore {
+    /// Stores the latest row per entity key of one batch, atomically.
+    @discardableResult
+    public func write(_ batch: OnlineWriteBatch) throws(OnlineStoreError) -> OnlineWriteSummary {
+        let summaries = try write([batch])
+        return summaries.first ?? OnlineWriteSummary(received: 0, written: 0, skipped: 0)
+    }
 }
 
 extension OnlineStore {

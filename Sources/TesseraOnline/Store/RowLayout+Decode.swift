@@ -6,7 +6,7 @@ extension RowLayout {
     ///
     /// - Returns: the value (`.null` when its presence bit is clear), or `nil` when the bytes
     ///   are too short or inconsistent for this layout (a damaged row): never a crash.
-    func decode(_ position: Int, from blob: UnsafeRawBufferPointer) -> ScalarValue? {
+    package func decode(_ position: Int, from blob: UnsafeRawBufferPointer) -> ScalarValue? {
         let head = bitmapBytes + fixedSize
         guard position < slots.count, blob.count >= head else { return nil }
         guard blob[position >> 3] & (1 << UInt8(position & 7)) != 0 else { return .null }

@@ -2,10 +2,10 @@ import TesseraColumnar
 import TesseraCore
 
 /// Encoded feature vectors of a batch, one byte arena for all rows.
-struct EncodedRows {
-    var bytes: [UInt8]
+package struct EncodedRows {
+    package var bytes: [UInt8]
     /// `count + 1` offsets into `bytes`.
-    var offsets: [Int]
+    package var offsets: [Int]
 }
 
 extension RowLayout {
@@ -13,7 +13,7 @@ extension RowLayout {
     ///
     /// - Precondition: `columns` match `slots` in order and type (the layout was made from them).
     /// - Complexity: O(rows × features), one pass per column plus one to size the rows.
-    func encode(columns: [Column], rows: [Int]) -> EncodedRows {
+    package func encode(columns: [Column], rows: [Int]) -> EncodedRows {
         let n = rows.count
         let head = bitmapBytes + fixedSize
         // Pass 1: each row's size.

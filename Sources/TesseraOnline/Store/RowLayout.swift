@@ -14,7 +14,7 @@ import TesseraCore
 ///
 /// Numbers are little-endian. Layouts are stored once per view (an id per row), so rows
 /// written before and after a schema change both stay readable.
-struct RowLayout: Sendable, Hashable {
+package struct RowLayout: Sendable, Hashable {
     struct Slot: Sendable, Hashable {
         var name: String
         var type: ValueType
@@ -31,7 +31,7 @@ struct RowLayout: Sendable, Hashable {
     let fixedSize: Int
     private let index: [String: Int]
 
-    init(fields: [(name: String, type: ValueType)]) {
+    package init(fields: [(name: String, type: ValueType)]) {
         var slots: [Slot] = []
         var offset = 0
         var previous = -1
@@ -53,11 +53,11 @@ struct RowLayout: Sendable, Hashable {
         self.index = index
     }
 
-    static func == (lhs: RowLayout, rhs: RowLayout) -> Bool { lhs.slots == rhs.slots }
-    func hash(into hasher: inout Hasher) { hasher.combine(slots) }
+    package static func == (lhs: RowLayout, rhs: RowLayout) -> Bool { lhs.slots == rhs.slots }
+    package func hash(into hasher: inout Hasher) { hasher.combine(slots) }
 
     /// The position of feature `name`, if this layout holds it.
-    func position(of name: String) -> Int? { index[name] }
+    package func position(of name: String) -> Int? { index[name] }
 
     static func fixedWidth(_ type: ValueType) -> Int? {
         switch type {
@@ -69,14 +69,14 @@ struct RowLayout: Sendable, Hashable {
     }
 
     /// The layout as stored text (a JSON array of `[name, type]`), compared to find an existing layout.
-    var spec: String {
+    package var spec: String {
         let pairs = slots.map { [$0.name, $0.type.name] }
         let data = (try? JSONEncoder().encode(pairs)) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 
     /// Reads a layout back from `spec`; `nil` when the text is not one.
-    init?(spec: String) {
+    package init?(spec: String) {
         guard let pairs = try? JSONDecoder().decode([[String]].self, from: Data(spec.utf8)) else { return nil }
         var fields: [(name: String, type: ValueType)] = []
         for pair in pairs {

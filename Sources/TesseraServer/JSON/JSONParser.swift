@@ -176,7 +176,11 @@ public struct JSONParser {
         // Fast path: no escapes.
         while let c = current, c != UInt8(ascii: "\""), c != UInt8(ascii: "\\") {
             guard c >= 0x20 else { throw error("control character in a string") }
-            index += 1
+            if c < 0x80 {
+                index += 1
+            } else {
+                index += try utf8Sequence()
+            }
         }
         guard let stop = current else { throw error("unterminated string") }
         if stop == UInt8(ascii: "\"") {
@@ -221,9 +225,50 @@ public struct JSONParser {
                 }
             default:
                 guard c >= 0x20 else { throw error("control character in a string") }
-                out.append(c)
+                if c < 0x80 {
+                    out.append(c)
+                } else {
+                    index -= 1
+                    let length = try utf8Sequence()
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + length)]))
+                    index += length
+                }
             }
         }
+    }
+
+    /// The length of the well-formed UTF-8 sequence at `index` (RFC 3629: no overlong forms,
+    /// no surrogates, nothing above U+10FFFF); request text must be valid UTF-8 (RFC 8259).
+    private func utf8Sequence() throws(JSONParseError) -> Int {
+        let lead = bytes[index]
+        let length: Int
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0:
+            length = 3
+            low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED:
+            length = 3
+            high = 0x9F
+        case 0xF0:
+            length = 4
+            low = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4:
+            length = 4
+            high = 0x8F
+        default: throw error("invalid UTF-8 byte 0x\(String(lead, radix: 16, uppercase: true)) in a string")
+        }
+        guard index + length <= bytes.count else { throw error("truncated UTF-8 sequence in a string") }
+        let second = bytes[index + 1]
+        guard second >= low, second <= high else { throw error("invalid UTF-8 sequence in a string") }
+        for k in 2..<max(2, length) where bytes[index + k] & 0xC0 != 0x80 {
+            throw error("invalid UTF-8 sequence in a string")
+        }
+        return length
     }
 
     private mutating func hex4() throws(JSONParseError) -> UInt32 {

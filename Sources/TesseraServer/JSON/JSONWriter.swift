@@ -20,14 +20,22 @@ public struct JSONWriter {
 
     public mutating func null() { raw("null") }
 
-    /// A non-negative number as exactly `width` decimal digits, zero-padded (dates and times).
+    /// A number as at least `width` decimal digits, zero-padded (dates and times): never cut
+    /// short, so a year past 9999 prints whole, and a negative number gets its sign first.
     @inline(__always)
     public mutating func digits(_ value: Int64, _ width: Int) {
-        var divisor: Int64 = 1
-        for _ in 1..<max(1, width) { divisor &*= 10 }
-        var rest = value
+        if value < 0 { bytes.append(0x2D) }
+        let magnitude = value.magnitude
+        var count = 1
+        var divisor: UInt64 = 1
+        while divisor <= magnitude / 10 {
+            divisor &*= 10
+            count += 1
+        }
+        for _ in count..<max(count, width) { bytes.append(0x30) }
+        var rest = magnitude
         while divisor > 0 {
-            bytes.append(0x30 &+ UInt8(truncatingIfNeeded: rest / divisor % 10))
+            bytes.append(0x30 &+ UInt8(truncatingIfNeeded: rest / divisor))
             rest %= divisor
             divisor /= 10
         }

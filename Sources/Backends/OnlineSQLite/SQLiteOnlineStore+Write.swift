@@ -1,0 +1,123 @@
+import Synchronization
+import TesseraColumnar
+import TesseraCore
+import TesseraOnline
+import TesseraSQLite
+
+extension SQLiteOnlineStore {
+    @discardableResult
+    public func write(_ batches: [OnlineWriteBatch]) throws(OnlineStoreError) -> [OnlineWriteSummary] {
+        // CPU work first, outside the writer lock: keys, the latest row per key, the encoded values.
+        var prepared: [PreparedWrite] = []
+        for batch in batches where batch.count > 0 {
+            let keys = try EncodedKeys(columns: batch.joinKeys, rows: batch.count)
+            let rows = NewestPerKey.select(keys: keys, events: batch.eventTimestamps, created: batch.createdTimestamps)
+            let layout = RowLayout(fields: zip(batch.featureNames, batch.features.map(\.type)).map { ($0, $1) })
+            prepared.append(
+                PreparedWrite(
+                    batch: batch, keys: keys, rows: rows, layout: layout,
+                    values: layout.encode(columns: batch.features, rows: rows)))
+        }
+        guard !prepared.isEmpty else {
+            return batches.map { _ in OnlineWriteSummary(received: 0, written: 0, skipped: 0) }
+        }
+        // One transaction for every batch: a push that feeds several views lands in all or none.
+        let results = try withWriter { (state) throws(OnlineStoreError) -> [(Int, Int64, Int64)] in
+            let db = state.connection
+            do throws(SQLiteError) {
+                try db.execute("BEGIN IMMEDIATE")
+                do throws(SQLiteError) {
+                    var results: [(Int, Int64, Int64)] = []
+                    for write in prepared {
+                        results.append(try apply(write, &state))
+                    }
+                    try db.execute("COMMIT")
+                    return results
+                } catch {
+                    try? db.execute("ROLLBACK")
+                    // Statements compiled inside the rolled-back transaction may name tables it created.
+                    state.upserts.removeAll()
+                    throw error
+                }
+            } catch {
+                throw wrap(error)
+            }
+        }
+        catalog.withLock {
+            for (write, result) in zip(prepared, results) {
+                $0.views[write.batch.view] = result.1
+                $0.layouts[result.2] = write.layout
+            }
+        }
+        writeGeneration.add(1, ordering: .releasing)
+        var written: [String: Int] = [:]
+        for (write, result) in zip(prepared, results) { written[write.batch.view, default: 0] += result.0 }
+        var summaries: [OnlineWriteSummary] = []
+        var index = 0
+        for batch in batches {
+            guard batch.count > 0 else {
+                summaries.append(OnlineWriteSummary(received: 0, written: 0, skipped: 0))
+                continue
+            }
+            let count = results[index].0
+            index += 1
+            summaries.append(OnlineWriteSummary(received: batch.count, written: count, skipped: batch.count - count))
+        }
+        return summaries
+    }
+
+    /// One batch's rows, inside the writer's open transaction: (rows written, view id, layout id).
+    private func apply(_ write: PreparedWrite, _ state: inout WriterState) throws(SQLiteError) -> (Int, Int64, Int64) {
+        let db = state.connection
+        let batch = write.batch
+        let viewID = try ensureView(batch.view, db)
+        let layoutID = try ensureLayout(write.layout, viewID: viewID, db)
+        let upsert = try upsertStatement(viewID, &state)
+        let created = batch.createdTimestamps
+        let keys = write.keys
+        var written = 0
+        for (r, row) in write.rows.enumerated() {
+            // Slices bind without copying into new arrays; SQLite copies them (transient).
+            keys.bytes[keys.offsets[row]..<keys.offsets[row + 1]].withUnsafeBytes {
+                upsert.bind(1, blob: $0)
+            }
+            upsert.bind(2, batch.eventTimestamps[row])
+            upsert.bind(3, created?[row] ?? Int64.min)
+            upsert.bind(4, layoutID)
+            write.values.bytes[write.values.offsets[r]..<write.values.offsets[r + 1]].withUnsafeBytes {
+                upsert.bind(5, blob: $0)
+            }
+            try upsert.run()
+            written += db.changes
+        }
+        return (written, viewID, layoutID)
+    }
+
+    /// The compiled newest-wins upsert for a view's table.
+    ///
+    /// A stored row is replaced only by a row at least as new: greater event time, or equal
+    /// event time and greater-or-equal created time (so a rerun of the same load rewrites
+    /// the same values: idempotent).
+    private func upsertStatement(_ viewID: Int64, _ state: inout WriterState) throws(SQLiteError) -> SQLiteStatement {
+        if let statement = state.upserts[viewID] { return statement }
+        let table = SQLiteOnlineStore.tableName(viewID)
+        let statement = try state.connection.prepare(
+            """
+            INSERT INTO \(table)(key, event_ts, created_ts, layout, value) VALUES (?1, ?2, ?3, ?4, ?5)
+            ON CONFLICT(key) DO UPDATE SET event_ts = excluded.event_ts, created_ts = excluded.created_ts,
+                layout = excluded.layout, value = excluded.value
+            WHERE \(LatestWins.sqlReplaces(new: ("excluded.event_ts", "excluded.created_ts"), old: ("\(table).event_ts", "\(table).created_ts")))
+            """)
+        state.upserts[viewID] = statement
+        return statement
+    }
+}
+
+/// A batch ready to write: encoded keys, the winning rows and their encoded values.
+private struct PreparedWrite {
+    var batch: OnlineWriteBatch
+    var keys: EncodedKeys
+    var rows: [Int]
+    var layout: RowLayout
+    var values: EncodedRows
+}

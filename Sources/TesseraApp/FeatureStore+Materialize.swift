@@ -1,0 +1,163 @@
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraOffline
+import TesseraOnline
+import TesseraRegistry
+
+/// What to load into the online store.
+public struct MaterializeRequest: Sendable {
+    /// The event times to load.
+    public enum Interval: Sendable {
+        /// `start ... end`, inclusive, for every selected view.
+        case range(start: Timestamp, end: Timestamp)
+        /// Each view from its watermark (minus `lateness`, for rows that arrive late) to `end`;
+        /// a view never materialized starts at `end - ttl` (or at the beginning, for ttl 0).
+        case incremental(end: Timestamp, lateness: TimeSpan)
+    }
+
+    public var interval: Interval
+    /// Views to load; `nil`: every online view.
+    public var views: [String]?
+    /// Cores to use; `nil`: the offline engine's setting.
+    public var threads: Int?
+    /// Entities per write to the online store (each write is one transaction).
+    public var batchRows: Int
+
+    public init(_ interval: Interval, views: [String]? = nil, threads: Int? = nil, batchRows: Int = 262_144) {
+        self.interval = interval
+        self.views = views
+        self.threads = threads
+        self.batchRows = max(1, batchRows)
+    }
+}
+
+/// Progress of a materialization, for a progress bar.
+public struct MaterializeProgress: Sendable {
+    public var view: String
+    /// Source rows read so far, and entities written so far.
+    public var rowsRead: Int
+    public var entitiesWritten: Int
+    /// The rows the view's source holds, when the engine can tell cheaply.
+    public var estimatedRows: Int?
+}
+
+/// What a materialization did, view by view.
+public struct MaterializeSummary: Sendable, Encodable {
+    public struct View: Sendable, Encodable {
+        public var view: String
+        public var start: Timestamp
+        public var end: Timestamp
+        public var rowsRead: Int
+        public var entitiesWritten: Int
+        public var seconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case view, start, end, seconds
+            case rowsRead = "rows_read"
+            case entitiesWritten = "entities_written"
+        }
+    }
+
+    public var views: [View]
+    public var seconds: Double
+}
+
+extension FeatureStore {
+    /// Loads each selected online view's latest values into the online store — the latest
+    /// row per entity by `LatestWins`, the rule of training sets — and records each view's
+    /// watermark once its rows are all written.
+    ///
+    /// Idempotent: a stored value is never replaced by an older one (a newer pushed value
+    /// survives), so a run killed at any point and started again ends as an uninterrupted one.
+    /// Drops an interrupted apply left pending are finished first.
+    /// - Throws: `FeatureStoreError` for unknown or offline-only views; the engine's and the
+    ///   store's errors otherwise (views loaded before the failure keep their watermarks).
+    public func materialize(
+        _ request: MaterializeRequest, progress: (MaterializeProgress) -> Void = { _ in }
+    ) throws -> MaterializeSummary {
+        let definitions = try applied().definitions
+        let selected = try onlineViews(request.views, in: definitions)
+        try finishOnlineDrops()
+        let store = try onlineStore()
+        let watermarks = try registry.with { (registry) throws(RegistryError) in try registry.watermarks() }
+        let began = MonotonicClock.nanoseconds()
+        var results: [MaterializeSummary.View] = []
+        for view in selected {
+            let (start, end) = interval(request.interval, view: view, watermark: watermarks[view.name])
+            let viewBegan = MonotonicClock.nanoseconds()
+            let keyNames = definitions.joinKeys(of: view).map(\.name)
+            let estimate = offline.estimatedRows(of: view, definitions: definitions)
+            var written = 0
+            var read = 0
+            let stats = try offline.latestRows(
+                LatestRowsRequest(
+                    view: view, start: start, end: end, batchRows: request.batchRows, threads: request.threads),
+                definitions: definitions,
+                progress: { rows in
+                    read = rows
+                    progress(
+                        MaterializeProgress(
+                            view: view.name, rowsRead: rows, entitiesWritten: written, estimatedRows: estimate))
+                },
+                emit: { batch in
+                    let write = try OnlineWriteBatch(
+                        view: view.name, batch: batch, joinKeys: keyNames, eventTimestamp: LatestRows.eventColumn,
+                        createdTimestamp: LatestRows.createdColumn)
+                    try store.write(write)
+                    written += batch.rowCount
+                    progress(
+                        MaterializeProgress(
+                            view: view.name, rowsRead: read, entitiesWritten: written, estimatedRows: estimate))
+                })
+            let recordedAt = configuration.now()
+            try registry.with { (registry) throws(RegistryError) in
+                try registry.recordMaterialization([
+                    MaterializationWatermark(view: view.name, start: start, end: end, recordedAt: recordedAt)
+                ])
+            }
+            results.append(
+                MaterializeSummary.View(
+                    view: view.name, start: start, end: end, rowsRead: stats.rowsRead, entitiesWritten: stats.entities,
+                    seconds: Double(MonotonicClock.nanoseconds() &- viewBegan) / 1e9))
+        }
+        return MaterializeSummary(views: results, seconds: Double(MonotonicClock.nanoseconds() &- began) / 1e9)
+    }
+
+    /// The online views to load: those named, or all of them.
+    func onlineViews(_ names: [String]?, in definitions: Definitions) throws -> [FeatureView] {
+        guard let names else {
+            let online = definitions.featureViews.filter(\.online)
+            guard !online.isEmpty else { throw FeatureStoreError("no online feature views to materialize") }
+            return online
+        }
+        var selected: [FeatureView] = []
+        for name in names {
+            guard let view = definitions.featureView(name) else {
+                throw FeatureStoreError(
+                    "no feature view named '\(Echo.clip(name))'",
+                    hint: Suggestions.hint(for: name, in: definitions.featureViews.map(\.name))
+                        ?? "applied views: \(definitions.featureViews.map(\.name).joined(separator: ", "))")
+            }
+            guard view.online else {
+                throw FeatureStoreError("feature view '\(name)' is not online (online: false)")
+            }
+            if !selected.contains(where: { $0.name == name }) { selected.append(view) }
+        }
+        guard !selected.isEmpty else { throw FeatureStoreError("no feature views named to materialize") }
+        return selected
+    }
+
+    /// The event-time interval of one view.
+    func interval(_ interval: MaterializeRequest.Interval, view: FeatureView, watermark: MaterializationWatermark?)
+        -> (Timestamp, Timestamp)
+    {
+        switch interval {
+        case .range(let start, let end):
+            return (start, end)
+        case .incremental(let end, let lateness):
+            if let watermark { return (watermark.end - lateness, end) }
+            return (view.ttl.isZero ? Timestamp(microseconds: Int64.min / 2) : end - view.ttl, end)
+        }
+    }
+}

@@ -1,0 +1,248 @@
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraOffline
+import TesseraOnline
+
+/// Rows pushed to a push source, column by column (Feast's `/push` `df`).
+public struct PushRequest: Sendable {
+    /// The push source's name.
+    public var source: String
+    /// Columns in request order: name and one value per row.
+    public var columns: [(name: String, values: [ScalarValue])]
+
+    public init(source: String, columns: [(name: String, values: [ScalarValue])]) {
+        self.source = source
+        self.columns = columns
+    }
+}
+
+/// Where pushed rows go (Feast's `PushMode`).
+public enum PushTarget: String, Sendable, CaseIterable {
+    case online
+    case offline
+    case onlineAndOffline = "online_and_offline"
+
+    public var online: Bool { self != .offline }
+    public var offline: Bool { self != .online }
+}
+
+/// A validated push: typed columns for the offline log and one write per fed view.
+public struct PreparedPush: Sendable {
+    /// The push source.
+    public let source: DataSource
+    /// The views the source feeds (their online rows are written).
+    public let views: [String]
+    /// The pushed rows, typed: join keys, event time, created time (when sent), then every
+    /// feature of the fed views. This is what the offline store appends.
+    public let batch: RecordBatch
+    /// The push's content digest: the same push sent twice has the same id (see `PushLog`).
+    public let pushID: String
+    let writes: [OnlineWriteBatch]
+}
+
+extension FeatureLookup {
+    /// Checks a push against the registry and types its columns; writes nothing.
+    ///
+    /// - Throws: `LookupError` naming the column or value at fault.
+    public func preparePush(_ request: PushRequest) throws(LookupError) -> PreparedPush {
+        let catalog = catalog()
+        let name = Echo.clip(request.source)
+        guard let source = catalog.definitions.source(request.source) else {
+            throw LookupError(
+                .notFound, field: "push_source_name", "no push source named '\(name)'",
+                hint: Suggestions.hint(for: request.source, in: catalog.pushTargets.keys))
+        }
+        guard let targets = catalog.pushTargets[request.source] else {
+            throw LookupError(
+                .invalidRequest, field: "push_source_name",
+                "source '\(name)' is a \(source.kind.name) source; only push sources take pushes")
+        }
+        guard !targets.isEmpty else {
+            throw LookupError(
+                .invalidRequest, field: "push_source_name",
+                "push source '\(name)' feeds no feature view, so a push has nowhere to go",
+                hint: "set 'source: \(name)' on the views it should update, and apply")
+        }
+        // A push source may inherit its timestamp columns and renames from its batch source.
+        let sourceColumns = catalog.definitions.sourceColumns(of: source)
+        let typed = try TypedColumns(
+            request.columns, mapping: sourceColumns.mapping, maxRows: configuration.maxEntityRows,
+            latest: configuration.maxFutureTime.map { configuration.now() + $0 })
+        for info in targets {
+            for key in info.joinKeys {
+                try typed.add(
+                    key.name, key.type, required: true, owner: "join key of '\(info.view.name)'", nullable: false)
+            }
+        }
+        try typed.add(
+            sourceColumns.timestamp, .timestamp, required: true, owner: "event timestamp", nullable: false,
+            bounded: true)
+        if let created = sourceColumns.created {
+            try typed.add(
+                created, .timestamp, required: false, owner: "created timestamp", nullable: true, bounded: true)
+        }
+        for info in targets {
+            for feature in info.view.features {
+                try typed.add(
+                    feature.name, feature.type, required: true, owner: "feature of '\(info.view.name)'", nullable: true)
+            }
+        }
+        let batch = try typed.batch()
+        var writes: [OnlineWriteBatch] = []
+        for info in targets {
+            writes.append(
+                try typed.write(
+                    view: info.view, joinKeys: info.joinKeys, event: sourceColumns.timestamp,
+                    created: sourceColumns.created))
+        }
+        return PreparedPush(
+            source: source, views: targets.map(\.view.name), batch: batch,
+            pushID: PushID.of(source: source.name, batch: batch), writes: writes)
+    }
+
+    /// Checks rows for one view's online store (Feast's `write_to_online_store`): join keys,
+    /// the event time (the source's column, or Feast's `event_timestamp`), the created time
+    /// if sent (the source's column, or Feast's `created`), and the view's features.
+    public func prepareWrite(view name: String, columns: [(name: String, values: [ScalarValue])])
+        throws(LookupError) -> OnlineWriteBatch
+    {
+        let catalog = catalog()
+        guard let info = catalog.views[name] else {
+            throw LookupError(
+                .notFound, field: "feature_view_name", "no feature view named '\(Echo.clip(name))'",
+                hint: Suggestions.hint(for: name, in: catalog.views.keys))
+        }
+        let source = catalog.definitions.source(info.view.source)
+        let sourceColumns = source.map { catalog.definitions.sourceColumns(of: $0) }
+        let sent = Set(columns.map(\.name))
+        // Feast's client names the times `event_timestamp` and `created`, whatever the source calls them.
+        var event = sourceColumns?.timestamp ?? "event_timestamp"
+        if !sent.contains(event) && sent.contains("event_timestamp") { event = "event_timestamp" }
+        var created = sourceColumns?.created
+        if created.map({ !sent.contains($0) }) ?? true, sent.contains("created") { created = "created" }
+        let typed = try TypedColumns(
+            columns, mapping: sourceColumns?.mapping ?? [:], maxRows: configuration.maxEntityRows,
+            latest: configuration.maxFutureTime.map { configuration.now() + $0 })
+        for key in info.joinKeys {
+            try typed.add(key.name, key.type, required: true, owner: "join key of '\(name)'", nullable: false)
+        }
+        try typed.add(event, .timestamp, required: true, owner: "event timestamp", nullable: false, bounded: true)
+        if let created {
+            try typed.add(
+                created, .timestamp, required: false, owner: "created timestamp", nullable: true, bounded: true)
+        }
+        for feature in info.view.features {
+            try typed.add(feature.name, feature.type, required: true, owner: "feature of '\(name)'", nullable: true)
+        }
+        return try typed.write(view: info.view, joinKeys: info.joinKeys, event: event, created: created)
+    }
+
+    /// Writes a prepared push to the online store, keeping the latest row per entity, in one
+    /// atomic write across every fed view.
+    ///
+    /// - Returns: what each view's write did, by view name.
+    /// - Throws: `LookupError.unavailable` when the store fails (then nothing is written).
+    @discardableResult
+    public func writeOnline(_ push: PreparedPush) throws(LookupError) -> [String: OnlineWriteSummary] {
+        let summaries: [OnlineWriteSummary]
+        do {
+            summaries = try store.write(push.writes)
+        } catch {
+            throw LookupError(.unavailable, field: "online_store", error.description)
+        }
+        var out: [String: OnlineWriteSummary] = [:]
+        for (write, summary) in zip(push.writes, summaries) { out[write.view] = summary }
+        return out
+    }
+}
+
+/// Request columns typed one by one against what the definitions declare, collecting the
+/// typed columns under the names views use; errors name the column and row.
+final class TypedColumns {
+    private var sent: [String: (original: String, values: [ScalarValue])] = [:]
+    private let rows: Int
+    private let latest: Timestamp?
+    private(set) var fields: [Field] = []
+    private(set) var columns: [Column] = []
+    private var index: [String: Int] = [:]
+    private let sentNames: [String]
+
+    init(
+        _ request: [(name: String, values: [ScalarValue])], mapping: [String: String], maxRows: Int, latest: Timestamp?
+    ) throws(LookupError) {
+        guard let first = request.first else {
+            throw LookupError(.invalidRequest, field: "df", "no columns given")
+        }
+        let rows = first.values.count
+        for column in request where column.values.count != rows {
+            throw LookupError(
+                .invalidRequest, field: "df.\(Echo.clip(column.name))",
+                "has \(column.values.count) values but '\(Echo.clip(first.name))' has \(rows)",
+                hint: "every column needs one value per row")
+        }
+        guard rows <= maxRows else {
+            throw LookupError(
+                .tooLarge, field: "df", "\(rows) rows; this server takes at most \(maxRows) per request",
+                hint: "split the rows over several requests")
+        }
+        self.rows = rows
+        self.latest = latest
+        // Source column name → the name views use (field_mapping).
+        for column in request { sent[mapping[column.name] ?? column.name] = (column.name, column.values) }
+        sentNames = request.map(\.name)
+    }
+
+    func add(
+        _ name: String, _ type: ValueType, required: Bool, owner: String, nullable: Bool, bounded: Bool = false
+    ) throws(LookupError) {
+        guard index[name] == nil else { return }
+        guard let (original, values) = sent[name] else {
+            guard required else { return }
+            throw LookupError(
+                .invalidRequest, field: "df", "missing column '\(name)' (\(owner))",
+                hint: Suggestions.hint(for: name, in: sentNames))
+        }
+        var builder = ColumnBuilder(type: type, capacity: rows)
+        for (row, value) in values.enumerated() {
+            guard let converted = ValueCoercion.convert(value, to: type), nullable || !converted.isNull,
+                builder.append(converted)
+            else {
+                throw LookupError(
+                    .invalidRequest, field: "df.\(Echo.clip(original))[\(row)]",
+                    "'\(Echo.clip(original))' is \(type.name) but got \(ValueCoercion.explain(value, as: type))")
+            }
+            if bounded, let latest, case .timestamp(let time) = converted, time > latest {
+                throw LookupError(
+                    .invalidRequest, field: "df.\(Echo.clip(original))[\(row)]",
+                    "\(owner) \(time) is later than this server accepts (now + its max_push_future, \(latest))",
+                    hint: "check the client's clock and the unit (seconds, not milliseconds)")
+            }
+        }
+        index[name] = columns.count
+        fields.append(Field(name, type, nullable: nullable))
+        columns.append(builder.finish())
+    }
+
+    func batch() throws(LookupError) -> RecordBatch {
+        do {
+            return try RecordBatch(schema: Schema(fields), columns: columns)
+        } catch {
+            throw LookupError(.invalidRequest, field: "df", error.description)
+        }
+    }
+
+    func write(view: FeatureView, joinKeys: [JoinKey], event: String, created: String?) throws(LookupError)
+        -> OnlineWriteBatch
+    {
+        do {
+            return try OnlineWriteBatch(
+                view: view.name, joinKeys: joinKeys.compactMap { index[$0.name].map { columns[$0] } },
+                eventTimestamps: columns[index[event] ?? 0],
+                createdTimestamps: created.flatMap { index[$0] }.map { columns[$0] },
+                features: view.features.compactMap { f in index[f.name].map { (f.name, columns[$0]) } })
+        } catch {
+            throw LookupError(.invalidRequest, field: "df", error.description)
+        }
+    }
+}

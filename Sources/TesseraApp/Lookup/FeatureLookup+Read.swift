@@ -1,0 +1,212 @@
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraOnline
+
+/// A lookup checked and resolved against the served definitions, ready for the store reads:
+/// the join-key columns of the answer and, per view, the keys and features to read.
+public struct PreparedLookup: Sendable {
+    /// One store read.
+    struct Read: Sendable {
+        var view: String
+        var keys: [EntityKey]
+        var features: [String]
+        var ttl: TimeSpan
+    }
+
+    let rows: Int
+    let reads: [Read]
+    /// Output names of the join-key columns, then of the features.
+    let names: [String]
+    /// The join-key columns of the answer.
+    let keyVectors: [OnlineFeaturesResponse.FeatureVector]
+}
+
+extension FeatureLookup {
+    /// Answers a request: the entity join keys first, then each requested feature, with
+    /// values, statuses and event times (Feast's `get_online_features`).
+    ///
+    /// Ttl is applied at `configuration.now()`.
+    /// - Throws: `LookupError` naming the field at fault (unknown feature with close names,
+    ///   missing entity column, wrong key type, unequal column lengths, name collisions, limits).
+    /// - Complexity: one store read per requested view, of one key per entity row.
+    public func onlineFeatures(_ request: LookupRequest) throws(LookupError) -> OnlineFeaturesResponse {
+        try read(try prepare(request))
+    }
+
+    /// The store reads of a prepared lookup, synchronously, and the answer.
+    private func read(_ prepared: PreparedLookup) throws(LookupError) -> OnlineFeaturesResponse {
+        var records: [[OnlineRecord?]] = []
+        records.reserveCapacity(prepared.reads.count)
+        for read in prepared.reads {
+            do {
+                records.append(try store.readRecords(view: read.view, keys: read.keys, features: read.features))
+            } catch {
+                throw LookupError(.unavailable, field: "online_store", error.description)
+            }
+        }
+        return assemble(prepared, records: records)
+    }
+
+    /// The same answer, reading an `AsyncOnlineStore` without blocking a thread (other stores
+    /// are read synchronously: call this on a thread that may block).
+    public func onlineFeatures(_ request: LookupRequest) async throws(LookupError) -> OnlineFeaturesResponse {
+        let prepared = try prepare(request)
+        guard let network = store as? any AsyncOnlineStore else { return try read(prepared) }
+        var records: [[OnlineRecord?]] = []
+        for read in prepared.reads {
+            do {
+                records.append(try await network.readRecords(view: read.view, keys: read.keys, features: read.features))
+            } catch {
+                throw LookupError(.unavailable, field: "online_store", error.description)
+            }
+        }
+        return assemble(prepared, records: records)
+    }
+
+    /// Checks and resolves a request; reads nothing from the store.
+    public func prepare(_ request: LookupRequest) throws(LookupError) -> PreparedLookup {
+        let catalog = catalog()
+        if case .references(let list) = request.features, list.count > configuration.maxFeatures {
+            throw LookupError(
+                .tooLarge, field: "features",
+                "\(list.count) features requested; this server answers at most \(configuration.maxFeatures) per request",
+                hint: "split the request")
+        }
+        let plan = try catalog.plan(for: request.features, fullFeatureNames: request.fullFeatureNames)
+        if plan.featureNames.count > configuration.maxFeatures {
+            throw LookupError(
+                .tooLarge, field: "feature_service",
+                "the request reads \(plan.featureNames.count) features; this server answers at most \(configuration.maxFeatures) per request"
+            )
+        }
+        let rows = try FeatureLookup.rowCount(request.entities)
+        guard rows <= configuration.maxEntityRows else {
+            throw LookupError(
+                .tooLarge, field: "entities",
+                "\(rows) entity rows; this server answers at most \(configuration.maxEntityRows) per request",
+                hint: "split the request")
+        }
+        // The entity columns that are join keys of the requested views, coerced to the key types.
+        var keyColumns: [String: [ScalarValue]] = [:]
+        var names: [String] = []
+        var vectors: [OnlineFeaturesResponse.FeatureVector] = []
+        names.reserveCapacity(request.entities.count + plan.featureNames.count)
+        for column in request.entities {
+            guard let key = plan.joinKeys[column.name], keyColumns[column.name] == nil else { continue }
+            let values = try FeatureLookup.coerceKeys(column.values, to: key)
+            keyColumns[column.name] = values
+            names.append(column.name)
+            vectors.append(
+                .init(
+                    values: values, statuses: Array(repeating: .present, count: rows),
+                    eventTimestamps: Array(repeating: nil, count: rows)))
+        }
+        var reads: [PreparedLookup.Read] = []
+        reads.reserveCapacity(plan.reads.count)
+        for read in plan.reads {
+            let keys = try FeatureLookup.entityKeys(read.info, keyColumns, rows: rows, provided: request.entities)
+            reads.append(.init(view: read.info.view.name, keys: keys, features: read.features, ttl: read.info.view.ttl))
+        }
+        return PreparedLookup(rows: rows, reads: reads, names: names + plan.featureNames, keyVectors: vectors)
+    }
+
+    /// The answer from the store's records (one array per read, in `prepared.reads` order),
+    /// with statuses and ttl through `OnlineStatusRules` (as `OnlineStore.read` does per row).
+    public func assemble(_ prepared: PreparedLookup, records: [[OnlineRecord?]]) -> OnlineFeaturesResponse {
+        let rows = prepared.rows
+        let now = configuration.now()
+        var results = prepared.keyVectors
+        results.reserveCapacity(prepared.names.count)
+        for (read, found) in zip(prepared.reads, records) {
+            let first = results.count
+            for _ in read.features {
+                var vector = OnlineFeaturesResponse.FeatureVector(values: [], statuses: [], eventTimestamps: [])
+                vector.values.reserveCapacity(rows)
+                vector.statuses.reserveCapacity(rows)
+                vector.eventTimestamps.reserveCapacity(rows)
+                results.append(vector)
+            }
+            for record in found {
+                guard let record else {
+                    for f in read.features.indices {
+                        results[first + f].values.append(.null)
+                        results[first + f].statuses.append(.notFound)
+                        results[first + f].eventTimestamps.append(nil)
+                    }
+                    continue
+                }
+                let expired = OnlineStatusRules.isExpired(eventTime: record.eventTimestamp, ttl: read.ttl, now: now)
+                for f in read.features.indices {
+                    let (value, status) = OnlineStatusRules.serve(
+                        f < record.values.count ? record.values[f] : nil, expired: expired)
+                    results[first + f].values.append(value)
+                    results[first + f].statuses.append(status)
+                    results[first + f].eventTimestamps.append(record.eventTimestamp)
+                }
+            }
+        }
+        return OnlineFeaturesResponse(featureNames: prepared.names, results: results)
+    }
+
+    /// The number of entity rows; every column must have it.
+    static func rowCount(_ entities: [(name: String, values: [ScalarValue])]) throws(LookupError) -> Int {
+        guard let first = entities.first else {
+            throw LookupError(.invalidRequest, field: "entities", "no entity columns given", hint: "send the join keys")
+        }
+        for column in entities where column.values.count != first.values.count {
+            throw LookupError(
+                .invalidRequest, field: "entities.\(Echo.clip(column.name))",
+                "has \(column.values.count) values but '\(first.name)' has \(first.values.count)",
+                hint: "every entity column needs one value per entity row")
+        }
+        return first.values.count
+    }
+
+    /// The encoded keys of one view for every entity row.
+    static func entityKeys(
+        _ info: ServingCatalog.ViewInfo, _ columns: [String: [ScalarValue]], rows: Int,
+        provided: [(name: String, values: [ScalarValue])]
+    ) throws(LookupError) -> [EntityKey] {
+        var parts: [[ScalarValue]] = []
+        for key in info.joinKeys {
+            guard let values = columns[key.name] else {
+                throw LookupError(
+                    .invalidRequest, field: "entities",
+                    "missing entity column '\(key.name)', the join key of feature view '\(info.view.name)'",
+                    hint: Suggestions.hint(for: key.name, in: provided.map(\.name)))
+            }
+            parts.append(values)
+        }
+        var keys: [EntityKey] = []
+        keys.reserveCapacity(rows)
+        for row in 0..<rows {
+            if parts.count == 1, case .int64(let v) = parts[0][row] {
+                keys.append(EntityKey(int64: v))
+                continue
+            }
+            do {
+                keys.append(try EntityKey(parts.map { $0[row] }))
+            } catch {
+                // `coerceKeys` already refused nulls and lists; this is a safety net, never a silent skip.
+                throw LookupError(.invalidRequest, field: "entities", "entity row \(row): \(error)")
+            }
+        }
+        return keys
+    }
+
+    /// Checks and converts a join-key column to its declared type.
+    static func coerceKeys(_ values: [ScalarValue], to key: JoinKey) throws(LookupError) -> [ScalarValue] {
+        var out: [ScalarValue] = []
+        out.reserveCapacity(values.count)
+        for (row, value) in values.enumerated() {
+            guard let converted = ValueCoercion.convert(value, to: key.type), !converted.isNull else {
+                throw LookupError(
+                    .invalidRequest, field: "entities.\(key.name)[\(row)]",
+                    "join key '\(key.name)' is \(key.type.name) but got \(ValueCoercion.explain(value, as: key.type))")
+            }
+            out.append(converted)
+        }
+        return out
+    }
+}

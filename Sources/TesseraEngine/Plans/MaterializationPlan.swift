@@ -1,0 +1,48 @@
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraOffline
+
+/// Finds each entity's latest row of a view in a time interval — by `LatestWins`, the
+/// training-set engine's rule — and hands the winners over in batches, with memory bounded
+/// by the number of entities: one scan of the view's source feeds `LatestPerEntityOperator`.
+public struct Materializer: Sendable {
+    public let definitions: Definitions
+    public let readers: @Sendable (DataSource) throws -> [any SourceReader]
+
+    public init(definitions: Definitions, readers: @escaping @Sendable (DataSource) throws -> [any SourceReader]) {
+        self.definitions = definitions
+        self.readers = readers
+    }
+
+    /// The schema of emitted batches: join keys, `__event_timestamp`, `__created_timestamp`, then features.
+    public func outputSchema(of view: FeatureView) -> Schema { LatestRows.schema(of: view, definitions: definitions) }
+
+    public static let eventColumn = LatestRows.eventColumn
+    public static let createdColumn = LatestRows.createdColumn
+
+    /// Scans `view`'s source for rows with event time in `start ... end` (inclusive) and emits
+    /// the latest row per entity, `batchRows` at a time.
+    ///
+    /// - Parameter retainedRowLimit: rows kept before compacting to the winners (default: twice
+    ///   the entities, or 256 MB of values if more).
+    public func latestRows(
+        of view: FeatureView, start: Timestamp, end: Timestamp, threads: Int = 1, batchRows: Int = 65_536,
+        retainedRowLimit: Int? = nil,
+        progress: (Int) -> Void = { _ in }, emit: (RecordBatch) throws -> Void
+    ) throws -> LatestRowsStats {
+        let scan = try ViewScan(
+            view: view, features: view.features, definitions: definitions, lower: start.microseconds,
+            upper: end.microseconds)
+        let latest = LatestPerEntityOperator(
+            keyTypes: scan.keys.map(\.type.joinKeyType), featureTypes: view.features.map(\.type),
+            start: start.microseconds, end: end.microseconds, retainedRowLimit: retainedRowLimit)
+        var state = latest.makeState()
+        try scan.run(readers: readers, threads: threads) { typed, rows in
+            try latest.consume(typed, rows: rows, into: &state)
+            progress(state.rowsRead)
+        }
+        let entities = try latest.winners(state, schema: outputSchema(of: view), batchRows: batchRows, emit: emit)
+        return LatestRowsStats(view: view.name, rowsRead: state.rowsRead, entities: entities)
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraOffline
+
+/// Builds point-in-time-correct training sets (see docs/semantics.md) with the native engine.
+///
+/// A build is a plan: the entity rows (the spine), then one step per requested view. Each
+/// step holds the view's operator — today the as-of join (`AsOfJoinOperator`), beside which
+/// window aggregations and expressions will sit — and one scan of the view's source feeds it.
+/// The steps' columns are appended to the spine in request order.
+public struct TrainingSetBuilder: Sendable {
+    public let definitions: Definitions
+    /// The readers of a source (a push source: its batch source's files and the pushed rows).
+    public let readers: @Sendable (DataSource) throws -> [any SourceReader]
+
+    public init(definitions: Definitions, readers: @escaping @Sendable (DataSource) throws -> [any SourceReader]) {
+        self.definitions = definitions
+        self.readers = readers
+    }
+
+    /// The entity rows and the steps of a request, checked: every error a request can have
+    /// (names, columns, types, collisions) is found here, before any source is read.
+    struct Plan {
+        var entities: RecordBatch
+        var entityName: String
+        var times: Column
+        var steps: [Step]
+    }
+
+    /// One view of the request: which features, which entity columns hold its keys.
+    struct Step {
+        var selection: ViewSelection
+        var keys: [JoinKey]
+        var entityKeys: [Column]
+    }
+
+    /// Makes the plan of `request` (reading the sources only for a range spine).
+    func plan(_ request: TrainingSetRequest) throws -> Plan {
+        var (selections, keyColumns) = try FeatureResolution.selections(for: request, in: definitions)
+        let entities: RecordBatch
+        let entityName: String
+        switch request.spine {
+        case .entities(let batch, let name):
+            entities = batch
+            entityName = name
+        case .range(let start, let end):
+            entities = try Spine.build(
+                selections: selections, definitions: definitions, readers: readers, start: start, end: end,
+                timestampColumn: request.timestampColumn, threads: request.threads)
+            entityName = "the time range"
+            keyColumns = [:]  // the rows are made with the join keys' own names
+        }
+        guard let timeIndex = entities.schema.index(of: request.timestampColumn) else {
+            throw TrainingSetError(
+                "\(entityName) has no column '\(request.timestampColumn)' (the time of each entity row)",
+                hint: Suggestions.hint(for: request.timestampColumn, in: entities.schema.names).map {
+                    "\($0) (--timestamp-column)"
+                }
+                    ?? "name it with --timestamp-column; columns: \(entities.schema.names.joined(separator: ", "))")
+        }
+        let times = entities.columns[timeIndex]
+        guard times.type == .timestamp else {
+            throw TrainingSetError(
+                "column '\(request.timestampColumn)' of \(entityName) is \(times.type), not a timestamp",
+                hint: "write it as ISO 8601 text in CSV, or as a Parquet TIMESTAMP column")
+        }
+        var outputNames = Set(entities.schema.names)
+        for selection in selections {
+            for name in selection.outputNames where outputNames.contains(name) {
+                throw TrainingSetError(
+                    "feature '\(selection.view.name):\(name)' would be named '\(name)', like a column of \(entityName)",
+                    hint: "rename the entity column or use --full-feature-names")
+            }
+            outputNames.formUnion(selection.outputNames)
+        }
+        var steps: [Step] = []
+        for selection in selections {
+            let keys = definitions.joinKeys(of: selection.view)
+            let entityKeys = try keys.map { key throws(TrainingSetError) -> Column in
+                let column = keyColumns[key.name] ?? key.name
+                guard let found = entities.column(named: column) else {
+                    throw TrainingSetError(
+                        "\(entityName) has no column '\(column)', the join key of feature view '\(selection.view.name)'",
+                        hint: Suggestions.hint(for: column, in: entities.schema.names).map {
+                            "\($0) Map a differently named column with --join-key-map COLUMN=\(key.name)"
+                        } ?? "map a differently named column with --join-key-map COLUMN=\(key.name)")
+                }
+                guard let joinable = found.asJoinKey(key.type) else {
+                    throw TrainingSetError(
+                        "column '\(column)' of \(entityName) is \(found.type) but join key '\(key.name)' is \(key.type)"
+                    )
+                }
+                return joinable
+            }
+            steps.append(Step(selection: selection, keys: keys, entityKeys: entityKeys))
+        }
+        return Plan(entities: entities, entityName: entityName, times: times, steps: steps)
+    }
+
+    /// Builds the training set.
+    public func build(_ request: TrainingSetRequest, progress: (String) -> Void = { _ in }) throws -> TrainingSet {
+        let plan = try plan(request)
+        let entities = plan.entities
+        var fields = entities.schema.fields
+        var columns = entities.columns
+        var matchedAll = [Bool](repeating: true, count: entities.rowCount)
+        var stats: [TrainingSet.ViewStats] = []
+        // Views keyed on the same join keys share the key index and the entity timeline.
+        var indexCache: [[String]: (KeyIndex, EntityTimeline)] = [:]
+        let timeRange = TrainingSetBuilder.range(of: plan.times)
+        for step in plan.steps {
+            let view = step.selection.view
+            progress("joining \(view.name)")
+            let cacheKey = step.keys.map { "\($0.name):\($0.type)" }
+            let (index, timeline) =
+                indexCache[cacheKey]
+                ?? {
+                    let index = KeyIndex(keys: step.entityKeys)
+                    return (
+                        index,
+                        EntityTimeline(
+                            entityGroups: index.groupOfRow, groupCount: index.groupCount, entityTimes: plan.times)
+                    )
+                }()
+            indexCache[cacheKey] = (index, timeline)
+            let output = try join(
+                step, index: index, timeline: timeline, times: plan.times, timeRange: timeRange, request)
+            for (i, row) in output.picked.enumerated() where row < 0 { matchedAll[i] = false }
+            columns += output.columns
+            for (feature, name) in zip(step.selection.features, step.selection.outputNames) {
+                fields.append(Field(name, feature.type))
+            }
+            stats.append(
+                TrainingSet.ViewStats(
+                    view: view.name, rowsRead: output.rowsRead, rowsKept: output.kept,
+                    matched: output.picked.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }))
+        }
+        let batch = try RecordBatch(schema: Schema(fields), columns: columns)
+        return TrainingSet(
+            batch: batch, rows: batch.rowCount, rowsWithAllFeatures: matchedAll.filter { $0 }.count, views: stats)
+    }
+
+    /// Runs one step: its operator, fed by one scan of the view's source (none when no entity
+    /// row can match).
+    private func join(
+        _ step: Step, index: KeyIndex, timeline: EntityTimeline, times: Column, timeRange: (Int64, Int64)?,
+        _ request: TrainingSetRequest
+    ) throws -> AsOfJoinOperator.Output {
+        let view = step.selection.view
+        guard let timeRange, index.groupCount > 0 else {
+            _ = try ViewScan(
+                view: view, features: step.selection.features, definitions: definitions, lower: nil, upper: nil)
+            return AsOfJoinOperator.Output(
+                picked: Array(repeating: -1, count: times.count),
+                columns: step.selection.features.map { Column(nulls: $0.type, count: times.count) }, rowsRead: 0,
+                kept: 0)
+        }
+        let join = AsOfJoinOperator(
+            index: index, timeline: timeline, entityTimes: times, features: step.selection.features, ttl: view.ttl,
+            timeRange: timeRange, request: request)
+        let bounds = join.timeBounds
+        let scan = try ViewScan(
+            view: view, features: step.selection.features, definitions: definitions, lower: bounds.lower,
+            upper: bounds.upper)
+        var state = join.makeState()
+        try scan.run(readers: readers, threads: request.threads) { typed, rows in
+            try join.consume(typed, rows: rows, into: &state)
+        }
+        return try join.finish(&state)
+    }
+
+    /// About how many bytes a value of `type` takes in memory.
+    static func width(of type: ValueType) -> Int {
+        switch type {
+        case .bool: 1
+        case .int32, .float32: 4
+        case .int64, .float64, .timestamp: 8
+        case .string, .bytes: 24
+        case .list: 48
+        }
+    }
+
+    /// The smallest and largest non-null time.
+    static func range(of times: Column) -> (Int64, Int64)? {
+        guard let values = times.int64Values else { return nil }
+        var lo = Int64.max
+        var hi = Int64.min
+        for (i, t) in values.enumerated() where times.isValid(i) {
+            lo = min(lo, t)
+            hi = max(hi, t)
+        }
+        return lo <= hi ? (lo, hi) : nil
+    }
+}

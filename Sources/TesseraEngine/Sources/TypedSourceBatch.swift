@@ -1,0 +1,68 @@
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraOffline
+
+/// A batch of a source as the engine uses it: join keys ready to compare, event and created
+/// times, and features in their declared types. One place checks a batch's columns, so the
+/// training-set builder, the materializer and range spines apply the same rules and messages.
+struct TypedSourceBatch {
+    var keys: [Column]
+    var events: Column
+    var created: Column?
+    var features: [Column]
+
+    /// Picks and checks the columns of `batch` (named as in the source's files).
+    ///
+    /// - Throws: `TrainingSetError` naming the source, the column and what it is for.
+    init(
+        _ batch: RecordBatch, source: DataSource, columns: SourceColumns, keys: [JoinKey], features: [Feature],
+        view: String, readCreated: Bool = true
+    ) throws(TrainingSetError) {
+        func column(_ name: String, _ role: String) throws(TrainingSetError) -> Column {
+            guard let found = batch.column(named: name) else {
+                throw TrainingSetError(
+                    "source '\(source.name)' has no column '\(name)' (\(role) of feature view '\(view)')",
+                    hint: Suggestions.hint(for: name, in: batch.schema.names)
+                        ?? "map it with field_mapping on the source, or fix the definition")
+            }
+            return found
+        }
+        func timestamp(_ name: String, _ role: String) throws(TrainingSetError) -> Column {
+            let found = try column(name, role)
+            guard found.type == .timestamp else {
+                throw TrainingSetError(
+                    "column '\(name)' of source '\(source.name)' is \(found.type), not a timestamp (\(role))",
+                    hint: "store times as timestamps: Parquet TIMESTAMP, or ISO 8601 text in CSV")
+            }
+            return found
+        }
+        self.keys = []
+        for key in keys {
+            let name = columns.sourceColumn(for: key.name)
+            let found = try column(name, "join key '\(key.name)'")
+            guard let joinable = found.asJoinKey(key.type) else {
+                throw TrainingSetError(
+                    "column '\(name)' of source '\(source.name)' is \(found.type) but join key '\(key.name)' is \(key.type)"
+                )
+            }
+            self.keys.append(joinable)
+        }
+        events = try timestamp(columns.timestamp, "event timestamp")
+        created =
+            readCreated
+            ? try columns.created.map { (name) throws(TrainingSetError) in try timestamp(name, "created timestamp") }
+            : nil
+        self.features = []
+        for feature in features {
+            let name = columns.sourceColumn(for: feature.name)
+            let found = try column(name, "feature '\(feature.name)'")
+            guard let cast = found.cast(to: feature.type) else {
+                throw TrainingSetError(
+                    "column '\(name)' of source '\(source.name)' is \(found.type) but feature '\(view):\(feature.name)' is \(feature.type)"
+                )
+            }
+            self.features.append(cast)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraOffline
+
+/// One pass over a view's source: the columns an operator needs, projected at the reader,
+/// row groups outside the time filter skipped, the next batch decoded on another thread, and
+/// each batch checked and typed (`TypedSourceBatch`) before an operator sees it.
+struct ViewScan {
+    let view: FeatureView
+    let source: DataSource
+    let columns: SourceColumns
+    let keys: [JoinKey]
+    let features: [Feature]
+    let filter: TimeFilter
+    /// Source column names to read: keys, event time, created time, features (no repeats).
+    let wanted: [String]
+
+    /// - Throws: `TrainingSetError` when the view's source is not defined.
+    init(
+        view: FeatureView, features: [Feature], definitions: Definitions, lower: Int64?, upper: Int64?
+    ) throws(TrainingSetError) {
+        guard let source = definitions.source(view.source) else {
+            throw TrainingSetError("feature view '\(view.name)' reads source '\(view.source)', which is not defined")
+        }
+        let columns = definitions.sourceColumns(of: source)
+        let keys = definitions.joinKeys(of: view)
+        var wanted: [String] = []
+        let names =
+            keys.map { columns.sourceColumn(for: $0.name) } + [columns.timestamp] + [columns.created].compactMap { $0 }
+            + features.map { columns.sourceColumn(for: $0.name) }
+        for name in names where !wanted.contains(name) { wanted.append(name) }
+        self.view = view
+        self.source = source
+        self.columns = columns
+        self.keys = keys
+        self.features = features
+        self.filter = TimeFilter(column: columns.timestamp, lower: lower, upper: upper)
+        self.wanted = wanted
+    }
+
+    /// Calls `body` with every batch of the source, typed, in source order.
+    func run(
+        readers: (DataSource) throws -> [any SourceReader], threads: Int,
+        _ body: (TypedSourceBatch, Int) throws -> Void
+    ) throws {
+        for reader in try readers(source) {
+            try Prefetch.scan(reader, columns: wanted, filter: filter, threads: threads) { batch in
+                let typed = try TypedSourceBatch(
+                    batch, source: source, columns: columns, keys: keys, features: features, view: view.name)
+                try body(typed, batch.rowCount)
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+
+/// The offline seam: where training sets and materializations are computed.
+///
+/// It works at the level of a whole request, like Feast's `RetrievalJob`: the native engine
+/// reads Parquet and CSV itself; a SQL engine (Spark, PostgreSQL) would compile the same
+/// request to SQL and run it where the data lives. Either way the rules are the ones in
+/// docs/semantics.md, and the shared logic — resolving features, naming columns, checking
+/// requests — lives in this module (`FeatureResolution`), so engines cannot drift.
+///
+/// Every call takes the applied definitions: the engine keeps no copy of the registry.
+public protocol OfflineEngine: Sendable {
+    /// Builds a point-in-time-correct training set: every entity row, in order, with the
+    /// values of the requested features as they were known at its time.
+    ///
+    /// - Parameter progress: short phase descriptions ("joining driver_hourly_stats").
+    /// - Throws: `TrainingSetError` for requests that cannot be answered (names, types), or
+    ///   the source's own errors (unreadable files).
+    func trainingSet(
+        _ request: TrainingSetRequest, definitions: Definitions, progress: @escaping @Sendable (String) -> Void
+    ) throws -> TrainingSet
+
+    /// Finds each entity's latest row of a view with event time in `start ... end`
+    /// (inclusive), by `LatestWins`, and hands the winners to `emit` in batches of
+    /// `LatestRows.schema(of:definitions:)`, at most `request.batchRows` rows each.
+    ///
+    /// - Parameter progress: source rows read so far.
+    func latestRows(
+        _ request: LatestRowsRequest, definitions: Definitions, progress: (Int) -> Void,
+        emit: (RecordBatch) throws -> Void
+    ) throws -> LatestRowsStats
+
+    /// Appends rows pushed to a push source to the offline store, so training sets see them
+    /// with the push source's batch source. Idempotent: appending the same `pushID` again
+    /// (a client's retry) adds nothing.
+    ///
+    /// - Parameter batch: typed rows named as the views name them (see `FeatureStore.push`).
+    func appendPushed(_ batch: RecordBatch, source: DataSource, definitions: Definitions, pushID: String) throws
+
+    /// The rows a view's source holds, when it is cheap to know (file footers); for progress.
+    func estimatedRows(of view: FeatureView, definitions: Definitions) -> Int?
+
+    /// Problems with the sources of a repository about to be applied (missing files, columns,
+    /// types), each at the definition it comes from.
+    func validateSources(_ repository: FeatureRepository) -> [Diagnostic]
+}
+
+/// Makes an `OfflineEngine` from its `offline_store:` settings in `tessera.yaml`.
+public protocol OfflineEngineFactory: BackendDescription {
+    func makeEngine(_ settings: BackendSettings) throws -> any OfflineEngine
+}
+
+/// What `OfflineEngine.latestRows` computes.
+public struct LatestRowsRequest: Sendable {
+    public var view: FeatureView
+    public var start: Timestamp
+    public var end: Timestamp
+    /// Entities per emitted batch.
+    public var batchRows: Int
+    /// Cores to use; `nil`: the engine's setting.
+    public var threads: Int?
+    /// Native engine: source rows kept before compacting to the winners (`nil`: its default).
+    public var retainedRowLimit: Int?
+
+    public init(
+        view: FeatureView, start: Timestamp, end: Timestamp, batchRows: Int = 65_536, threads: Int? = nil,
+        retainedRowLimit: Int? = nil
+    ) {
+        self.view = view
+        self.start = start
+        self.end = end
+        self.batchRows = max(1, batchRows)
+        self.threads = threads
+        self.retainedRowLimit = retainedRowLimit
+    }
+}
+
+/// What one `latestRows` call did.
+public struct LatestRowsStats: Sendable, Codable {
+    public var view: String
+    public var rowsRead: Int
+    public var entities: Int
+
+    public init(view: String, rowsRead: Int, entities: Int) {
+        self.view = view
+        self.rowsRead = rowsRead
+        self.entities = entities
+    }
+}
+
+/// The shape of `latestRows` batches: join keys, `__event_timestamp`, `__created_timestamp`,
+/// then the view's features.
+public enum LatestRows {
+    public static let eventColumn = "__event_timestamp"
+    public static let createdColumn = "__created_timestamp"
+
+    public static func schema(of view: FeatureView, definitions: Definitions) -> Schema {
+        var fields = definitions.joinKeys(of: view).map { Field($0.name, $0.type.joinKeyType, nullable: false) }
+        fields.append(Field(eventColumn, .timestamp, nullable: false))
+        fields.append(Field(createdColumn, .timestamp))
+        fields += view.features.map { Field($0.name, $0.type) }
+        return Schema(fields)
+    }
+}

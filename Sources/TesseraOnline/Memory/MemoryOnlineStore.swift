@@ -1,0 +1,95 @@
+import Synchronization
+import TesseraColumnar
+import TesseraCore
+
+/// An online store in process memory: the reference implementation of `OnlineStore`, for
+/// tests and for programs that embed Tessera and need no persistence.
+///
+/// It keeps, per view and entity key, the latest row by `LatestWins`, and passes the same
+/// conformance suite as the embedded SQLite store. Everything is lost when the process ends.
+public final class MemoryOnlineStore: OnlineStore {
+    struct Row: Sendable {
+        var event: Int64
+        var created: Int64
+        var values: [String: ScalarValue]
+    }
+
+    private let views = Mutex<[String: [EntityKey: Row]]>([:])
+
+    public init() {}
+
+    @discardableResult
+    public func write(_ batches: [OnlineWriteBatch]) throws(OnlineStoreError) -> [OnlineWriteSummary] {
+        // Validate and pick the winners of every batch before touching the store: all or nothing.
+        var prepared: [(view: String, rows: [(EntityKey, Row)], received: Int)] = []
+        for batch in batches {
+            guard batch.count > 0 else {
+                prepared.append((batch.view, [], 0))
+                continue
+            }
+            let keys = try EncodedKeys(columns: batch.joinKeys, rows: batch.count)
+            let winners = NewestPerKey.select(
+                keys: keys, events: batch.eventTimestamps, created: batch.createdTimestamps)
+            var rows: [(EntityKey, Row)] = []
+            rows.reserveCapacity(winners.count)
+            for row in winners {
+                var values: [String: ScalarValue] = [:]
+                for (name, column) in zip(batch.featureNames, batch.features) { values[name] = column.value(at: row) }
+                rows.append(
+                    (
+                        keys.key(row),
+                        Row(
+                            event: batch.eventTimestamps[row], created: batch.createdTimestamps?[row] ?? Int64.min,
+                            values: values)
+                    ))
+            }
+            prepared.append((batch.view, rows, batch.count))
+        }
+        return views.withLock { views in
+            prepared.map { write in
+                guard write.received > 0 else { return OnlineWriteSummary(received: 0, written: 0, skipped: 0) }
+                var table = views[write.view] ?? [:]
+                var written = 0
+                for (key, row) in write.rows {
+                    if let held = table[key],
+                        !LatestWins.replaces(
+                            event: row.event, created: row.created, heldEvent: held.event, heldCreated: held.created)
+                    {
+                        continue
+                    }
+                    table[key] = row
+                    written += 1
+                }
+                views[write.view] = table
+                return OnlineWriteSummary(received: write.received, written: written, skipped: write.received - written)
+            }
+        }
+    }
+
+    public func readRecords(view: String, keys: [EntityKey], features: [String]) throws(OnlineStoreError)
+        -> [OnlineRecord?]
+    {
+        views.withLock { views in
+            guard let table = views[view] else { return Array(repeating: nil, count: keys.count) }
+            return keys.map { key in
+                table[key].map { row in
+                    OnlineRecord(
+                        eventTimestamp: Timestamp(microseconds: row.event),
+                        createdTimestamp: Timestamp(microseconds: row.created), values: features.map { row.values[$0] })
+                }
+            }
+        }
+    }
+
+    public func dropView(_ view: String) throws(OnlineStoreError) {
+        _ = views.withLock { $0.removeValue(forKey: view) }
+    }
+
+    public func rowCount(view: String) throws(OnlineStoreError) -> Int {
+        views.withLock { $0[view]?.count ?? 0 }
+    }
+
+    public func viewNames() throws(OnlineStoreError) -> [String] {
+        views.withLock { views in views.filter { !$0.value.isEmpty }.keys.sorted() }
+    }
+}
