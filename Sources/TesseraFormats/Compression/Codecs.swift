@@ -49,6 +49,46 @@ enum Codecs {
         }
     }
 
+    /// Checks the size a codec's stream declares for itself, where it has one (snappy; zstd
+    /// frames that record their content size), against `expected`, so a wrong page header is
+    /// caught before a buffer of its size is allocated.
+    static func checkDeclaredSize(_ codec: ParquetCompression, _ source: UnsafeRawBufferPointer, expected: Int)
+        throws(CodecError)
+    {
+        guard let base = source.baseAddress else { return }
+        switch codec {
+        case .snappy:
+            var length = 0
+            guard
+                snappy_uncompressed_length(base.assumingMemoryBound(to: CChar.self), source.count, &length)
+                    == SNAPPY_OK,
+                length == expected
+            else {
+                throw CodecError(
+                    "snappy page is corrupt or its size (\(length)) does not match the header (\(expected))")
+            }
+        case .zstd:
+            // A page may hold several frames; each records its content size unless written by a stream.
+            var offset = 0
+            var total: UInt64 = 0
+            while offset < source.count {
+                let frame = ZSTD_findFrameCompressedSize(base + offset, source.count - offset)
+                if ZSTD_isError(frame) != 0 { throw CodecError("zstd: \(String(cString: ZSTD_getErrorName(frame)))") }
+                let content = ZSTD_getFrameContentSize(base + offset, frame)
+                // UInt64.max: not recorded (the codec's ratio bound stands); max - 1: unreadable (decompression reports it).
+                if content >= UInt64.max - 1 { return }
+                total &+= content
+                offset += frame
+            }
+            guard total == UInt64(expected) else {
+                throw CodecError(
+                    "zstd page holds \(total) bytes by its frame headers, the page header says \(expected)")
+            }
+        default:
+            return
+        }
+    }
+
     private static func snappyDecompress(
         _ source: UnsafeRawBufferPointer, _ destination: UnsafeMutableRawBufferPointer
     ) throws(CodecError) {

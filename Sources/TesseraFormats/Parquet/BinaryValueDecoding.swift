@@ -50,18 +50,24 @@ enum BinaryDecoding {
         for i in 0..<count { ends[i] = start + (i + 1) * width }
     }
 
-    /// Gathers dictionary entries by (already checked) index.
+    /// Gathers dictionary entries by (already checked) index. A few index bytes can
+    /// repeat a long entry many times, so the page's output is capped.
     static func gather(
         _ dictionary: BinaryDictionary, indices: UnsafePointer<UInt32>, count: Int, bytes: inout [UInt8],
         ends: UnsafeMutablePointer<Int>
-    ) {
-        dictionary.offsets.withUnsafeBufferPointer { offsets in
+    ) throws(DecodeError) {
+        try dictionary.offsets.withUnsafeBufferPointer { (offsets) throws(DecodeError) in
             let start = bytes.count
             var end = start
             for i in 0..<count {
                 let index = Int(indices[i])
                 end += offsets[index + 1] - offsets[index]
                 ends[i] = end
+            }
+            guard end - start <= ReadLimits.maxPageOutputBytes else {
+                throw DecodeError(
+                    "dictionary-encoded page of \(count) values expands to \(end - start) bytes, more than a page may (\(ReadLimits.maxPageOutputBytes))"
+                )
             }
             dictionary.bytes.withUnsafeBytes { source in
                 guard let sourceBase = source.baseAddress else { return }
@@ -142,7 +148,7 @@ enum BinaryDecoding {
             }
             let start = bytes.count
             // Shared prefixes can expand a small page enormously; cap what one page may produce.
-            guard start - firstStart + Int(prefix) + Int(suffix) <= 1 << 30 else {
+            guard start - firstStart + Int(prefix) + Int(suffix) <= ReadLimits.maxPageOutputBytes else {
                 throw DecodeError("DELTA_BYTE_ARRAY page expands past 1 GiB")
             }
             if prefix > 0 {

@@ -64,10 +64,6 @@ struct ColumnChunkReader {
     let scratch: ReadScratch
     var page = 0
 
-    /// Real writers put at most a few million values in a page; a larger count is corruption,
-    /// and refusing it bounds the per-page buffers.
-    static let maxPageValues = 1 << 28
-
     var location: String {
         "row group \(rowGroup), column '\(chunkPath)'" + (page > 0 ? ", page \(page - 1)" : "")
     }
@@ -158,6 +154,14 @@ struct ColumnChunkReader {
             }
             return body
         }
+        // The header's size is checked against what the compressed bytes can hold before it sizes the buffer.
+        let most = ReadLimits.maxDecompressedSize(codec, compressed: body.count)
+        guard size <= most else {
+            throw DecodeError(
+                "page of \(body.count) \(codec) bytes claims \(size) bytes uncompressed; \(codec) cannot expand it past \(most)"
+            )
+        }
+        try Codecs.checkDeclaredSize(codec, body, expected: size)
         buffer.reserve(size)
         try Codecs.decompress(codec, body, into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: size))
         return UnsafeRawBufferPointer(start: buffer.pointer, count: size)
@@ -199,7 +203,7 @@ struct ColumnChunkReader {
     ) throws -> Int {
         guard let info = header.dataPageHeader else { throw DecodeError("data page has no data page header") }
         let count = Int(info.numValues)
-        guard count >= 0, count <= ColumnChunkReader.maxPageValues else {
+        guard count >= 0, count <= ReadLimits.maxPageValues else {
             throw DecodeError("data page has \(count) values")
         }
         if try readPlainPageInPlace(header, info, body, codec, &out) { return count }
@@ -237,7 +241,7 @@ struct ColumnChunkReader {
         let count = Int(info.numValues)
         let repLength = Int(info.repetitionLevelsByteLength)
         let defLength = Int(info.definitionLevelsByteLength)
-        guard count >= 0, count <= ColumnChunkReader.maxPageValues, repLength >= 0, defLength >= 0,
+        guard count >= 0, count <= ReadLimits.maxPageValues, repLength >= 0, defLength >= 0,
             repLength + defLength <= body.count,
             repLength + defLength <= Int(header.uncompressedPageSize)
         else {

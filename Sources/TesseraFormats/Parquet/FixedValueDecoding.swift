@@ -177,7 +177,6 @@ enum DeltaDecoding {
         guard count > 0 else { return }
         let perMiniblock = Int(blockSize / miniblocks)
         let miniblockCount = Int(miniblocks)
-        var unpacked = [UInt64](repeating: 0, count: perMiniblock)
         out[0] = first
         var last = UInt64(bitPattern: first)
         var produced = 1
@@ -196,12 +195,14 @@ enum DeltaDecoding {
                     throw DecodeError("DELTA_BINARY_PACKED miniblock runs past the end of the page")
                 }
                 let body = try cursor.take(min(fullBytes, cursor.remaining))
-                unpacked.withUnsafeMutableBufferPointer { buffer in
-                    guard let base = buffer.baseAddress else { return }
-                    BitUnpack.unpack64(body, width: width, count: n, into: base)
+                // The deltas are unpacked where their values go (no buffer sized by the
+                // header's block size), then summed in place.
+                let target = out + produced
+                target.withMemoryRebound(to: UInt64.self, capacity: n) { deltas in
+                    BitUnpack.unpack64(body, width: width, count: n, into: deltas)
                     for i in 0..<n {
-                        last = last &+ minDelta &+ base[i]
-                        out[produced + i] = Int64(bitPattern: last)
+                        last = last &+ minDelta &+ deltas[i]
+                        deltas[i] = last
                     }
                 }
                 produced += n

@@ -89,19 +89,23 @@ struct LeafAccumulator {
     var direct: UnsafeMutableRawPointer?
     var directCapacity = 0
 
-    init(leaf: LeafColumn, capacity: Int) {
+    /// Reserves room for `capacity` slots, a count from the footer, but at most `byteLimit`
+    /// bytes per array: the count is a claim until the pages are decoded, and the arrays
+    /// grow past the reservation if it was true.
+    init(leaf: LeafColumn, capacity: Int, byteLimit: Int) {
         self.leaf = leaf
         let reserve = max(0, min(capacity, 1 << 27))
+        func slots(_ bytesEach: Int) -> Int { min(reserve, byteLimit / max(bytesEach, 1)) }
         switch leaf.physical {
-        case .boolean: bools.reserveCapacity(reserve)
-        case .int32: int32s.reserveCapacity(reserve)
-        case .int64: int64s.reserveCapacity(reserve)
-        case .float: floats.reserveCapacity(reserve)
-        case .double: doubles.reserveCapacity(reserve)
-        case .int96, .fixedLenByteArray: fixed.reserveCapacity(min(reserve * leaf.storedWidth, 1 << 30))
-        case .byteArray: binary.offsets.reserveCapacity(reserve + 1)
+        case .boolean: bools.reserveCapacity(slots(1))
+        case .int32: int32s.reserveCapacity(slots(4))
+        case .int64: int64s.reserveCapacity(slots(8))
+        case .float: floats.reserveCapacity(slots(4))
+        case .double: doubles.reserveCapacity(slots(8))
+        case .int96, .fixedLenByteArray: fixed.reserveCapacity(slots(leaf.storedWidth) * leaf.storedWidth)
+        case .byteArray: binary.offsets.reserveCapacity(slots(8) + 1)
         }
-        if leaf.isList { listStarts.reserveCapacity(reserve) }
+        if leaf.isList { listStarts.reserveCapacity(slots(8)) }
     }
 
     /// Where the next `count` slot values go when decoding straight into the final array.

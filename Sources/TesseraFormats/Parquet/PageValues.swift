@@ -8,8 +8,6 @@ extension ColumnChunkReader {
     ) throws {
         let leaf = out.leaf
         guard count > 0 else { return }
-        let definitions = scratch.definitions.typed(UInt8.self, count: count)
-        let repetitions = scratch.repetitions.typed(UInt8.self, count: count)
         // Common case: a flat column whose page has no nulls stores its definition levels as
         // one RLE run of the maximum; then every slot holds a value and the levels need no decoding.
         if leaf.maxRepetition == 0, let definitionBytes,
@@ -28,16 +26,19 @@ extension ColumnChunkReader {
             out.slots += count
             return
         }
-        if let definitionBytes {
-            try decodeLevels(definitionBytes, max: leaf.maxDefinition, count: count, into: definitions, "definition")
-        }
-        if let repetitionBytes {
-            try decodeLevels(repetitionBytes, max: leaf.maxRepetition, count: count, into: repetitions, "repetition")
-        }
-        let valid = scratch.valid.typed(UInt8.self, count: count)
+        // The header's count sizes the buffers below only once the levels are shown to hold
+        // that many entries; a page without levels has its count checked against its values.
+        let definitions = try decodeLevels(
+            definitionBytes, max: leaf.maxDefinition, count: count, into: scratch.definitions, "definition")
+        let repetitions = try decodeLevels(
+            repetitionBytes, max: leaf.maxRepetition, count: count, into: scratch.repetitions, "repetition")
+        let valid = scratch.valid.typed(UInt8.self, count: definitions == nil ? 1 : count)
         var slots = 0
         var present = 0
         if leaf.maxRepetition > 0 {
+            guard let definitions, let repetitions else {
+                throw DecodeError("a page of a list column has no repetition or definition levels")
+            }
             let listDefinition = leaf.listDefinition
             let elementDefinition = leaf.elementDefinition
             let maxDefinition = leaf.maxDefinition
@@ -65,7 +66,7 @@ extension ColumnChunkReader {
             out.listStarts.append(contentsOf: UnsafeBufferPointer(start: starts, count: rows))
             out.listValidity.append(rowValid, rows)
             out.rows += rows
-        } else if leaf.maxDefinition > 0 {
+        } else if leaf.maxDefinition > 0, let definitions {
             let maxDefinition = UInt8(leaf.maxDefinition)
             for i in 0..<count {
                 let isValue: UInt8 = definitions[i] == maxDefinition ? 1 : 0
@@ -92,14 +93,19 @@ extension ColumnChunkReader {
         out.slots += slots
     }
 
+    /// Decodes `count` levels into `buffer`; nil when the page has none of this kind.
     private func decodeLevels(
-        _ bytes: UnsafeRawBufferPointer, max: Int, count: Int, into levels: UnsafeMutablePointer<UInt8>, _ kind: String
-    ) throws {
+        _ bytes: UnsafeRawBufferPointer?, max: Int, count: Int, into buffer: RawBuffer, _ kind: String
+    ) throws -> UnsafeMutablePointer<UInt8>? {
+        guard let bytes else { return nil }
+        try PageBounds.levels(bytes, maxLevel: max, count: count, kind)
+        let levels = buffer.typed(UInt8.self, count: count)
         var decoder = HybridDecoder(bytes, width: bitWidth(UInt64(max)))
         try decoder.decode(into: levels, count: count)
         var highest: UInt8 = 0
         for i in 0..<count { highest = Swift.max(highest, levels[i]) }
         guard Int(highest) <= max else { throw DecodeError("\(kind) level \(highest) exceeds the maximum \(max)") }
+        return levels
     }
 
     private func readFixedValues(
@@ -108,11 +114,18 @@ extension ColumnChunkReader {
     ) throws {
         let leaf = out.leaf
         let width = leaf.storedWidth
+        try PageBounds.values(data, encoding: encoding, count: present, width: width, physical: leaf.physical)
         let direct = try out.directTarget(slots)
         let target: UnsafeMutableRawPointer
         if let direct {
             target = direct
         } else {
+            // Dictionary entries and null slots take no page bytes, so the output is capped instead.
+            guard slots * width <= ReadLimits.maxPageOutputBytes else {
+                throw DecodeError(
+                    "\(slots) values of \(width) bytes would decode to \(slots * width) bytes, more than a page may (\(ReadLimits.maxPageOutputBytes))"
+                )
+            }
             scratch.values.reserve(slots * width)
             target = scratch.values.pointer
         }
@@ -170,6 +183,7 @@ extension ColumnChunkReader {
         _ data: UnsafeRawBufferPointer, encoding: ParquetEncoding, present: Int, slots: Int,
         valid: UnsafePointer<UInt8>, _ out: inout LeafAccumulator
     ) throws {
+        try PageBounds.values(data, encoding: encoding, count: present, width: 0, physical: .byteArray)
         let ends = scratch.ends.typed(Int.self, count: present)
         switch encoding {
         case .plain:
@@ -180,7 +194,7 @@ extension ColumnChunkReader {
             }
             let indices = scratch.indices.typed(UInt32.self, count: present)
             try FixedDecoding.indices(data, count: present, dictionaryCount: scratch.dictionaryCount, into: indices)
-            BinaryDecoding.gather(
+            try BinaryDecoding.gather(
                 scratch.dictionaryBinary, indices: indices, count: present, bytes: &out.binary.bytes, ends: ends)
         case .deltaLengthByteArray:
             try BinaryDecoding.deltaLength(

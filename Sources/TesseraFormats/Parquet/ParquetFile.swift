@@ -99,7 +99,11 @@ public final class ParquetFile: Sendable {
             guard group.numRows >= 0, group.numRows <= Int64(Int32.max) * 64 else {
                 throw FormatError(file: name, location: "row group \(index)", "claims \(group.numRows) rows")
             }
-            total += Int(group.numRows)
+            let (sum, overflow) = total.addingReportingOverflow(Int(group.numRows))
+            guard !overflow else {
+                throw FormatError(file: name, location: "row group \(index)", "row counts add up past \(Int.max)")
+            }
+            total = sum
             infos.append(
                 ParquetFile.info(group, index: index, mapping: mapping, typeOrder: metadata.columnOrdersDefined))
         }
@@ -125,8 +129,9 @@ public final class ParquetFile: Sendable {
             let leaf = mapping.leaves[leafIndex]
             let top = mapping.fields.first { $0.leaf == leafIndex }?.field.name
             let meta = chunk.metaData
-            compressed += Int(clamping: meta?.totalCompressedSize ?? 0)
-            uncompressed += Int(clamping: meta?.totalUncompressedSize ?? 0)
+            // Footer sizes are claims: a lying one must not overflow the sum.
+            compressed = clampedSum([compressed, Int(clamping: meta?.totalCompressedSize ?? 0)])
+            uncompressed = clampedSum([uncompressed, Int(clamping: meta?.totalUncompressedSize ?? 0)])
             let path = meta?.pathInSchema.joined(separator: ".") ?? leaf.path.joined(separator: ".")
             columns.append(
                 ParquetColumnChunkInfo(

@@ -57,9 +57,15 @@ public struct ParquetInspection: Sendable {
     }
 
     static func bytes(_ count: Int) -> String {
-        if count >= 1 << 30 { return "\(Double((count * 10) >> 30) / 10) GiB" }
-        if count >= 1 << 20 { return "\(Double((count * 10) >> 20) / 10) MiB" }
-        if count >= 1 << 10 { return "\(Double((count * 10) >> 10) / 10) KiB" }
+        // Sizes come from the footer, so `count * 10` could overflow: shift the whole units first.
+        func tenths(_ shift: Int) -> Double {
+            let whole: Int = (count >> shift) * 10
+            let rest: Int = ((count & ((1 << shift) - 1)) * 10) >> shift
+            return Double(whole + rest) / 10
+        }
+        if count >= 1 << 30 { return "\(tenths(30)) GiB" }
+        if count >= 1 << 20 { return "\(tenths(20)) MiB" }
+        if count >= 1 << 10 { return "\(tenths(10)) KiB" }
         return "\(count) B"
     }
 
@@ -88,9 +94,14 @@ extension ParquetFile {
                 let chunk = group.columns[mapped.leaf]
                 for encoding in chunk.encodings where !encodings.contains(encoding) { encodings.append(encoding) }
                 if !codecs.contains(chunk.compression) { codecs.append(chunk.compression) }
-                compressed += chunk.compressedSize
-                uncompressed += chunk.uncompressedSize
-                if let count = chunk.statistics?.nullCount, let sum = nulls { nulls = sum + count } else { nulls = nil }
+                // Footer sizes and counts are claims: lying ones must not overflow the sums.
+                compressed = clampedSum([compressed, chunk.compressedSize])
+                uncompressed = clampedSum([uncompressed, chunk.uncompressedSize])
+                if let count = chunk.statistics?.nullCount, let sum = nulls {
+                    nulls = clampedSum([sum, count])
+                } else {
+                    nulls = nil
+                }
                 guard group.rowCount > 0 else { continue }
                 if let stats = chunk.statistics, let min = stats.min, let max = stats.max {
                     if low.map({ ScalarOrder.less(min, $0) }) ?? true { low = min }

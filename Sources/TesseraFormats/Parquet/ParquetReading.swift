@@ -157,23 +157,23 @@ extension ParquetFile {
         -> Column
     {
         let leaf = mapping.leaves[field.leaf]
-        let capacity = groups.reduce(0) { $0 + rowGroups[$1].rowCount }
-        var accumulator = LeafAccumulator(leaf: leaf, capacity: 0)
+        let capacity = clampedSum(groups.map { rowGroups[$0].rowCount })
+        let upfront = ReadLimits.upfrontBytes(fileSize: source.size)
+        var accumulator = LeafAccumulator(leaf: leaf, capacity: 0, byteLimit: 0)
         // Flat fixed-width columns decode straight into their final array, sized from the
-        // footer's row counts (bounded, so a lying footer cannot ask for absurd memory).
+        // footer's row counts (bounded by the file's size, so a lying footer cannot ask for absurd memory).
         let width = leaf.storedWidth
+        let (directBytes, overflow) = capacity.multipliedReportingOverflow(by: width)
         let direct =
             !leaf.isList && width > 0 && leaf.physical != .int96 && leaf.physical != .fixedLenByteArray
-            && capacity * width <= max(1 << 28, 64 * source.size)
+            && !overflow && directBytes <= upfront
         guard direct else {
             // Lists hold up to one element per level entry: reserve for the entries.
             let entries =
                 leaf.isList
-                ? groups.reduce(0) {
-                    $0 + Int(clamping: metadata.rowGroups[$1].columns[field.leaf].metaData?.numValues ?? 0)
-                }
+                ? clampedSum(groups.map { metadata.rowGroups[$0].columns[field.leaf].metaData?.numValues ?? 0 })
                 : capacity
-            accumulator = LeafAccumulator(leaf: leaf, capacity: min(max(entries, 0), 1 << 24))
+            accumulator = LeafAccumulator(leaf: leaf, capacity: min(max(entries, 0), 1 << 24), byteLimit: upfront)
             try readChunks(field, groups, scratch, &accumulator)
             return try accumulator.finish(file: path, location: "column '\(field.field.name)'")
         }

@@ -146,7 +146,9 @@ struct CompactDecoder {
     ) throws(ThriftError) -> [T] {
         let (elementType, count) = try readListHeader(type)
         var out: [T] = []
-        out.reserveCapacity(count)
+        // The count is bounded by the bytes left, but an element may take far more memory
+        // than its one byte on the wire: reserve at most 1 MiB and let real elements grow it.
+        out.reserveCapacity(min(count, (1 << 20) / max(MemoryLayout<T>.stride, 1)))
         for _ in 0..<count { out.append(try element(&self, elementType)) }
         return out
     }
