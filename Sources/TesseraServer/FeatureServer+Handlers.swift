@@ -225,6 +225,17 @@ struct Handlers: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
     }
 
+    /// 405 naming the method the path takes (RFC 9110: with an `Allow` header).
+    static func methodNotAllowed(_ method: HTTPRequest.Method, allowed: HTTPRequest.Method) -> Response {
+        let error = APIError(
+            status: 405, code: "method_not_allowed", field: "method",
+            "\(method.rawValue) is not served here; use \(allowed.rawValue)")
+        var response = Response.json(error.json, status: .methodNotAllowed)
+        response.headers[.allow] = allowed.rawValue
+        if method == .head { response.body = ResponseBody() }
+        return response
+    }
+
     func openAPI() -> Response {
         .json(Array(OpenAPIDocument.json.utf8))
     }

@@ -94,6 +94,8 @@ public struct FeatureServer: Sendable {
     /// The routes, for tests and for embedding in a larger Hummingbird router.
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        // Any other method on a known path is 405 with the method it takes (not 404).
+        router.add(middleware: MethodNotAllowedMiddleware())
         let handlers = Handlers(server: self)
         router.post("get-online-features") { request, _ in await handlers.getOnlineFeatures(request) }
         router.post("push") { request, _ in await handlers.push(request) }

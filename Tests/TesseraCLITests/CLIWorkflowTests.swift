@@ -159,3 +159,28 @@ import Testing
         #expect(apply.stdout.contains("--repo <dir>"))
     }
 }
+
+@Suite struct QuickstartTests {
+    /// Every command the quickstart prints runs as printed: replayed word for word (with the
+    /// folder swapped) in a fresh folder, each exits 0.
+    @Test func everyPrintedCommandRunsAsPrinted() throws {
+        let dir = try TemporaryDirectory("quickstart-commands")
+        defer { dir.remove() }
+        let first = dir.file("first")
+        let run = try CommandRunner.run(["quickstart", first, "--rows", "20000", "--no-serve"])
+        #expect(run.status == 0, "\(run)")
+        let printed = run.stdout.split(separator: "\n").filter { $0.hasPrefix("== tessera ") }.map {
+            String($0.dropFirst("== tessera ".count))
+        }
+        #expect(printed.count >= 7, "\(printed)")
+        #expect(printed.contains { $0.hasPrefix("materialize-incremental now ") })
+        let second = dir.file("second")
+        for command in printed {
+            let words = command.replacingOccurrences(of: first, with: second).split(separator: " ").map(String.init)
+            let result = try CommandRunner.run(words)
+            #expect(result.status == 0, "tessera \(command): \(result)")
+        }
+        #expect(FileManager.default.fileExists(atPath: second + "/training_set.parquet"))
+        #expect(FileManager.default.fileExists(atPath: second + "/.tessera/online.db"))
+    }
+}
