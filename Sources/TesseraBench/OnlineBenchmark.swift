@@ -29,6 +29,8 @@ public enum OnlineBenchmark {
         public var feastWorkers = 1
         /// Run the HTTP figures (wrk, Redis, feast serve).
         public var http = true
+        /// Serve with an API key required, and send it (the target is measured with it on).
+        public var authentication = true
         public var progress: @Sendable (String) -> Void = { _ in }
 
         public init() {}

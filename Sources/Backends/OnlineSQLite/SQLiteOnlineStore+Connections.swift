@@ -15,6 +15,9 @@ struct ReaderState {
     var connection: SQLiteConnection?
     /// Point-read statements by view id.
     var selects: [Int64: SQLiteStatement] = [:]
+    /// The positions of the last feature list read, in the last layout seen: clients ask for
+    /// the same features again and again, so the names are looked up once, not per row.
+    var positions: (layout: Int64, features: [String], positions: [Int?])?
     var begin: SQLiteStatement?
     var commit: SQLiteStatement?
     /// When the open read transaction began (monotonic ns), `nil` when none is open.
@@ -55,6 +58,16 @@ extension ReaderState {
 }
 
 extension ReaderState {
+    /// Where each of `features` sits in `layout` (`nil`: the layout lacks it).
+    mutating func positions(of features: [String], in layout: RowLayout, id: Int64) -> [Int?] {
+        if let cached = positions, cached.layout == id, cached.features == features { return cached.positions }
+        let found = features.map { layout.position(of: $0) }
+        positions = (id, features, found)
+        return found
+    }
+}
+
+extension ReaderState {
     /// Makes sure a read transaction is open and fresh enough: reuses the current one when it
     /// is younger than `store.snapshotNanos` and no write went through the store since.
     mutating func snapshot(_ store: SQLiteOnlineStore, now: UInt64) throws(OnlineStoreError) {
@@ -71,6 +84,7 @@ extension ReaderState {
         }
         snapshotSince = now
         snapshotGeneration = generation
+        if store.snapshotNanos > 0 { store.requestSweep() }
     }
 
     /// Ends the open read transaction, if any (a read-only commit cannot fail in a way that matters).
@@ -82,26 +96,38 @@ extension ReaderState {
 }
 
 extension SQLiteOnlineStore {
-    /// Closes read snapshots left open longer than `snapshotReuse` by idle readers, so they
-    /// never hold back WAL checkpoints; runs until the store is released.
-    func startSnapshotSweeper() {
-        let interval = max(snapshotNanos, 1_000_000)
+    /// Makes sure a sweep will close the snapshots readers leave open once they go idle, so
+    /// they never hold back WAL checkpoints for long. Sweeps run only while snapshots are
+    /// open (an idle store costs nothing), at most every `sweepInterval`.
+    func requestSweep() {
+        guard sweepScheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        let interval = max(snapshotNanos, SQLiteOnlineStore.sweepInterval)
         Task.detached(priority: .utility) { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: interval)
-                guard let self else { return }
-                self.closeIdleSnapshots()
-            }
+            try? await Task.sleep(nanoseconds: interval)
+            guard let self else { return }
+            let stillOpen = self.closeIdleSnapshots()
+            self.sweepScheduled.store(false, ordering: .releasing)
+            if stillOpen { self.requestSweep() }
         }
     }
 
-    func closeIdleSnapshots() {
+    /// The shortest time between two sweeps (10 ms): a snapshot is closed at most this long
+    /// after its reader goes idle past `snapshotReuse`.
+    static let sweepInterval: UInt64 = 10_000_000
+
+    /// Closes the snapshots idle past `snapshotReuse`; returns whether any snapshot is still open.
+    func closeIdleSnapshots() -> Bool {
         let now = MonotonicClock.nanoseconds()
+        var open = false
         for slot in readers {
-            slot.state.withLockIfAvailable { state in
+            let busy = slot.state.withLockIfAvailable { state -> Bool in
                 if let since = state.snapshotSince, now &- since >= snapshotNanos { state.endSnapshot() }
+                return state.snapshotSince != nil
             }
+            open = open || (busy ?? true)
         }
+        return open
     }
 
     /// Runs `body` with a reader connection: a free one if any, else waits for one.

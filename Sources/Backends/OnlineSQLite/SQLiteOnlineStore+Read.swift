@@ -60,7 +60,8 @@ extension SQLiteOnlineStore {
                         out.append(nil)
                         continue
                     }
-                    out.append(try decodeRow(select, layout: layout, features: features))
+                    let positions = reader.positions(of: features, in: layout, id: layoutID)
+                    out.append(try decodeRow(select, layout: layout, positions: positions))
                     select.reset()
                 }
             } catch {
@@ -87,7 +88,8 @@ extension SQLiteOnlineStore {
                             again.append(nil)
                             continue
                         }
-                        again.append(try decodeRow(select, layout: layout, features: features))
+                        let positions = reader.positions(of: features, in: layout, id: select.int64(2))
+                        again.append(try decodeRow(select, layout: layout, positions: positions))
                     } catch {
                         throw wrap(error)
                     }
@@ -98,17 +100,17 @@ extension SQLiteOnlineStore {
         return out
     }
 
-    /// Decodes the requested features of the current row of `select`.
-    private func decodeRow(_ select: SQLiteStatement, layout: RowLayout, features: [String]) throws(SQLiteError)
+    /// Decodes the requested features (at `positions` in `layout`) of the current row of `select`.
+    private func decodeRow(_ select: SQLiteStatement, layout: RowLayout, positions: [Int?]) throws(SQLiteError)
         -> OnlineRecord
     {
         let event = Timestamp(microseconds: select.int64(0))
         let created = Timestamp(microseconds: select.int64(1))
         let decoded = select.withBlob(3) { blob -> [ScalarValue?]? in
             var values: [ScalarValue?] = []
-            values.reserveCapacity(features.count)
-            for feature in features {
-                guard let position = layout.position(of: feature) else {
+            values.reserveCapacity(positions.count)
+            for position in positions {
+                guard let position else {
                     values.append(nil)
                     continue
                 }

@@ -54,7 +54,7 @@ public final class SQLiteOnlineStore: OnlineStore {
         /// read itself; reusing the snapshot for a short while halves single-key latency.
         /// Writes through this store are always visible to the next read (they end every
         /// reused snapshot); writes by another process show up within this time. Idle
-        /// snapshots are closed after it, so checkpoints are never held back longer.
+        /// snapshots are closed soon after it (within 10 ms), so checkpoints are not held back.
         /// `.zero` starts a fresh transaction for every read.
         public var snapshotReuse: Duration = .milliseconds(1)
 
@@ -71,6 +71,8 @@ public final class SQLiteOnlineStore: OnlineStore {
     /// Bumped after every commit through this store, so reused read snapshots see it.
     let writeGeneration = Atomic<UInt64>(0)
     let snapshotNanos: UInt64
+    /// Whether a sweep of idle snapshots is scheduled (see `requestSweep`).
+    let sweepScheduled = Atomic<Bool>(false)
 
     /// Opens the store at `path`, creating the file, its folder and its tables if needed.
     ///
@@ -93,7 +95,6 @@ public final class SQLiteOnlineStore: OnlineStore {
         snapshotNanos =
             UInt64(max(0, reuse.seconds)) * 1_000_000_000 + UInt64(max(0, reuse.attoseconds / 1_000_000_000))
         try reloadCatalog()
-        if snapshotNanos > 0 { startSnapshotSweeper() }
     }
 
     static func openConnection(path: String, configuration: Configuration, writer: Bool)

@@ -16,6 +16,7 @@ struct OnlineBenchCommand: AsyncParsableCommand {
     @Option(help: "Python with feast installed ('' skips Feast).") var feastPython = "/work/feastvenv/bin/python"
     @Option(help: "Worker processes for feast serve (-w).") var feastWorkers = 1
     @Flag(help: "Skip the HTTP runs (wrk, Redis, feast serve).") var skipHTTP = false
+    @Flag(help: "Serve without API keys (the target is measured with authentication on).") var noAuth = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
@@ -33,6 +34,7 @@ struct OnlineBenchCommand: AsyncParsableCommand {
             options.feastPython = feastPython.isEmpty ? nil : feastPython
             options.feastWorkers = feastWorkers
             options.http = !skipHTTP
+            options.authentication = !noAuth
             options.progress = { Console.error($0) }
             let report = try await OnlineBenchmark.run(options: options)
             if json { try Console.json(report) } else { Console.print(report.table) }
