@@ -148,6 +148,15 @@ let package = Package(
             dependencies: ["TesseraCLI", "TesseraBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings),
 
+        // The application layer's runnable example (docs/application.md).
+        .executableTarget(
+            name: "feature-store-tour",
+            dependencies: [
+                "TesseraApp", "TesseraColumnar", "TesseraCore", "TesseraDefinitions", "TesseraOffline", "TesseraOnline",
+                "TesseraRegistry",
+            ],
+            path: "Examples/FeatureStoreTour", swiftSettings: swiftSettings),
+
         // Shared test support: temporary folders, fixtures, running the built binary, and the
         // conformance suites every OnlineStore and RegistryStore implementation runs.
         .target(

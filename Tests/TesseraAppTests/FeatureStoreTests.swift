@@ -182,3 +182,25 @@ import Testing
         } throws: { error in String(describing: error).contains("run `tessera apply") }
     }
 }
+
+/// docs/definitions.md documents every option of every backend of this build.
+@Suite struct BackendDocumentationTests {
+    @Test func everyOptionIsDocumented() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../docs/definitions.md")
+        let docs = try String(contentsOf: url, encoding: .utf8)
+        let backends = Backends.standard
+        let all: [(String, [any BackendDescription])] = [
+            ("registry", backends.registries), ("online_store", backends.onlineStores),
+            ("offline_store", backends.offlineEngines),
+        ]
+        for (role, list) in all {
+            for backend in list {
+                #expect(docs.contains("**`\(role): {type: \(backend.type)}`**"), "\(role) \(backend.type) undocumented")
+                for option in backend.options {
+                    #expect(docs.contains("| `\(option.name)` |"), "\(role).\(option.name) undocumented")
+                }
+            }
+        }
+    }
+}
