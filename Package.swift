@@ -222,7 +222,7 @@ let package = Package(
             name: "TesseraServerTests",
             dependencies: [
                 "TesseraServer", "TesseraApp", "TesseraOnline", "TesseraColumnar", "TesseraDefinitions",
-                "TesseraRegistry", "TesseraFormats", "TesseraOnlineSQLite", "TesseraTesting",
+                "TesseraRegistry", "TesseraFormats", "TesseraOnlineSQLite", "TesseraSQLite", "TesseraTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             exclude: ["Golden"], swiftSettings: swiftSettings),

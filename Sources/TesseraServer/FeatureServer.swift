@@ -55,6 +55,8 @@ public struct FeatureServer: Sendable {
             registryCheckInterval = .microseconds(config.registryCheckInterval.microseconds)
             apiKeys = config.apiKeys
             authEnabled = config.authEnabled
+            if let threads = config.readThreads { readThreads = threads }
+            if let threads = config.writeThreads { writeThreads = threads }
         }
     }
 

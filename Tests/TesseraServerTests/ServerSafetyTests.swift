@@ -6,6 +6,7 @@ import TesseraCore
 import TesseraDefinitions
 import TesseraOnline
 import TesseraOnlineSQLite
+import TesseraSQLite
 import TesseraServer
 import TesseraTesting
 import Testing
@@ -279,4 +280,52 @@ final class Recorder: Sendable {
     private let events = Mutex<[String]>([])
     func add(_ event: String) { events.withLock { $0.append(event) } }
     var items: [String] { events.withLock { $0 } }
+}
+
+/// Another process holding the online store's write lock (a `tessera materialize` mid-batch)
+/// delays pushes, never lookups.
+@Suite struct WriteLockTests {
+    @Test func aHeldWriteLockDelaysPushesNotLookups() async throws {
+        let fixture = try ServerFixture(label: "write-lock")
+        defer { fixture.directory.remove() }
+        let path = fixture.directory.file(".tessera/online.db")
+        let push =
+            #"{"push_source_name":"driver_push","df":{"driver_id":[4242],"event_timestamp":["2026-01-09T12:00:00Z"],"conv_rate":[0.5],"acc_rate":[0.5],"avg_daily_trips":[5]}}"#
+        let lookup = #"{"features":["driver_hourly_stats:avg_daily_trips"],"entities":{"driver_id":[1001]}}"#
+        let events = try await fixture.live { client in
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[String], any Error>) in
+                Thread {
+                    let recorder = Recorder()
+                    // The other writer, on this thread only.
+                    guard let other = try? SQLiteConnection(path: path, mode: .readWrite),
+                        (try? other.execute("BEGIN IMMEDIATE")) != nil
+                    else {
+                        continuation.resume(returning: ["could not take the write lock"])
+                        return
+                    }
+                    let group = DispatchGroup()
+                    group.enter()
+                    Thread {
+                        // A lookup after the push on the same connection: it ends the exchange (JSON).
+                        let text = try? PipeliningTests.exchange(
+                            port: client.port,
+                            PipeliningTests.post("/push", push) + PipeliningTests.post("/get-online-features", lookup),
+                            expectedResponses: 2)
+                        recorder.add(text?.hasPrefix("HTTP/1.1 200") == true ? "push" : "push failed: \(text ?? "")")
+                        group.leave()
+                    }.start()
+                    Thread.sleep(forTimeInterval: 0.3)
+                    let text = try? PipeliningTests.exchange(
+                        port: client.port, PipeliningTests.post("/get-online-features", lookup), expectedResponses: 1)
+                    recorder.add(text?.contains(#""values":[10]"#) == true ? "lookup" : "lookup failed")
+                    Thread.sleep(forTimeInterval: 0.5)
+                    recorder.add("release")
+                    try? other.execute("COMMIT")
+                    group.wait()
+                    continuation.resume(returning: recorder.items)
+                }.start()
+            }
+        }
+        #expect(events == ["lookup", "release", "push"], "\(events)")
+    }
 }

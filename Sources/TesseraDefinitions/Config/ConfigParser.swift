@@ -13,7 +13,8 @@ struct ConfigParser {
         "project", "description", "registry", "online_store", "offline_store", "feature_server", "definitions",
     ]
     static let serverFields = [
-        "max_body_size", "max_entity_rows", "max_features", "max_push_future", "registry_check_interval", "auth",
+        "max_body_size", "max_entity_rows", "max_features", "max_push_future", "registry_check_interval",
+        "read_threads", "write_threads", "auth",
     ]
 
     func parse(_ root: Node) -> ProjectConfig? {
@@ -94,13 +95,21 @@ struct ConfigParser {
                     continue
                 }
                 config.maxBodyBytes = bytes
-            case "max_entity_rows", "max_features":
+            case "max_entity_rows", "max_features", "read_threads", "write_threads":
                 guard let text = reader.string(pair.value, what) else { continue }
-                guard let number = Int(text), number >= 1 else {
-                    reader.error(pair.value, "\(what) '\(text)' is not a positive integer")
+                guard let number = Int(text), number >= 1, pair.key.hasPrefix("max") || number <= 256 else {
+                    reader.error(
+                        pair.value,
+                        "\(what) '\(text)' is not \(pair.key.hasPrefix("max") ? "a positive integer" : "an integer from 1 to 256")"
+                    )
                     continue
                 }
-                if pair.key == "max_entity_rows" { config.maxEntityRows = number } else { config.maxFeatures = number }
+                switch pair.key {
+                case "max_entity_rows": config.maxEntityRows = number
+                case "max_features": config.maxFeatures = number
+                case "read_threads": config.readThreads = number
+                default: config.writeThreads = number
+                }
             case "max_push_future", "registry_check_interval":
                 guard let span = reader.duration(pair.value, what) else { continue }
                 if pair.key == "max_push_future" {

@@ -106,6 +106,9 @@ public struct FeatureServerConfig: Sendable, Hashable {
     public var maxPushFuture = TimeSpan.days(1)
     /// How often, at most, the server looks for a new `tessera apply`.
     public var registryCheckInterval = TimeSpan.seconds(1)
+    /// Threads that run lookups, and pushes and writes (`nil`: the server's defaults).
+    public var readThreads: Int?
+    public var writeThreads: Int?
     /// API keys; empty means authentication is off (every request is allowed).
     public var apiKeys: [APIKey] = []
     /// Whether an `auth:` section was written (keys required even if the list is empty).
