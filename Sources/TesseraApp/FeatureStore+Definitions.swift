@@ -17,8 +17,13 @@ extension FeatureStore {
     ///
     /// - Throws: `DiagnosticsError` with every problem, each at its file, line and column.
     public func repository() throws(DiagnosticsError) -> FeatureRepository {
-        let repository = try FeatureRepository.load(at: root)
-        let problems = offline.validateSources(repository)
+        let loaded = try FeatureRepository.load(at: root)
+        // Aggregations that did not declare their column's type take it from the source.
+        let engine = offline
+        let (repository, typing) = AggregationInputs.resolve(loaded) { source in
+            engine.columns(of: source, definitions: loaded.definitions)
+        }
+        let problems = (typing + offline.validateSources(repository)).sorted { $0.location < $1.location }
         if !problems.isEmpty { throw DiagnosticsError(problems) }
         return repository
     }

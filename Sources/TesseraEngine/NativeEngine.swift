@@ -53,6 +53,15 @@ public struct NativeEngine: OfflineEngine {
     public func validateSources(_ repository: FeatureRepository) -> [Diagnostic] {
         SourceValidation.diagnostics(for: repository)
     }
+
+    public func columns(of source: DataSource, definitions: Definitions) -> [String: ValueType]? {
+        guard let readers = try? RepositorySources(root: root, definitions: definitions).readers(for: source),
+            let first = readers.first, let schema = try? first.schema()
+        else { return nil }
+        var out: [String: ValueType] = [:]
+        for field in schema.fields { out[field.name] = field.type }
+        return out
+    }
 }
 
 /// `offline_store: {type: native}`.

@@ -88,9 +88,17 @@ public enum SourceValidation {
                     columns.sourceColumn(for: key.name), key.type, "join key '\(key.name)'", field: "entities",
                     key: true)
             }
-            for feature in view.features {
+            for feature in view.plainFeatures {
                 check(
                     columns.sourceColumn(for: feature.name), feature.type, "feature '\(feature.name)'", field: "schema")
+            }
+            for feature in view.aggregatedFeatures {
+                guard let aggregation = feature.aggregation, let column = aggregation.column,
+                    let input = aggregation.inputType
+                else { continue }
+                check(
+                    columns.sourceColumn(for: column), input, "the input of aggregation '\(feature.name)'",
+                    field: "aggregation:" + feature.name)
             }
         }
         var seen = Set<String>()

@@ -45,6 +45,10 @@ public protocol OfflineEngine: Sendable {
     /// Problems with the sources of a repository about to be applied (missing files, columns,
     /// types), each at the definition it comes from.
     func validateSources(_ repository: FeatureRepository) -> [Diagnostic]
+
+    /// The columns a source holds and their types, named as in the source; `nil` when the
+    /// source cannot be read (source checks then say why). Types aggregation inputs.
+    func columns(of source: DataSource, definitions: Definitions) -> [String: ValueType]?
 }
 
 /// Makes an `OfflineEngine` from its `offline_store:` settings in `tessera.yaml`.
@@ -100,7 +104,7 @@ public enum LatestRows {
         var fields = definitions.joinKeys(of: view).map { Field($0.name, $0.type.joinKeyType, nullable: false) }
         fields.append(Field(eventColumn, .timestamp, nullable: false))
         fields.append(Field(createdColumn, .timestamp))
-        fields += view.features.map { Field($0.name, $0.type) }
+        fields += view.plainFeatures.map { Field($0.name, $0.type) }
         return Schema(fields)
     }
 }

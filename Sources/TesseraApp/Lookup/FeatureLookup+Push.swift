@@ -83,14 +83,23 @@ extension FeatureLookup {
                 created, .timestamp, required: false, owner: "created timestamp", nullable: true, bounded: true)
         }
         for info in targets {
-            for feature in info.view.features {
+            for feature in info.view.plainFeatures {
                 try typed.add(
                     feature.name, feature.type, required: true, owner: "feature of '\(info.view.name)'", nullable: true)
+            }
+            // Window aggregations read their input columns from pushed rows (in training sets).
+            for feature in info.view.aggregatedFeatures {
+                guard let column = feature.aggregation?.column, let input = feature.aggregation?.inputType else {
+                    continue
+                }
+                try typed.add(
+                    column, input, required: true, owner: "input of aggregation '\(info.view.name):\(feature.name)'",
+                    nullable: true)
             }
         }
         let batch = try typed.batch()
         var writes: [OnlineWriteBatch] = []
-        for info in targets {
+        for info in targets where info.view.online {
             writes.append(
                 try typed.write(
                     view: info.view, joinKeys: info.joinKeys, event: sourceColumns.timestamp,
@@ -131,6 +140,12 @@ extension FeatureLookup {
         if let created {
             try typed.add(
                 created, .timestamp, required: false, owner: "created timestamp", nullable: true, bounded: true)
+        }
+        guard info.view.aggregatedFeatures.isEmpty else {
+            throw LookupError(
+                .invalidRequest, field: "feature_view_name",
+                "feature view '\(name)' has window aggregations, which are computed from its source, not written",
+                hint: "push the source rows instead (POST /push)")
         }
         for feature in info.view.features {
             try typed.add(feature.name, feature.type, required: true, owner: "feature of '\(name)'", nullable: true)
@@ -240,7 +255,7 @@ final class TypedColumns {
                 view: view.name, joinKeys: joinKeys.compactMap { index[$0.name].map { columns[$0] } },
                 eventTimestamps: columns[index[event] ?? 0],
                 createdTimestamps: created.flatMap { index[$0] }.map { columns[$0] },
-                features: view.features.compactMap { f in index[f.name].map { (f.name, columns[$0]) } })
+                features: view.plainFeatures.compactMap { f in index[f.name].map { (f.name, columns[$0]) } })
         } catch {
             throw LookupError(.invalidRequest, field: "df", error.description)
         }

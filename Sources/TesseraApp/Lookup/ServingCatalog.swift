@@ -139,11 +139,17 @@ struct LookupPlan: Sendable {
                     .notFound, field: ref.field, "no feature view named '\(Echo.clip(ref.view))'",
                     hint: Suggestions.hint(for: ref.view, in: catalog.views.keys))
             }
-            guard info.view.feature(named: ref.feature) != nil else {
+            guard let feature = info.view.feature(named: ref.feature) else {
                 throw LookupError(
                     .notFound, field: ref.field,
                     "feature view '\(ref.view)' has no feature '\(Echo.clip(ref.feature))'",
                     hint: Suggestions.hint(for: ref.feature, in: info.view.features.map(\.name)))
+            }
+            guard !feature.isAggregated else {
+                throw LookupError(
+                    .invalidRequest, field: ref.field,
+                    "'\(ref.view):\(ref.feature)' is a window aggregation, which this build computes offline only (training sets)"
+                )
             }
             let output = full ? "\(ref.view)__\(ref.feature)" : ref.feature
             if let other = seen[output] {

@@ -1,3 +1,4 @@
+import Foundation
 import TesseraCore
 import Yams
 
@@ -185,7 +186,11 @@ struct DefinitionParser {
     }
 
     static let viewFields = [
-        "name", "entities", "source", "schema", "ttl", "online", "offline", "description", "owner", "tags",
+        "name", "entities", "source", "schema", "aggregations", "ttl", "online", "offline", "description", "owner",
+        "tags",
+    ]
+    static let aggregationFields = [
+        "column", "type", "function", "functions", "window", "windows", "name", "description",
     ]
     static let featureFields = ["type", "description", "tags"]
 
@@ -195,8 +200,12 @@ struct DefinitionParser {
         if let name { reader.recordFields(ObjectID(.featureView, name), pairs) }
         let what = "feature view '\(name ?? "?")'"
         reader.checkKeys(
-            pairs, in: node, allowed: DefinitionParser.viewFields,
-            required: ["entities", "source", "schema"], what: what)
+            pairs, in: node, allowed: DefinitionParser.viewFields, required: ["entities", "source"], what: what)
+        if !pairs.contains(where: { $0.key == "schema" || $0.key == "aggregations" }) {
+            reader.error(
+                node, "\(what) declares no features",
+                hint: "give it a 'schema' (features: types) or 'aggregations' (windowed functions of columns)")
+        }
         func value(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
         let entities = value("entities").flatMap { reader.stringList($0, "the entities of \(what)") }?.map(\.0)
         if let entities, entities.isEmpty { reader.error(value("entities"), "\(what) names no entities") }
@@ -229,7 +238,9 @@ struct DefinitionParser {
                     features.append(Feature(pair.key, type))
                 }
             }
-        } else {
+        }
+        if let node = value("aggregations"), let name {
+            aggregations(node, what: what, id: ObjectID(.featureView, name), into: &features)
         }
         var ttl = TimeSpan.zero
         if let node = value("ttl") {
@@ -242,6 +253,124 @@ struct DefinitionParser {
         return FeatureView(
             name: name, entities: entities ?? [], source: source ?? "", features: features, ttl: ttl, online: online,
             offline: offline, description: description, owner: owner, tags: tags)
+    }
+
+    /// `aggregations:`: each entry's functions × windows become features, named by the
+    /// entry's template (default `{column}_{function}_{window}`), each recorded at its entry.
+    private func aggregations(_ node: Node, what: String, id: ObjectID, into features: inout [Feature]) {
+        guard case .sequence(let entries) = node else {
+            reader.error(
+                node, "the aggregations of \(what) must be a list", hint: "found \(reader.describe(node))")
+            return
+        }
+        if entries.isEmpty { reader.error(node, "\(what) has an empty 'aggregations' list") }
+        for entry in entries {
+            guard let pairs = reader.mapping(entry, "an aggregation of \(what)") else { continue }
+            let entryWhat = "an aggregation of \(what)"
+            reader.checkKeys(
+                pairs, in: entry, allowed: DefinitionParser.aggregationFields, required: [], what: entryWhat)
+            func value(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
+            let column = value("column").flatMap { reader.name($0, "the column of \(entryWhat)") }
+            var inputType: ValueType?
+            if let node = value("type") {
+                inputType = reader.type(node, "the column of \(entryWhat)", allowList: false)
+            } else if let column, let declared = features.first(where: { $0.name == column && !$0.isAggregated }) {
+                inputType = declared.type
+            }
+            var functionNodes: [(String, Node)] = []
+            if let node = value("function") {
+                functionNodes += reader.stringList(node, "the function of \(entryWhat)") ?? []
+            }
+            if let node = value("functions") {
+                functionNodes += reader.stringList(node, "the functions of \(entryWhat)") ?? []
+            }
+            if functionNodes.isEmpty {
+                reader.error(
+                    entry, "\(entryWhat) names no function", hint: "write functions: [sum, mean] or function: count")
+            }
+            var windowNodes: [(String, Node)] = []
+            if let node = value("window") { windowNodes += reader.stringList(node, "the window of \(entryWhat)") ?? [] }
+            if let node = value("windows") {
+                windowNodes += reader.stringList(node, "the windows of \(entryWhat)") ?? []
+            }
+            if windowNodes.isEmpty {
+                reader.error(entry, "\(entryWhat) names no window", hint: "write windows: [1h, 1d, 7d] or lifetime")
+            }
+            var windows: [(AggregationWindow, String, Node)] = []
+            for (text, node) in windowNodes {
+                if text.trimmingSpaces().lowercased() == "lifetime" {
+                    windows.append((.lifetime, "lifetime", node))
+                    continue
+                }
+                guard let span = TimeSpan(parsing: text) else {
+                    reader.error(
+                        node, "'\(Echo.clip(text, limit: 40))' is not a window of \(entryWhat)",
+                        hint: "write a duration (30m, 1h, 7d) or lifetime")
+                    continue
+                }
+                guard span.microseconds > 0 else {
+                    reader.error(
+                        node, "a window of 0 covers no events", hint: "write a duration (30m, 1h, 7d) or lifetime")
+                    continue
+                }
+                windows.append((.length(span), text.trimmingSpaces().lowercased(), node))
+            }
+            let template = value("name").flatMap { reader.string($0, "the name of \(entryWhat)") }
+            let description =
+                value("description").flatMap { reader.string($0, "the description of \(entryWhat)") } ?? ""
+            for (text, functionNode) in functionNodes {
+                let function: AggregateFunction
+                switch AggregateFunction.parse(text) {
+                case .success(let parsed): function = parsed
+                case .failure(let problem):
+                    reader.error(
+                        functionNode, "\(problem.message) in \(entryWhat)",
+                        hint: Suggestions.hint(for: text, in: AggregateFunction.spellings)
+                            ?? "functions: \(AggregateFunction.spellings.joined(separator: ", "))")
+                    continue
+                }
+                if function.needsInput && column == nil {
+                    reader.error(
+                        functionNode, "\(function) in \(entryWhat) needs a column",
+                        hint: "add 'column: NAME' (only count works without one)")
+                    continue
+                }
+                if let inputType, let problem = function.rejects(inputType) {
+                    reader.error(functionNode, "\(problem) (column '\(column ?? "")' of \(entryWhat))")
+                    continue
+                }
+                for (window, windowText, _) in windows {
+                    let pattern = template ?? (column == nil ? "{function}_{window}" : "{column}_{function}_{window}")
+                    let featureName = pattern.replacingOccurrences(of: "{column}", with: column ?? "")
+                        .replacingOccurrences(of: "{function}", with: function.nameComponent)
+                        .replacingOccurrences(of: "{window}", with: windowText)
+                    let where_ = template.flatMap { _ in value("name") } ?? functionNode
+                    guard YAMLReader.isIdentifier(featureName) else {
+                        reader.error(
+                            where_,
+                            "the aggregation feature name '\(Echo.clip(featureName, limit: 60))' of \(what) is not a valid name",
+                            hint:
+                                "name templates use {column}, {function} and {window}; the result must be letters, digits and '_'"
+                        )
+                        continue
+                    }
+                    if features.contains(where: { $0.name == featureName }) {
+                        reader.error(
+                            where_, "\(what) has two features named '\(featureName)'",
+                            hint: template == nil
+                                ? "give the aggregation a 'name' template" : "make the name template tell them apart")
+                        continue
+                    }
+                    let aggregation = Aggregation(
+                        column: column, inputType: inputType, function: function, window: window)
+                    features.append(
+                        Feature(
+                            featureName, function.resultType(input: inputType), description: description,
+                            aggregation: aggregation))
+                    reader.fieldLocations[id, default: [:]]["aggregation:" + featureName] = reader.location(where_)
+                }
+            }
+        }
     }
 
     static let serviceFields = [

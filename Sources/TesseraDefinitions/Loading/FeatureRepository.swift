@@ -19,6 +19,13 @@ public struct FeatureRepository: Sendable {
 
     public static let configFile = "tessera.yaml"
 
+    /// The same repository with other definitions (aggregation input types filled in, say).
+    public func replacing(definitions: Definitions) -> FeatureRepository {
+        FeatureRepository(
+            root: root, config: config, definitions: definitions, locations: locations, fieldLocations: fieldLocations,
+            files: files, warnings: warnings)
+    }
+
     /// Reads only `tessera.yaml` of the repository at `path`.
     ///
     /// - Returns: the repository's absolute folder and its settings.

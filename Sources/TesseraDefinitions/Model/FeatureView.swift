@@ -1,18 +1,28 @@
 import TesseraCore
 
-/// One feature of a view: its name and type.
+/// One feature of a view: its name and type, and, for a window aggregation, how it is
+/// computed (a plain feature is the source column's latest value).
 public struct Feature: Hashable, Sendable, Codable {
     public var name: String
     public var type: ValueType
     public var description: String
     public var tags: [String: String]
+    /// The window aggregation that computes it; `nil` for a plain feature.
+    public var aggregation: Aggregation?
 
-    public init(_ name: String, _ type: ValueType, description: String = "", tags: [String: String] = [:]) {
+    public init(
+        _ name: String, _ type: ValueType, description: String = "", tags: [String: String] = [:],
+        aggregation: Aggregation? = nil
+    ) {
         self.name = name
         self.type = type
         self.description = description
         self.tags = tags
+        self.aggregation = aggregation
     }
+
+    /// Whether it is computed by a window aggregation.
+    public var isAggregated: Bool { aggregation != nil }
 }
 
 /// Features of one or more entities, read from one source, valid for `ttl` after their event time.
@@ -52,4 +62,10 @@ public struct FeatureView: Hashable, Sendable, Codable {
     public func feature(named name: String) -> Feature? {
         features.first { $0.name == name }
     }
+
+    /// The features that are the source's latest values (not aggregations).
+    public var plainFeatures: [Feature] { features.filter { !$0.isAggregated } }
+
+    /// The features computed by window aggregations.
+    public var aggregatedFeatures: [Feature] { features.filter(\.isAggregated) }
 }

@@ -37,6 +37,9 @@ public enum CanonicalFields {
         ]
         for feature in view.features {
             out.append(("schema.\(feature.name)", feature.type.name))
+            if let aggregation = feature.aggregation {
+                out.append(("schema.\(feature.name).aggregation", aggregation.spelling))
+            }
             if !feature.description.isEmpty { out.append(("schema.\(feature.name).description", feature.description)) }
             for (key, value) in feature.tags.sorted(by: { $0.key < $1.key }) {
                 out.append(("schema.\(feature.name).tags.\(key)", value))

@@ -116,6 +116,12 @@ public struct Plan: Hashable, Sendable, Codable {
                             reasons[viewID, default: []].append(
                                 "retypes feature '\(oldView.name):\(name)' from \(before.type) to \(after.type); feature service '\(service.name)' uses it"
                             )
+                        } else if after.aggregation?.spelling != before.aggregation?.spelling {
+                            let was = before.aggregation?.spelling ?? "the source's latest value"
+                            let now = after.aggregation?.spelling ?? "the source's latest value"
+                            reasons[viewID, default: []].append(
+                                "changes how '\(oldView.name):\(name)' is computed, from \(was) to \(now); feature service '\(service.name)' uses it"
+                            )
                         }
                     } else {
                         reasons[viewID, default: []].append(

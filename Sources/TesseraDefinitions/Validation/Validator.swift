@@ -87,6 +87,16 @@ struct Validator {
 
     private mutating func check(_ view: FeatureView) {
         let id = ObjectID(.featureView, view.name)
+        if view.online, let first = view.aggregatedFeatures.first {
+            // Training sets compute window aggregations; the online side (tiles in the online
+            // store, pushes updating them) is not built yet, and serving a stale or partial
+            // value would break online = offline. Refuse rather than serve something wrong.
+            error(
+                id,
+                "feature view '\(view.name)' has window aggregations, which this build computes offline only (training sets)",
+                hint: "set 'online: false' on the view; online serving of aggregations comes with the online tiles",
+                at: fieldLocations[id]?["aggregation:" + first.name])
+        }
         var keyNames: [String: String] = [:]
         var seenEntities = Set<String>()
         for name in view.entities {

@@ -32,10 +32,10 @@ public struct Materializer: Sendable {
         progress: (Int) -> Void = { _ in }, emit: (RecordBatch) throws -> Void
     ) throws -> LatestRowsStats {
         let scan = try ViewScan(
-            view: view, features: view.features, definitions: definitions, lower: start.microseconds,
+            view: view, features: view.plainFeatures, definitions: definitions, lower: start.microseconds,
             upper: end.microseconds)
         let latest = LatestPerEntityOperator(
-            keyTypes: scan.keys.map(\.type.joinKeyType), featureTypes: view.features.map(\.type),
+            keyTypes: scan.keys.map(\.type.joinKeyType), featureTypes: view.plainFeatures.map(\.type),
             start: start.microseconds, end: end.microseconds, retainedRowLimit: retainedRowLimit)
         var state = latest.makeState()
         try scan.run(readers: readers, threads: threads) { typed, rows in

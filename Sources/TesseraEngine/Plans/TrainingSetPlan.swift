@@ -125,17 +125,50 @@ public struct TrainingSetBuilder: Sendable {
                     )
                 }()
             indexCache[cacheKey] = (index, timeline)
-            let output = try join(
-                step, index: index, timeline: timeline, times: plan.times, timeRange: timeRange, request)
-            for (i, row) in output.picked.enumerated() where row < 0 { matchedAll[i] = false }
-            columns += output.columns
-            for (feature, name) in zip(step.selection.features, step.selection.outputNames) {
+            // The step's plain features come from the as-of join, its aggregated ones from the
+            // window operator; the columns go out in the order the request named the features.
+            let features = step.selection.features
+            let plain = features.filter { !$0.isAggregated }
+            let aggregated = features.filter(\.isAggregated)
+            var rowsRead = 0
+            var kept = 0
+            var matched = [Bool](repeating: true, count: entities.rowCount)
+            var plainColumns: [Column] = []
+            var aggregatedColumns: [Column] = []
+            if !plain.isEmpty || aggregated.isEmpty {
+                var plainStep = step
+                plainStep.selection.features = plain
+                let output = try join(
+                    plainStep, index: index, timeline: timeline, times: plan.times, timeRange: timeRange, request)
+                for (i, row) in output.picked.enumerated() where row < 0 { matched[i] = false }
+                plainColumns = output.columns
+                rowsRead += output.rowsRead
+                kept += output.kept
+            }
+            if !aggregated.isEmpty {
+                let output = try aggregate(
+                    step, features: aggregated, index: index, times: plan.times, timeRange: timeRange, request)
+                for (i, hit) in output.matched.enumerated() where !hit { matched[i] = false }
+                aggregatedColumns = output.columns
+                rowsRead += output.rowsRead
+                kept += output.kept
+            }
+            var nextPlain = 0
+            var nextAggregated = 0
+            for (feature, name) in zip(features, step.selection.outputNames) {
+                if feature.isAggregated {
+                    columns.append(aggregatedColumns[nextAggregated])
+                    nextAggregated += 1
+                } else {
+                    columns.append(plainColumns[nextPlain])
+                    nextPlain += 1
+                }
                 fields.append(Field(name, feature.type))
             }
+            for (i, hit) in matched.enumerated() where !hit { matchedAll[i] = false }
             stats.append(
                 TrainingSet.ViewStats(
-                    view: view.name, rowsRead: output.rowsRead, rowsKept: output.kept,
-                    matched: output.picked.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }))
+                    view: view.name, rowsRead: rowsRead, rowsKept: kept, matched: matched.filter { $0 }.count))
         }
         let batch = try RecordBatch(schema: Schema(fields), columns: columns)
         return TrainingSet(
@@ -169,6 +202,28 @@ public struct TrainingSetBuilder: Sendable {
             try join.consume(typed, rows: rows, into: &state)
         }
         return try join.finish(&state)
+    }
+
+    /// Runs a step's window aggregations: `WindowAggregationOperator`, fed by one scan of
+    /// the view's source (none when no entity row has a time).
+    private func aggregate(
+        _ step: Step, features: [Feature], index: KeyIndex, times: Column, timeRange: (Int64, Int64)?,
+        _ request: TrainingSetRequest
+    ) throws -> WindowAggregationOperator.Output {
+        let view = step.selection.view
+        let range = timeRange ?? (0, Int64.min)
+        let window = WindowAggregationOperator(
+            index: index, entityTimes: times, features: features, timeRange: range, threads: request.threads)
+        var state = window.makeState()
+        if timeRange != nil, index.groupCount > 0 {
+            let scan = try ViewScan(
+                view: view, features: [], definitions: definitions, lower: window.lower, upper: window.upper,
+                inputs: window.inputs)
+            try scan.run(readers: readers, threads: request.threads) { typed, rows in
+                try window.consume(typed, rows: rows, into: &state)
+            }
+        }
+        return try window.finish(&state)
     }
 
     /// About how many bytes a value of `type` takes in memory.

@@ -11,13 +11,15 @@ struct TypedSourceBatch {
     var events: Column
     var created: Column?
     var features: [Column]
+    /// Columns read by window aggregations, in the order asked for, cast to their input types.
+    var inputs: [Column] = []
 
     /// Picks and checks the columns of `batch` (named as in the source's files).
     ///
     /// - Throws: `TrainingSetError` naming the source, the column and what it is for.
     init(
         _ batch: RecordBatch, source: DataSource, columns: SourceColumns, keys: [JoinKey], features: [Feature],
-        view: String, readCreated: Bool = true
+        view: String, readCreated: Bool = true, inputs: [(name: String, type: ValueType)] = []
     ) throws(TrainingSetError) {
         func column(_ name: String, _ role: String) throws(TrainingSetError) -> Column {
             guard let found = batch.column(named: name) else {
@@ -53,16 +55,26 @@ struct TypedSourceBatch {
             readCreated
             ? try columns.created.map { (name) throws(TrainingSetError) in try timestamp(name, "created timestamp") }
             : nil
-        self.features = []
-        for feature in features {
-            let name = columns.sourceColumn(for: feature.name)
-            let found = try column(name, "feature '\(feature.name)'")
-            guard let cast = found.cast(to: feature.type) else {
+        func typed(_ field: String, _ type: ValueType, role: String, expected: String) throws(TrainingSetError)
+            -> Column
+        {
+            let name = columns.sourceColumn(for: field)
+            let found = try column(name, role)
+            guard let cast = found.cast(to: type) else {
                 throw TrainingSetError(
-                    "column '\(name)' of source '\(source.name)' is \(found.type) but feature '\(view):\(feature.name)' is \(feature.type)"
-                )
+                    "column '\(name)' of source '\(source.name)' is \(found.type) but \(expected)")
             }
-            self.features.append(cast)
+            return cast
+        }
+        self.features = try features.map { (feature) throws(TrainingSetError) in
+            try typed(
+                feature.name, feature.type, role: "feature '\(feature.name)'",
+                expected: "feature '\(view):\(feature.name)' is \(feature.type)")
+        }
+        self.inputs = try inputs.map { (input) throws(TrainingSetError) in
+            try typed(
+                input.name, input.type, role: "input of a window aggregation",
+                expected: "a window aggregation of feature view '\(view)' reads it as \(input.type)")
         }
     }
 }

@@ -13,12 +13,15 @@ struct ViewScan {
     let keys: [JoinKey]
     let features: [Feature]
     let filter: TimeFilter
-    /// Source column names to read: keys, event time, created time, features (no repeats).
+    /// Columns window aggregations read (as views name them), with their input types.
+    let inputs: [(name: String, type: ValueType)]
+    /// Source column names to read: keys, event time, created time, features, inputs (no repeats).
     let wanted: [String]
 
     /// - Throws: `TrainingSetError` when the view's source is not defined.
     init(
-        view: FeatureView, features: [Feature], definitions: Definitions, lower: Int64?, upper: Int64?
+        view: FeatureView, features: [Feature], definitions: Definitions, lower: Int64?, upper: Int64?,
+        inputs: [(name: String, type: ValueType)] = []
     ) throws(TrainingSetError) {
         guard let source = definitions.source(view.source) else {
             throw TrainingSetError("feature view '\(view.name)' reads source '\(view.source)', which is not defined")
@@ -28,7 +31,7 @@ struct ViewScan {
         var wanted: [String] = []
         let names =
             keys.map { columns.sourceColumn(for: $0.name) } + [columns.timestamp] + [columns.created].compactMap { $0 }
-            + features.map { columns.sourceColumn(for: $0.name) }
+            + features.map { columns.sourceColumn(for: $0.name) } + inputs.map { columns.sourceColumn(for: $0.name) }
         for name in names where !wanted.contains(name) { wanted.append(name) }
         self.view = view
         self.source = source
@@ -36,6 +39,7 @@ struct ViewScan {
         self.keys = keys
         self.features = features
         self.filter = TimeFilter(column: columns.timestamp, lower: lower, upper: upper)
+        self.inputs = inputs
         self.wanted = wanted
     }
 
@@ -47,7 +51,8 @@ struct ViewScan {
         for reader in try readers(source) {
             try Prefetch.scan(reader, columns: wanted, filter: filter, threads: threads) { batch in
                 let typed = try TypedSourceBatch(
-                    batch, source: source, columns: columns, keys: keys, features: features, view: view.name)
+                    batch, source: source, columns: columns, keys: keys, features: features, view: view.name,
+                    inputs: inputs)
                 try body(typed, batch.rowCount)
             }
         }
