@@ -61,34 +61,17 @@ public struct ColumnBuilder: Sendable {
     public mutating func appendNull() {
         hasNull = true
         validity.append(false)
-        switch data {
-        case .bool(var v):
-            data = .int32([])
-            v.append(false)
-            data = .bool(v)
-        case .int32(var v):
-            data = .bool([])
-            v.append(0)
-            data = .int32(v)
-        case .int64(var v):
-            data = .bool([])
-            v.append(0)
-            data = .int64(v)
-        case .float32(var v):
-            data = .bool([])
-            v.append(0)
-            data = .float32(v)
-        case .float64(var v):
-            data = .bool([])
-            v.append(0)
-            data = .float64(v)
-        case .binary(var v):
-            data = .bool([])
-            v.appendEmpty()
-            data = .binary(v)
-        case .list:
+        // `guard case` in each push takes the array out of `data` so it grows in place; a
+        // `switch data` here kept the subject alive and copied the column on every null.
+        if case .list = data {
             listOffsets.append(listOffsets[listOffsets.count - 1])
+            return
         }
+        if case .binary = data {
+            _ = pushEmptyBinary()
+            return
+        }
+        _ = push(false) || push(Int32(0)) || push(Int64(0)) || push(Float(0)) || push(Double(0))
     }
 
     /// Appends a value; returns `false` (appending nothing) when it does not fit the type.
@@ -181,6 +164,14 @@ public struct ColumnBuilder: Sendable {
         data = .bool([])
         v.append(x)
         data = .float64(v)
+        return true
+    }
+
+    private mutating func pushEmptyBinary() -> Bool {
+        guard case .binary(var v) = data else { return false }
+        data = .bool([])
+        v.appendEmpty()
+        data = .binary(v)
         return true
     }
 

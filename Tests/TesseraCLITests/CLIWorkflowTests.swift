@@ -20,19 +20,22 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let repo = try CLIWorkflowTests.initRepo(dir)
-        for file in ["tessera.yaml", "features/drivers.yaml", "features/customers.yaml", "features/services.yaml"] {
+        for file in [
+            "tessera.yaml", "features/drivers.yaml", "features/customers.yaml", "features/trips.yaml",
+            "features/services.yaml",
+        ] {
             #expect(FileManager.default.fileExists(atPath: repo + "/" + file), "\(file) missing")
         }
         let plan = try CommandRunner.run(["plan", "--repo", repo])
         #expect(plan.status == 0, "\(plan)")
         #expect(plan.stdout.contains("+ feature view driver_hourly_stats"))
         #expect(plan.stdout.contains("    + schema.conv_rate: float32"))
-        #expect(plan.stdout.contains("Plan: 9 to add, 0 to change, 0 to remove."))
+        #expect(plan.stdout.contains("Plan: 13 to add, 0 to change, 0 to remove."))
         #expect(!FileManager.default.fileExists(atPath: repo + "/.tessera/registry.db"), "plan must not write")
 
         let apply = try CommandRunner.run(["apply", "--repo", repo])
         #expect(apply.status == 0, "\(apply)")
-        #expect(apply.stdout.contains("Applied version 1 (+9 ~0 -0"))
+        #expect(apply.stdout.contains("Applied version 1 (+13 ~0 -0"))
 
         let again = try CommandRunner.run(["plan", "--repo", repo])
         #expect(again.status == 0)
@@ -42,10 +45,13 @@ import Testing
 
         let list = try CommandRunner.run(["list", "views", "--repo", repo, "--json"])
         let rows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
-        #expect(rows?.compactMap { $0["name"] as? String } == ["customer_profile", "driver_hourly_stats"])
+        #expect(
+            rows?.compactMap { $0["name"] as? String } == [
+                "customer_profile", "driver_hourly_stats", "driver_trip_aggs",
+            ])
         let describe = try CommandRunner.run(["describe", "driver_hourly_stats", "--repo", repo])
         #expect(describe.stdout.contains("ttl: 2d"))
-        #expect(describe.stdout.contains("used by: driver_quality, ride_ranking_v1"))
+        #expect(describe.stdout.contains("used by: driver_activity_v1, driver_quality, ride_ranking_v1"))
         let unknown = try CommandRunner.run(["describe", "driver_hourly_stat", "--repo", repo])
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("did you mean 'driver_hourly_stats'?"))

@@ -46,6 +46,67 @@ import Testing
         #expect(back.rowCount == 200)
     }
 
+    /// The example's window aggregations through the CLI, checked against a brute force over
+    /// the trips file: every row, every count and sum, the window `t − W <= event < t`.
+    @Test func windowAggregationsMatchABruteForceOverTheTripsFile() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let repo = try TrainingSetCommandTests.appliedRepo(dir)
+        let out = dir.file("activity.parquet")
+        let result = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", repo + "/data/trip_labels.parquet", "--service",
+            "driver_activity_v1", "--output", out,
+        ])
+        #expect(result.status == 0, "\(result)")
+        let labels = try ParquetFile(path: repo + "/data/trip_labels.parquet").read()
+        let trips = try ParquetFile(path: repo + "/data/trips.parquet").read()
+        let train = try ParquetFile(path: out).read()
+        #expect(train.rowCount == labels.rowCount)
+        #expect(
+            Array(train.schema.names.prefix(6)) == [
+                "driver_id", "event_timestamp", "label", "fare_sum_1h", "fare_sum_1d", "fare_sum_7d",
+            ])
+        #expect(train.schema.names.count == 3 + 14 + 1)
+        let tripDrivers = trips.column(named: "driver_id")?.int64Values ?? []
+        let tripTimes = trips.column(named: "event_timestamp")?.int64Values ?? []
+        let fares = trips.column(named: "fare")
+        let labelDrivers = labels.column(named: "driver_id")?.int64Values ?? []
+        let labelTimes = labels.column(named: "event_timestamp")?.int64Values ?? []
+        var selfLabelled = 0
+        for row in 0..<labels.rowCount {
+            for (window, seconds) in [("1h", Int64(3600)), ("1d", 86_400), ("7d", 7 * 86_400)] {
+                let t = labelTimes[row]
+                var count: Int64 = 0
+                var sum = 0.0
+                var anyFare = false
+                for trip in tripDrivers.indices
+                where tripDrivers[trip] == labelDrivers[row] && tripTimes[trip] >= t - seconds * 1_000_000
+                    && tripTimes[trip] < t
+                {
+                    count += 1
+                    if let fare = fares?.value(at: trip).asDouble {
+                        sum += fare
+                        anyFare = true
+                    }
+                }
+                #expect(train.column(named: "count_\(window)")?.value(at: row) == .int64(count), "row \(row) \(window)")
+                let ours = train.column(named: "fare_sum_\(window)")?.value(at: row).asDouble
+                if anyFare {
+                    #expect(abs((ours ?? .nan) - sum) <= 1e-9 * sum, "row \(row) fare_sum_\(window)")
+                } else {
+                    #expect(ours == nil, "row \(row) fare_sum_\(window): an empty window is null")
+                }
+            }
+            if tripTimes.indices.contains(where: {
+                tripTimes[$0] == labelTimes[row] && tripDrivers[$0] == labelDrivers[row]
+            }) {
+                selfLabelled += 1
+            }
+        }
+        // The workload labels some trips at their own instant: those rows test the window's open end.
+        #expect(selfLabelled > 10)
+    }
+
     @Test func rangeModeAndErrors() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -44,6 +44,7 @@ struct RepositoryFixture {
         try directory.write("tessera.yaml", RepositoryFixture.config)
         try directory.write(
             "data/driver_stats.csv", "driver_id,event_timestamp,created,conv_rate,acc_rate,avg_daily_trips\n")
+        try directory.write("data/trips.csv", "trip_id,driver_id,rider_id,event_timestamp,fare,status\n")
         for (path, text) in files { try directory.write(path, text) }
     }
 

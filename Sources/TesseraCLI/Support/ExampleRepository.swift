@@ -4,7 +4,8 @@ import TesseraCore
 import TesseraWorkload
 
 /// The example feature repository `tessera init` writes: the reference workload's
-/// driver features, customer profiles, a push source and a feature service, with data.
+/// driver features, customer profiles, trips with window aggregations, push sources and
+/// feature services, with data.
 struct ExampleRepository {
     var project: String
     var rows: Int
@@ -111,6 +112,45 @@ struct ExampleRepository {
         """
     }
 
+    var tripsYAML: String {
+        """
+        # Trips: raw events, and driver features Tessera computes from them over sliding
+        # windows. A window ends just before each event, so a label never counts its own trip.
+        sources:
+          - name: trips
+            path: data/trips.\(format)
+            timestamp_field: event_timestamp
+            description: One row per trip, as the trip service logs it.
+
+          - name: trips_push
+            type: push
+            batch_source: trips
+            description: Trips as they finish, pushed by the trip service.
+
+        feature_views:
+          - name: driver_trip_aggs
+            entities: [driver]
+            source: trips_push
+            online: false   # training sets only, for now
+            aggregations:
+              - column: fare
+                functions: [sum, mean, max]
+                windows: [1h, 1d, 7d]
+                description: Fares the driver earned.
+              - function: count          # trips; no column
+                windows: [1h, 1d, 7d]
+              - column: rider_id
+                functions: [approx_count_distinct]
+                windows: [7d]
+              - column: fare
+                functions: [approx_percentile(0.9)]
+                windows: [7d]
+            description: A driver's recent activity (14 features, e.g. fare_sum_1h, count_7d, fare_p90_7d).
+            owner: rides-ml@example.com
+
+        """
+    }
+
     var servicesYAML: String {
         """
         # Feature services: the feature vectors models consume.
@@ -129,6 +169,12 @@ struct ExampleRepository {
               - driver_hourly_stats
             description: Every driver quality feature.
 
+          - name: driver_activity_v1
+            features:
+              - driver_trip_aggs
+              - driver_hourly_stats:conv_rate
+            description: Features of the driver-churn model, from trips over sliding windows.
+
         """
     }
 
@@ -144,6 +190,7 @@ struct ExampleRepository {
         try configYAML.write(toFile: folder + "/tessera.yaml", atomically: true, encoding: .utf8)
         try driversYAML.write(toFile: folder + "/features/drivers.yaml", atomically: true, encoding: .utf8)
         try customersYAML.write(toFile: folder + "/features/customers.yaml", atomically: true, encoding: .utf8)
+        try tripsYAML.write(toFile: folder + "/features/trips.yaml", atomically: true, encoding: .utf8)
         try servicesYAML.write(toFile: folder + "/features/services.yaml", atomically: true, encoding: .utf8)
         try ".tessera/\n".write(toFile: folder + "/.gitignore", atomically: true, encoding: .utf8)
 
@@ -157,5 +204,9 @@ struct ExampleRepository {
             "data/customer_profile.\(format)", Workload.customerSchema, ranges(workload.customerRows),
             workload.customerProfile)
         try writeTable("data/rides.\(format)", Workload.ridesSchema, ranges(workload.entityRows), workload.rides)
+        try writeTable("data/trips.\(format)", Workload.tripsSchema, ranges(workload.tripRows), workload.trips)
+        try writeTable(
+            "data/trip_labels.\(format)", Workload.tripLabelsSchema, ranges(workload.tripLabelRows), workload.tripLabels
+        )
     }
 }

@@ -26,6 +26,9 @@ public struct ExactSum: Sendable, Hashable {
             special += value
             return
         }
+        // Zeros change no sum; skipping them also makes the sum of -0.0s +0.0, as a
+        // fixed-point accumulation of the same values gives.
+        if value == 0 { return }
         var x = value
         var kept = 0
         for index in partials.indices {

@@ -9,22 +9,29 @@
 ///
 /// Registers merge by maximum, so a sketch built from raw events, from merged tiles, online
 /// or offline, holds the same registers; the estimate is a function of the registers alone
-/// (computed in register order), so the count is the same to the bit. Small sets are kept
-/// sparse (sorted index → rank pairs) and read with the same formula.
+/// (Σ 2^-rank summed by rank), so the count is the same to the bit. Only the registers that
+/// are set are kept (index → rank), so small sets stay small.
 public struct HyperLogLog: Sendable, Hashable {
     public static let precision = 14
     public static let registerCount = 1 << precision
 
-    /// Register index → rank, for the registers that are not zero, sorted by index.
+    /// Register index → rank, for the registers that are not zero.
     public private(set) var registers: [UInt16: UInt8] = [:]
 
     public init() {}
 
+    /// The register a hash sets and the rank it offers: the first `precision` bits pick the
+    /// register, the position of the first set bit in the rest is the rank.
+    @inline(__always)
+    public static func register(_ hash: UInt64) -> (index: UInt16, rank: UInt8) {
+        let index = UInt16(truncatingIfNeeded: hash >> UInt64(64 - precision))
+        let rest = hash << UInt64(precision)
+        return (index, UInt8(min(rest.leadingZeroBitCount, 64 - precision) + 1))
+    }
+
     /// Adds a value by its 64-bit hash.
     public mutating func add(hash: UInt64) {
-        let index = UInt16(truncatingIfNeeded: hash >> UInt64(64 - HyperLogLog.precision))
-        let rest = hash << UInt64(HyperLogLog.precision)
-        let rank = UInt8(min(rest.leadingZeroBitCount, 64 - HyperLogLog.precision) + 1)
+        let (index, rank) = HyperLogLog.register(hash)
         if (registers[index] ?? 0) < rank { registers[index] = rank }
     }
 
@@ -35,21 +42,45 @@ public struct HyperLogLog: Sendable, Hashable {
     public mutating func removeAll() { registers.removeAll(keepingCapacity: true) }
 
     /// The estimated number of distinct values (0 for an empty sketch).
-    public var estimate: Int64 {
-        guard !registers.isEmpty else { return 0 }
-        let m = Double(HyperLogLog.registerCount)
-        let zeros = HyperLogLog.registerCount - registers.count
-        // Σ 2^-M[j] in register order: zeros contribute 1 each.
-        var harmonic = Double(zeros)
-        for index in registers.keys.sorted() {
-            harmonic += scalbn(1.0, -Int(registers[index] ?? 0))
+    public var estimate: Int64 { HyperLogLog.estimate(ranks: registers.values) }
+
+    /// The estimate from the ranks of the non-zero registers, each register once, in any
+    /// order: Σ 2^-rank is summed by rank, so the order registers come in cannot change a bit.
+    public static func estimate(ranks: some Sequence<UInt8>) -> Int64 {
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 66) { histogram in
+            histogram.initialize(repeating: 0)
+            var nonzero = 0
+            for rank in ranks {
+                histogram[Int(rank)] += 1
+                nonzero += 1
+            }
+            return estimate(nonzero: nonzero, histogram: UnsafeBufferPointer(histogram))
+        }
+    }
+
+    /// The estimate from how many registers are set and how many hold each rank
+    /// (`histogram[r]`, r in 1...65).
+    public static func estimate(nonzero: Int, histogram: UnsafeBufferPointer<Int32>) -> Int64 {
+        guard nonzero > 0 else { return 0 }
+        let m = Double(registerCount)
+        let zeros = registerCount - nonzero
+        if zeros > 0 {
+            // Linear counting below 2.5·m needs only the zeros; test the raw estimate first.
+            var harmonic = Double(zeros)
+            for rank in 1..<min(66, histogram.count) where histogram[rank] > 0 {
+                harmonic += scalbn(Double(histogram[rank]), -rank)
+            }
+            let alpha = 0.7213 / (1 + 1.079 / m)
+            let raw = alpha * m * m / harmonic
+            if raw <= 2.5 * m { return Int64((m * log(m / Double(zeros))).rounded()) }
+            return Int64(raw.rounded())
+        }
+        var harmonic = 0.0
+        for rank in 1..<min(66, histogram.count) where histogram[rank] > 0 {
+            harmonic += scalbn(Double(histogram[rank]), -rank)
         }
         let alpha = 0.7213 / (1 + 1.079 / m)
-        var estimate = alpha * m * m / harmonic
-        if estimate <= 2.5 * m && zeros > 0 {
-            estimate = m * log(m / Double(zeros))
-        }
-        return Int64(estimate.rounded())
+        return Int64((alpha * m * m / harmonic).rounded())
     }
 }
 

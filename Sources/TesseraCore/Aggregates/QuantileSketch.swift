@@ -55,25 +55,55 @@ public struct QuantileSketch: Sendable, Hashable {
         count = 0
     }
 
+    /// The bucket of a value as one order key: negatives (by magnitude, reversed), zero,
+    /// positives, so that sorting keys sorts the values' buckets; `nil` for NaN.
+    @inline(__always)
+    public static func key(_ value: Double) -> Int32? {
+        if value.isNaN { return nil }
+        if value == 0 || abs(value) < 1e-300 { return 0 }
+        // |log_γ x| stays below 40,000 for every double, far inside the offset.
+        return value > 0 ? 1_000_000 + bucket(value) : -1_000_000 - bucket(-value)
+    }
+
+    /// The value a bucket's key stands for: `±2γ^i/(γ+1)`, within 1% of every value in it.
+    public static func representative(key: Int32) -> Double {
+        if key == 0 { return 0 }
+        let index = key > 0 ? key - 1_000_000 : -1_000_000 - key
+        let value = 2 * pow(gamma, Double(index)) / (gamma + 1)
+        return key > 0 ? value : -value
+    }
+
+    /// The 0-based rank of the value at quantile `q` among `count` values: ⌊q·(n − 1)⌋.
+    @inline(__always)
+    public static func rank(_ q: Double, count: Int) -> Int {
+        min(count - 1, max(0, Int((q * Double(count - 1)).rounded(.down))))
+    }
+
     /// The value at quantile `q` (0 < q < 1): the representative of the bucket holding the
-    /// value of rank `q·(n − 1)`; `nil` for an empty sketch.
+    /// value of rank ⌊q·(n − 1)⌋; `nil` for an empty sketch.
     public func quantile(_ q: Double) -> Double? {
         guard count > 0 else { return nil }
-        let rank = q * Double(count - 1)
+        let rank = QuantileSketch.rank(q, count: Int(count))
         var seen: Int64 = 0
-        func value(_ index: Int32) -> Double {
-            2 * pow(QuantileSketch.gamma, Double(index)) / (QuantileSketch.gamma + 1)
-        }
         for index in negative.keys.sorted(by: >) {
             seen += negative[index] ?? 0
-            if Double(seen) > rank { return -value(index) }
+            if seen > rank { return QuantileSketch.representative(key: -1_000_000 - index) }
         }
         seen += zeros
-        if Double(seen) > rank { return 0 }
+        if seen > rank { return 0 }
         for index in positive.keys.sorted() {
             seen += positive[index] ?? 0
-            if Double(seen) > rank { return value(index) }
+            if seen > rank { return QuantileSketch.representative(key: 1_000_000 + index) }
         }
-        return positive.keys.max().map(value) ?? 0
+        return positive.keys.max().map { QuantileSketch.representative(key: 1_000_000 + $0) } ?? 0
+    }
+
+    /// The value at quantile `q` of the values whose keys are `keys` (any order; sorted in
+    /// place): the same as a sketch of those values would answer, without building one.
+    public static func quantile(_ q: Double, keys: UnsafeMutableBufferPointer<Int32>) -> Double? {
+        guard !keys.isEmpty else { return nil }
+        var keys = keys
+        keys.sort()
+        return representative(key: keys[rank(q, count: keys.count)])
     }
 }

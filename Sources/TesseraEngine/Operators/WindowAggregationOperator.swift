@@ -1,3 +1,4 @@
+import Dispatch
 import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
@@ -101,64 +102,26 @@ struct WindowAggregationOperator {
     }
 
     func finish(_ state: inout State) throws -> Output {
-        let entityRows = entityTimes.count
         let events = state.eventParts.isEmpty ? Column(empty: .timestamp) : try Column.concatenate(state.eventParts)
         let created = state.createdParts.isEmpty ? nil : try Column.concatenate(state.createdParts)
         let inputColumns = try inputs.indices.map { k in
             state.inputParts[k].isEmpty ? Column(empty: inputs[k].type) : try Column.concatenate(state.inputParts[k])
         }
+        // The parts are copied into whole columns: let them go before the sort allocates.
+        state.eventParts = []
+        state.createdParts = []
+        state.inputParts = state.inputParts.map { _ in [] }
         // Per key, the kept rows by (event, created, arrival): a window is a contiguous range.
         let sorted = AsOfJoin.SortedFeatures(
             featureGroups: state.groups, groupCount: index.groupCount, eventTimes: events, createdTimes: created,
             threads: threads)
-        let functions = features.enumerated().map { f, feature in
-            WindowFunction(
-                function: feature.aggregation?.function ?? .count, input: inputOf[f].map { inputColumns[$0] })
-        }
-        var builders = features.map { ColumnBuilder(type: $0.type, capacity: entityRows) }
-        var matched = [Bool](repeating: true, count: entityRows)
-        let times = entityTimes.int64Values ?? []
-        sorted.row.withUnsafeBufferPointer { rows in
-            sorted.event.withUnsafeBufferPointer { event in
-                sorted.created.withUnsafeBufferPointer { created in
-                    for i in 0..<entityRows {
-                        let g = Int(index.groupOfRow[i])
-                        guard entityTimes.isValid(i) else {
-                            for f in features.indices { builders[f].appendNull() }
-                            matched[i] = false
-                            continue
-                        }
-                        let t = times[i]
-                        let start = g >= 0 ? sorted.start[g] : 0
-                        let end = g >= 0 ? sorted.start[g + 1] : 0
-                        // First position with event >= t: the window's exclusive end.
-                        let hi = WindowAggregationOperator.lowerBound(event, start, end, t)
-                        for (f, feature) in features.enumerated() {
-                            var lo = start
-                            if case .length(let span)? = feature.aggregation?.window {
-                                lo = WindowAggregationOperator.lowerBound(event, start, hi, t &- span.microseconds)
-                            }
-                            if lo == hi { matched[i] = false }
-                            let value = functions[f].evaluate(rows, event: event, created: created, range: lo..<hi)
-                            if !builders[f].append(value) { builders[f].appendNull() }
-                        }
-                    }
-                }
-            }
-        }
-        return Output(
-            columns: builders.map { $0.finish() }, rowsRead: state.rowsRead, kept: state.kept, matched: matched)
-    }
-
-    /// The first position in `start..<end` whose event is `>= time` (events are sorted).
-    @inline(__always)
-    static func lowerBound(_ event: UnsafeBufferPointer<Int64>, _ start: Int, _ end: Int, _ time: Int64) -> Int {
-        var lo = start
-        var hi = end
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if event[mid] < time { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
+        state.groups = []
+        // The inputs in window order; the evaluator reads them front to back.
+        let columns = inputColumns.map { $0.take(sorted.row) }
+        let evaluator = WindowEvaluator(
+            features: features, inputTypes: inputs.map(\.type), inputOf: inputOf, starts: sorted.start,
+            event: sorted.event, created: sorted.created, columns: columns, threads: threads)
+        let (out, matched) = try evaluator.evaluate(groupOfRow: index.groupOfRow, times: entityTimes)
+        return Output(columns: out, rowsRead: state.rowsRead, kept: state.kept, matched: matched)
     }
 }

@@ -9,17 +9,16 @@ import TesseraDefinitions
 /// they were read in: sums are exact (`ExactSum`, rounded once), sketches merge
 /// commutatively, and `first`/`last`/`last_n` break full ties of (event, created) by value.
 /// That is what lets the online tiles, when they come, give the same bits.
-struct WindowFunction {
+struct WindowFunction: Sendable {
     let function: AggregateFunction
     /// The input column (`nil` for a bare `count`).
     let input: Column?
 
-    /// The value over the rows at `positions[range]` (indices into the input column, in
-    /// window order), with their event and created times (for ties).
-    func evaluate(
-        _ rows: UnsafeBufferPointer<Int>, event: UnsafeBufferPointer<Int64>,
-        created: UnsafeBufferPointer<Int64>, range: Range<Int>
-    ) -> ScalarValue {
+    /// The value over the rows at positions `range` of the input column (in window order),
+    /// with their event and created times (for ties).
+    func evaluate(event: UnsafeBufferPointer<Int64>, created: UnsafeBufferPointer<Int64>, range: Range<Int>)
+        -> ScalarValue
+    {
         guard let input else {
             // A bare count: every row.
             return .int64(Int64(range.count))
@@ -27,12 +26,12 @@ struct WindowFunction {
         switch function {
         case .count:
             var n: Int64 = 0
-            for p in range where input.isValid(rows[p]) { n += 1 }
+            for p in range where input.isValid(p) { n += 1 }
             return .int64(n)
-        case .sum: return sum(rows, range)
+        case .sum: return sum(range)
         case .mean, .stddev, .variance:
             var moments = ExactMoments()
-            forEachDouble(rows, range) { moments.add($0) }
+            forEachDouble(range) { moments.add($0) }
             switch function {
             case .mean: return moments.mean.map(ScalarValue.float64) ?? .null
             case .stddev: return moments.standardDeviation.map(ScalarValue.float64) ?? .null
@@ -40,8 +39,8 @@ struct WindowFunction {
             }
         case .min, .max:
             var best: ScalarValue?
-            for p in range where input.isValid(rows[p]) {
-                let value = input.value(at: rows[p])
+            for p in range where input.isValid(p) {
+                let value = input.value(at: p)
                 if let held = best {
                     let order = WindowFunction.compare(value, held)
                     if function == .min ? order < 0 : order > 0 { best = value }
@@ -51,48 +50,48 @@ struct WindowFunction {
             }
             return best ?? .null
         case .first, .last:
-            return pick(rows, event: event, created: created, range: range, newest: function == .last, count: 1).first
+            return pick(event: event, created: created, range: range, newest: function == .last, count: 1).first
                 ?? .null
         case .lastN(let k):
-            let values = pick(rows, event: event, created: created, range: range, newest: true, count: k)
+            let values = pick(event: event, created: created, range: range, newest: true, count: k)
             return values.isEmpty ? .null : .list(values)
         case .approxCountDistinct:
             var sketch = HyperLogLog()
             var any = false
-            for p in range where input.isValid(rows[p]) {
-                sketch.add(hash: WindowFunction.hash(input, rows[p]))
+            for p in range where input.isValid(p) {
+                sketch.add(hash: WindowFunction.hash(input, p))
                 any = true
             }
             return any ? .int64(sketch.estimate) : .null
         case .approxPercentile(let q):
             var sketch = QuantileSketch()
-            forEachDouble(rows, range) { sketch.add($0) }
+            forEachDouble(range) { sketch.add($0) }
             return sketch.quantile(q).map(ScalarValue.float64) ?? .null
         }
     }
 
     /// Exact sums: integers in 128 bits (null if the total leaves int64), floats with `ExactSum`.
-    private func sum(_ rows: UnsafeBufferPointer<Int>, _ range: Range<Int>) -> ScalarValue {
+    private func sum(_ range: Range<Int>) -> ScalarValue {
         guard let input else { return .null }
         var any = false
         switch input.data {
         case .int64(let values):
             var total: Int128 = 0
-            for p in range where input.isValid(rows[p]) {
-                total += Int128(values[rows[p]])
+            for p in range where input.isValid(p) {
+                total += Int128(values[p])
                 any = true
             }
             return any ? (Int64(exactly: total).map(ScalarValue.int64) ?? .null) : .null
         case .int32(let values):
             var total: Int128 = 0
-            for p in range where input.isValid(rows[p]) {
-                total += Int128(values[rows[p]])
+            for p in range where input.isValid(p) {
+                total += Int128(values[p])
                 any = true
             }
             return any ? (Int64(exactly: total).map(ScalarValue.int64) ?? .null) : .null
         default:
             var total = ExactSum()
-            forEachDouble(rows, range) {
+            forEachDouble(range) {
                 total.add($0)
                 any = true
             }
@@ -101,13 +100,13 @@ struct WindowFunction {
     }
 
     /// Calls `body` with each non-null value of a numeric input as a double.
-    private func forEachDouble(_ rows: UnsafeBufferPointer<Int>, _ range: Range<Int>, _ body: (Double) -> Void) {
+    private func forEachDouble(_ range: Range<Int>, _ body: (Double) -> Void) {
         guard let input else { return }
         switch input.data {
-        case .float64(let values): for p in range where input.isValid(rows[p]) { body(values[rows[p]]) }
-        case .float32(let values): for p in range where input.isValid(rows[p]) { body(Double(values[rows[p]])) }
-        case .int64(let values): for p in range where input.isValid(rows[p]) { body(Double(values[rows[p]])) }
-        case .int32(let values): for p in range where input.isValid(rows[p]) { body(Double(values[rows[p]])) }
+        case .float64(let values): for p in range where input.isValid(p) { body(values[p]) }
+        case .float32(let values): for p in range where input.isValid(p) { body(Double(values[p])) }
+        case .int64(let values): for p in range where input.isValid(p) { body(Double(values[p])) }
+        case .int32(let values): for p in range where input.isValid(p) { body(Double(values[p])) }
         default: break
         }
     }
@@ -115,8 +114,8 @@ struct WindowFunction {
     /// The `count` oldest (or newest) non-null values in window order, rows equal in event
     /// and created time ordered by value, so arrival order never decides.
     private func pick(
-        _ rows: UnsafeBufferPointer<Int>, event: UnsafeBufferPointer<Int64>, created: UnsafeBufferPointer<Int64>,
-        range: Range<Int>, newest: Bool, count: Int
+        event: UnsafeBufferPointer<Int64>, created: UnsafeBufferPointer<Int64>, range: Range<Int>, newest: Bool,
+        count: Int
     ) -> [ScalarValue] {
         guard let input else { return [] }
         var out: [ScalarValue] = []
@@ -130,7 +129,7 @@ struct WindowFunction {
                 q = next
             }
             let group = newest ? q...p : p...q
-            var values = group.filter { input.isValid(rows[$0]) }.map { input.value(at: rows[$0]) }
+            var values = group.filter { input.isValid($0) }.map { input.value(at: $0) }
             if values.count > 1 {
                 values.sort { WindowFunction.compare($0, $1) < 0 }
                 if newest { values.reverse() }
@@ -141,14 +140,22 @@ struct WindowFunction {
         return out
     }
 
-    /// A total order on values of one type: numbers by value (NaN largest, as in SQL
-    /// engines), strings and bytes by their bytes, false before true.
+    /// The total order of floats for windows: NaN largest (as in SQL engines), -0.0 just
+    /// below +0.0 (so min and max never depend on which came first), else by value.
+    @inline(__always)
+    static func compareDoubles(_ x: Double, _ y: Double) -> Int {
+        if x.isNaN || y.isNaN { return x.isNaN ? (y.isNaN ? 0 : 1) : -1 }
+        if x < y { return -1 }
+        if x > y { return 1 }
+        if x == 0 && x.sign != y.sign { return x.sign == .minus ? -1 : 1 }
+        return 0
+    }
+
+    /// A total order on values of one type: numbers by value (floats by `compareDoubles`),
+    /// strings and bytes by their bytes, false before true.
     static func compare(_ a: ScalarValue, _ b: ScalarValue) -> Int {
         func order<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : (x > y ? 1 : 0) }
-        func doubles(_ x: Double, _ y: Double) -> Int {
-            if x.isNaN || y.isNaN { return x.isNaN ? (y.isNaN ? 0 : 1) : -1 }
-            return order(x, y)
-        }
+        func doubles(_ x: Double, _ y: Double) -> Int { compareDoubles(x, y) }
         switch (a, b) {
         case (.int32(let x), .int32(let y)): return order(x, y)
         case (.int64(let x), .int64(let y)): return order(x, y)
