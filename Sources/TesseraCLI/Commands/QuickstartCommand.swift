@@ -72,6 +72,18 @@ struct QuickstartCommand: AsyncParsableCommand {
             step("tessera head \(output) -n 5")
             try HeadCommand.parse([output, "-n", "5"]).run()
 
+            // Features Tessera computes: 14 window aggregations of raw trips per labelled event.
+            let activity = directory + "/activity.parquet"
+            step(
+                "tessera training-set --repo \(directory) --entities \(directory)/data/trip_labels.parquet --service driver_activity_v1 --output \(activity)"
+            )
+            try TrainingSetCommand.parse([
+                "--repo", directory, "--entities", directory + "/data/trip_labels.parquet", "--service",
+                "driver_activity_v1", "--output", activity,
+            ]).run()
+            step("tessera head \(activity) -n 3")
+            try HeadCommand.parse([activity, "-n", "3"]).run()
+
             step("tessera materialize-incremental now --repo \(directory)")
             try MaterializeIncrementalCommand.parse(["now", "--repo", directory]).run()
             if noServe { return }
