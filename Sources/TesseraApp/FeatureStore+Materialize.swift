@@ -1,6 +1,7 @@
 import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
+import TesseraEngine
 import TesseraOffline
 import TesseraOnline
 import TesseraRegistry
@@ -90,6 +91,22 @@ extension FeatureStore {
             let estimate = offline.estimatedRows(of: view, definitions: definitions)
             var written = 0
             var read = 0
+            if !view.aggregatedFeatures.isEmpty {
+                // Window aggregations: every key's state rebuilt from the source, in one write.
+                let built = try rebuildAggregationState(
+                    view, end: end, definitions: definitions, request: request, into: store, progress: progress)
+                let recordedAt = configuration.now()
+                try registry.with { (registry) throws(RegistryError) in
+                    try registry.recordMaterialization([
+                        MaterializationWatermark(view: view.name, start: built.start, end: end, recordedAt: recordedAt)
+                    ])
+                }
+                results.append(
+                    MaterializeSummary.View(
+                        view: view.name, start: built.start, end: end, rowsRead: built.rowsRead,
+                        entitiesWritten: built.keys, seconds: Double(MonotonicClock.nanoseconds() &- viewBegan) / 1e9))
+                if view.plainFeatures.isEmpty { continue }
+            }
             let stats = try offline.latestRows(
                 LatestRowsRequest(
                     view: view, start: start, end: end, batchRows: request.batchRows, threads: request.threads),
@@ -122,6 +139,76 @@ extension FeatureStore {
                     seconds: Double(MonotonicClock.nanoseconds() &- viewBegan) / 1e9))
         }
         return MaterializeSummary(views: results, seconds: Double(MonotonicClock.nanoseconds() &- began) / 1e9)
+    }
+
+    /// Rebuilds the aggregation state of every key of `view` from its source: the rows some
+    /// window at or after now can hold (event in `now − longest window ... end`), replacing
+    /// the view's whole state in one transaction. A run killed midway leaves the old state;
+    /// running again gives the same end state.
+    func rebuildAggregationState(
+        _ view: FeatureView, end: Timestamp, definitions: Definitions, request: MaterializeRequest,
+        into store: any OnlineStore, progress: (MaterializeProgress) -> Void
+    ) throws -> (start: Timestamp, rowsRead: Int, keys: Int) {
+        let program = AggregationProgram(view: view)
+        let now = configuration.now().microseconds
+        guard let longest = program.longestWindow else {
+            throw FeatureStoreError(
+                "feature view '\(view.name)' has a lifetime window, which is computed for training sets only",
+                hint: "set online: false on it, or give the aggregation a duration window")
+        }
+        let start = Timestamp(microseconds: now &- longest)
+        let keyNames = definitions.joinKeys(of: view).map(\.name)
+        let estimate = offline.estimatedRows(of: view, definitions: definitions)
+        var batches: [RecordBatch] = []
+        let rowsRead = try offline.aggregationRows(
+            LatestRowsRequest(view: view, start: start, end: end, threads: request.threads), definitions: definitions,
+            progress: { rows in
+                progress(
+                    MaterializeProgress(view: view.name, rowsRead: rows, entitiesWritten: 0, estimatedRows: estimate))
+            },
+            emit: { batches.append($0) })
+        let rows = batches.isEmpty ? nil : try RecordBatch.concatenate(batches)
+        batches = []
+        var keys: [EntityKey] = []
+        var events: [AggregationProgram.Events] = []
+        if let rows, rows.rowCount > 0 {
+            let keyColumns = keyNames.compactMap { rows.column(named: $0) }
+            let encoded = try EncodedKeys(columns: keyColumns, rows: rows.rowCount)
+            var position: [EntityKey: Int] = [:]
+            var rowsOf: [[Int]] = []
+            for row in 0..<rows.rowCount {
+                let key = encoded.key(row)
+                if let at = position[key] {
+                    rowsOf[at].append(row)
+                } else {
+                    position[key] = keys.count
+                    keys.append(key)
+                    rowsOf.append([row])
+                }
+            }
+            let times = rows.column(named: LatestRows.eventColumn)?.int64Values ?? []
+            let created = rows.column(named: LatestRows.createdColumn)
+            let createdTimes = created?.int64Values ?? []
+            let inputs = program.inputColumns.map { rows.column(named: $0.name) ?? Column(empty: $0.type) }
+            events = rowsOf.map { picked in
+                AggregationProgram.Events(
+                    event: picked.map { times[$0] },
+                    created: picked.map { (created?.isValid($0) ?? false) ? createdTimes[$0] : Int64.min },
+                    inputs: inputs.map { $0.take(picked) })
+            }
+        }
+        let built = events
+        try store.write(
+            [],
+            states: [
+                OnlineStateUpdate(view: view.name, keys: keys, replacesAll: true) { index, _ in
+                    program.merged(nil, with: built[index], now: now)
+                }
+            ])
+        progress(
+            MaterializeProgress(
+                view: view.name, rowsRead: rowsRead, entitiesWritten: keys.count, estimatedRows: estimate))
+        return (start, rowsRead, keys.count)
     }
 
     /// The online views to load: those named, or all of them.

@@ -39,6 +39,40 @@ public struct NativeEngine: OfflineEngine {
             batchRows: request.batchRows, retainedRowLimit: request.retainedRowLimit, progress: progress, emit: emit)
     }
 
+    public func aggregationRows(
+        _ request: LatestRowsRequest, definitions: Definitions, progress: (Int) -> Void,
+        emit: (RecordBatch) throws -> Void
+    ) throws -> Int {
+        let view = request.view
+        let layout = AggregationInputsLayout(view.aggregatedFeatures)
+        let lower = request.start.microseconds
+        let upper = request.end.microseconds
+        let scan = try ViewScan(
+            view: view, features: [], definitions: definitions, lower: lower, upper: upper, inputs: layout.inputs)
+        let schema = AggregationRows.schema(of: view, definitions: definitions)
+        var read = 0
+        try scan.run(readers: readers(definitions), threads: request.threads ?? threads) { typed, rows in
+            read += rows
+            let events = typed.events.int64Values ?? []
+            var keep: [Int] = []
+            keep.reserveCapacity(rows)
+            for r in 0..<rows where typed.events.isValid(r) && events[r] >= lower && events[r] <= upper {
+                if typed.keys.allSatisfy({ $0.isValid(r) }) { keep.append(r) }
+            }
+            progress(read)
+            guard !keep.isEmpty else { return }
+            var nulls = ColumnBuilder(type: .timestamp, capacity: keep.count)
+            if typed.created == nil { for _ in keep { nulls.appendNull() } }
+            let columns =
+                typed.keys.map { $0.take(keep) } + [
+                    typed.events.take(keep), typed.created?.take(keep) ?? nulls.finish(),
+                ]
+                + typed.inputs.map { $0.take(keep) }
+            try emit(try RecordBatch(schema: schema, columns: columns))
+        }
+        return read
+    }
+
     public func appendPushed(_ batch: RecordBatch, source: DataSource, definitions: Definitions, pushID: String)
         throws
     {

@@ -32,6 +32,18 @@ public protocol OfflineEngine: Sendable {
         emit: (RecordBatch) throws -> Void
     ) throws -> LatestRowsStats
 
+    /// The source rows of a view with window aggregations whose event time is in
+    /// `start ... end`, as batches of `AggregationRows.schema(of:definitions:)` (join keys,
+    /// times and the aggregations' input columns): what the online aggregation state is
+    /// built from. Rows with a null key or event time are left out.
+    ///
+    /// - Parameter progress: source rows read so far.
+    /// - Returns: the source rows read.
+    func aggregationRows(
+        _ request: LatestRowsRequest, definitions: Definitions, progress: (Int) -> Void,
+        emit: (RecordBatch) throws -> Void
+    ) throws -> Int
+
     /// Appends rows pushed to a push source to the offline store, so training sets see them
     /// with the push source's batch source. Idempotent: appending the same `pushID` again
     /// (a client's retry) adds nothing.

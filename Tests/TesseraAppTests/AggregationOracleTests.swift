@@ -110,9 +110,9 @@ import Testing
         #expect(counts.contains(0) && counts.contains { $0 > 0 })
     }
 
-    @Test func rangeJoinFormulationAgrees() throws { try Self.run("range-join") }
+    @Test func rangeJoinFormulationAgrees() async throws { try await runOffPool { try Self.run("range-join") } }
 
-    @Test func windowFunctionFormulationAgrees() throws { try Self.run("window") }
+    @Test func windowFunctionFormulationAgrees() async throws { try await runOffPool { try Self.run("window") } }
 
     /// Without a declared `type`, an aggregation's input type is the source column's, and a
     /// function that cannot take it is an error at the aggregation's line.

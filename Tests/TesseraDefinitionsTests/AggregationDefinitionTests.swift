@@ -130,20 +130,29 @@ import Testing
         #expect(found.count == 10, "\(found)")
     }
 
-    @Test func aViewWithAggregationsIsOfflineUntilOnlineStateExists() throws {
+    @Test func anOnlineViewCannotHaveALifetimeWindow() throws {
         let fixture = try RepositoryFixture(files: [
             "features/trips.yaml": Self.view(
                 """
                       - function: count
-                        windows: [1h]
+                        windows: [1h, lifetime]
                 """
             ).replacingOccurrences(of: "online: false", with: "online: true")
         ])
-        let found = fixture.diagnostics().map(\.message)
+        let found = fixture.diagnostics().map { "\($0.location.line) \($0.message)" }
         #expect(
             found == [
-                "feature view 'driver_trip_aggs' has window aggregations, which this build computes offline only (training sets)"
+                "14 feature view 'driver_trip_aggs' is online but 'count_lifetime' has a lifetime window, which is computed for training sets only"
             ])
+        try fixture.write(
+            "features/trips.yaml",
+            Self.view(
+                """
+                      - function: count
+                        windows: [1h, 30d]
+                """
+            ).replacingOccurrences(of: "online: false", with: "online: true"))
+        #expect(try fixture.load().definitions.featureView("driver_trip_aggs")?.online == true)
     }
 
     /// Changing a window or a function of a feature a service uses breaks that service.

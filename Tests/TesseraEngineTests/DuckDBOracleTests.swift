@@ -68,7 +68,9 @@ import Testing
         }
     }
 
-    @Test func sWorkloadMatchesDuckDBRowByRow() throws {
+    @Test func sWorkloadMatchesDuckDBRowByRow() async throws { try await runOffPool { try Self.sWorkload() } }
+
+    static func sWorkload() throws {
         let dir = try TemporaryDirectory("oracle-s")
         defer { dir.remove() }
         try PythonOracle.runFile(DuckDBOracleTests.workload, arguments: ["S", dir.path])
@@ -78,7 +80,9 @@ import Testing
         DuckDBOracleTests.compare(ours, theirs, "S")
     }
 
-    @Test func randomTablesWithHeavyTiesMatchDuckDB() throws {
+    @Test func randomTablesWithHeavyTiesMatchDuckDB() async throws { try await runOffPool { try Self.randomTables() } }
+
+    static func randomTables() throws {
         let dir = try TemporaryDirectory("oracle-random")
         defer { dir.remove() }
         // Small key and time ranges make ties on (driver_id, event_timestamp) common; created times are

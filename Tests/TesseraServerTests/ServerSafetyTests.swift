@@ -257,10 +257,18 @@ final class SlowStoreFactory: OnlineStoreFactory, Sendable {
         let base: any OnlineStore
         let factory: SlowStoreFactory
 
-        func write(_ batches: [OnlineWriteBatch]) throws(OnlineStoreError) -> [OnlineWriteSummary] {
-            factory.writes.withLock { $0.append(batches.map(\.view)) }
-            return try base.write(batches)
+        func write(_ batches: [OnlineWriteBatch], states: [OnlineStateUpdate]) throws(OnlineStoreError)
+            -> [OnlineWriteSummary]
+        {
+            factory.writes.withLock { $0.append(batches.map(\.view) + states.map(\.view)) }
+            return try base.write(batches, states: states)
         }
+
+        func readStates(view: String, keys: [EntityKey]) throws(OnlineStoreError) -> [[UInt8]?] {
+            try base.readStates(view: view, keys: keys)
+        }
+
+        func stateCount(view: String) throws(OnlineStoreError) -> Int { try base.stateCount(view: view) }
 
         func readRecords(view: String, keys: [EntityKey], features: [String]) throws(OnlineStoreError)
             -> [OnlineRecord?]

@@ -79,6 +79,9 @@ extension SQLiteOnlineStore {
             do throws(SQLiteError) {
                 try db.execute("BEGIN IMMEDIATE")
                 do throws(SQLiteError) {
+                    let states = try db.prepare("DELETE FROM tessera_states WHERE view = ?1")
+                    states.bind(1, view)
+                    try states.run()
                     let find = try db.prepare("SELECT id FROM tessera_views WHERE name = ?1")
                     find.bind(1, view)
                     if try find.step() {

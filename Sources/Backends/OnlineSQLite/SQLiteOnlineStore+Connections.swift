@@ -8,6 +8,8 @@ struct WriterState {
     let connection: SQLiteConnection
     /// Upsert statements by view id.
     var upserts: [Int64: SQLiteStatement] = [:]
+    /// Aggregation-state statements (read, upsert, delete), compiled on first use.
+    var stateStatements: (select: SQLiteStatement, upsert: SQLiteStatement, delete: SQLiteStatement)?
 }
 
 /// One reader connection (opened on first use) and its compiled statements.
@@ -15,6 +17,8 @@ struct ReaderState {
     var connection: SQLiteConnection?
     /// Point-read statements by view id.
     var selects: [Int64: SQLiteStatement] = [:]
+    /// The point read of aggregation state.
+    var stateSelect: SQLiteStatement?
     /// The positions of the last feature list read, in the last layout seen: clients ask for
     /// the same features again and again, so the names are looked up once, not per row.
     var positions: (layout: Int64, features: [String], positions: [Int?])?

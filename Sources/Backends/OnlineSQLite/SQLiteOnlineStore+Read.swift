@@ -24,6 +24,38 @@ extension SQLiteOnlineStore {
         }
     }
 
+    public func readStates(view: String, keys: [EntityKey]) throws(OnlineStoreError) -> [[UInt8]?] {
+        guard !keys.isEmpty else { return [] }
+        return try withReader { (reader) throws(OnlineStoreError) -> [[UInt8]?] in
+            let db = try reader.connection(self)
+            do throws(SQLiteError) {
+                if reader.stateSelect == nil {
+                    reader.stateSelect = try db.prepare("SELECT state FROM tessera_states WHERE view = ?1 AND key = ?2")
+                }
+            } catch {
+                throw wrap(error)
+            }
+            guard let select = reader.stateSelect else { return Array(repeating: nil, count: keys.count) }
+            try reader.snapshot(self, now: MonotonicClock.nanoseconds())
+            var out: [[UInt8]?] = []
+            out.reserveCapacity(keys.count)
+            do throws(SQLiteError) {
+                for key in keys {
+                    select.bind(1, view)
+                    key.bytes.withUnsafeBytes { select.bind(2, blob: $0) }
+                    out.append(try select.step() ? select.blob(0) : nil)
+                    select.reset()
+                }
+            } catch {
+                select.reset()
+                reader.endSnapshot()
+                throw wrap(error)
+            }
+            if snapshotNanos == 0 { reader.endSnapshot() }
+            return out
+        }
+    }
+
     private func withReaderStatementsCleared(_ viewID: Int64) {
         for slot in readers {
             slot.state.withLock {

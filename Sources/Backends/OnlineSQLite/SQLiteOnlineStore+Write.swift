@@ -6,7 +6,9 @@ import TesseraSQLite
 
 extension SQLiteOnlineStore {
     @discardableResult
-    public func write(_ batches: [OnlineWriteBatch]) throws(OnlineStoreError) -> [OnlineWriteSummary] {
+    public func write(_ batches: [OnlineWriteBatch], states: [OnlineStateUpdate]) throws(OnlineStoreError)
+        -> [OnlineWriteSummary]
+    {
         // CPU work first, outside the writer lock: keys, the latest row per key, the encoded values.
         var prepared: [PreparedWrite] = []
         for batch in batches where batch.count > 0 {
@@ -18,7 +20,7 @@ extension SQLiteOnlineStore {
                     batch: batch, keys: keys, rows: rows, layout: layout,
                     values: layout.encode(columns: batch.features, rows: rows)))
         }
-        guard !prepared.isEmpty else {
+        guard !prepared.isEmpty || !states.isEmpty else {
             return batches.map { _ in OnlineWriteSummary(received: 0, written: 0, skipped: 0) }
         }
         // One transaction for every batch: a push that feeds several views lands in all or none.
@@ -31,6 +33,7 @@ extension SQLiteOnlineStore {
                     for write in prepared {
                         results.append(try apply(write, &state))
                     }
+                    for update in states { try apply(update, &state) }
                     try db.execute("COMMIT")
                     return results
                 } catch {
@@ -91,6 +94,44 @@ extension SQLiteOnlineStore {
             written += db.changes
         }
         return (written, viewID, layoutID)
+    }
+
+    /// One state update, inside the writer's open transaction: each key's held state is
+    /// read, transformed and written back (or deleted).
+    private func apply(_ update: OnlineStateUpdate, _ state: inout WriterState) throws(SQLiteError) {
+        let db = state.connection
+        if state.stateStatements == nil {
+            state.stateStatements = (
+                try db.prepare("SELECT state FROM tessera_states WHERE view = ?1 AND key = ?2"),
+                try db.prepare("INSERT OR REPLACE INTO tessera_states(view, key, state) VALUES (?1, ?2, ?3)"),
+                try db.prepare("DELETE FROM tessera_states WHERE view = ?1 AND key = ?2")
+            )
+        }
+        guard let (select, upsert, delete) = state.stateStatements else { return }
+        if update.replacesAll {
+            let clear = try db.prepare("DELETE FROM tessera_states WHERE view = ?1")
+            clear.bind(1, update.view)
+            try clear.run()
+        }
+        for (index, key) in update.keys.enumerated() {
+            var held: [UInt8]?
+            if !update.replacesAll {
+                select.bind(1, update.view)
+                key.bytes.withUnsafeBytes { select.bind(2, blob: $0) }
+                if try select.step() { held = select.blob(0) }
+                select.reset()
+            }
+            if let next = update.transform(index, held) {
+                upsert.bind(1, update.view)
+                key.bytes.withUnsafeBytes { upsert.bind(2, blob: $0) }
+                upsert.bind(3, blob: next)
+                try upsert.run()
+            } else if held != nil {
+                delete.bind(1, update.view)
+                key.bytes.withUnsafeBytes { delete.bind(2, blob: $0) }
+                try delete.run()
+            }
+        }
     }
 
     /// The compiled newest-wins upsert for a view's table.

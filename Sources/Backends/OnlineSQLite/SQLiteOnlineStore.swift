@@ -123,6 +123,8 @@ public final class SQLiteOnlineStore: OnlineStore {
                         id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE);
                     CREATE TABLE IF NOT EXISTS tessera_layouts(
                         id INTEGER PRIMARY KEY AUTOINCREMENT, view_id INTEGER NOT NULL, spec TEXT NOT NULL);
+                    CREATE TABLE IF NOT EXISTS tessera_states(
+                        view TEXT NOT NULL, key BLOB NOT NULL, state BLOB NOT NULL, PRIMARY KEY(view, key)) WITHOUT ROWID;
                     """)
             } else {
                 try db.execute("PRAGMA query_only=1")
@@ -150,7 +152,34 @@ public final class SQLiteOnlineStore: OnlineStore {
 
     public func viewNames() throws(OnlineStoreError) -> [String] {
         try reloadCatalog()
-        return catalog.withLock { $0.views.keys.sorted() }
+        let withStates = try withReader { (reader) throws(OnlineStoreError) -> [String] in
+            reader.endSnapshot()
+            let db = try reader.connection(self)
+            do throws(SQLiteError) {
+                let statement = try db.prepare("SELECT DISTINCT view FROM tessera_states")
+                var names: [String] = []
+                while try statement.step() { names.append(statement.string(0)) }
+                return names
+            } catch {
+                throw wrap(error)
+            }
+        }
+        return Set(catalog.withLock { $0.views.keys }).union(withStates).sorted()
+    }
+
+    public func stateCount(view: String) throws(OnlineStoreError) -> Int {
+        try withReader { (reader) throws(OnlineStoreError) -> Int in
+            reader.endSnapshot()
+            let db = try reader.connection(self)
+            do throws(SQLiteError) {
+                let statement = try db.prepare("SELECT count(*) FROM tessera_states WHERE view = ?1")
+                statement.bind(1, view)
+                guard try statement.step() else { return 0 }
+                return Int(statement.int64(0))
+            } catch {
+                throw wrap(error)
+            }
+        }
     }
 
     public func rowCount(view: String) throws(OnlineStoreError) -> Int {

@@ -1,6 +1,7 @@
 import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
+import TesseraEngine
 import TesseraOffline
 import TesseraOnline
 
@@ -39,6 +40,10 @@ public struct PreparedPush: Sendable {
     /// The push's content digest: the same push sent twice has the same id (see `PushLog`).
     public let pushID: String
     let writes: [OnlineWriteBatch]
+    /// The aggregation state updates of the fed views with window aggregations.
+    let states: [OnlineStateUpdate]
+    /// Per view with window aggregations: pushed rows and the keys they update.
+    let stateCounts: [String: (rows: Int, keys: Int)]
 }
 
 extension FeatureLookup {
@@ -99,15 +104,30 @@ extension FeatureLookup {
         }
         let batch = try typed.batch()
         var writes: [OnlineWriteBatch] = []
-        for info in targets where info.view.online {
+        for info in targets where info.view.online && !info.view.plainFeatures.isEmpty {
             writes.append(
                 try typed.write(
                     view: info.view, joinKeys: info.joinKeys, event: sourceColumns.timestamp,
                     created: sourceColumns.created))
         }
+        var states: [OnlineStateUpdate] = []
+        var stateCounts: [String: (rows: Int, keys: Int)] = [:]
+        let now = configuration.now().microseconds
+        let pushID = PushID.of(source: source.name, batch: batch)
+        for info in targets where info.view.online {
+            guard let program = info.aggregation else { continue }
+            let (keys, events) = try typed.events(
+                for: program, joinKeys: info.joinKeys, event: sourceColumns.timestamp, created: sourceColumns.created)
+            stateCounts[info.view.name] = (batch.rowCount, keys.count)
+            states.append(
+                OnlineStateUpdate(view: info.view.name, keys: keys) { index, held in
+                    program.merged(held, with: events[index], now: now, push: pushID)
+                })
+        }
         return PreparedPush(
             source: source, views: targets.map(\.view.name), batch: batch,
-            pushID: PushID.of(source: source.name, batch: batch), writes: writes)
+            pushID: pushID, writes: writes, states: states,
+            stateCounts: stateCounts)
     }
 
     /// Checks rows for one view's online store (Feast's `write_to_online_store`): join keys,
@@ -162,12 +182,16 @@ extension FeatureLookup {
     public func writeOnline(_ push: PreparedPush) throws(LookupError) -> [String: OnlineWriteSummary] {
         let summaries: [OnlineWriteSummary]
         do {
-            summaries = try store.write(push.writes)
+            summaries = try store.write(push.writes, states: push.states)
         } catch {
             throw LookupError(.unavailable, field: "online_store", error.description)
         }
         var out: [String: OnlineWriteSummary] = [:]
         for (write, summary) in zip(push.writes, summaries) { out[write.view] = summary }
+        for (view, counts) in push.stateCounts where out[view] == nil {
+            // Every pushed row of a window-aggregated view enters its key's state.
+            out[view] = OnlineWriteSummary(received: counts.rows, written: counts.rows, skipped: 0)
+        }
         return out
     }
 }
@@ -237,6 +261,50 @@ final class TypedColumns {
         index[name] = columns.count
         fields.append(Field(name, type, nullable: nullable))
         columns.append(builder.finish())
+    }
+
+    /// The typed column a view names `name`, if it was added.
+    func column(_ name: String) -> Column? { index[name].map { columns[$0] } }
+
+    /// The pushed rows grouped by entity key, as aggregation events of `program`: per key,
+    /// its rows' event and created times and input columns.
+    func events(for program: AggregationProgram, joinKeys: [JoinKey], event: String, created: String?)
+        throws(LookupError) -> ([EntityKey], [AggregationProgram.Events])
+    {
+        let keyColumns = joinKeys.compactMap { column($0.name) }
+        let encoded: EncodedKeys
+        do {
+            encoded = try EncodedKeys(columns: keyColumns, rows: rows)
+        } catch {
+            throw LookupError(.invalidRequest, field: "df", error.description)
+        }
+        var position: [EntityKey: Int] = [:]
+        var keys: [EntityKey] = []
+        var rowsOf: [[Int]] = []
+        for row in 0..<rows {
+            let key = encoded.key(row)
+            if let at = position[key] {
+                rowsOf[at].append(row)
+            } else {
+                position[key] = keys.count
+                keys.append(key)
+                rowsOf.append([row])
+            }
+        }
+        let times = column(event)?.int64Values ?? []
+        let createdColumn = created.flatMap { column($0) }
+        let createdTimes = createdColumn?.int64Values
+        let inputs = program.inputColumns.map { column($0.name) ?? Column(empty: $0.type) }
+        let events = rowsOf.map { picked in
+            AggregationProgram.Events(
+                event: picked.map { times.indices.contains($0) ? times[$0] : 0 },
+                created: picked.map { row in
+                    guard let createdTimes, createdColumn?.isValid(row) ?? false else { return Int64.min }
+                    return createdTimes[row]
+                },
+                inputs: inputs.map { $0.take(picked) })
+        }
+        return (keys, events)
     }
 
     func batch() throws(LookupError) -> RecordBatch {

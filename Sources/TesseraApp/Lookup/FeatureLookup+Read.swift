@@ -1,6 +1,7 @@
 import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
+import TesseraEngine
 import TesseraOnline
 
 /// A lookup checked and resolved against the served definitions, ready for the store reads:
@@ -12,6 +13,10 @@ public struct PreparedLookup: Sendable {
         var keys: [EntityKey]
         var features: [String]
         var ttl: TimeSpan
+        /// The view's window aggregations, when some requested feature is one.
+        var aggregation: AggregationProgram?
+        /// Per feature: whether it is computed from aggregation state (never expires).
+        var aggregated: [Bool]
     }
 
     let rows: Int
@@ -40,12 +45,62 @@ extension FeatureLookup {
         records.reserveCapacity(prepared.reads.count)
         for read in prepared.reads {
             do {
-                records.append(try store.readRecords(view: read.view, keys: read.keys, features: read.features))
+                if read.aggregation != nil {
+                    records.append(try aggregatedRecords(read, plain: nil))
+                } else {
+                    records.append(try store.readRecords(view: read.view, keys: read.keys, features: read.features))
+                }
+            } catch let error as LookupError {
+                throw error
             } catch {
-                throw LookupError(.unavailable, field: "online_store", error.description)
+                throw LookupError(.unavailable, field: "online_store", "\(error)")
             }
         }
         return assemble(prepared, records: records)
+    }
+
+    /// The records of a read with window aggregations: its plain features from the stored
+    /// rows (`plain`, or read here), its aggregated ones evaluated from each key's state at
+    /// `now`. Every key gets a record: a key without events has counts of 0 and nulls, as
+    /// a training set at `now` gives it.
+    func aggregatedRecords(_ read: PreparedLookup.Read, plain given: [OnlineRecord?]?) throws -> [OnlineRecord?] {
+        guard let program = read.aggregation else { return given ?? [] }
+        let now = configuration.now()
+        let plainNames = zip(read.features, read.aggregated).filter { !$0.1 }.map(\.0)
+        let aggregatedNames = zip(read.features, read.aggregated).filter { $0.1 }.map(\.0)
+        var plain = given
+        if plain == nil && !plainNames.isEmpty {
+            plain = try store.readRecords(view: read.view, keys: read.keys, features: plainNames)
+        }
+        let states = try store.readStates(view: read.view, keys: read.keys)
+        let columns = try program.evaluate(states, features: aggregatedNames, at: now.microseconds)
+        var out: [OnlineRecord?] = []
+        out.reserveCapacity(read.keys.count)
+        for row in read.keys.indices {
+            let record = plain?[row]
+            var values: [ScalarValue?] = []
+            values.reserveCapacity(read.features.count)
+            var p = 0
+            var a = 0
+            for isAggregated in read.aggregated {
+                if isAggregated {
+                    values.append(columns[a].value(at: row))
+                    a += 1
+                } else {
+                    values.append(record.flatMap { p < $0.values.count ? $0.values[p] : nil })
+                    p += 1
+                }
+            }
+            // The newest event the key's values reflect: its stored row's, else its newest aggregated event.
+            let newest = states[row].flatMap { program.newestEvent($0) }.map {
+                Timestamp(microseconds: min($0, now.microseconds))
+            }
+            let event = record?.eventTimestamp ?? newest ?? now
+            out.append(
+                OnlineRecord(
+                    eventTimestamp: event, createdTimestamp: record?.createdTimestamp ?? event, values: values))
+        }
+        return out
     }
 
     /// The same answer, reading an `AsyncOnlineStore` without blocking a thread (other stores
@@ -56,9 +111,15 @@ extension FeatureLookup {
         var records: [[OnlineRecord?]] = []
         for read in prepared.reads {
             do {
-                records.append(try await network.readRecords(view: read.view, keys: read.keys, features: read.features))
+                let plainNames = zip(read.features, read.aggregated).filter { !$0.1 }.map(\.0)
+                let plain =
+                    plainNames.isEmpty
+                    ? nil : try await network.readRecords(view: read.view, keys: read.keys, features: plainNames)
+                records.append(read.aggregation == nil ? plain ?? [] : try aggregatedRecords(read, plain: plain))
+            } catch let error as LookupError {
+                throw error
             } catch {
-                throw LookupError(.unavailable, field: "online_store", error.description)
+                throw LookupError(.unavailable, field: "online_store", "\(error)")
             }
         }
         return assemble(prepared, records: records)
@@ -106,7 +167,11 @@ extension FeatureLookup {
         reads.reserveCapacity(plan.reads.count)
         for read in plan.reads {
             let keys = try FeatureLookup.entityKeys(read.info, keyColumns, rows: rows, provided: request.entities)
-            reads.append(.init(view: read.info.view.name, keys: keys, features: read.features, ttl: read.info.view.ttl))
+            let aggregated = read.features.map { read.info.view.feature(named: $0)?.isAggregated ?? false }
+            reads.append(
+                .init(
+                    view: read.info.view.name, keys: keys, features: read.features, ttl: read.info.view.ttl,
+                    aggregation: aggregated.contains(true) ? read.info.aggregation : nil, aggregated: aggregated))
         }
         return PreparedLookup(rows: rows, reads: reads, names: names + plan.featureNames, keyVectors: vectors)
     }
@@ -138,8 +203,9 @@ extension FeatureLookup {
                 }
                 let expired = OnlineStatusRules.isExpired(eventTime: record.eventTimestamp, ttl: read.ttl, now: now)
                 for f in read.features.indices {
+                    // Aggregated values are computed at `now` over their windows: they do not expire.
                     let (value, status) = OnlineStatusRules.serve(
-                        f < record.values.count ? record.values[f] : nil, expired: expired)
+                        f < record.values.count ? record.values[f] : nil, expired: expired && !read.aggregated[f])
                     results[first + f].values.append(value)
                     results[first + f].statuses.append(status)
                     results[first + f].eventTimestamps.append(record.eventTimestamp)

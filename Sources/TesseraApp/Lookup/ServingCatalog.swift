@@ -1,6 +1,7 @@
 import Synchronization
 import TesseraCore
 import TesseraDefinitions
+import TesseraEngine
 
 /// One applied registry version, indexed for serving: views with their join keys, services,
 /// push sources, and the resolved plans of requests seen so far.
@@ -11,6 +12,8 @@ public final class ServingCatalog: Sendable {
     public struct ViewInfo: Sendable {
         public let view: FeatureView
         public let joinKeys: [JoinKey]
+        /// How its window aggregations are kept and read online (`nil`: it has none).
+        public let aggregation: AggregationProgram?
     }
 
     /// The registry version (`nil`: nothing applied yet).
@@ -42,7 +45,9 @@ public final class ServingCatalog: Sendable {
         self.definitions = definitions
         var views: [String: ViewInfo] = [:]
         for view in definitions.featureViews {
-            views[view.name] = ViewInfo(view: view, joinKeys: definitions.joinKeys(of: view))
+            views[view.name] = ViewInfo(
+                view: view, joinKeys: definitions.joinKeys(of: view),
+                aggregation: view.aggregatedFeatures.isEmpty ? nil : AggregationProgram(view: view))
         }
         self.views = views
         var push: [String: [ViewInfo]] = [:]
@@ -145,11 +150,11 @@ struct LookupPlan: Sendable {
                     "feature view '\(ref.view)' has no feature '\(Echo.clip(ref.feature))'",
                     hint: Suggestions.hint(for: ref.feature, in: info.view.features.map(\.name)))
             }
-            guard !feature.isAggregated else {
+            guard !feature.isAggregated || info.view.online else {
                 throw LookupError(
                     .invalidRequest, field: ref.field,
-                    "'\(ref.view):\(ref.feature)' is a window aggregation, which this build computes offline only (training sets)"
-                )
+                    "'\(ref.view):\(ref.feature)' is a window aggregation of a view with online: false (training sets only)",
+                    hint: "set online: true on feature view '\(ref.view)', apply and materialize")
             }
             let output = full ? "\(ref.view)__\(ref.feature)" : ref.feature
             if let other = seen[output] {

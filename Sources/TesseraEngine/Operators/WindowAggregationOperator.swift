@@ -48,32 +48,10 @@ struct WindowAggregationOperator {
         self.index = index
         self.entityTimes = entityTimes
         self.features = features
-        var inputs: [(name: String, type: ValueType)] = []
-        var inputOf: [Int?] = []
-        var widest: Int64? = 0
-        for feature in features {
-            guard let aggregation = feature.aggregation else {
-                inputOf.append(nil)
-                continue
-            }
-            switch aggregation.window {
-            case .lifetime: widest = nil
-            case .length(let span): widest = widest.map { max($0, span.microseconds) }
-            }
-            guard let column = aggregation.column, aggregation.function.needsInput || aggregation.column != nil else {
-                inputOf.append(nil)
-                continue
-            }
-            let type = aggregation.inputType ?? .float64
-            if let at = inputs.firstIndex(where: { $0.name == column && $0.type == type }) {
-                inputOf.append(at)
-            } else {
-                inputOf.append(inputs.count)
-                inputs.append((column, type))
-            }
-        }
-        self.inputs = inputs
-        self.inputOf = inputOf
+        let layout = AggregationInputsLayout(features)
+        self.inputs = layout.inputs
+        self.inputOf = layout.inputOf
+        let widest = layout.longest
         lower = widest.map { timeRange.0 &- $0 }
         upper = timeRange.1
         self.threads = threads

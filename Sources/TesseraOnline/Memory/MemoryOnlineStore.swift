@@ -14,12 +14,20 @@ public final class MemoryOnlineStore: OnlineStore {
         var values: [String: ScalarValue]
     }
 
-    private let views = Mutex<[String: [EntityKey: Row]]>([:])
+    struct Tables: Sendable {
+        var rows: [String: [EntityKey: Row]] = [:]
+        var states: [String: [EntityKey: [UInt8]]] = [:]
+    }
+
+    /// Rows and states behind one lock, so a write of both is atomic.
+    private let tables = Mutex(Tables())
 
     public init() {}
 
     @discardableResult
-    public func write(_ batches: [OnlineWriteBatch]) throws(OnlineStoreError) -> [OnlineWriteSummary] {
+    public func write(_ batches: [OnlineWriteBatch], states: [OnlineStateUpdate]) throws(OnlineStoreError)
+        -> [OnlineWriteSummary]
+    {
         // Validate and pick the winners of every batch before touching the store: all or nothing.
         var prepared: [(view: String, rows: [(EntityKey, Row)], received: Int)] = []
         for batch in batches {
@@ -45,10 +53,10 @@ public final class MemoryOnlineStore: OnlineStore {
             }
             prepared.append((batch.view, rows, batch.count))
         }
-        return views.withLock { views in
-            prepared.map { write in
+        return tables.withLock { tables in
+            let summaries = prepared.map { write in
                 guard write.received > 0 else { return OnlineWriteSummary(received: 0, written: 0, skipped: 0) }
-                var table = views[write.view] ?? [:]
+                var table = tables.rows[write.view] ?? [:]
                 var written = 0
                 for (key, row) in write.rows {
                     if let held = table[key],
@@ -60,17 +68,25 @@ public final class MemoryOnlineStore: OnlineStore {
                     table[key] = row
                     written += 1
                 }
-                views[write.view] = table
+                tables.rows[write.view] = table
                 return OnlineWriteSummary(received: write.received, written: written, skipped: write.received - written)
             }
+            for update in states {
+                var table = update.replacesAll ? [:] : tables.states[update.view] ?? [:]
+                for (index, key) in update.keys.enumerated() {
+                    table[key] = update.transform(index, table[key])
+                }
+                tables.states[update.view] = table
+            }
+            return summaries
         }
     }
 
     public func readRecords(view: String, keys: [EntityKey], features: [String]) throws(OnlineStoreError)
         -> [OnlineRecord?]
     {
-        views.withLock { views in
-            guard let table = views[view] else { return Array(repeating: nil, count: keys.count) }
+        tables.withLock { tables in
+            guard let table = tables.rows[view] else { return Array(repeating: nil, count: keys.count) }
             return keys.map { key in
                 table[key].map { row in
                     OnlineRecord(
@@ -81,15 +97,32 @@ public final class MemoryOnlineStore: OnlineStore {
         }
     }
 
+    public func readStates(view: String, keys: [EntityKey]) throws(OnlineStoreError) -> [[UInt8]?] {
+        tables.withLock { tables in
+            guard let table = tables.states[view] else { return Array(repeating: nil, count: keys.count) }
+            return keys.map { table[$0] }
+        }
+    }
+
+    public func stateCount(view: String) throws(OnlineStoreError) -> Int {
+        tables.withLock { $0.states[view]?.count ?? 0 }
+    }
+
     public func dropView(_ view: String) throws(OnlineStoreError) {
-        _ = views.withLock { $0.removeValue(forKey: view) }
+        tables.withLock {
+            $0.rows[view] = nil
+            $0.states[view] = nil
+        }
     }
 
     public func rowCount(view: String) throws(OnlineStoreError) -> Int {
-        views.withLock { $0[view]?.count ?? 0 }
+        tables.withLock { $0.rows[view]?.count ?? 0 }
     }
 
     public func viewNames() throws(OnlineStoreError) -> [String] {
-        views.withLock { views in views.filter { !$0.value.isEmpty }.keys.sorted() }
+        tables.withLock { tables in
+            Set(tables.rows.filter { !$0.value.isEmpty }.keys).union(tables.states.filter { !$0.value.isEmpty }.keys)
+                .sorted()
+        }
     }
 }

@@ -58,8 +58,19 @@ public protocol OnlineStore: Sendable {
     /// - Returns: one summary per batch, in order.
     /// - Throws: `OnlineStoreError` when a batch is invalid or the store cannot write; then
     ///   nothing was written.
+    ///
+    /// `states` (aggregation state of window-aggregated views) are applied in the same
+    /// transaction, after the rows: a push feeding a plain view and an aggregated one lands
+    /// in both or neither.
     @discardableResult
-    func write(_ batches: [OnlineWriteBatch]) throws(OnlineStoreError) -> [OnlineWriteSummary]
+    func write(_ batches: [OnlineWriteBatch], states: [OnlineStateUpdate]) throws(OnlineStoreError)
+        -> [OnlineWriteSummary]
+
+    /// The aggregation states of `view` for `keys`, in request order, `nil` for a key with none.
+    func readStates(view: String, keys: [EntityKey]) throws(OnlineStoreError) -> [[UInt8]?]
+
+    /// The number of entity keys with aggregation state for `view`.
+    func stateCount(view: String) throws(OnlineStoreError) -> Int
 
     /// The stored rows of `view` for `keys`, in request order, `nil` for a key with no row.
     ///
@@ -68,13 +79,13 @@ public protocol OnlineStore: Sendable {
     func readRecords(view: String, keys: [EntityKey], features: [String]) throws(OnlineStoreError)
         -> [OnlineRecord?]
 
-    /// Removes every row of `view` (for views an apply removed). Dropping an unknown view does nothing.
+    /// Removes every row and state of `view` (for views an apply removed). Dropping an unknown view does nothing.
     func dropView(_ view: String) throws(OnlineStoreError)
 
     /// The number of entity keys stored for `view` (0 for an unknown view).
     func rowCount(view: String) throws(OnlineStoreError) -> Int
 
-    /// The views that hold rows, sorted by name.
+    /// The views that hold rows or states, sorted by name.
     func viewNames() throws(OnlineStoreError) -> [String]
 }
 
@@ -90,6 +101,12 @@ public protocol AsyncOnlineStore: OnlineStore {
 }
 
 extension OnlineStore {
+    /// Stores the latest row per entity key of every batch, atomically across all of them.
+    @discardableResult
+    public func write(_ batches: [OnlineWriteBatch]) throws(OnlineStoreError) -> [OnlineWriteSummary] {
+        try write(batches, states: [])
+    }
+
     /// Stores the latest row per entity key of one batch, atomically.
     @discardableResult
     public func write(_ batch: OnlineWriteBatch) throws(OnlineStoreError) -> OnlineWriteSummary {

@@ -38,6 +38,8 @@ public enum OnlineStoreConformance {
         case rowCounts
         case invalidBatchesRejected
         case atomicAcrossViews
+        case aggregationStates
+        case statesAtomicWithRows
 
         public var description: String { rawValue }
     }
@@ -71,6 +73,8 @@ public enum OnlineStoreConformance {
         case .rowCounts: try verifier.rowCounts()
         case .invalidBatchesRejected: try verifier.invalidBatchesRejected()
         case .atomicAcrossViews: try verifier.atomicAcrossViews()
+        case .aggregationStates: try verifier.aggregationStates()
+        case .statesAtomicWithRows: try verifier.statesAtomicWithRows()
         }
     }
 }

@@ -294,4 +294,73 @@ extension Verifier {
         try expectEqual(values(try read("a", ids: [1, 2])), [.float64(10), .float64(20)], "view 'a' after the write")
         try expectEqual(values(try read("b", ids: [7])), [.float64(70)], "view 'b' after the write")
     }
+
+    /// Aggregation states: read in request order, each transform sees the held state, `nil`
+    /// removes, `replacesAll` clears the others, drops and counts include them.
+    mutating func aggregationStates() throws {
+        let keys = (1...3).map { EntityKey(int64: $0) }
+        try store.write(
+            [],
+            states: [
+                OnlineStateUpdate(view: "aggs", keys: keys) { i, held in
+                    held == nil ? [UInt8(i), 0xFF] : nil
+                }
+            ])
+        try expectEqual(
+            try store.readStates(view: "aggs", keys: [keys[2], EntityKey(int64: 9), keys[0]]),
+            [[2, 0xFF], nil, [0, 0xFF]], "states in request order")
+        try expectEqual(try store.stateCount(view: "aggs"), 3, "states of 'aggs'")
+        // Each key's transform gets its held state: append a byte, remove key 2.
+        try store.write(
+            [],
+            states: [
+                OnlineStateUpdate(view: "aggs", keys: keys) { i, held in
+                    i == 1 ? nil : (held ?? []) + [7]
+                }
+            ])
+        try expectEqual(
+            try store.readStates(view: "aggs", keys: keys), [[0, 0xFF, 7], nil, [2, 0xFF, 7]],
+            "states after a read-modify-write")
+        try expectEqual(try store.stateCount(view: "aggs"), 2, "states after one was removed")
+        try expectEqual(try store.viewNames(), ["aggs"], "a view with states only is listed")
+        try expectEqual(try store.rowCount(view: "aggs"), 0, "states are not rows")
+        // A rebuild replaces everything.
+        try store.write(
+            [],
+            states: [
+                OnlineStateUpdate(view: "aggs", keys: [EntityKey(int64: 5)], replacesAll: true) {
+                    _, held in held == nil ? [5] : [0]
+                }
+            ])
+        try expectEqual(
+            try store.readStates(view: "aggs", keys: keys + [EntityKey(int64: 5)]), [nil, nil, nil, [5]],
+            "states after a rebuild")
+        try store.write([], states: [OnlineStateUpdate(view: "other", keys: [keys[0]]) { _, _ in [1] }])
+        try store.dropView("aggs")
+        try expectEqual(
+            try store.readStates(view: "aggs", keys: [EntityKey(int64: 5)]), [nil], "a dropped view's state")
+        try expectEqual(try store.stateCount(view: "aggs"), 0, "states after a drop")
+        try expectEqual(try store.readStates(view: "other", keys: [keys[0]]), [[1]], "other views' states stay")
+    }
+
+    /// A write of rows and states lands whole: a bad batch keeps the states out too.
+    mutating func statesAtomicWithRows() throws {
+        let bad = try OnlineWriteBatch(
+            view: "b", joinKeys: [Column(type: .int64, scalars: [.int64(1), .null]) ?? Column(empty: .int64)],
+            eventTimestamps: .timestamp([200_000_000, 200_000_000]), features: [("f", .float64([1, 2]))])
+        let update = OnlineStateUpdate(view: "aggs", keys: [EntityKey(int64: 1)]) { _, _ in [42] }
+        do {
+            try store.write([bad], states: [update])
+            throw fail("a write with a null key was accepted")
+        } catch is OnlineStoreError {}
+        try expectEqual(
+            try store.readStates(view: "aggs", keys: [EntityKey(int64: 1)]), [nil], "state after a failed write")
+        let good = try OnlineWriteBatch(
+            view: "b", joinKeys: [.int64([1])], eventTimestamps: .timestamp([200_000_000]),
+            features: [("f", .float64([1]))])
+        try store.write([good], states: [update])
+        try expectEqual(
+            try store.readStates(view: "aggs", keys: [EntityKey(int64: 1)]), [[42]], "state after the write")
+        try expectEqual(try store.rowCount(view: "b"), 1, "row after the write")
+    }
 }

@@ -1,0 +1,232 @@
+import Foundation
+import Synchronization
+import TesseraApp
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraFormats
+import TesseraOffline
+import TesseraRegistry
+import TesseraTesting
+import Testing
+
+/// Online = offline for window aggregations: the same events reach the online state by
+/// batch materialization, by pushes (in random order, so many arrive late), or by a mix,
+/// and every function's served value at many read times equals, to the bit, what a
+/// training set computes for an entity row at that time.
+@Suite(.serialized) struct AggregationReplayTests {
+    static let hour: Int64 = 3_600_000_000
+    static let base: Int64 = 1_767_225_600_000_000  // 2026-01-01T00:00:00Z
+
+    static let functions = [
+        "count", "sum", "mean", "min", "max", "first", "last", "last_n(3)", "var", "stddev", "approx_count_distinct",
+        "approx_percentile(0.5)", "approx_percentile(0.9)",
+    ]
+
+    static var definitions: String {
+        """
+        entities:
+          - name: driver
+            join_keys: {driver_id: int64}
+        sources:
+          - name: trips
+            path: data/trips.parquet
+            timestamp_field: ts
+          - name: trips_push
+            type: push
+            batch_source: trips
+        feature_views:
+          - name: aggs
+            entities: [driver]
+            source: trips_push
+            aggregations:
+              - function: count
+                windows: [1h, 1d, 3d]
+              - column: fare
+                functions: [\(functions.joined(separator: ", "))]
+                windows: [1h, 1d, 3d]
+              - column: n
+                functions: [sum, mean, min, max, last_n(2), approx_count_distinct]
+                windows: [1h, 3d]
+              - column: rider
+                functions: [min, max, first, last, approx_count_distinct]
+                windows: [1d]
+
+        """
+    }
+
+    struct Event {
+        var driver: Int64
+        var time: Int64
+        var fare: Double?
+        var n: Int64?
+        var rider: String?
+    }
+
+    static func events(seed: UInt64, count: Int) -> [Event] {
+        var rng = SplitMixRNG(seed: seed)
+        return (0..<count).map { _ in
+            // Whole minutes over 3 days, so equal times (and exact window edges) are common.
+            let time = base + Int64(rng.below(3 * 24 * 60)) * 60_000_000
+            let fareKind = rng.below(10)
+            let fare: Double? =
+                fareKind == 0
+                ? nil : fareKind == 1 ? -0.0 : Double(rng.below(100_000)) / 100 * (fareKind == 2 ? 1e-3 : 1)
+            return Event(
+                driver: Int64(rng.below(6)), time: time, fare: fare,
+                n: rng.below(8) == 0 ? nil : Int64(rng.below(1000)) - 200,
+                rider: rng.below(8) == 0 ? nil : "r\(rng.below(40))")
+        }
+    }
+
+    static func columns(_ events: [Event]) -> [(name: String, values: [ScalarValue])] {
+        [
+            ("driver_id", events.map { .int64($0.driver) }),
+            ("ts", events.map { .timestamp(Timestamp(microseconds: $0.time)) }),
+            ("fare", events.map { $0.fare.map(ScalarValue.float64) ?? .null }),
+            ("n", events.map { $0.n.map(ScalarValue.int64) ?? .null }),
+            ("rider", events.map { $0.rider.map(ScalarValue.string) ?? .null }),
+        ]
+    }
+
+    static func writeParquet(_ events: [Event], to path: String) throws {
+        let cols = columns(events)
+        let batch = try RecordBatch(
+            schema: Schema([
+                Field("driver_id", .int64), Field("ts", .timestamp), Field("fare", .float64), Field("n", .int64),
+                Field("rider", .string),
+            ]),
+            columns: [
+                Column(type: .int64, scalars: cols[0].values) ?? Column(empty: .int64),
+                Column(type: .timestamp, scalars: cols[1].values) ?? Column(empty: .timestamp),
+                Column(type: .float64, scalars: cols[2].values) ?? Column(empty: .float64),
+                Column(type: .int64, scalars: cols[3].values) ?? Column(empty: .int64),
+                Column(type: .string, scalars: cols[4].values) ?? Column(empty: .string),
+            ])
+        let writer = try ParquetWriter(path: path, schema: batch.schema)
+        try writer.write(batch)
+        try writer.close()
+    }
+
+    enum Route: String, CaseIterable, Sendable {
+        case batch, pushes, mix
+    }
+
+    /// Runs one route: a repository whose file holds the batch part, the rest pushed, then
+    /// lookups at many times compared with training sets at those times.
+    static func replay(_ route: Route, seed: UInt64, sqlite: Bool) throws {
+        let dir = try TemporaryDirectory("aggregation-replay")
+        defer { dir.remove() }
+        let all = events(seed: seed, count: 400)
+        var rng = SplitMixRNG(seed: seed &+ 99)
+        let batchPart: [Event]
+        var pushed: [Event]
+        switch route {
+        case .batch: (batchPart, pushed) = (all, [])
+        case .pushes: (batchPart, pushed) = ([], all)
+        case .mix: (batchPart, pushed) = (Array(all.prefix(200)), Array(all.suffix(200)))
+        }
+        // Pushes in random order: many arrive after rows with later event times (late events).
+        for i in pushed.indices.reversed() { pushed.swapAt(i, rng.below(i + 1)) }
+        // The embedded SQLite stores (the default), or the in-memory ones.
+        try dir.write(
+            "tessera.yaml",
+            sqlite ? "project: replay\n" : "project: replay\nregistry: {type: memory}\nonline_store: {type: memory}\n")
+        try dir.write("features/aggs.yaml", definitions)
+        try FileManager.default.createDirectory(atPath: dir.file("data"), withIntermediateDirectories: true)
+        try writeParquet(batchPart, to: dir.file("data/trips.parquet"))
+
+        // The clock: writes happen at day 2; reads at day 2 and later.
+        let clock = Mutex<Int64>(base + 48 * hour)
+        var configuration = FeatureStore.Configuration()
+        configuration.now = { Timestamp(microseconds: clock.withLock { $0 }) }
+        let store = try FeatureStore.open(dir.path, backends: .withMemory, configuration: configuration)
+        _ = try store.apply(try store.repository(), allowBreaking: false)
+        if route != .pushes {
+            _ = try store.materialize(
+                MaterializeRequest(
+                    .range(start: Timestamp(microseconds: 0), end: Timestamp(microseconds: base + 96 * hour))))
+        }
+        var at = 0
+        while at < pushed.count {
+            let part = Array(pushed[at..<min(pushed.count, at + 1 + rng.below(30))])
+            at += part.count
+            let request = PushRequest(source: "trips_push", columns: columns(part))
+            _ = try store.push(request, to: .onlineAndOffline)
+            // A client's retry of the same push changes nothing, online or offline.
+            if rng.below(4) == 0 { _ = try store.push(request, to: .onlineAndOffline) }
+        }
+
+        let view = try store.applied().definitions.featureView("aggs")
+        let names = view?.features.map(\.name) ?? []
+        #expect(names.count == 3 + 13 * 3 + 6 * 2 + 5)
+        let drivers: [Int64] = [0, 1, 2, 3, 4, 5, 77]
+        // Read times: the write time, event times and their neighbours, and later instants.
+        var times: [Int64] = [base + 48 * hour, base + 60 * hour, base + 72 * hour, base + 200 * hour]
+        for event in all.shuffled(using: &rng).prefix(12) where event.time >= base + 48 * hour {
+            times += [event.time, event.time + 1, event.time - 1 + 3_600_000_000, event.time + 86_400_000_000]
+        }
+        var compared = 0
+        var present = 0
+        for t in times where t >= base + 48 * hour {
+            clock.withLock { $0 = t }
+            let online = try store.onlineFeatures(
+                LookupRequest(
+                    features: .references(names.map { "aggs:\($0)" }),
+                    entities: [("driver_id", drivers.map { .int64($0) })]))
+            let spine = try RecordBatch([
+                "driver_id": .int64(drivers), "event_timestamp": .timestamp(Array(repeating: t, count: drivers.count)),
+            ])
+            let offline = try store.trainingSet(
+                TrainingSetRequest(spine: .entities(spine, name: "spine"), selection: .features(["aggs"]))
+            ).batch
+            for name in names {
+                let served = online.vector(named: name)?.values ?? []
+                let computed = offline.column(named: name)
+                for (row, driver) in drivers.enumerated() {
+                    let a = served.indices.contains(row) ? served[row] : .null
+                    let b = computed?.value(at: row) ?? .null
+                    #expect(
+                        Self.sameBits(a, b),
+                        "\(route) seed \(seed): \(name) for driver \(driver) at t = base + \(Double(t - base) / Double(hour))h: online \(a), training set \(b)"
+                    )
+                    compared += 1
+                    if b != .null && b != .int64(0) { present += 1 }
+                }
+            }
+        }
+        #expect(compared > 1000)
+        #expect(present > compared / 3, "\(present) of \(compared) values were neither null nor 0")
+    }
+
+    /// Equal values with equal bits (so 0.0 and -0.0, or two roundings of a sum, differ).
+    static func sameBits(_ a: ScalarValue, _ b: ScalarValue) -> Bool {
+        switch (a, b) {
+        case (.float64(let x), .float64(let y)): x.bitPattern == y.bitPattern
+        case (.list(let x), .list(let y)): x.count == y.count && zip(x, y).allSatisfy { sameBits($0, $1) }
+        default: a == b
+        }
+    }
+
+    @Test(arguments: Route.allCases)
+    func onlineEqualsOffline(_ route: Route) async throws {
+        try await runOffPool {
+            for seed in [1, 2, 3] as [UInt64] { try Self.replay(route, seed: seed, sqlite: false) }
+            try Self.replay(route, seed: 4, sqlite: true)
+        }
+    }
+}
+
+/// A small deterministic generator usable as a `RandomNumberGenerator`.
+struct SplitMixRNG: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
+}
