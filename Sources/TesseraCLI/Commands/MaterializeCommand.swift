@@ -17,6 +17,10 @@ struct MaterializeCommand: ParsableCommand {
             point and run again, the store ends as after an uninterrupted run. Each view's watermark \
             (for materialize-incremental) is recorded once its rows are all written.
 
+            A view with window aggregations is rebuilt instead: each entity's state (its source \
+            rows from now minus the longest window up to END, pushed rows included) replaces the \
+            stored one, for every entity in one transaction; START does not apply to it.
+
             Times are ISO 8601, `now`, or relative to now: `now-30m`, `now-2d` (or `-2d` after `--`).
 
             Examples:
@@ -46,7 +50,8 @@ struct MaterializeIncrementalCommand: ParsableCommand {
         discussion: """
             Each view starts where its last materialization ended, minus --lateness (rows that \
             arrive late, with an event time before the watermark, are picked up; Feast misses them). \
-            A view never materialized starts at END - ttl (or at the beginning, for ttl 0).
+            A view never materialized starts at END - ttl (or at the beginning, for ttl 0). A view \
+            with window aggregations is rebuilt, as by `tessera materialize`.
 
             END is ISO 8601, `now`, or relative to now (`now-30m`).
 

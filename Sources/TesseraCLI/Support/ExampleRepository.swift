@@ -130,8 +130,7 @@ struct ExampleRepository {
         feature_views:
           - name: driver_trip_aggs
             entities: [driver]
-            source: trips_push
-            online: false   # training sets only, for now
+            source: trips_push      # the trips files, plus trips pushed as they finish
             aggregations:
               - column: fare
                 functions: [sum, mean, max]
