@@ -7,6 +7,25 @@ import TesseraFormats
 /// aggregations (`driver_trip_aggs`), as a process, against DuckDB's exact SQL formulations
 /// (and Feast's aggregation support, where it runs) in the same run.
 public enum AggregationBenchmark {
+    /// `driver_trip_aggs`' 14 aggregated features, as a view's `aggregations:` block (the
+    /// training-set and online benchmarks measure the same features).
+    static let tripAggregations = """
+        aggregations:
+          - column: fare
+            functions: [sum, mean, max]
+            windows: [1h, 1d, 7d]
+          - function: count
+            windows: [1h, 1d, 7d]
+          - column: rider_id
+            functions: [approx_count_distinct]
+            windows: [7d]
+          - column: fare
+            functions: [approx_percentile(0.9)]
+            windows: [7d]
+        """
+        // Indented as the views' keys are in the definitions below, after the first line.
+        .split(separator: "\n").joined(separator: "\n    ") + "\n"
+
     static let features = """
         entities:
           - name: driver
@@ -20,19 +39,7 @@ public enum AggregationBenchmark {
             entities: [driver]
             source: trips
             online: false
-            aggregations:
-              - column: fare
-                functions: [sum, mean, max]
-                windows: [1h, 1d, 7d]
-              - function: count
-                windows: [1h, 1d, 7d]
-              - column: rider_id
-                functions: [approx_count_distinct]
-                windows: [7d]
-              - column: fare
-                functions: [approx_percentile(0.9)]
-                windows: [7d]
-
+            \(tripAggregations)
         """
 
     /// Columns that must agree exactly, or (sums, means) to the last bits of DuckDB's own additions.

@@ -46,7 +46,7 @@ import Testing
                 functions: [\(functions.joined(separator: ", "))]
                 windows: [1h, 1d, 3d]
               - column: n
-                functions: [sum, mean, min, max, last_n(2), approx_count_distinct]
+                functions: [count, sum, mean, min, max, last_n(2), approx_count_distinct, approx_percentile(0.5)]
                 windows: [1h, 3d]
               - column: rider
                 functions: [min, max, first, last, approx_count_distinct]
@@ -159,7 +159,7 @@ import Testing
 
         let view = try store.applied().definitions.featureView("aggs")
         let names = view?.features.map(\.name) ?? []
-        #expect(names.count == 3 + 13 * 3 + 6 * 2 + 5)
+        #expect(names.count == 3 + 13 * 3 + 8 * 2 + 5)
         let drivers: [Int64] = [0, 1, 2, 3, 4, 5, 77]
         // Read times: the write time, event times and their neighbours, and later instants.
         var times: [Int64] = [base + 48 * hour, base + 60 * hour, base + 72 * hour, base + 200 * hour]

@@ -73,7 +73,7 @@ extension FeatureLookup {
             plain = try store.readRecords(view: read.view, keys: read.keys, features: plainNames)
         }
         let states = try store.readStates(view: read.view, keys: read.keys)
-        let columns = try program.evaluate(states, features: aggregatedNames, at: now.microseconds)
+        let (columns, newestEvents) = program.values(states, features: aggregatedNames, at: now.microseconds)
         var out: [OnlineRecord?] = []
         out.reserveCapacity(read.keys.count)
         for row in read.keys.indices {
@@ -84,7 +84,7 @@ extension FeatureLookup {
             var a = 0
             for isAggregated in read.aggregated {
                 if isAggregated {
-                    values.append(columns[a].value(at: row))
+                    values.append(columns[a][row])
                     a += 1
                 } else {
                     values.append(record.flatMap { p < $0.values.count ? $0.values[p] : nil })
@@ -92,7 +92,7 @@ extension FeatureLookup {
                 }
             }
             // The newest event the key's values reflect: its stored row's, else its newest aggregated event.
-            let newest = states[row].flatMap { program.newestEvent($0) }.map {
+            let newest = newestEvents[row].map {
                 Timestamp(microseconds: min($0, now.microseconds))
             }
             let event = record?.eventTimestamp ?? newest ?? now

@@ -8,7 +8,8 @@ public struct BenchCommand: ParsableCommand {
         abstract: "Benchmarks that print Tessera's figures beside its peers' (see docs/benchmarks.md).",
         subcommands: [
             RegistryBenchCommand.self, ParquetBenchCommand.self, CSVBenchCommand.self,
-            TrainingSetBenchCommand.self, AggregationBenchCommand.self, MaterializeBenchCommand.self,
+            TrainingSetBenchCommand.self, AggregationBenchCommand.self, AggregationServingBenchCommand.self,
+            MaterializeBenchCommand.self,
             OnlineBenchCommand.self,
         ])
 

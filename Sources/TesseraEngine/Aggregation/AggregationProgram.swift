@@ -16,6 +16,7 @@ public struct AggregationProgram: Sendable {
     /// The view's aggregated features, in view order.
     public let features: [Feature]
     let layout: AggregationInputsLayout
+    let reader: AggregationReader
 
     /// The columns a key's state keeps (the aggregations' inputs), as views name them.
     public var inputColumns: [(name: String, type: ValueType)] { layout.inputs }
@@ -26,6 +27,7 @@ public struct AggregationProgram: Sendable {
         self.view = view.name
         features = view.aggregatedFeatures
         layout = AggregationInputsLayout(features)
+        reader = AggregationReader(features: features, layout: layout)
     }
 
     /// Some source rows of one key: event and created times (microseconds; `Int64.min` for
@@ -53,44 +55,70 @@ public struct AggregationProgram: Sendable {
     /// - Parameter push: the push's id (`PushID`): a push the state already took (a client's
     ///   retry) changes nothing, as the offline push log takes it once.
     public func merged(_ held: [UInt8]?, with new: Events, now: Int64, push: String? = nil) -> [UInt8]? {
-        var parts = [new]
-        var pushes: [String] = []
-        if let held, let old = decodeState(held) {
-            if let push, old.pushes.contains(push) { return held }
-            parts.insert(old.events, at: 0)
-            pushes = old.pushes
-        }
-        if let push {
-            pushes.append(push)
-            if pushes.count > AggregationProgram.rememberedPushes {
-                pushes.removeFirst(pushes.count - AggregationProgram.rememberedPushes)
-            }
-        }
+        let pushHash = push.map { id in Array(id.utf8).withUnsafeBytes { ValueHash.hash(bytes: $0) } }
         let horizon = layout.longest.map { now &- $0 } ?? Int64.min
-        var event: [Int64] = []
-        var created: [Int64] = []
-        var origin: [(part: Int, row: Int)] = []
-        for (p, part) in parts.enumerated() {
-            for r in 0..<part.count where part.event[r] >= horizon {
-                event.append(part.event[r])
-                created.append(part.created[r])
-                origin.append((p, r))
-            }
+        // New rows in window order (ties keep arrival order), the expired ones left out.
+        var fresh = new.event.indices.filter { new.event[$0] >= horizon }
+        func newKey(_ r: Int) -> (Int64, Int64) { (new.event[r], r < new.created.count ? new.created[r] : Int64.min) }
+        if !zip(fresh, fresh.dropFirst()).allSatisfy({ newKey($0) <= newKey($1) }) {
+            fresh.sort { (new.event[$0], newKey($0).1, $0) < (new.event[$1], newKey($1).1, $1) }
         }
-        guard !event.isEmpty else { return nil }
-        let order = event.indices.sorted { (event[$0], created[$0], $0) < (event[$1], created[$1], $1) }
-        var inputs: [Column] = []
-        for k in layout.inputs.indices {
-            let columns = parts.map {
-                $0.inputs.indices.contains(k) ? $0.inputs[k] : Column(empty: layout.inputs[k].type)
+        if let held {
+            let merged: [UInt8]? = held.withUnsafeBytes { raw in
+                guard let view = StateView(raw, inputs: layout.inputs) else { return nil }
+                if let pushHash, view.remembers(pushHash) { return held }
+                // Held rows are sorted: merge the two sorted lists (held rows first on ties, as
+                // they arrived first), then copy byte ranges.
+                var order: [Int] = []
+                order.reserveCapacity(view.count + fresh.count)
+                var h = view.lowerBound(horizon)
+                var f = 0
+                while h < view.count || f < fresh.count {
+                    if f == fresh.count || (h < view.count && (view.event(h), view.created(h)) <= newKey(fresh[f])) {
+                        order.append(h)
+                        h += 1
+                    } else {
+                        order.append(-fresh[f] - 1)
+                        f += 1
+                    }
+                }
+                guard !order.isEmpty else { return nil }
+                return view.merging(
+                    new, order: order, pushes: remembered(view.pushes(), adding: pushHash), inputs: layout.inputs)
             }
-            let whole = (try? Column.concatenate(columns)) ?? Column(empty: layout.inputs[k].type)
-            var offsets = [0]
-            for part in parts { offsets.append(offsets[offsets.count - 1] + part.count) }
-            inputs.append(whole.take(order.map { offsets[origin[$0].part] + origin[$0].row }))
+            if let merged { return merged }
         }
-        return encode(
-            Events(event: order.map { event[$0] }, created: order.map { created[$0] }, inputs: inputs), pushes: pushes)
+        // No held state, one of an older layout, or nothing left: the new rows alone.
+        guard !fresh.isEmpty else { return nil }
+        var rows = StateRows(inputs: layout.inputs.count)
+        rows.pushes = remembered([], adding: pushHash)
+        rows.append(new, inputs: layout.inputs)
+        return rows.picking(fresh).encode(inputs: layout.inputs)
+    }
+
+    /// The last `rememberedPushes` of `pushes` and `push`.
+    private func remembered(_ pushes: [UInt64], adding push: UInt64?) -> [UInt64] {
+        guard let push else { return pushes }
+        return Array((pushes + [push]).suffix(AggregationProgram.rememberedPushes))
+    }
+
+    /// The values of the aggregated features `names` for each state at time `t` (one array
+    /// per name, in the features' types; a key without state reads as having no rows) and
+    /// each state's newest event time. Unknown names read as nulls.
+    public func values(_ states: [[UInt8]?], features names: [String], at t: Int64)
+        -> (values: [[ScalarValue]], newest: [Int64?])
+    {
+        let selected = names.map { reader.index[$0] ?? -1 }
+        let known = selected.filter { $0 >= 0 }
+        let (values, newest) = reader.read(states, selected: known, at: t, program: self)
+        guard known.count != selected.count else { return (values, newest) }
+        var next = 0
+        let all = selected.map { f -> [ScalarValue] in
+            guard f >= 0 else { return Array(repeating: .null, count: states.count) }
+            defer { next += 1 }
+            return values[next]
+        }
+        return (all, newest)
     }
 
     /// The values of `names` (aggregated features of the view) for each state at time `t`,
@@ -128,168 +156,24 @@ public struct AggregationProgram: Sendable {
     }
 
     /// The newest event time in a state (`nil` for none or an unreadable state).
-    public func newestEvent(_ state: [UInt8]) -> Int64? { decode(state)?.event.last }
-
-    // MARK: The state's bytes
-
-    /// version 1 · u8 remembered pushes, each u8 length and its bytes · u32 rows · u8 inputs ·
-    /// rows × i64 event · rows × i64 created · per input: u8 type tag · rows validity bytes ·
-    /// values (8 bytes each for fixed-width types; for strings and bytes, rows × u32 lengths
-    /// then the bytes).
-    static let version: UInt8 = 1
-
-    public func encode(_ events: Events, pushes: [String] = []) -> [UInt8] {
-        var out: [UInt8] = [AggregationProgram.version]
-        out.append(UInt8(min(pushes.count, 255)))
-        for push in pushes.prefix(255) {
-            let bytes = Array(push.utf8.prefix(255))
-            out.append(UInt8(bytes.count))
-            out.append(contentsOf: bytes)
+    public func newestEvent(_ state: [UInt8]) -> Int64? {
+        state.withUnsafeBytes { raw in
+            guard let view = StateView(raw, inputs: layout.inputs), view.count > 0 else { return nil }
+            return view.event(view.count - 1)
         }
-        let n = events.count
-        out.append(contentsOf: withUnsafeBytes(of: UInt32(n).littleEndian) { Array($0) })
-        out.append(UInt8(layout.inputs.count))
-        out.reserveCapacity(6 + n * (16 + 9 * layout.inputs.count))
-        for value in events.event { append(value, to: &out) }
-        for value in events.created { append(value, to: &out) }
-        for (k, input) in layout.inputs.enumerated() {
-            out.append(AggregationProgram.tag(input.type))
-            let column = events.inputs.indices.contains(k) ? events.inputs[k] : Column(empty: input.type)
-            for r in 0..<n { out.append(r < column.count && column.isValid(r) ? 1 : 0) }
-            switch column.data {
-            case .int64(let v): for r in 0..<n { append(r < v.count ? v[r] : 0, to: &out) }
-            case .int32(let v): for r in 0..<n { append(r < v.count ? Int64(v[r]) : 0, to: &out) }
-            case .float64(let v):
-                for r in 0..<n { append(Int64(bitPattern: (r < v.count ? v[r] : 0).bitPattern), to: &out) }
-            case .float32(let v):
-                for r in 0..<n { append(Int64(bitPattern: Double(r < v.count ? v[r] : 0).bitPattern), to: &out) }
-            case .bool(let v): for r in 0..<n { append(r < v.count && v[r] ? 1 : 0, to: &out) }
-            case .binary(let data):
-                for r in 0..<n {
-                    let length = r < data.count ? data.bytes(at: r).count : 0
-                    out.append(contentsOf: withUnsafeBytes(of: UInt32(length).littleEndian) { Array($0) })
-                }
-                for r in 0..<min(n, data.count) { out.append(contentsOf: data.bytes(at: r)) }
-            case .list:
-                for _ in 0..<n { append(0, to: &out) }
-            }
-        }
-        return out
+    }
+
+    /// A state's bytes (the layout `StateRows` documents).
+    public func encode(_ events: Events) -> [UInt8] {
+        var rows = StateRows(inputs: layout.inputs.count)
+        rows.append(events, inputs: layout.inputs)
+        return rows.encode(inputs: layout.inputs)
     }
 
     /// The events of a state, or `nil` when the bytes are not a state of this program (an
     /// older layout after a breaking apply: then the key reads as having no rows until the
     /// next materialization).
-    func decode(_ bytes: [UInt8]) -> Events? { decodeState(bytes)?.events }
-
-    func decodeState(_ bytes: [UInt8]) -> (events: Events, pushes: [String])? {
-        var reader = StateReader(bytes)
-        guard reader.byte() == AggregationProgram.version, let pushCount = reader.byte() else { return nil }
-        var pushes: [String] = []
-        for _ in 0..<pushCount {
-            guard let length = reader.byte(), let id = reader.bytes(Int(length)) else { return nil }
-            pushes.append(String(decoding: id, as: UTF8.self))
-        }
-        guard let n32 = reader.u32(), let m = reader.byte(), Int(m) == layout.inputs.count else { return nil }
-        let n = Int(n32)
-        guard let event = reader.int64s(n), let created = reader.int64s(n) else { return nil }
-        var inputs: [Column] = []
-        for input in layout.inputs {
-            guard reader.byte() == AggregationProgram.tag(input.type), let valid = reader.bytes(n) else { return nil }
-            let validity = Bitmap(valid.map { $0 != 0 })
-            let data: ColumnData
-            switch input.type {
-            case .int64, .timestamp:
-                guard let v = reader.int64s(n) else { return nil }
-                data = .int64(v)
-            case .int32:
-                guard let v = reader.int64s(n) else { return nil }
-                data = .int32(v.map { Int32(truncatingIfNeeded: $0) })
-            case .float64:
-                guard let v = reader.int64s(n) else { return nil }
-                data = .float64(v.map { Double(bitPattern: UInt64(bitPattern: $0)) })
-            case .float32:
-                guard let v = reader.int64s(n) else { return nil }
-                data = .float32(v.map { Float(Double(bitPattern: UInt64(bitPattern: $0))) })
-            case .bool:
-                guard let v = reader.int64s(n) else { return nil }
-                data = .bool(v.map { $0 != 0 })
-            case .string, .bytes:
-                var lengths: [Int] = []
-                for _ in 0..<n {
-                    guard let length = reader.u32() else { return nil }
-                    lengths.append(Int(length))
-                }
-                var binary = BinaryData()
-                for length in lengths {
-                    guard let slice = reader.bytes(length) else { return nil }
-                    binary.append(bytes: slice)
-                }
-                data = .binary(binary)
-            case .list:
-                guard reader.int64s(n) != nil else { return nil }
-                return nil
-            }
-            inputs.append(Column(type: input.type, data: data, validity: validity))
-        }
-        return (Events(event: event, created: created, inputs: inputs), pushes)
-    }
-
-    static func tag(_ type: ValueType) -> UInt8 {
-        switch type {
-        case .bool: 1
-        case .int32: 2
-        case .int64: 3
-        case .float32: 4
-        case .float64: 5
-        case .string: 6
-        case .bytes: 7
-        case .timestamp: 8
-        case .list: 9
-        }
-    }
-
-    private func append(_ value: Int64, to out: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
-    }
-}
-
-/// Reads a state's bytes front to back; every read checks the length left.
-private struct StateReader {
-    let bytes: [UInt8]
-    var at = 0
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    mutating func byte() -> UInt8? {
-        guard at < bytes.count else { return nil }
-        defer { at += 1 }
-        return bytes[at]
-    }
-
-    mutating func u32() -> UInt32? {
-        guard at + 4 <= bytes.count else { return nil }
-        var value: UInt32 = 0
-        for i in 0..<4 { value |= UInt32(bytes[at + i]) << (8 * i) }
-        at += 4
-        return value
-    }
-
-    mutating func bytes(_ n: Int) -> ArraySlice<UInt8>? {
-        guard n >= 0, at + n <= bytes.count else { return nil }
-        defer { at += n }
-        return bytes[at..<at + n]
-    }
-
-    mutating func int64s(_ n: Int) -> [Int64]? {
-        guard n >= 0, at + 8 * n <= bytes.count else { return nil }
-        var out = [Int64](repeating: 0, count: n)
-        bytes.withUnsafeBytes { raw in
-            for i in 0..<n {
-                out[i] = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at + 8 * i, as: Int64.self))
-            }
-        }
-        at += 8 * n
-        return out
+    func decode(_ bytes: [UInt8]) -> Events? {
+        StateRows.decode(bytes, inputs: layout.inputs)?.events(inputs: layout.inputs)
     }
 }

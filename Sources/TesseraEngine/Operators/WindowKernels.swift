@@ -347,6 +347,12 @@ struct WindowScratch {
     {
         registers.removeAll(keepingCapacity: true)
         for p in lo..<hi where valid[p] { registers.append(packed[p]) }
+        return estimateRegisters()
+    }
+
+    /// The distinct-count estimate of the packed registers in `registers` (`nil` for none).
+    @inline(__always)
+    mutating func estimateRegisters() -> Int64? {
         guard !registers.isEmpty else { return nil }
         registers.sort()
         for r in histogram.indices { histogram[r] = 0 }

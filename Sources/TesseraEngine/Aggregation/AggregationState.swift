@@ -1,0 +1,343 @@
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraOffline
+
+/// One key's aggregation state as plain arrays: the form merges work on.
+///
+/// Bytes (little-endian): version 2 · u8 remembered pushes, each a u64 hash of its id ·
+/// u32 rows · u8 inputs · rows × i64 event · rows × i64 created · per input: u8 type tag ·
+/// rows validity bytes · values (rows × 8 bytes for fixed-width types: integers and
+/// timestamps as i64, floats as the float64 bits, bools 0/1; for strings and bytes, rows ×
+/// u32 lengths, then the bytes).
+struct StateRows {
+    var pushes: [UInt64] = []
+    var event: [Int64] = []
+    var created: [Int64] = []
+    /// Per input: validity, and either words (fixed-width types) or byte strings.
+    var valid: [[Bool]]
+    var words: [[Int64]]
+    var binary: [[[UInt8]]]
+
+    static let version: UInt8 = 2
+
+    init(inputs: Int) {
+        valid = Array(repeating: [], count: inputs)
+        words = Array(repeating: [], count: inputs)
+        binary = Array(repeating: [], count: inputs)
+    }
+
+    var count: Int { event.count }
+
+    static func tag(_ type: ValueType) -> UInt8 {
+        switch type {
+        case .bool: 1
+        case .int32: 2
+        case .int64: 3
+        case .float32: 4
+        case .float64: 5
+        case .string: 6
+        case .bytes: 7
+        case .timestamp: 8
+        case .list: 9
+        }
+    }
+
+    static func isBinary(_ type: ValueType) -> Bool { type == .string || type == .bytes }
+
+    /// The state word of a fixed-width value (0 for a missing row).
+    @inline(__always)
+    static func word(_ column: Column, _ r: Int) -> Int64 {
+        guard r < column.count else { return 0 }
+        switch column.data {
+        case .int64(let v): return v[r]
+        case .int32(let v): return Int64(v[r])
+        case .float64(let v): return Int64(bitPattern: v[r].bitPattern)
+        case .float32(let v): return Int64(bitPattern: Double(v[r]).bitPattern)
+        case .bool(let v): return v[r] ? 1 : 0
+        default: return 0
+        }
+    }
+
+    /// Appends the rows of `events` (typed as `inputs`).
+    mutating func append(_ events: AggregationProgram.Events, inputs: [(name: String, type: ValueType)]) {
+        let n = events.count
+        event += events.event
+        created += events.created.count == n ? events.created : Array(repeating: Int64.min, count: n)
+        for (k, input) in inputs.enumerated() {
+            let column = events.inputs.indices.contains(k) ? events.inputs[k] : Column(empty: input.type)
+            for r in 0..<n { valid[k].append(r < column.count && column.isValid(r)) }
+            if StateRows.isBinary(input.type) {
+                if case .binary(let data) = column.data {
+                    for r in 0..<n { binary[k].append(r < data.count ? Array(data.bytes(at: r)) : []) }
+                } else {
+                    for _ in 0..<n { binary[k].append([]) }
+                }
+                continue
+            }
+            switch column.data {
+            case .int64(let v): for r in 0..<n { words[k].append(r < v.count ? v[r] : 0) }
+            case .int32(let v): for r in 0..<n { words[k].append(r < v.count ? Int64(v[r]) : 0) }
+            case .float64(let v):
+                for r in 0..<n { words[k].append(Int64(bitPattern: (r < v.count ? v[r] : 0).bitPattern)) }
+            case .float32(let v):
+                for r in 0..<n { words[k].append(Int64(bitPattern: Double(r < v.count ? v[r] : 0).bitPattern)) }
+            case .bool(let v): for r in 0..<n { words[k].append(r < v.count && v[r] ? 1 : 0) }
+            default: for _ in 0..<n { words[k].append(0) }
+            }
+        }
+    }
+
+    /// The rows at positions `order`, in that order.
+    func picking(_ order: [Int]) -> StateRows {
+        var out = StateRows(inputs: valid.count)
+        out.pushes = pushes
+        out.event = order.map { event[$0] }
+        out.created = order.map { created[$0] }
+        for k in valid.indices {
+            out.valid[k] = order.map { valid[k][$0] }
+            if !words[k].isEmpty { out.words[k] = order.map { words[k][$0] } }
+            if !binary[k].isEmpty { out.binary[k] = order.map { binary[k][$0] } }
+        }
+        return out
+    }
+
+    /// The rows as columns typed as `inputs`.
+    func events(inputs: [(name: String, type: ValueType)]) -> AggregationProgram.Events {
+        var columns: [Column] = []
+        for (k, input) in inputs.enumerated() {
+            let validity = Bitmap(valid[k])
+            let data: ColumnData
+            switch input.type {
+            case .int32: data = .int32(words[k].map { Int32(truncatingIfNeeded: $0) })
+            case .float64: data = .float64(words[k].map { Double(bitPattern: UInt64(bitPattern: $0)) })
+            case .float32: data = .float32(words[k].map { Float(Double(bitPattern: UInt64(bitPattern: $0))) })
+            case .bool: data = .bool(words[k].map { $0 != 0 })
+            case .string, .bytes:
+                var values = BinaryData()
+                for bytes in binary[k] { values.append(bytes: bytes[...]) }
+                data = .binary(values)
+            default: data = .int64(words[k])
+            }
+            columns.append(Column(type: input.type, data: data, validity: validity))
+        }
+        return AggregationProgram.Events(event: event, created: created, inputs: columns)
+    }
+
+    func encode(inputs: [(name: String, type: ValueType)]) -> [UInt8] {
+        let n = count
+        var out: [UInt8] = []
+        out.reserveCapacity(8 + n * (16 + 9 * inputs.count))
+        func put(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
+        StateRows.header(pushes: pushes, rows: n, inputs: inputs.count, into: &out)
+        for value in event { put(value) }
+        for value in created { put(value) }
+        for (k, input) in inputs.enumerated() {
+            out.append(StateRows.tag(input.type))
+            for r in 0..<n { out.append(valid[k][r] ? 1 : 0) }
+            if StateRows.isBinary(input.type) {
+                for r in 0..<n {
+                    withUnsafeBytes(of: UInt32(binary[k][r].count).littleEndian) { out.append(contentsOf: $0) }
+                }
+                for r in 0..<n { out.append(contentsOf: binary[k][r]) }
+            } else {
+                for r in 0..<n { put(words[k][r]) }
+            }
+        }
+        return out
+    }
+
+    /// Writes the header: version, remembered pushes, row and input counts.
+    static func header(pushes: [UInt64], rows: Int, inputs: Int, into out: inout [UInt8]) {
+        out.append(StateRows.version)
+        out.append(UInt8(min(pushes.count, 255)))
+        for push in pushes.suffix(255) { withUnsafeBytes(of: push.littleEndian) { out.append(contentsOf: $0) } }
+        withUnsafeBytes(of: UInt32(rows).littleEndian) { out.append(contentsOf: $0) }
+        out.append(UInt8(inputs))
+    }
+
+    /// The rows of a state, or `nil` when the bytes are not a state of `inputs` (an older
+    /// layout after a breaking apply: the key then reads as having no rows until rebuilt).
+    static func decode(_ bytes: [UInt8], inputs: [(name: String, type: ValueType)]) -> StateRows? {
+        bytes.withUnsafeBytes { raw in
+            guard let view = StateView(raw, inputs: inputs) else { return nil }
+            var rows = StateRows(inputs: inputs.count)
+            rows.pushes = view.pushes()
+            let n = view.count
+            rows.event = (0..<n).map(view.event)
+            rows.created = (0..<n).map(view.created)
+            for (k, input) in inputs.enumerated() {
+                rows.valid[k] = (0..<n).map { view.isValid(k, $0) }
+                if StateRows.isBinary(input.type) {
+                    rows.binary[k] = (0..<n).map { Array(view.binary(k, $0)) }
+                } else {
+                    rows.words[k] = (0..<n).map { view.word(k, $0) }
+                }
+            }
+            return rows
+        }
+    }
+}
+
+/// A state's bytes read in place, without copying: the form lookups evaluate.
+struct StateView {
+    let raw: UnsafeRawBufferPointer
+    let count: Int
+    let pushStart: Int
+    let pushCount: Int
+    let eventAt: Int
+    let createdAt: Int
+    /// Per input: where its validity bytes start, and its values (or lengths, for binary).
+    let validAt: [Int]
+    let valuesAt: [Int]
+    /// Per binary input, the start of each value's bytes (`count + 1` offsets).
+    let binaryStarts: [[Int]]
+
+    init?(_ raw: UnsafeRawBufferPointer, inputs: [(name: String, type: ValueType)]) {
+        self.raw = raw
+        var at = 0
+        func byte() -> Int? {
+            guard at < raw.count else { return nil }
+            defer { at += 1 }
+            return Int(raw[at])
+        }
+        guard byte() == Int(StateRows.version), let pushes = byte(), at + 8 * pushes <= raw.count else { return nil }
+        pushStart = at
+        pushCount = pushes
+        at += 8 * pushes
+        guard at + 5 <= raw.count else { return nil }
+        let n = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+        at += 4
+        guard byte() == inputs.count, n >= 0, at + 16 * n <= raw.count else { return nil }
+        count = n
+        eventAt = at
+        createdAt = at + 8 * n
+        at += 16 * n
+        var validAt: [Int] = []
+        var valuesAt: [Int] = []
+        var binaryStarts: [[Int]] = []
+        for input in inputs {
+            guard byte() == Int(StateRows.tag(input.type)), at + n <= raw.count else { return nil }
+            validAt.append(at)
+            at += n
+            valuesAt.append(at)
+            if StateRows.isBinary(input.type) {
+                guard at + 4 * n <= raw.count else { return nil }
+                var starts = [at + 4 * n]
+                for r in 0..<n {
+                    let length = Int(
+                        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at + 4 * r, as: UInt32.self)))
+                    starts.append(starts[r] + length)
+                }
+                guard let last = starts.last, last <= raw.count else { return nil }
+                binaryStarts.append(starts)
+                at = last
+            } else {
+                guard at + 8 * n <= raw.count else { return nil }
+                binaryStarts.append([])
+                at += 8 * n
+            }
+        }
+        self.validAt = validAt
+        self.valuesAt = valuesAt
+        self.binaryStarts = binaryStarts
+    }
+
+    @inline(__always) func event(_ r: Int) -> Int64 {
+        Int64(littleEndian: raw.loadUnaligned(fromByteOffset: eventAt + 8 * r, as: Int64.self))
+    }
+
+    @inline(__always) func created(_ r: Int) -> Int64 {
+        Int64(littleEndian: raw.loadUnaligned(fromByteOffset: createdAt + 8 * r, as: Int64.self))
+    }
+
+    @inline(__always) func isValid(_ k: Int, _ r: Int) -> Bool { raw[validAt[k] + r] != 0 }
+
+    @inline(__always) func word(_ k: Int, _ r: Int) -> Int64 {
+        Int64(littleEndian: raw.loadUnaligned(fromByteOffset: valuesAt[k] + 8 * r, as: Int64.self))
+    }
+
+    @inline(__always) func double(_ k: Int, _ r: Int) -> Double { Double(bitPattern: UInt64(bitPattern: word(k, r))) }
+
+    func binary(_ k: Int, _ r: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: raw[binaryStarts[k][r]..<binaryStarts[k][r + 1]])
+    }
+
+    func pushes() -> [UInt64] {
+        (0..<pushCount).map {
+            UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: pushStart + 8 * $0, as: UInt64.self))
+        }
+    }
+
+    func remembers(_ push: UInt64) -> Bool {
+        (0..<pushCount).contains {
+            UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: pushStart + 8 * $0, as: UInt64.self)) == push
+        }
+    }
+
+    /// The bytes of a state whose rows are `order`'s, in that order: `r >= 0` is this
+    /// state's row r, `r < 0` is `new`'s row `-r - 1`; remembering `pushes`. Runs of held
+    /// rows are copied as byte ranges; nothing is decoded.
+    func merging(
+        _ new: AggregationProgram.Events, order: [Int], pushes: [UInt64], inputs: [(name: String, type: ValueType)]
+    ) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count + (order.count - count + 1) * (16 + 9 * inputs.count) + 8 * pushes.count)
+        StateRows.header(pushes: pushes, rows: order.count, inputs: inputs.count, into: &out)
+        // Maximal runs of consecutive held rows, and the new rows between them.
+        var runs: [(start: Int, end: Int)] = []
+        var i = 0
+        while i < order.count {
+            if order[i] < 0 {
+                runs.append((order[i], order[i]))
+                i += 1
+                continue
+            }
+            var j = i
+            while j + 1 < order.count && order[j + 1] == order[j] + 1 { j += 1 }
+            runs.append((order[i], order[j] + 1))
+            i = j + 1
+        }
+        func copy(_ start: Int, _ length: Int) {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[start..<start + length]))
+        }
+        func put(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
+        /// Each run: held rows copied with `held(start, count)`, a new row with `added(row)`.
+        func section(_ held: (Int, Int) -> Void, _ added: (Int) -> Void) {
+            for run in runs {
+                if run.start < 0 { added(-run.start - 1) } else { held(run.start, run.end - run.start) }
+            }
+        }
+        section({ copy(eventAt + 8 * $0, 8 * $1) }, { put(new.event[$0]) })
+        section({ copy(createdAt + 8 * $0, 8 * $1) }, { put($0 < new.created.count ? new.created[$0] : Int64.min) })
+        for (k, input) in inputs.enumerated() {
+            out.append(StateRows.tag(input.type))
+            let column = new.inputs.indices.contains(k) ? new.inputs[k] : Column(empty: input.type)
+            section({ copy(validAt[k] + $0, $1) }, { out.append($0 < column.count && column.isValid($0) ? 1 : 0) })
+            if StateRows.isBinary(input.type) {
+                let starts = binaryStarts[k]
+                var data = BinaryData()
+                if case .binary(let values) = column.data { data = values }
+                func newBytes(_ r: Int) -> ArraySlice<UInt8> { r < data.count ? data.bytes(at: r) : [] }
+                section(
+                    { copy(valuesAt[k] + 4 * $0, 4 * $1) },
+                    { withUnsafeBytes(of: UInt32(newBytes($0).count).littleEndian) { out.append(contentsOf: $0) } })
+                section({ copy(starts[$0], starts[$0 + $1] - starts[$0]) }, { out.append(contentsOf: newBytes($0)) })
+            } else {
+                section({ copy(valuesAt[k] + 8 * $0, 8 * $1) }, { put(StateRows.word(column, $0)) })
+            }
+        }
+        return out
+    }
+
+    /// The first row before `end` with event time `>= time` (events are sorted).
+    func lowerBound(_ time: Int64, below end: Int? = nil) -> Int {
+        var lo = 0
+        var hi = end ?? count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if event(mid) < time { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}
