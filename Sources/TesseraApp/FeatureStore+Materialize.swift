@@ -170,12 +170,12 @@ extension FeatureStore {
         let rows = batches.isEmpty ? nil : try RecordBatch.concatenate(batches)
         batches = []
         var keys: [EntityKey] = []
-        var events: [AggregationProgram.Events] = []
+        var rowsOf: [[Int]] = []
+        var all = AggregationProgram.Events(event: [], created: [], inputs: [])
         if let rows, rows.rowCount > 0 {
             let keyColumns = keyNames.compactMap { rows.column(named: $0) }
             let encoded = try EncodedKeys(columns: keyColumns, rows: rows.rowCount)
             var position: [EntityKey: Int] = [:]
-            var rowsOf: [[Int]] = []
             for row in 0..<rows.rowCount {
                 let key = encoded.key(row)
                 if let at = position[key] {
@@ -190,19 +190,18 @@ extension FeatureStore {
             let created = rows.column(named: LatestRows.createdColumn)
             let createdTimes = created?.int64Values ?? []
             let inputs = program.inputColumns.map { rows.column(named: $0.name) ?? Column(empty: $0.type) }
-            events = rowsOf.map { picked in
-                AggregationProgram.Events(
-                    event: picked.map { times[$0] },
-                    created: picked.map { (created?.isValid($0) ?? false) ? createdTimes[$0] : Int64.min },
-                    inputs: inputs.map { $0.take(picked) })
-            }
+            // One batch of every key's rows: each key's state is written from its row numbers.
+            all = AggregationProgram.Events(
+                event: times,
+                created: (0..<rows.rowCount).map { (created?.isValid($0) ?? false) ? createdTimes[$0] : Int64.min },
+                inputs: inputs)
         }
-        let built = events
+        let (source, rowsOfKey) = (all, rowsOf)
         try store.write(
             [],
             states: [
                 OnlineStateUpdate(view: view.name, keys: keys, replacesAll: true) { index, _ in
-                    program.merged(nil, with: built[index], now: now)
+                    program.merged(nil, with: source, rows: rowsOfKey[index], now: now)
                 }
             ])
         progress(

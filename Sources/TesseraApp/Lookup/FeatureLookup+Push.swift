@@ -116,12 +116,12 @@ extension FeatureLookup {
         let pushID = PushID.of(source: source.name, batch: batch)
         for info in targets where info.view.online {
             guard let program = info.aggregation else { continue }
-            let (keys, events) = try typed.events(
+            let (keys, rowsOf, events) = try typed.events(
                 for: program, joinKeys: info.joinKeys, event: sourceColumns.timestamp, created: sourceColumns.created)
             stateCounts[info.view.name] = (batch.rowCount, keys.count)
             states.append(
                 OnlineStateUpdate(view: info.view.name, keys: keys) { index, held in
-                    program.merged(held, with: events[index], now: now, push: pushID)
+                    program.merged(held, with: events, rows: rowsOf[index], now: now, push: pushID)
                 })
         }
         return PreparedPush(
@@ -266,10 +266,10 @@ final class TypedColumns {
     /// The typed column a view names `name`, if it was added.
     func column(_ name: String) -> Column? { index[name].map { columns[$0] } }
 
-    /// The pushed rows grouped by entity key, as aggregation events of `program`: per key,
-    /// its rows' event and created times and input columns.
+    /// The pushed rows as aggregation events of `program` (event and created times, input
+    /// columns), the keys they belong to and each key's row numbers.
     func events(for program: AggregationProgram, joinKeys: [JoinKey], event: String, created: String?)
-        throws(LookupError) -> ([EntityKey], [AggregationProgram.Events])
+        throws(LookupError) -> (keys: [EntityKey], rows: [[Int]], events: AggregationProgram.Events)
     {
         let keyColumns = joinKeys.compactMap { column($0.name) }
         let encoded: EncodedKeys
@@ -295,16 +295,14 @@ final class TypedColumns {
         let createdColumn = created.flatMap { column($0) }
         let createdTimes = createdColumn?.int64Values
         let inputs = program.inputColumns.map { column($0.name) ?? Column(empty: $0.type) }
-        let events = rowsOf.map { picked in
-            AggregationProgram.Events(
-                event: picked.map { times.indices.contains($0) ? times[$0] : 0 },
-                created: picked.map { row in
-                    guard let createdTimes, createdColumn?.isValid(row) ?? false else { return Int64.min }
-                    return createdTimes[row]
-                },
-                inputs: inputs.map { $0.take(picked) })
-        }
-        return (keys, events)
+        let events = AggregationProgram.Events(
+            event: (0..<rows).map { times.indices.contains($0) ? times[$0] : 0 },
+            created: (0..<rows).map { row in
+                guard let createdTimes, createdColumn?.isValid(row) ?? false else { return Int64.min }
+                return createdTimes[row]
+            },
+            inputs: inputs)
+        return (keys, rowsOf, events)
     }
 
     func batch() throws(LookupError) -> RecordBatch {

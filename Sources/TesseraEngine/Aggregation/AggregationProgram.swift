@@ -17,6 +17,8 @@ public struct AggregationProgram: Sendable {
     public let features: [Feature]
     let layout: AggregationInputsLayout
     let reader: AggregationReader
+    /// A state of no rows, which new keys' rows merge into.
+    let emptyState: [UInt8]
 
     /// The columns a key's state keeps (the aggregations' inputs), as views name them.
     public var inputColumns: [(name: String, type: ValueType)] { layout.inputs }
@@ -28,6 +30,7 @@ public struct AggregationProgram: Sendable {
         features = view.aggregatedFeatures
         layout = AggregationInputsLayout(features)
         reader = AggregationReader(features: features, layout: layout)
+        emptyState = StateRows(inputs: layout.inputs.count).encode(inputs: layout.inputs)
     }
 
     /// Some source rows of one key: event and created times (microseconds; `Int64.min` for
@@ -52,48 +55,52 @@ public struct AggregationProgram: Sendable {
     /// The rows of `new` and of the held state that some window at or after `now` can
     /// contain (event ≥ now − longest window), sorted by (event, created); `nil` when none is.
     ///
-    /// - Parameter push: the push's id (`PushID`): a push the state already took (a client's
-    ///   retry) changes nothing, as the offline push log takes it once.
-    public func merged(_ held: [UInt8]?, with new: Events, now: Int64, push: String? = nil) -> [UInt8]? {
+    /// - Parameters:
+    ///   - rows: the rows of `new` that are this key's (all of them when `nil`): one batch of
+    ///     many keys serves each key's merge without being copied apart.
+    ///   - push: the push's id (`PushID`): a push the state already took (a client's retry)
+    ///     changes nothing, as the offline push log takes it once.
+    public func merged(_ held: [UInt8]?, with new: Events, rows: [Int]? = nil, now: Int64, push: String? = nil)
+        -> [UInt8]?
+    {
         let pushHash = push.map { id in Array(id.utf8).withUnsafeBytes { ValueHash.hash(bytes: $0) } }
         let horizon = layout.longest.map { now &- $0 } ?? Int64.min
         // New rows in window order (ties keep arrival order), the expired ones left out.
-        var fresh = new.event.indices.filter { new.event[$0] >= horizon }
+        var fresh = (rows ?? Array(new.event.indices)).filter { new.event[$0] >= horizon }
         func newKey(_ r: Int) -> (Int64, Int64) { (new.event[r], r < new.created.count ? new.created[r] : Int64.min) }
         if !zip(fresh, fresh.dropFirst()).allSatisfy({ newKey($0) <= newKey($1) }) {
             fresh.sort { (new.event[$0], newKey($0).1, $0) < (new.event[$1], newKey($1).1, $1) }
         }
-        if let held {
-            let merged: [UInt8]? = held.withUnsafeBytes { raw in
-                guard let view = StateView(raw, inputs: layout.inputs) else { return nil }
-                if let pushHash, view.remembers(pushHash) { return held }
-                // Held rows are sorted: merge the two sorted lists (held rows first on ties, as
-                // they arrived first), then copy byte ranges.
-                var order: [Int] = []
-                order.reserveCapacity(view.count + fresh.count)
-                var h = view.lowerBound(horizon)
-                var f = 0
-                while h < view.count || f < fresh.count {
-                    if f == fresh.count || (h < view.count && (view.event(h), view.created(h)) <= newKey(fresh[f])) {
-                        order.append(h)
-                        h += 1
-                    } else {
-                        order.append(-fresh[f] - 1)
-                        f += 1
-                    }
+        func merge(_ bytes: [UInt8], _ view: StateView) -> [UInt8]? {
+            if let pushHash, view.remembers(pushHash) { return bytes }
+            // Held rows are sorted: merge the two sorted lists (held rows first on ties, as
+            // they arrived first), then copy byte ranges.
+            var order: [Int] = []
+            order.reserveCapacity(view.count + fresh.count)
+            var h = view.lowerBound(horizon)
+            var f = 0
+            while h < view.count || f < fresh.count {
+                if f == fresh.count || (h < view.count && (view.event(h), view.created(h)) <= newKey(fresh[f])) {
+                    order.append(h)
+                    h += 1
+                } else {
+                    order.append(-fresh[f] - 1)
+                    f += 1
                 }
-                guard !order.isEmpty else { return nil }
-                return view.merging(
-                    new, order: order, pushes: remembered(view.pushes(), adding: pushHash), inputs: layout.inputs)
             }
-            if let merged { return merged }
+            guard !order.isEmpty else { return nil }
+            return view.merging(
+                new, order: order, pushes: remembered(view.pushes(), adding: pushHash), inputs: layout.inputs)
         }
-        // No held state, one of an older layout, or nothing left: the new rows alone.
-        guard !fresh.isEmpty else { return nil }
-        var rows = StateRows(inputs: layout.inputs.count)
-        rows.pushes = remembered([], adding: pushHash)
-        rows.append(new, inputs: layout.inputs)
-        return rows.picking(fresh).encode(inputs: layout.inputs)
+        if let held,
+            let result = held.withUnsafeBytes({ raw in StateView(raw, inputs: layout.inputs).map { merge(held, $0) } })
+        {
+            return result
+        }
+        // No held state (or one of an older layout): the new rows merge into an empty one.
+        return emptyState.withUnsafeBytes { raw in
+            StateView(raw, inputs: layout.inputs).flatMap { merge(emptyState, $0) }
+        }
     }
 
     /// The last `rememberedPushes` of `pushes` and `push`.
@@ -161,13 +168,6 @@ public struct AggregationProgram: Sendable {
             guard let view = StateView(raw, inputs: layout.inputs), view.count > 0 else { return nil }
             return view.event(view.count - 1)
         }
-    }
-
-    /// A state's bytes (the layout `StateRows` documents).
-    public func encode(_ events: Events) -> [UInt8] {
-        var rows = StateRows(inputs: layout.inputs.count)
-        rows.append(events, inputs: layout.inputs)
-        return rows.encode(inputs: layout.inputs)
     }
 
     /// The events of a state, or `nil` when the bytes are not a state of this program (an

@@ -59,49 +59,6 @@ struct StateRows {
         }
     }
 
-    /// Appends the rows of `events` (typed as `inputs`).
-    mutating func append(_ events: AggregationProgram.Events, inputs: [(name: String, type: ValueType)]) {
-        let n = events.count
-        event += events.event
-        created += events.created.count == n ? events.created : Array(repeating: Int64.min, count: n)
-        for (k, input) in inputs.enumerated() {
-            let column = events.inputs.indices.contains(k) ? events.inputs[k] : Column(empty: input.type)
-            for r in 0..<n { valid[k].append(r < column.count && column.isValid(r)) }
-            if StateRows.isBinary(input.type) {
-                if case .binary(let data) = column.data {
-                    for r in 0..<n { binary[k].append(r < data.count ? Array(data.bytes(at: r)) : []) }
-                } else {
-                    for _ in 0..<n { binary[k].append([]) }
-                }
-                continue
-            }
-            switch column.data {
-            case .int64(let v): for r in 0..<n { words[k].append(r < v.count ? v[r] : 0) }
-            case .int32(let v): for r in 0..<n { words[k].append(r < v.count ? Int64(v[r]) : 0) }
-            case .float64(let v):
-                for r in 0..<n { words[k].append(Int64(bitPattern: (r < v.count ? v[r] : 0).bitPattern)) }
-            case .float32(let v):
-                for r in 0..<n { words[k].append(Int64(bitPattern: Double(r < v.count ? v[r] : 0).bitPattern)) }
-            case .bool(let v): for r in 0..<n { words[k].append(r < v.count && v[r] ? 1 : 0) }
-            default: for _ in 0..<n { words[k].append(0) }
-            }
-        }
-    }
-
-    /// The rows at positions `order`, in that order.
-    func picking(_ order: [Int]) -> StateRows {
-        var out = StateRows(inputs: valid.count)
-        out.pushes = pushes
-        out.event = order.map { event[$0] }
-        out.created = order.map { created[$0] }
-        for k in valid.indices {
-            out.valid[k] = order.map { valid[k][$0] }
-            if !words[k].isEmpty { out.words[k] = order.map { words[k][$0] } }
-            if !binary[k].isEmpty { out.binary[k] = order.map { binary[k][$0] } }
-        }
-        return out
-    }
-
     /// The rows as columns typed as `inputs`.
     func events(inputs: [(name: String, type: ValueType)]) -> AggregationProgram.Events {
         var columns: [Column] = []
