@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "TesseraColumnar", targets: ["TesseraColumnar"]),
         .library(name: "TesseraFormats", targets: ["TesseraFormats"]),
         .library(name: "TesseraDefinitions", targets: ["TesseraDefinitions"]),
+        .library(name: "TesseraExpressions", targets: ["TesseraExpressions"]),
         .library(name: "TesseraRegistry", targets: ["TesseraRegistry"]),
         .library(name: "TesseraOnline", targets: ["TesseraOnline"]),
         .library(name: "TesseraOffline", targets: ["TesseraOffline"]),
@@ -85,6 +86,11 @@ let package = Package(
         .target(
             name: "TesseraEngine",
             dependencies: ["TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions", "TesseraOffline"],
+            swiftSettings: swiftSettings),
+        // Expressions: the SQL expression language (parser, type checker, vectorized evaluator)
+        // of derived features, filters, aggregation inputs and on-demand features.
+        .target(
+            name: "TesseraExpressions", dependencies: ["TesseraCore", "TesseraColumnar"],
             swiftSettings: swiftSettings),
         // Definitions: the feature repository (YAML), validation, diffs and backend settings.
         .target(
@@ -179,6 +185,10 @@ let package = Package(
                 "TesseraColumnar", "TesseraTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TesseraExpressionsTests",
+            dependencies: ["TesseraExpressions", "TesseraColumnar", "TesseraFormats", "TesseraTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraFormatsTests",

@@ -1,0 +1,104 @@
+import TesseraColumnar
+import TesseraCore
+import TesseraExpressions
+import Testing
+
+/// Parse and type errors name the place (a column in the expression) and what was expected;
+/// semantics the DuckDB oracle does not cover are pinned here.
+@Suite struct ExpressionCheckTests {
+    static let scope: [(name: String, type: ValueType)] = [
+        ("fare", .float64), ("distance_km", .float64), ("status", .string), ("trips", .int64),
+        ("event_timestamp", .timestamp), ("Fare", .int32),
+    ]
+
+    static func error(_ text: String) -> String {
+        do {
+            _ = try CompiledExpression.compile(text, scope: scope)
+            return "no error"
+        } catch {
+            return "\(error.column(in: text)): \(error.message)" + (error.hint.map { " | \($0)" } ?? "")
+        }
+    }
+
+    @Test(arguments: [
+        ("fare +", "7: expected a value, a column or '(', found the end"),
+        ("fare / nullif(distanc_km, 0)", "15: no column named 'distanc_km' | did you mean 'distance_km'?"),
+        ("status = 'done", "10: this string is not closed | end it with ' (write '' for a quote inside)"),
+        ("status + 1", "8: '+' needs numbers, not string and int64 | use || to join strings"),
+        ("fare > 'x'", "6: cannot compare float64 with string | CAST one side to the other's type"),
+        ("trips // 2.5", "7: '//' divides integers; this side is a float | use floor(a / b) for floats"),
+        ("sqrtt(fare)", "1: unknown function 'sqrtt' | did you mean 'sqrt'?"),
+        ("hour(fare)", "6: argument 1 of hour must be a timestamp, not float64"),
+        (
+            "CASE WHEN fare > 1 THEN 'a' ELSE 2 END",
+            "34: the ELSE branch is int64 but the WHEN branches are string | CAST the branches to one type"
+        ),
+        (
+            "fare::money",
+            "7: unknown type 'money' | types: bool, int32 (int), int64 (bigint), float32 (real), float64 (double), string (varchar), timestamp"
+        ),
+        (
+            "fare fare",
+            "6: unexpected fare after a complete expression | an operator (AND, +, =, …) or the end was expected"
+        ),
+        ("NOT trips", "5: NOT needs a bool, but this is int64 | compare it, e.g. x > 0"),
+        ("'é' || x", "8: no column named 'x' | columns here: fare, distance_km, status, trips, event_timestamp, Fare"),
+        ("nullif(fare)", "1: nullif takes 2 arguments, not 1"),
+        (
+            "99999999999999999999",
+            "1: the integer 99999999999999999999 does not fit 64 bits | write it as a float (99999999999999999999.0) if that is what you mean"
+        ),
+    ])
+    func errorsPointIntoTheExpression(_ text: String, _ expected: String) {
+        #expect(ExpressionCheckTests.error(text) == expected)
+    }
+
+    static func values(_ text: String, _ columns: [(String, Column)]) throws -> [ScalarValue] {
+        let compiled = try CompiledExpression.compile(text, scope: columns.map { ($0.0, $0.1.type) })
+        let inputs = compiled.columns.map { used in columns.first { $0.0 == used.name }?.1 ?? Column(empty: used.type) }
+        return compiled.evaluate(inputs, rows: columns.first?.1.count ?? 1).values
+    }
+
+    @Test func overflowAndIntegerDivisionByZeroAreNullFloatsAreIEEE() throws {
+        let big = Column.int64([Int64.max, 7, -7, Int64.min])
+        let zero = Column.int64([1, 0, 2, -1])
+        #expect(
+            try Self.values("n + 1", [("n", big), ("z", zero)]) == [
+                .null, .int64(8), .int64(-6), .int64(Int64.min + 1),
+            ])
+        #expect(try Self.values("n // z", [("n", big), ("z", zero)]) == [.int64(Int64.max), .null, .int64(-3), .null])
+        #expect(try Self.values("n % z", [("n", big), ("z", zero)]) == [.int64(0), .null, .int64(-1), .null])
+        #expect(try Self.values("abs(n)", [("n", big)]) == [.int64(Int64.max), .int64(7), .int64(7), .null])
+        let f = Column.float64([1, -1, 0, 2.5])
+        let values = try Self.values("f / (f - f)", [("f", f)])
+        #expect(values[0] == .float64(.infinity) && values[1] == .float64(-.infinity))
+        if case .float64(let nan) = values[2] { #expect(nan.isNaN) } else { Issue.record("0/0 is \(values[2])") }
+        #expect(try Self.values("CAST(f AS int64)", [("f", f)]) == [.int64(1), .int64(-1), .int64(0), .int64(2)])
+        #expect(try Self.values("floor(f)", [("f", f)]) == [.float64(1), .float64(-1), .float64(0), .float64(2)])
+        #expect(try Self.values("floor(n)", [("n", big)]) == big.values)
+    }
+
+    @Test func threeValuedLogicAndTheIssuesExamples() throws {
+        let a = Column(type: .bool, data: .bool([true, false, false]), validity: Bitmap([true, true, false]))
+        #expect(try Self.values("a AND NULL", [("a", a)]) == [.null, .bool(false), .null])
+        #expect(try Self.values("a OR NULL", [("a", a)]) == [.bool(true), .null, .null])
+        #expect(try Self.values("a IS NULL", [("a", a)]) == [.bool(false), .bool(false), .bool(true)])
+        let status = Column.string(["completed", "cancelled", "completed"])
+        let fare = Column.float64([10, 20, 30])
+        let km = Column.float64([4, 0, 20])
+        let rows = [("status", status), ("fare", fare), ("distance_km", km)]
+        #expect(
+            try Self.values("status = 'completed' AND distance_km > 0", rows) == [
+                .bool(true), .bool(false), .bool(true),
+            ])
+        #expect(try Self.values("fare / nullif(distance_km, 0)", rows) == [.float64(2.5), .null, .float64(1.5)])
+        #expect(
+            try Self.values("fare * (status = 'completed')::int", rows) == [.float64(10), .float64(0), .float64(30)])
+        #expect(
+            try Self.values("status IN ('premium', 'completed')", rows) == [.bool(true), .bool(false), .bool(true)])
+        let t = Column.timestamp([Timestamp(parsing: "2026-12-01T13:45:00Z")?.microseconds ?? 0])
+        #expect(try Self.values("hour(t) * 100 + minute(t)", [("t", t)]) == [.int64(1345)])
+        #expect(try Self.values("day_of_week(t)", [("t", t)]) == [.int64(2)])
+        #expect(try Self.values("t > TIMESTAMP '2026-01-01 00:00:00' -- a comment", [("t", t)]) == [.bool(true)])
+    }
+}
