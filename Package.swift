@@ -79,13 +79,17 @@ let package = Package(
         // The offline seam: the OfflineEngine protocol (training sets and latest rows for an
         // interval, as batches), its requests and results, and feature resolution shared by engines.
         .target(
-            name: "TesseraOffline", dependencies: ["TesseraCore", "TesseraColumnar", "TesseraDefinitions"],
+            name: "TesseraOffline",
+            dependencies: ["TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraExpressions"],
             swiftSettings: swiftSettings),
         // The native engine: operators (latest value, …), training-set and materialization plans over
         // columnar batches read from Parquet and CSV; the embedded OfflineEngine.
         .target(
             name: "TesseraEngine",
-            dependencies: ["TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions", "TesseraOffline"],
+            dependencies: [
+                "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions", "TesseraOffline",
+                "TesseraExpressions",
+            ],
             swiftSettings: swiftSettings),
         // Expressions: the SQL expression language (parser, type checker, vectorized evaluator)
         // of derived features, filters, aggregation inputs and on-demand features.
@@ -95,7 +99,7 @@ let package = Package(
         // Definitions: the feature repository (YAML), validation, diffs and backend settings.
         .target(
             name: "TesseraDefinitions",
-            dependencies: ["TesseraCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["TesseraCore", "TesseraExpressions", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
         // A small, fast wrapper over SQLite's C API shared by the embedded registry and online store.
         .target(name: "TesseraSQLite", dependencies: ["CSQLite"], swiftSettings: swiftSettings),
@@ -123,7 +127,8 @@ let package = Package(
         .target(
             name: "TesseraApp",
             dependencies: [
-                "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions", "TesseraRegistry",
+                "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions", "TesseraExpressions",
+                "TesseraRegistry",
                 "TesseraOnline", "TesseraOffline", "TesseraEngine", "TesseraRegistrySQLite", "TesseraOnlineSQLite",
             ],
             swiftSettings: swiftSettings),

@@ -20,10 +20,16 @@ extension FeatureStore {
         let loaded = try FeatureRepository.load(at: root)
         // Aggregations that did not declare their column's type take it from the source.
         let engine = offline
-        let (repository, typing) = AggregationInputs.resolve(loaded) { source in
+        let (typedAggregations, typing) = AggregationInputs.resolve(loaded) { source in
             engine.columns(of: source, definitions: loaded.definitions)
         }
-        let problems = (typing + offline.validateSources(repository)).sorted { $0.location < $1.location }
+        // Filters and derived features are checked against the source's columns too.
+        let (repository, expressions) = ExpressionInputs.resolve(typedAggregations) { source in
+            engine.columns(of: source, definitions: loaded.definitions)
+        }
+        let problems = (typing + expressions + offline.validateSources(repository)).sorted {
+            $0.location < $1.location
+        }
         if !problems.isEmpty { throw DiagnosticsError(problems) }
         return repository
     }

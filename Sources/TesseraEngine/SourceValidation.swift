@@ -88,7 +88,7 @@ public enum SourceValidation {
                     columns.sourceColumn(for: key.name), key.type, "join key '\(key.name)'", field: "entities",
                     key: true)
             }
-            for feature in view.plainFeatures {
+            for feature in view.plainFeatures where feature.expression == nil {
                 check(
                     columns.sourceColumn(for: feature.name), feature.type, "feature '\(feature.name)'", field: "schema")
             }

@@ -177,7 +177,9 @@ struct Evaluator {
     /// brought to it first; others are passed as they are.
     private func convert(_ v: Vector, from: ValueType, to: ValueType, _ function: Function) -> Vector {
         switch function {
-        case .coalesce, .least, .greatest: return Kind(from) == Kind(to) ? v : Casts.cast(v, from: from, to: to)
+        // nullif compares in the common type (and gives it), as the others pick in it.
+        case .coalesce, .least, .greatest, .nullif:
+            return Kind(from) == Kind(to) ? v : Casts.cast(v, from: from, to: to)
         default: return v
         }
     }

@@ -347,6 +347,8 @@ enum Functions {
         }
     }
 
+    /// Row `i` of two vectors of `type`'s kind, in the expressions' order (both payloads are
+    /// already of that kind, so no conversion runs per row).
     static func compare(_ x: Vector, _ y: Vector, _ i: Int, _ type: ValueType) -> Int {
         switch Kind(type) {
         case .float: return Evaluator.order(x.floats[i], y.floats[i])

@@ -12,18 +12,25 @@ public struct CompiledExpression: Sendable {
     public let columns: [(name: String, type: ValueType)]
     let root: Node
 
-    /// Compiles `text` against the columns `scope` offers (name → type).
+    /// Compiles `text` against the columns `scope` offers (name → type); with `as`, the
+    /// result is cast to that type (a derived feature's declared type).
     /// - Throws: `ExpressionError` at the offset of the first problem: syntax, an unknown or
     ///   ambiguous name (with the closest candidates), a type that does not fit an operator
-    ///   or function, a wrong number of arguments.
-    public static func compile(_ text: String, scope: [(name: String, type: ValueType)]) throws(ExpressionError)
-        -> CompiledExpression
+    ///   or function, a wrong number of arguments, a result `as` cannot hold.
+    public static func compile(_ text: String, scope: [(name: String, type: ValueType)], as result: ValueType? = nil)
+        throws(ExpressionError) -> CompiledExpression
     {
         let parsed = try ExpressionParser.parse(text)
         var checker = TypeChecker(scope: scope)
         var root = try checker.check(parsed)
         // An expression that can only be NULL (`NULL`, `CASE … THEN NULL END`) is an int64 null.
-        if root.type == TypeChecker.nullType { root = .cast(root, .int64) }
+        if root.type == TypeChecker.nullType { root = .cast(root, result ?? .int64) }
+        if let result, root.type != result {
+            guard TypeChecker.castable(root.type, result) else {
+                throw ExpressionError("the expression is \(root.type.name), which \(result.name) cannot hold", at: 0)
+            }
+            root = .cast(root, result)
+        }
         return CompiledExpression(text: text, type: root.type, columns: checker.used, root: root)
     }
 }

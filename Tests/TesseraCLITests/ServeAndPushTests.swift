@@ -91,4 +91,66 @@ import Testing
             port, "/push", #"{"push_source_name": "driver_stats", "df": {"driver_id": [1]}}"#)
         #expect(badStatus == 400 || badStatus == 422, "\(badBody)")
     }
+
+    /// Derived features and filters online = offline: pushed trips go through the view's
+    /// filter and expressions before they are served, and the training set computes the same
+    /// values from the same rows (read back from the push log).
+    @Test func derivedFeaturesOfPushedRowsAreServedAsTrainingSetsComputeThem() async throws {
+        let dir = try TemporaryDirectory("push-derived")
+        defer { dir.remove() }
+        let repo = try CLIWorkflowTests.initRepo(dir)
+        #expect(try CommandRunner.run(["apply", "--repo", repo]).status == 0)
+        let (server, port) = try ServeAndPushTests.serve(repo)
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        // Driver 7: a completed trip, then a cancelled one and one of no distance (both filtered out).
+        let now = Timestamp.now.microseconds / 1_000_000 * 1_000_000
+        let times = [now - 1_800_000_000, now - 600_000_000, now - 300_000_000].map {
+            Timestamp(microseconds: $0).iso8601
+        }
+        let push = """
+            {"push_source_name": "trips_push", "to": "online_and_offline",
+             "df": {"trip_id": [1, 2, 3], "driver_id": [7, 7, 7], "rider_id": [1, 2, 3],
+                    "event_timestamp": ["\(times[0])", "\(times[1])", "\(times[2])"],
+                    "fare": [31.7, 12.0, 9.0], "distance_km": [12.9, 3.0, 0.0],
+                    "status": ["completed", "cancelled", "completed"]}}
+            """
+        let (status, body) = try await ServeAndPushTests.post(port, "/push", push)
+        #expect(status == 200, "\(body)")
+        let features = ["fare", "fare_per_km", "long_trip", "pickup_hour"]
+        let (_, served) = try await ServeAndPushTests.post(
+            port, "/get-online-features",
+            #"{"features": [\#(features.map { "\"driver_last_trip:\($0)\"" }.joined(separator: ", "))], "entities": {"driver_id": [7]}}"#
+        )
+        let json = try JSONSerialization.jsonObject(with: Data(served.utf8)) as? [String: Any]
+        let results = json?["results"] as? [[String: Any]] ?? []
+        #expect(results.count == 5, "\(served)")
+        func online(_ i: Int) -> Any? {
+            (results.indices.contains(i + 1) ? results[i + 1]["values"] as? [Any] : nil)?.first
+        }
+        let hour = Int((now - 1_800_000_000) / 1_000_000 % 86_400 / 3_600)
+        #expect(online(0) as? Double == 31.7, "\(served)")
+        // distance_km is float32 in the trips files: the expression reads it widened, exactly.
+        let perKm = 31.7 / Double(Float(12.9))
+        #expect(served.contains("{\"values\":[\(perKm)]"), "\(served)")
+        #expect(online(2) as? Bool == false, "\(served)")
+        #expect(online(3) as? Int == hour, "\(served)")
+
+        let entities = dir.file("entities.csv")
+        try "driver_id,event_timestamp\n7,\(Timestamp(microseconds: now).iso8601)\n".write(
+            toFile: entities, atomically: true, encoding: .utf8)
+        let out = dir.file("out.parquet")
+        let result = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", entities, "--features",
+            features.map { "driver_last_trip:\($0)" }.joined(separator: ","), "--output", out,
+        ])
+        #expect(result.status == 0, "\(result)")
+        let batch = try ParquetFile(path: out).read()
+        #expect(batch.column(named: "fare")?.values == [.float64(31.7)])
+        #expect(batch.column(named: "fare_per_km")?.values == [.float64(perKm)])
+        #expect(batch.column(named: "long_trip")?.values == [.bool(false)])
+        #expect(batch.column(named: "pickup_hour")?.values == [.int32(Int32(hour))])
+    }
 }

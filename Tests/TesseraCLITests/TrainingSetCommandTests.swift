@@ -107,6 +107,109 @@ import Testing
         #expect(selfLabelled > 10)
     }
 
+    /// The example's `driver_last_trip` (a filter and three derived features) through the CLI,
+    /// against a brute force over the trips file: the latest completed trip with a distance
+    /// at or before each label time, within the 7-day ttl, and the expressions by hand.
+    @Test func derivedFeaturesAndFiltersMatchABruteForce() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let repo = try TrainingSetCommandTests.appliedRepo(dir)
+        let out = dir.file("last_trip.parquet")
+        let result = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", repo + "/data/trip_labels.parquet", "--features",
+            "driver_last_trip:fare,driver_last_trip:fare_per_km,driver_last_trip:long_trip,driver_last_trip:pickup_hour",
+            "--output", out,
+        ])
+        #expect(result.status == 0, "\(result)")
+        let labels = try ParquetFile(path: repo + "/data/trip_labels.parquet").read()
+        let trips = try ParquetFile(path: repo + "/data/trips.parquet").read()
+        let train = try ParquetFile(path: out).read()
+        #expect(train.rowCount == labels.rowCount)
+        let drivers = trips.column(named: "driver_id")?.int64Values ?? []
+        let times = trips.column(named: "event_timestamp")?.int64Values ?? []
+        let fares = trips.column(named: "fare")
+        let distances = trips.column(named: "distance_km")
+        let status = trips.column(named: "status")
+        var byDriver: [Int64: [Int]] = [:]
+        for trip in drivers.indices {
+            guard status?.value(at: trip) == .string("completed"),
+                let km = distances?.value(at: trip).asDouble, km > 0
+            else { continue }
+            byDriver[drivers[trip], default: []].append(trip)
+        }
+        let labelDrivers = labels.column(named: "driver_id")?.int64Values ?? []
+        let labelTimes = labels.column(named: "event_timestamp")?.int64Values ?? []
+        let ttl: Int64 = 7 * 86_400_000_000
+        var matched = 0
+        var filteredOut = 0
+        for row in 0..<min(labels.rowCount, 20_000) {
+            let t = labelTimes[row]
+            let candidates = (byDriver[labelDrivers[row]] ?? []).filter { times[$0] <= t && times[$0] >= t - ttl }
+            guard let newest = candidates.map({ times[$0] }).max() else {
+                #expect(train.column(named: "fare")?.value(at: row) == .null, "row \(row): no completed trip")
+                continue
+            }
+            let tied = candidates.filter { times[$0] == newest }
+            guard tied.count == 1, let trip = tied.first else { continue }
+            matched += 1
+            let allTimes = drivers.indices.filter { drivers[$0] == labelDrivers[row] && times[$0] <= t }.map {
+                times[$0]
+            }
+            if allTimes.max() != newest { filteredOut += 1 }
+            let fare = fares?.value(at: trip).asDouble
+            let km = distances?.value(at: trip).asDouble ?? 0
+            #expect(train.column(named: "fare")?.value(at: row) == (fare.map(ScalarValue.float64) ?? .null))
+            #expect(
+                train.column(named: "fare_per_km")?.value(at: row) == (fare.map { .float64($0 / km) } ?? .null),
+                "row \(row)")
+            #expect(train.column(named: "long_trip")?.value(at: row) == .bool(km >= 20), "row \(row)")
+            let hour = (newest / 1_000_000 % 86_400 + 86_400) % 86_400 / 3_600
+            #expect(train.column(named: "pickup_hour")?.value(at: row) == .int32(Int32(hour)), "row \(row)")
+        }
+        #expect(matched > 100)
+        // The filter decides: for some rows the newest trip was cancelled, and an older one is used.
+        #expect(filteredOut > 10, "\(filteredOut)")
+    }
+
+    /// Expression problems in definitions: syntax at load, names and types against the
+    /// source's columns, each at its file, line and column inside the expression.
+    @Test func expressionErrorsPointIntoTheDefinitionFile() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let repo = try CLIWorkflowTests.initRepo(dir)
+        let file = repo + "/features/trips.yaml"
+        let original = try String(contentsOfFile: file, encoding: .utf8)
+        func plan(_ edits: [(String, String)]) throws -> String {
+            var text = original
+            for (from, to) in edits {
+                #expect(text.contains(from), "the example has \(from)")
+                text = text.replacingOccurrences(of: from, with: to)
+            }
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            let result = try CommandRunner.run(["plan", "--repo", repo])
+            #expect(result.status != 0)
+            return result.stderr + result.stdout
+        }
+        let syntax = try plan([(#""hour(event_timestamp)""#, #""hour(event_timestamp""#)])
+        #expect(
+            syntax.contains(
+                "features/trips.yaml:50:42: error: expected ')' to close the arguments of hour, found the end in the expression of feature 'pickup_hour' of feature view 'driver_last_trip'"
+            ), "\(syntax)")
+        let typed = try plan([
+            ("nullif(distance_km, 0)", "nullif(distanc_km, 0)"),
+            (#""status = 'completed' AND distance_km > 0""#, #""status = 1""#),
+            (#""distance_km >= 20""#, #""distance_km + 20""#),
+        ])
+        for expected in [
+            "features/trips.yaml:39:21: error: cannot compare string with int64 in the filter of feature view 'driver_last_trip'",
+            "features/trips.yaml:44:36: error: no column named 'distanc_km' in the expression of feature 'fare_per_km' of feature view 'driver_last_trip'",
+            "did you mean 'distance_km'?",
+            "features/trips.yaml:47:22: error: the expression of feature 'long_trip' of feature view 'driver_last_trip' is float64, which its type bool cannot hold",
+        ] {
+            #expect(typed.contains(expected), "\(typed)")
+        }
+    }
+
     @Test func rangeModeAndErrors() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

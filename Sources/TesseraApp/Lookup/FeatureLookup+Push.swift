@@ -88,9 +88,14 @@ extension FeatureLookup {
                 created, .timestamp, required: false, owner: "created timestamp", nullable: true, bounded: true)
         }
         for info in targets {
-            for feature in info.view.plainFeatures {
+            for feature in info.view.plainFeatures where feature.expression == nil {
                 try typed.add(
                     feature.name, feature.type, required: true, owner: "feature of '\(info.view.name)'", nullable: true)
+            }
+            // Derived features and filters are computed from the source columns they read.
+            for (name, type) in (info.view.expressionInputs ?? [:]).sorted(by: { $0.key < $1.key }) {
+                try typed.add(
+                    name, type, required: true, owner: "read by an expression of '\(info.view.name)'", nullable: true)
             }
             // Window aggregations read their input columns from pushed rows (in training sets).
             for feature in info.view.aggregatedFeatures {
@@ -105,10 +110,16 @@ extension FeatureLookup {
         let batch = try typed.batch()
         var writes: [OnlineWriteBatch] = []
         for info in targets where info.view.online && !info.view.plainFeatures.isEmpty {
+            if info.view.hasTransforms && info.transform == nil {
+                throw LookupError(
+                    .unavailable, field: "push_source_name",
+                    "the expressions of feature view '\(info.view.name)' do not check against the applied definitions",
+                    hint: "run tessera plan to see why, then apply")
+            }
             writes.append(
                 try typed.write(
                     view: info.view, joinKeys: info.joinKeys, event: sourceColumns.timestamp,
-                    created: sourceColumns.created))
+                    created: sourceColumns.created, transform: info.transform))
         }
         var states: [OnlineStateUpdate] = []
         var stateCounts: [String: (rows: Int, keys: Int)] = [:]
@@ -313,17 +324,28 @@ final class TypedColumns {
         }
     }
 
-    func write(view: FeatureView, joinKeys: [JoinKey], event: String, created: String?) throws(LookupError)
-        -> OnlineWriteBatch
-    {
+    /// One view's online rows from the typed columns: its filter's rows, with its derived
+    /// features computed (`transform`), as training sets compute them from the same rows.
+    func write(
+        view: FeatureView, joinKeys: [JoinKey], event: String, created: String?, transform: ViewTransform? = nil
+    ) throws(LookupError) -> OnlineWriteBatch {
         do {
+            var rows = try RecordBatch(schema: Schema(fields), columns: columns)
+            if let transform {
+                let source = rows
+                rows = try transform.apply(source, column: { source.column(named: $0) }, outputName: { $0 })
+            }
+            let table = rows
+            func named(_ name: String) -> Column? { table.column(named: name) }
+            guard let events = named(event) else { throw LookupError(.invalidRequest, field: "df", "no '\(event)'") }
             return try OnlineWriteBatch(
-                view: view.name, joinKeys: joinKeys.compactMap { index[$0.name].map { columns[$0] } },
-                eventTimestamps: columns[index[event] ?? 0],
-                createdTimestamps: created.flatMap { index[$0] }.map { columns[$0] },
-                features: view.plainFeatures.compactMap { f in index[f.name].map { (f.name, columns[$0]) } })
+                view: view.name, joinKeys: joinKeys.compactMap { named($0.name) }, eventTimestamps: events,
+                createdTimestamps: created.flatMap { named($0) },
+                features: view.plainFeatures.compactMap { f in named(f.name).map { (f.name, $0) } })
+        } catch let error as LookupError {
+            throw error
         } catch {
-            throw LookupError(.invalidRequest, field: "df", error.description)
+            throw LookupError(.invalidRequest, field: "df", "\(error)")
         }
     }
 }

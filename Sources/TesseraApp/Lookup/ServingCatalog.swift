@@ -2,6 +2,7 @@ import Synchronization
 import TesseraCore
 import TesseraDefinitions
 import TesseraEngine
+import TesseraOffline
 
 /// One applied registry version, indexed for serving: views with their join keys, services,
 /// push sources, and the resolved plans of requests seen so far.
@@ -14,6 +15,9 @@ public final class ServingCatalog: Sendable {
         public let joinKeys: [JoinKey]
         /// How its window aggregations are kept and read online (`nil`: it has none).
         public let aggregation: AggregationProgram?
+        /// Its filter and derived features, applied to pushed rows (`nil`: it has none, or
+        /// they do not compile, which `hasTransforms` then tells).
+        public let transform: ViewTransform?
     }
 
     /// The registry version (`nil`: nothing applied yet).
@@ -47,7 +51,8 @@ public final class ServingCatalog: Sendable {
         for view in definitions.featureViews {
             views[view.name] = ViewInfo(
                 view: view, joinKeys: definitions.joinKeys(of: view),
-                aggregation: view.aggregatedFeatures.isEmpty ? nil : AggregationProgram(view: view))
+                aggregation: view.aggregatedFeatures.isEmpty ? nil : AggregationProgram(view: view),
+                transform: try? ViewTransform(view: view))
         }
         self.views = views
         var push: [String: [ViewInfo]] = [:]

@@ -147,6 +147,26 @@ struct ExampleRepository {
             description: A driver's recent activity (14 features, e.g. fare_sum_1h, count_7d, fare_p90_7d).
             owner: rides-ml@example.com
 
+          # Features derived from each trip by SQL expressions, over completed trips only.
+          - name: driver_last_trip
+            entities: [driver]
+            source: trips_push
+            ttl: 7d
+            filter: "status = 'completed' AND distance_km > 0"
+            schema:
+              fare: float64
+              fare_per_km:
+                type: float64
+                expression: "fare / nullif(distance_km, 0)"
+              long_trip:
+                type: bool
+                expression: "distance_km >= 20"
+              pickup_hour:
+                type: int32
+                expression: "hour(event_timestamp)"
+            description: The driver's last completed trip, with features computed from it.
+            owner: rides-ml@example.com
+
         """
     }
 

@@ -186,13 +186,13 @@ struct DefinitionParser {
     }
 
     static let viewFields = [
-        "name", "entities", "source", "schema", "aggregations", "ttl", "online", "offline", "description", "owner",
-        "tags",
+        "name", "entities", "source", "schema", "aggregations", "filter", "ttl", "online", "offline", "description",
+        "owner", "tags",
     ]
     static let aggregationFields = [
         "column", "type", "function", "functions", "window", "windows", "name", "description",
     ]
-    static let featureFields = ["type", "description", "tags"]
+    static let featureFields = ["type", "expression", "description", "tags"]
 
     func featureView(_ node: Node) -> FeatureView? {
         guard let pairs = reader.mapping(node, "a feature view") else { return nil }
@@ -232,7 +232,18 @@ struct DefinitionParser {
                         let type = reader.type(typeNode, featureWhat)
                     else { continue }
                     let (description, _, tags) = common(detail, what: featureWhat)
-                    features.append(Feature(pair.key, type, description: description, tags: tags))
+                    var expression: String?
+                    if let node = detail.first(where: { $0.key == "expression" })?.value,
+                        let parsed = reader.expression(node, "the expression of \(featureWhat)")
+                    {
+                        expression = parsed.text
+                        if let name {
+                            reader.fieldLocations[ObjectID(.featureView, name), default: [:]][
+                                "expression:" + pair.key] = parsed.at
+                        }
+                    }
+                    features.append(
+                        Feature(pair.key, type, description: description, tags: tags, expression: expression))
                 } else {
                     guard let type = reader.type(pair.value, featureWhat) else { continue }
                     features.append(Feature(pair.key, type))
@@ -246,13 +257,18 @@ struct DefinitionParser {
         if let node = value("ttl") {
             if let span = reader.duration(node, "the ttl of \(what)") { ttl = span }
         }
+        var filter: String?
+        if let node = value("filter"), let parsed = reader.expression(node, "the filter of \(what)") {
+            filter = parsed.text
+            if let name { reader.fieldLocations[ObjectID(.featureView, name), default: [:]]["filter"] = parsed.at }
+        }
         let online = value("online").flatMap { reader.bool($0, "'online' of \(what)") } ?? true
         let offline = value("offline").flatMap { reader.bool($0, "'offline' of \(what)") } ?? true
         let (description, owner, tags) = common(pairs, what: what)
         guard let name else { return nil }
         return FeatureView(
             name: name, entities: entities ?? [], source: source ?? "", features: features, ttl: ttl, online: online,
-            offline: offline, description: description, owner: owner, tags: tags)
+            offline: offline, description: description, owner: owner, tags: tags, filter: filter)
     }
 
     /// `aggregations:`: each entry's functions × windows become features, named by the

@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraExpressions
 import Yams
 
 /// Reads YAML nodes of one file into values, collecting every problem with its `file:line:column`.
@@ -80,6 +81,25 @@ final class YAMLReader {
             return nil
         }
         return scalar.string
+    }
+
+    /// An expression (a string, checked for syntax here; names and types are checked against
+    /// the source later), and where its first character is: errors point into it.
+    func expression(_ node: Node, _ what: String) -> (text: String, at: SourceLocation)? {
+        guard let text = string(node, what) else { return nil }
+        var at = location(node)
+        if case .scalar(let scalar) = node, scalar.style == .singleQuoted || scalar.style == .doubleQuoted {
+            at.column += 1
+        }
+        do {
+            _ = try ExpressionParser.parse(text)
+        } catch {
+            var place = at
+            place.column += error.column(in: text) - 1
+            diagnostics.append(Diagnostic(.error, at: place, "\(error.message) in \(what)", hint: error.hint))
+            return nil
+        }
+        return (text, at)
     }
 
     /// A name: letters, digits and underscores, not starting with a digit.

@@ -9,16 +9,20 @@ public struct Feature: Hashable, Sendable, Codable {
     public var tags: [String: String]
     /// The window aggregation that computes it; `nil` for a plain feature.
     public var aggregation: Aggregation?
+    /// For a derived feature, the expression (over the source's columns) that computes it
+    /// from each source row; `nil` when the feature is the source column of its name.
+    public var expression: String?
 
     public init(
         _ name: String, _ type: ValueType, description: String = "", tags: [String: String] = [:],
-        aggregation: Aggregation? = nil
+        aggregation: Aggregation? = nil, expression: String? = nil
     ) {
         self.name = name
         self.type = type
         self.description = description
         self.tags = tags
         self.aggregation = aggregation
+        self.expression = expression
     }
 
     /// Whether it is computed by a window aggregation.
@@ -41,12 +45,19 @@ public struct FeatureView: Hashable, Sendable, Codable {
     public var description: String
     public var owner: String
     public var tags: [String: String]
+    /// Rows of the source that are features: an expression that must be true (`nil`: all).
+    public var filter: String?
+    /// The source columns the view's expressions and filter read, with their types (as the
+    /// view names them): resolved from the source when definitions are checked, so pushes
+    /// know what to ask for.
+    public var expressionInputs: [String: ValueType]?
 
     public init(
         name: String, entities: [String], source: String, features: [Feature], ttl: TimeSpan = .zero,
         online: Bool = true, offline: Bool = true, description: String = "", owner: String = "",
-        tags: [String: String] = [:]
+        tags: [String: String] = [:], filter: String? = nil
     ) {
+        self.filter = filter
         self.name = name
         self.entities = entities
         self.source = source
@@ -68,4 +79,7 @@ public struct FeatureView: Hashable, Sendable, Codable {
 
     /// The features computed by window aggregations.
     public var aggregatedFeatures: [Feature] { features.filter(\.isAggregated) }
+
+    /// Whether rows are transformed before they are features: a filter or derived features.
+    public var hasTransforms: Bool { filter != nil || features.contains { $0.expression != nil } }
 }

@@ -35,11 +35,13 @@ public enum CanonicalFields {
             ("entities", view.entities.joined(separator: ", ")), ("source", view.source),
             ("ttl", view.ttl.formatted), ("online", String(view.online)), ("offline", String(view.offline)),
         ]
+        if let filter = view.filter { out.append(("filter", filter)) }
         for feature in view.features {
             out.append(("schema.\(feature.name)", feature.type.name))
             if let aggregation = feature.aggregation {
                 out.append(("schema.\(feature.name).aggregation", aggregation.spelling))
             }
+            if let expression = feature.expression { out.append(("schema.\(feature.name).expression", expression)) }
             if !feature.description.isEmpty { out.append(("schema.\(feature.name).description", feature.description)) }
             for (key, value) in feature.tags.sorted(by: { $0.key < $1.key }) {
                 out.append(("schema.\(feature.name).tags.\(key)", value))

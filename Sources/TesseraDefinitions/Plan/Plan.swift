@@ -116,6 +116,10 @@ public struct Plan: Hashable, Sendable, Codable {
                             reasons[viewID, default: []].append(
                                 "retypes feature '\(oldView.name):\(name)' from \(before.type) to \(after.type); feature service '\(service.name)' uses it"
                             )
+                        } else if after.expression != before.expression {
+                            reasons[viewID, default: []].append(
+                                "changes the expression of '\(oldView.name):\(name)' from \(before.expression ?? "the source column") to \(after.expression ?? "the source column"); feature service '\(service.name)' uses it"
+                            )
                         } else if after.aggregation?.spelling != before.aggregation?.spelling {
                             let was = before.aggregation?.spelling ?? "the source's latest value"
                             let now = after.aggregation?.spelling ?? "the source's latest value"
@@ -137,6 +141,15 @@ public struct Plan: Hashable, Sendable, Codable {
             reasons[ObjectID(.entity, entity.name), default: []].append(
                 "changes the join keys of entity '\(entity.name)' from [\(before)] to [\(now)]; stored keys no longer match"
             )
+        }
+        for view in old.featureViews {
+            guard let after = new.featureView(view.name), after.filter != view.filter else { continue }
+            let used = old.featureServices.contains { $0.features.contains { $0.view == view.name } }
+            if used {
+                reasons[ObjectID(.featureView, view.name), default: []].append(
+                    "changes the filter of feature view '\(view.name)' from \(view.filter ?? "none") to \(after.filter ?? "none"), which changes its values"
+                )
+            }
         }
         for view in old.featureViews {
             guard let after = new.featureView(view.name), after.entities != view.entities else { continue }

@@ -62,7 +62,10 @@ public struct RepositorySources: Sendable {
                 }.map(\.name))
         for view in definitions.featureViews where names.contains(view.source) {
             for key in definitions.joinKeys(of: view) { types[columns.sourceColumn(for: key.name)] = key.type }
-            for feature in view.plainFeatures { types[columns.sourceColumn(for: feature.name)] = feature.type }
+            for feature in view.plainFeatures where feature.expression == nil {
+                types[columns.sourceColumn(for: feature.name)] = feature.type
+            }
+            for (name, type) in view.expressionInputs ?? [:] { types[columns.sourceColumn(for: name)] = type }
             for feature in view.aggregatedFeatures {
                 if let column = feature.aggregation?.column, let input = feature.aggregation?.inputType {
                     types[columns.sourceColumn(for: column)] = input

@@ -1,6 +1,7 @@
 import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
+import TesseraExpressions
 import TesseraOffline
 
 /// One pass over a view's source: the columns an operator needs, projected at the reader,
@@ -17,6 +18,8 @@ struct ViewScan {
     let inputs: [(name: String, type: ValueType)]
     /// Source column names to read: keys, event time, created time, features, inputs (no repeats).
     let wanted: [String]
+    /// The view's filter and derived features, applied to each batch first.
+    let transform: ViewTransform?
 
     /// - Throws: `TrainingSetError` when the view's source is not defined.
     init(
@@ -28,10 +31,19 @@ struct ViewScan {
         }
         let columns = definitions.sourceColumns(of: source)
         let keys = definitions.joinKeys(of: view)
+        let compiled: ViewTransform?
+        do {
+            compiled = try ViewTransform(view: view)
+        } catch {
+            throw TrainingSetError("feature view '\(view.name)': \(error.message)", hint: error.hint)
+        }
         var wanted: [String] = []
+        // Derived features are computed from the columns their expressions read.
+        let read = features.filter { compiled?.derives($0.name) != true }.map(\.name)
         let names =
             keys.map { columns.sourceColumn(for: $0.name) } + [columns.timestamp] + [columns.created].compactMap { $0 }
-            + features.map { columns.sourceColumn(for: $0.name) } + inputs.map { columns.sourceColumn(for: $0.name) }
+            + read.map { columns.sourceColumn(for: $0) } + inputs.map { columns.sourceColumn(for: $0.name) }
+            + (compiled?.inputs ?? []).map { columns.sourceColumn(for: $0.name) }
         for name in names where !wanted.contains(name) { wanted.append(name) }
         self.view = view
         self.source = source
@@ -41,6 +53,7 @@ struct ViewScan {
         self.filter = TimeFilter(column: columns.timestamp, lower: lower, upper: upper)
         self.inputs = inputs
         self.wanted = wanted
+        transform = compiled
     }
 
     /// Calls `body` with every batch of the source, typed, in source order.
@@ -49,7 +62,18 @@ struct ViewScan {
         _ body: (TypedSourceBatch, Int) throws -> Void
     ) throws {
         for reader in try readers(source) {
-            try Prefetch.scan(reader, columns: wanted, filter: filter, threads: threads) { batch in
+            try Prefetch.scan(reader, columns: wanted, filter: filter, threads: threads) { read in
+                var batch = read
+                if let transform {
+                    do {
+                        batch = try transform.apply(
+                            read, column: { read.column(named: columns.sourceColumn(for: $0)) },
+                            outputName: { columns.sourceColumn(for: $0) })
+                    } catch let error as ExpressionError {
+                        throw TrainingSetError(
+                            "feature view '\(view.name)' (source '\(source.name)'): \(error.message)", hint: error.hint)
+                    }
+                }
                 let typed = try TypedSourceBatch(
                     batch, source: source, columns: columns, keys: keys, features: features, view: view.name,
                     inputs: inputs)

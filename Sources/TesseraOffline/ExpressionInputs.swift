@@ -1,0 +1,95 @@
+import TesseraCore
+import TesseraDefinitions
+import TesseraExpressions
+
+/// Checks the expressions of views (derived features and filters) against their source's
+/// columns, and records which columns they read with their types (`expressionInputs`), so
+/// every engine and the push path type them alike.
+public enum ExpressionInputs {
+    /// The repository with every view's expression inputs resolved, or the problems found,
+    /// each pointing into its expression (file, line and column).
+    ///
+    /// - Parameter columns: a source's columns and their types as its files name them, or
+    ///   `nil` when it cannot tell (then source checks report the problem).
+    public static func resolve(
+        _ repository: FeatureRepository, columns: (DataSource) -> [String: ValueType]?
+    ) -> (FeatureRepository, [Diagnostic]) {
+        var definitions = repository.definitions
+        var problems: [Diagnostic] = []
+        for (v, view) in definitions.featureViews.enumerated() where view.hasTransforms {
+            guard let source = definitions.source(view.source) else { continue }
+            var batch = source
+            if case .push(let name?) = source.kind, let parent = definitions.source(name) { batch = parent }
+            guard let known = columns(batch) else { continue }
+            let scope = scope(of: view, source: source, known: known, definitions: definitions)
+            let id = ObjectID(.featureView, view.name)
+            func place(_ field: String, _ error: ExpressionError, _ text: String) -> SourceLocation {
+                var at =
+                    repository.fieldLocations[id]?[field] ?? repository.locations[id]
+                    ?? SourceLocation(file: FeatureRepository.configFile)
+                at.column += error.column(in: text) - 1
+                return at
+            }
+            var inputs: [String: ValueType] = [:]
+            if let filter = view.filter {
+                do {
+                    let compiled = try CompiledExpression.compile(filter, scope: scope)
+                    if compiled.type != .bool {
+                        problems.append(
+                            Diagnostic(
+                                .error, at: place("filter", ExpressionError("", at: 0), filter),
+                                "the filter of feature view '\(view.name)' is \(compiled.type.name), not bool",
+                                hint: "a filter keeps the rows where it is true, e.g. status = 'completed'"))
+                    }
+                    for column in compiled.columns { inputs[column.name] = column.type }
+                } catch {
+                    problems.append(
+                        Diagnostic(
+                            .error, at: place("filter", error, filter),
+                            "\(error.message) in the filter of feature view '\(view.name)'", hint: error.hint))
+                }
+            }
+            for feature in view.features {
+                guard let expression = feature.expression else { continue }
+                let field = "expression:" + feature.name
+                do {
+                    let compiled = try CompiledExpression.compile(expression, scope: scope)
+                    if !castable(compiled.type, to: feature.type) {
+                        problems.append(
+                            Diagnostic(
+                                .error, at: place(field, ExpressionError("", at: 0), expression),
+                                "the expression of feature '\(feature.name)' of feature view '\(view.name)' is \(compiled.type.name), which its type \(feature.type.name) cannot hold",
+                                hint: "declare type: \(compiled.type.name), or CAST the expression"))
+                        continue
+                    }
+                    for column in compiled.columns { inputs[column.name] = column.type }
+                } catch {
+                    problems.append(
+                        Diagnostic(
+                            .error, at: place(field, error, expression),
+                            "\(error.message) in the expression of feature '\(feature.name)' of feature view '\(view.name)'",
+                            hint: error.hint))
+                }
+            }
+            definitions.featureViews[v].expressionInputs = inputs
+        }
+        return (repository.replacing(definitions: definitions), problems)
+    }
+
+    /// The names a view's expressions may use: its source's columns as the view names them
+    /// (after `field_mapping`).
+    public static func scope(
+        of view: FeatureView, source: DataSource, known: [String: ValueType], definitions: Definitions
+    ) -> [(name: String, type: ValueType)] {
+        let mapping = definitions.sourceColumns(of: source).mapping
+        return known.map { (name: mapping[$0.key] ?? $0.key, type: $0.value) }.sorted { $0.name < $1.name }
+    }
+
+    /// Whether a feature of type `to` can hold an expression's `from` values (numbers convert,
+    /// a cast narrows; strings, bools and timestamps must match).
+    public static func castable(_ from: ValueType, to: ValueType) -> Bool {
+        if from == to { return true }
+        let numbers: [ValueType] = [.int32, .int64, .float32, .float64]
+        return numbers.contains(from) && numbers.contains(to)
+    }
+}
