@@ -72,7 +72,7 @@ let package = Package(
             name: "TesseraBench",
             dependencies: [
                 "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraWorkload", "TesseraDefinitions",
-                "TesseraRegistry", "TesseraOffline", "TesseraEngine", "TesseraOnline", "TesseraApp", "TesseraServer",
+                "TesseraExpressions", "TesseraRegistry", "TesseraOffline", "TesseraEngine", "TesseraOnline", "TesseraApp", "TesseraServer",
                 "TesseraConsole", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

@@ -13,6 +13,23 @@ public struct Bitmap: Sendable, Equatable {
         if value { clearTail() }
     }
 
+    /// A bitmap from an array of booleans, packed a word at a time.
+    public init(_ bits: [Bool]) {
+        count = bits.count
+        var words = [UInt64](repeating: 0, count: (bits.count + 63) / 64)
+        bits.withUnsafeBufferPointer { bits in
+            words.withUnsafeMutableBufferPointer { words in
+                for w in words.indices {
+                    var word: UInt64 = 0
+                    let base = w << 6
+                    for b in 0..<min(64, bits.count - base) where bits[base + b] { word |= 1 << UInt64(b) }
+                    words[w] = word
+                }
+            }
+        }
+        self.words = words
+    }
+
     /// A bitmap from booleans.
     public init(_ bits: some Sequence<Bool>) {
         self.words = []

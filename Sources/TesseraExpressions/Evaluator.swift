@@ -17,6 +17,38 @@ struct Vector {
 
     var count: Int { valid.count }
 
+    func slice(_ range: Range<Int>) -> Vector {
+        let valid = Array(self.valid[range])
+        switch payload {
+        case .bool(let v): return Vector(payload: .bool(Array(v[range])), valid: valid)
+        case .integer(let v): return Vector(payload: .integer(Array(v[range])), valid: valid)
+        case .float(let v): return Vector(payload: .float(Array(v[range])), valid: valid)
+        case .string(let v):
+            let base = v.offsets[range.lowerBound]
+            let offsets = v.offsets[range.lowerBound...range.upperBound].map { $0 - base }
+            let bytes = Array(v.bytes[base..<v.offsets[range.upperBound]])
+            return Vector(payload: .string(BinaryData(offsets: offsets, bytes: bytes)), valid: valid)
+        }
+    }
+
+    /// The rows of `parts` one after another (all of one payload kind).
+    static func concatenate(_ parts: [Vector]) -> Vector {
+        guard let first = parts.first else { return Vector(payload: .integer([]), valid: []) }
+        let valid = parts.flatMap(\.valid)
+        switch first.payload {
+        case .bool: return Vector(payload: .bool(parts.flatMap(\.bools)), valid: valid)
+        case .integer: return Vector(payload: .integer(parts.flatMap(\.integers)), valid: valid)
+        case .float: return Vector(payload: .float(parts.flatMap(\.floats)), valid: valid)
+        case .string:
+            var out = BinaryData()
+            for part in parts {
+                let s = part.strings
+                for i in 0..<s.count { out.append(bytes: s.bytes(at: i)) }
+            }
+            return Vector(payload: .string(out), valid: valid)
+        }
+    }
+
     var integers: [Int64] {
         switch payload {
         case .integer(let v): v
@@ -55,8 +87,18 @@ extension CompiledExpression {
     /// - Precondition: each input has `rows` values.
     public func evaluate(_ inputs: [Column], rows: Int) -> Column {
         let vectors = inputs.map(Evaluator.vector)
-        let result = Evaluator(rows: rows, inputs: vectors).run(root)
-        return Evaluator.column(result, type: type)
+        // Chunks of rows small enough that every temporary stays in cache (and memory freed by
+        // one chunk serves the next), as vectorized engines do.
+        let chunk = 8_192
+        guard rows > chunk else {
+            return Evaluator.column(Evaluator(rows: rows, inputs: vectors).run(root), type: type)
+        }
+        var parts: [Vector] = []
+        for start in stride(from: 0, to: rows, by: chunk) {
+            let range = start..<min(rows, start + chunk)
+            parts.append(Evaluator(rows: range.count, inputs: vectors.map { $0.slice(range) }).run(root))
+        }
+        return Evaluator.column(Vector.concatenate(parts), type: type)
     }
 }
 
@@ -108,7 +150,7 @@ struct Evaluator {
                 return overflow ? 0 : r
             }
             return Vector(payload: .integer(values), valid: valid)
-        case .arithmetic(let op, let l, let r, let type): return arithmetic(op, run(l), run(r), type)
+        case .arithmetic(let op, let l, let r, let type): return arithmetic(op, l, r, type)
         case .compare(let op, let l, let r): return compare(op, l, r)
         case .and(let l, let r):
             let (a, b) = (run(l), run(r))
@@ -198,40 +240,90 @@ struct Evaluator {
         }
     }
 
-    func arithmetic(_ op: BinaryOperator, _ a: Vector, _ b: Vector, _ type: ValueType) -> Vector {
-        var valid = zip(a.valid, b.valid).map { $0 && $1 }
-        if Kind(type) == .float {
-            let (x, y) = (a.floats, b.floats)
-            var out = [Double](repeating: 0, count: rows)
-            for i in 0..<rows where valid[i] {
-                switch op {
-                case .add: out[i] = x[i] + y[i]
-                case .subtract: out[i] = x[i] - y[i]
-                case .multiply: out[i] = x[i] * y[i]
-                // IEEE: x / 0 is ±inf (0 / 0 NaN), as DuckDB; fmod by 0 is NaN.
-                case .divide: out[i] = x[i] / y[i]
-                case .modulo: out[i] = x[i].truncatingRemainder(dividingBy: y[i])
-                default: valid[i] = false
+    /// A constant operand: its value as a double and an integer, or `nil` for NULL. Constants
+    /// are never broadcast into arrays: the loops take them as scalars.
+    func constant(of node: Node) -> (double: Double, integer: Int64)?? {
+        guard case .constant(let c, _) = node else { return nil }
+        switch c {
+        case .null: return .some(nil)
+        case .integer(let v): return (Double(v), v)
+        case .float(let v): return (v, Int64(exactly: v.rounded(.towardZero)) ?? 0)
+        case .bool(let v): return (v ? 1 : 0, v ? 1 : 0)
+        case .string: return nil
+        }
+    }
+
+    /// `f` over the rows of two operands, each a vector's values or a scalar.
+    @_specialize(where T == Double)
+    @_specialize(where T == Int64)
+    @_specialize(where T == Bool)
+    func loop<T>(_ a: [T]?, _ sa: T, _ b: [T]?, _ sb: T, _ f: (T, T) -> T) -> [T] {
+        [T](unsafeUninitializedCapacity: rows) { out, initialized in
+            switch (a, b) {
+            case (let x?, let y?):
+                x.withUnsafeBufferPointer { x in
+                    y.withUnsafeBufferPointer { y in for i in 0..<rows { out[i] = f(x[i], y[i]) } }
                 }
+            case (let x?, nil): x.withUnsafeBufferPointer { x in for i in 0..<rows { out[i] = f(x[i], sb) } }
+            case (nil, let y?): y.withUnsafeBufferPointer { y in for i in 0..<rows { out[i] = f(sa, y[i]) } }
+            case (nil, nil): for i in 0..<rows { out[i] = f(sa, sb) }
+            }
+            initialized = rows
+        }
+    }
+
+    func arithmetic(_ op: BinaryOperator, _ l: Node, _ r: Node, _ type: ValueType) -> Vector {
+        let (cl, cr) = (constant(of: l), constant(of: r))
+        // A NULL operand makes every row null.
+        if case .some(.none) = cl { return constant(.null, type) }
+        if case .some(.none) = cr { return constant(.null, type) }
+        let a = cl == nil ? run(l) : nil
+        let b = cr == nil ? run(r) : nil
+        var valid: [Bool]
+        switch (a, b) {
+        case (let a?, let b?): valid = loop(a.valid, false, b.valid, false) { $0 && $1 }
+        case (let a?, nil): valid = a.valid
+        case (nil, let b?): valid = b.valid
+        case (nil, nil): valid = Array(repeating: true, count: rows)
+        }
+        if Kind(type) == .float {
+            let (x, y) = (a?.floats, b?.floats)
+            let (sx, sy) = ((cl ?? nil)?.double ?? 0, (cr ?? nil)?.double ?? 0)
+            let out: [Double]
+            // IEEE: x / 0 is ±inf (0 / 0 NaN), as DuckDB; fmod by 0 is NaN.
+            switch op {
+            case .add: out = loop(x, sx, y, sy) { $0 + $1 }
+            case .subtract: out = loop(x, sx, y, sy) { $0 - $1 }
+            case .multiply: out = loop(x, sx, y, sy) { $0 * $1 }
+            case .divide: out = loop(x, sx, y, sy) { $0 / $1 }
+            default: out = loop(x, sx, y, sy) { $0.truncatingRemainder(dividingBy: $1) }
             }
             return Vector(payload: .float(out), valid: valid)
         }
-        let (x, y) = (a.integers, b.integers)
-        var out = [Int64](repeating: 0, count: rows)
-        for i in 0..<rows where valid[i] {
-            let (r, overflow): (Int64, Bool)
-            switch op {
-            case .add: (r, overflow) = x[i].addingReportingOverflow(y[i])
-            case .subtract: (r, overflow) = x[i].subtractingReportingOverflow(y[i])
-            case .multiply: (r, overflow) = x[i].multipliedReportingOverflow(by: y[i])
-            case .integerDivide:
-                (r, overflow) = y[i] == 0 ? (0, true) : x[i].dividedReportingOverflow(by: y[i])
-            case .modulo:
-                (r, overflow) = y[i] == 0 ? (0, true) : x[i].remainderReportingOverflow(dividingBy: y[i])
-            default: (r, overflow) = (0, true)
+        let (x, y) = (a?.integers, b?.integers)
+        let (sx, sy) = ((cl ?? nil)?.integer ?? 0, (cr ?? nil)?.integer ?? 0)
+        // Overflow and division by zero: the row is null (a wrapped value, never read).
+        var failed = [Bool](repeating: false, count: rows)
+        let out: [Int64] = failed.withUnsafeMutableBufferPointer { failed in
+            var row = 0
+            func checked(_ result: (partialValue: Int64, overflow: Bool)) -> Int64 {
+                defer { row += 1 }
+                if result.overflow { failed[row] = true }
+                return result.partialValue
             }
-            if overflow { valid[i] = false } else { out[i] = r }
+            switch op {
+            case .add: return loop(x, sx, y, sy) { checked($0.addingReportingOverflow($1)) }
+            case .subtract: return loop(x, sx, y, sy) { checked($0.subtractingReportingOverflow($1)) }
+            case .multiply: return loop(x, sx, y, sy) { checked($0.multipliedReportingOverflow(by: $1)) }
+            case .integerDivide:
+                return loop(x, sx, y, sy) { checked($1 == 0 ? (0, true) : $0.dividedReportingOverflow(by: $1)) }
+            default:
+                return loop(x, sx, y, sy) {
+                    checked($1 == 0 ? (0, true) : $0.remainderReportingOverflow(dividingBy: $1))
+                }
+            }
         }
+        for i in 0..<rows where failed[i] { valid[i] = false }
         return Vector(payload: .integer(out), valid: valid)
     }
 
@@ -244,31 +336,52 @@ struct Evaluator {
     }
 
     func compare(_ op: BinaryOperator, _ l: Node, _ r: Node) -> Vector {
-        let (a, b) = (run(l), run(r))
-        let valid = zip(a.valid, b.valid).map { $0 && $1 }
-        var orders = [Int](repeating: 0, count: rows)
         let kinds = (Kind(l.type), Kind(r.type))
+        // Each kind computes a -1/0/1 order per row, then the operator reads it: one pass.
+        func test(_ order: Int) -> Bool {
+            switch op {
+            case .equal: order == 0
+            case .notEqual: order != 0
+            case .less: order < 0
+            case .lessOrEqual: order <= 0
+            case .greater: order > 0
+            default: order >= 0
+            }
+        }
+        let numeric = kinds.0 != .string && kinds.1 != .string
+        if numeric, let (cl, cr) = Optional((constant(of: l), constant(of: r))), (cl == nil) != (cr == nil) {
+            // One side is a constant: compare against the scalar, building no array for it.
+            let (node, scalar, flipped) = cl == nil ? (l, cr, false) : (r, cl, true)
+            guard let value = scalar ?? nil else { return constant(.null, .bool) }
+            let v = run(node)
+            var out = [Bool](repeating: false, count: rows)
+            let float = kinds.0 == .float || kinds.1 == .float
+            let x = float ? v.floats : []
+            let n = float ? [] : v.integers
+            for i in 0..<rows {
+                var order =
+                    float
+                    ? Evaluator.order(x[i], value.double) : (n[i] < value.integer ? -1 : (n[i] > value.integer ? 1 : 0))
+                if flipped { order = -order }
+                out[i] = test(order)
+            }
+            return Vector(payload: .bool(out), valid: v.valid)
+        }
+        let (a, b) = (run(l), run(r))
+        let valid = loop(a.valid, false, b.valid, false) { $0 && $1 }
+        var out = [Bool](repeating: false, count: rows)
         if kinds.0 == .float || kinds.1 == .float {
             let (x, y) = (a.floats, b.floats)
-            for i in 0..<rows where valid[i] { orders[i] = Evaluator.order(x[i], y[i]) }
+            for i in 0..<rows { out[i] = test(Evaluator.order(x[i], y[i])) }
         } else if kinds.0 == .string || kinds.1 == .string {
             let (x, y) = (a.strings, b.strings)
             for i in 0..<rows where valid[i] {
                 let (p, q) = (x.bytes(at: i), y.bytes(at: i))
-                orders[i] = p == q ? 0 : (p.lexicographicallyPrecedes(q) ? -1 : 1)
+                out[i] = test(p == q ? 0 : (p.lexicographicallyPrecedes(q) ? -1 : 1))
             }
         } else {
             let (x, y) = (a.integers, b.integers)
-            for i in 0..<rows where valid[i] { orders[i] = x[i] < y[i] ? -1 : (x[i] > y[i] ? 1 : 0) }
-        }
-        let out: [Bool]
-        switch op {
-        case .equal: out = orders.map { $0 == 0 }
-        case .notEqual: out = orders.map { $0 != 0 }
-        case .less: out = orders.map { $0 < 0 }
-        case .lessOrEqual: out = orders.map { $0 <= 0 }
-        case .greater: out = orders.map { $0 > 0 }
-        default: out = orders.map { $0 >= 0 }
+            for i in 0..<rows { out[i] = test(x[i] < y[i] ? -1 : (x[i] > y[i] ? 1 : 0)) }
         }
         return Vector(payload: .bool(out), valid: valid)
     }
@@ -279,30 +392,49 @@ struct Evaluator {
         for (b, branch) in branches.enumerated() {
             let condition = run(branch.0)
             let truth = condition.bools
-            for i in 0..<rows where taken[i] < 0 && condition.valid[i] && truth[i] { taken[i] = b }
+            taken.withUnsafeMutableBufferPointer { taken in
+                condition.valid.withUnsafeBufferPointer { valid in
+                    truth.withUnsafeBufferPointer { truth in
+                        for i in 0..<rows where taken[i] < 0 && valid[i] && truth[i] { taken[i] = b }
+                    }
+                }
+            }
         }
         var values = branches.map { Casts.cast(run($0.1), from: $0.1.type, to: type) }
         values.append(
             otherwise.map { Casts.cast(run($0), from: $0.type, to: type) }
                 ?? constant(.null, type))
         let fallback = values.count - 1
-        let pick = taken.map { $0 < 0 ? fallback : $0 }
-        let valid = (0..<rows).map { values[pick[$0]].valid[$0] }
+        var pick = taken
+        for i in 0..<rows where pick[i] < 0 { pick[i] = fallback }
+        // Start from the ELSE values and overwrite each branch's rows: one pass per branch.
+        @_specialize(where T == Double)
+        @_specialize(where T == Int64)
+        @_specialize(where T == Bool)
+        func merged<T>(_ arrays: [[T]]) -> [T] {
+            var out = arrays[fallback]
+            out.withUnsafeMutableBufferPointer { out in
+                pick.withUnsafeBufferPointer { pick in
+                    for b in 0..<fallback {
+                        arrays[b].withUnsafeBufferPointer { source in
+                            // A select, not a branch: the compiler vectorizes it.
+                            for i in 0..<rows { out[i] = pick[i] == b ? source[i] : out[i] }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+        let valid = merged(values.map(\.valid))
         switch Kind(type) {
-        case .float:
-            let f = values.map(\.floats)
-            return Vector(payload: .float((0..<rows).map { f[pick[$0]][$0] }), valid: valid)
-        case .bool:
-            let f = values.map(\.bools)
-            return Vector(payload: .bool((0..<rows).map { f[pick[$0]][$0] }), valid: valid)
+        case .float: return Vector(payload: .float(merged(values.map(\.floats))), valid: valid)
+        case .bool: return Vector(payload: .bool(merged(values.map(\.bools))), valid: valid)
         case .string:
             let f = values.map(\.strings)
             var out = BinaryData()
             for i in 0..<rows { out.append(bytes: f[pick[i]].bytes(at: i)) }
             return Vector(payload: .string(out), valid: valid)
-        default:
-            let f = values.map(\.integers)
-            return Vector(payload: .integer((0..<rows).map { f[pick[$0]][$0] }), valid: valid)
+        default: return Vector(payload: .integer(merged(values.map(\.integers))), valid: valid)
         }
     }
 }

@@ -1,6 +1,7 @@
 import TesseraColumnar
 import TesseraCore
 import TesseraExpressions
+import TesseraTesting
 import Testing
 
 /// Parse and type errors name the place (a column in the expression) and what was expected;
@@ -100,5 +101,30 @@ import Testing
         #expect(try Self.values("hour(t) * 100 + minute(t)", [("t", t)]) == [.int64(1345)])
         #expect(try Self.values("day_of_week(t)", [("t", t)]) == [.int64(2)])
         #expect(try Self.values("t > TIMESTAMP '2026-01-01 00:00:00' -- a comment", [("t", t)]) == [.bool(true)])
+    }
+
+    /// Long inputs are evaluated in chunks: the answer must be the rows' answers one by one.
+    @Test func chunkedEvaluationEqualsRowByRow() throws {
+        let n = 20_011
+        var rng = SplitMixRNG(seed: 99)
+        let x = Column(
+            type: .float64, data: .float64((0..<n).map { _ in Double(rng.below(2000)) / 8 - 100 }),
+            validity: Bitmap((0..<n).map { _ in rng.below(9) != 0 }))
+        let a = Column.int64((0..<n).map { _ in Int64(rng.below(50)) - 25 })
+        let s = Column.string((0..<n).map { _ in ["ab", "", "héllo", "x"][rng.below(4)] })
+        let scope: [(name: String, type: ValueType)] = [("x", .float64), ("a", .int64), ("s", .string)]
+        for text in [
+            "CASE WHEN x > 0.5 THEN (x * 2.0 + a) / (a + 1.5) ELSE abs(x - a) * 0.25 END + a * 3",
+            "s || upper(s) || CAST(a // nullif(a % 7, 0) AS string)", "coalesce(x, a) > 3 AND s <> 'x'",
+        ] {
+            let compiled = try CompiledExpression.compile(text, scope: scope)
+            let inputs = compiled.columns.map { used in [("x", x), ("a", a), ("s", s)].first { $0.0 == used.name }!.1 }
+            let whole = compiled.evaluate(inputs, rows: n)
+            #expect(whole.count == n)
+            for row in stride(from: 0, to: n, by: 97) {
+                let one = compiled.evaluate(inputs.map { $0.take([row]) }, rows: 1)
+                #expect(whole.value(at: row) == one.value(at: 0), "\(text) row \(row)")
+            }
+        }
     }
 }

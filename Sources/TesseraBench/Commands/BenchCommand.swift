@@ -9,6 +9,7 @@ public struct BenchCommand: ParsableCommand {
         subcommands: [
             RegistryBenchCommand.self, ParquetBenchCommand.self, CSVBenchCommand.self,
             TrainingSetBenchCommand.self, AggregationBenchCommand.self, AggregationServingBenchCommand.self,
+            ExpressionBenchCommand.self,
             MaterializeBenchCommand.self,
             OnlineBenchCommand.self,
         ])
