@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TesseraApp
 import TesseraColumnar
 import TesseraCore
@@ -6,6 +7,7 @@ import TesseraDefinitions
 import TesseraFormats
 import TesseraOnline
 import TesseraRegistry
+import TesseraServer
 import TesseraWorkload
 
 /// `tessera bench aggregations-online`: the online side of `driver_trip_aggs` on the trips
@@ -18,6 +20,8 @@ public enum AggregationServingBenchmark {
         public var lookups = 50_000
         public var pushedEvents = 400_000
         public var threads = ProcessInfo.processInfo.activeProcessorCount
+        /// Seconds per wrk run over HTTP (0: no HTTP figures).
+        public var httpSeconds = 10
         public var progress: @Sendable (String) -> Void = { _ in }
         public init() {}
     }
@@ -46,7 +50,7 @@ public enum AggregationServingBenchmark {
 
         """
 
-    public static func run(_ options: Options) throws -> BenchmarkReport {
+    public static func run(_ options: Options) async throws -> BenchmarkReport {
         guard let sized = Workload.named(options.size) else {
             throw FeatureStoreError("unknown size '\(options.size)'", hint: "XS, S, M or L")
         }
@@ -136,7 +140,88 @@ public enum AggregationServingBenchmark {
         report.notes.append(
             "Each run in this process on the embedded SQLite store (WAL); lookups read at the wall clock, the trips end now. Pushes update each driver's state in the push's transaction, so a lookup after the push returns sees it."
         )
+        if options.httpSeconds > 0 {
+            try await http(
+                store, aggregated: names.map { "driver_trip_aggs:\($0)" }, drivers: workload.tripDrivers,
+                folder: folder, options: options, report: &report)
+        }
         return report
+    }
+
+    /// `tessera serve` in this process under wrk: lookups of the 14 aggregated features
+    /// against plain ones, and `/push` of trips in batches of 100.
+    static func http(
+        _ store: FeatureStore, aggregated: [String], drivers: Int, folder: String, options: Options,
+        report: inout BenchmarkReport
+    ) async throws {
+        guard let wrk = Processes.which("wrk") else {
+            report.notes.append("wrk is not installed (apt-get install wrk): no HTTP figures.")
+            return
+        }
+        var configuration = FeatureServer.Configuration()
+        configuration.port = 0
+        configuration.logLevel = .critical
+        let server = try FeatureServer(store: store, configuration: configuration)
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let serving = Task { try await server.run { continuation.yield($0) } }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw OnlineStoreError(.io, "the server did not start") }
+        defer { serving.cancel() }
+        options.progress("wrk: lookups over HTTP…")
+        let aggregatedScript = try HTTPBenchmark.writeScript(
+            folder: folder, entities: 1, drivers: drivers, features: aggregated)
+        let plainScript = try HTTPBenchmark.writeScript(
+            folder: folder, entities: 1, drivers: drivers,
+            features: ["driver_last_trip:fare", "driver_last_trip:rider_id"])
+        let ours = try HTTPBenchmark.measure(
+            wrk, port: port, script: aggregatedScript, connections: 16, seconds: options.httpSeconds)
+        let plain = try HTTPBenchmark.measure(
+            wrk, port: port, script: plainScript, connections: 16, seconds: options.httpSeconds)
+        report.figures.append(
+            BenchmarkFigure(
+                task: "HTTP lookups, 14 aggregated features, 1 driver, 16 connections", metric: "requests/s",
+                tessera: ours.requestsPerSecond, peer: plain.requestsPerSecond,
+                peerName: "Tessera, 2 plain features", higherIsBetter: true, target: "within 20% of plain"))
+        options.progress("wrk: pushes over HTTP…")
+        let pushScript = folder + "/wrk-push.lua"
+        try """
+        local bodies = {}
+        local n = 0
+        function init(args)
+          math.randomseed(42)
+          local now = os.time()
+          for i = 1, 200 do
+            local ids, times, fares, riders = {}, {}, {}, {}
+            for k = 1, 100 do
+              ids[k] = math.random(0, \(max(1, drivers) - 1))
+              times[k] = now - math.random(0, 3599)
+              fares[k] = string.format("%.2f", 2 + math.random() * 78)
+              riders[k] = math.random(0, 99999)
+            end
+            local c = table.concat
+            bodies[i] = wrk.format("POST", "/push", {["Content-Type"] = "application/json"},
+              '{"push_source_name":"trips_push","to":"online","df":{"trip_id":[' .. c(ids, ",") ..
+              '],"driver_id":[' .. c(ids, ",") .. '],"rider_id":[' .. c(riders, ",") ..
+              '],"event_timestamp":[' .. c(times, ",") .. '],"fare":[' .. c(fares, ",") ..
+              '],"distance_km":[' .. c(fares, ",") .. ']}}')
+          end
+        end
+        function request()
+          n = n % 200 + 1
+          return bodies[n]
+        end
+        """.write(toFile: pushScript, atomically: true, encoding: .utf8)
+        let pushes = try HTTPBenchmark.measure(
+            wrk, port: port, script: pushScript, connections: 4, seconds: options.httpSeconds)
+        report.figures.append(
+            BenchmarkFigure(
+                task: "HTTP /push of trips, batches of 100, 4 connections", metric: "events/s",
+                tessera: pushes.requestsPerSecond * 100, higherIsBetter: true, target: "≥ 20,000 events/s"))
+        if ours.errors + plain.errors + pushes.errors > 0 {
+            report.notes.append(
+                "wrk counted errors: \(ours.errors) aggregated lookups, \(plain.errors) plain, \(pushes.errors) pushes."
+            )
+        }
     }
 
     struct Latencies {

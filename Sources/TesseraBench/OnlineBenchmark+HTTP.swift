@@ -155,8 +155,15 @@ enum HTTPBenchmark {
     }
 
     /// A wrk script posting Feast-style requests for `entities` random drivers (1000 bodies, cycled).
-    static func writeScript(folder: String, entities: Int, drivers: Int, key: String? = nil) throws -> String {
-        let path = folder + "/wrk-\(entities)-\(drivers)\(key == nil ? "" : "-auth").lua"
+    static func writeScript(
+        folder: String, entities: Int, drivers: Int, key: String? = nil,
+        features: [String] = [
+            "driver_hourly_stats:conv_rate", "driver_hourly_stats:acc_rate", "driver_hourly_stats:avg_daily_trips",
+        ]
+    ) throws -> String {
+        let list = features.map { "\"\($0)\"" }.joined(separator: ",")
+        let path =
+            folder + "/wrk-\(entities)-\(drivers)-\(String(SHA256.hex(list).prefix(8)))\(key == nil ? "" : "-auth").lua"
         let headers =
             key.map { #"{["Content-Type"] = "application/json", ["Authorization"] = "Bearer \#($0)"}"# }
             ?? #"{["Content-Type"] = "application/json"}"#
@@ -169,7 +176,7 @@ enum HTTPBenchmark {
                 local ids = {}
                 for k = 1, \(entities) do ids[k] = math.random(0, \(max(1, drivers) - 1)) end
                 bodies[i] = wrk.format("POST", "/get-online-features", \(headers),
-                  '{"features":["driver_hourly_stats:conv_rate","driver_hourly_stats:acc_rate","driver_hourly_stats:avg_daily_trips"],"entities":{"driver_id":[' .. table.concat(ids, ",") .. ']}}')
+                  '{"features":[\(list)],"entities":{"driver_id":[' .. table.concat(ids, ",") .. ']}}')
               end
             end
             function request()
