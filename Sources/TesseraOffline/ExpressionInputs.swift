@@ -31,6 +31,17 @@ public enum ExpressionInputs {
                 return at
             }
             var inputs: [String: ValueType] = [:]
+            if view.filter != nil && !view.aggregatedFeatures.isEmpty {
+                // Pushes would have to filter the events of the aggregation state too: until they
+                // do, the combination is refused rather than served differently online.
+                problems.append(
+                    Diagnostic(
+                        .error,
+                        at: repository.fieldLocations[id]?["filter"] ?? repository.locations[id]
+                            ?? SourceLocation(file: FeatureRepository.configFile),
+                        "feature view '\(view.name)' has window aggregations, which cannot take a filter yet",
+                        hint: "remove the filter for now; views without aggregations take filters"))
+            }
             if let filter = view.filter {
                 do {
                     let compiled = try CompiledExpression.compile(filter, scope: scope)

@@ -208,6 +208,17 @@ import Testing
         ] {
             #expect(typed.contains(expected), "\(typed)")
         }
+        // Pushes do not filter aggregation events yet: the combination is refused, not served differently.
+        let aggregated = try plan([
+            (
+                "    source: trips_push      # the trips files, plus trips pushed as they finish\n",
+                "    source: trips_push      # the trips files, plus trips pushed as they finish\n    filter: \"status = 'completed'\"\n"
+            )
+        ])
+        #expect(
+            aggregated.contains(
+                "features/trips.yaml:18:14: error: feature view 'driver_trip_aggs' has window aggregations, which cannot take a filter yet"
+            ), "\(aggregated)")
     }
 
     @Test func rangeModeAndErrors() throws {
