@@ -10,9 +10,11 @@ struct InitCommand: ParsableCommand {
         abstract: "Write a ready-to-run example feature repository, with generated data.",
         discussion: """
             The example is the reference workload: entity `driver`, source `driver_stats`, view \
-            `driver_hourly_stats` (ttl 2d), plus customer profiles, a push source and two feature \
-            services. Data is generated deterministically (same --rows and --data-start, same files): \
-            data/driver_stats, data/customer_profile and data/rides (labelled events for training sets).
+            `driver_hourly_stats` (ttl 2d), plus customer profiles, push sources, trips with \
+            `driver_trip_aggs` (window aggregations) and `driver_last_trip` (a filter and derived \
+            features), and three feature services. Data is generated deterministically (same --rows \
+            and --data-start, same files): data/driver_stats, data/customer_profile, data/trips, and \
+            data/rides and data/trip_labels (labelled events for training sets).
             """)
 
     @Argument(help: "The folder to create.")
