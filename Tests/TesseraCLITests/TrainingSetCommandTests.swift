@@ -167,6 +167,8 @@ import Testing
             #expect(train.column(named: "pickup_hour")?.value(at: row) == .int32(Int32(hour)), "row \(row)")
         }
         #expect(matched > 100)
+        // The summary counts the rows read, not only those the filter kept.
+        #expect(result.stdout.contains("driver_last_trip: \(trips.rowCount) source rows read"), "\(result.stdout)")
         // The filter decides: for some rows the newest trip was cancelled, and an older one is used.
         #expect(filteredOut > 10, "\(filteredOut)")
     }

@@ -81,7 +81,7 @@ struct AsOfJoinOperator {
     }
 
     func consume(_ typed: TypedSourceBatch, rows: Int, into state: inout State) throws {
-        state.rowsRead += rows
+        state.rowsRead += typed.sourceRows ?? rows
         let events = typed.events
         var found = index.lookup(typed.keys, threads: threads)
         // Time pruning: rows outside [lower, upper] (and null times) never match.

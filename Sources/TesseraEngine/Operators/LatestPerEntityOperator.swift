@@ -41,7 +41,7 @@ struct LatestPerEntityOperator {
         LatestPerEntityOperator.keepLatest(
             ids: ids, events: typed.events, created: typed.created, firstRow: base, start: start, end: end,
             bestEvent: &state.bestEvent, bestCreated: &state.bestCreated, bestRow: &state.bestRow)
-        state.rowsRead += rows
+        state.rowsRead += typed.sourceRows ?? rows
         let bytesPerRow = max(1, keptTypes.reduce(0) { $0 + TrainingSetBuilder.width(of: $1) })
         if state.retained.rows > retainedRowLimit ?? max(2 * state.bestRow.count, (256 << 20) / bytesPerRow) {
             try state.retained.compact(&state.bestRow, types: keptTypes)

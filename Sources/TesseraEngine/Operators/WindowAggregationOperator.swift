@@ -60,7 +60,7 @@ struct WindowAggregationOperator {
     func makeState() -> State { State(inputParts: Array(repeating: [], count: inputs.count)) }
 
     func consume(_ typed: TypedSourceBatch, rows: Int, into state: inout State) throws {
-        state.rowsRead += rows
+        state.rowsRead += typed.sourceRows ?? rows
         let found = index.lookup(typed.keys, threads: threads)
         let events = typed.events
         let eventValues = events.int64Values ?? []

@@ -13,6 +13,9 @@ struct TypedSourceBatch {
     var features: [Column]
     /// Columns read by window aggregations, in the order asked for, cast to their input types.
     var inputs: [Column] = []
+    /// The rows read from the source for this batch, when a view's filter dropped some (the
+    /// batch then holds fewer): what progress and summaries count as read.
+    var sourceRows: Int?
 
     /// Picks and checks the columns of `batch` (named as in the source's files).
     ///

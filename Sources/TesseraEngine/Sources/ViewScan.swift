@@ -74,9 +74,10 @@ struct ViewScan {
                             "feature view '\(view.name)' (source '\(source.name)'): \(error.message)", hint: error.hint)
                     }
                 }
-                let typed = try TypedSourceBatch(
+                var typed = try TypedSourceBatch(
                     batch, source: source, columns: columns, keys: keys, features: features, view: view.name,
                     inputs: inputs)
+                if transform != nil { typed.sourceRows = read.rowCount }
                 try body(typed, batch.rowCount)
             }
         }
