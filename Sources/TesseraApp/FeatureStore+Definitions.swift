@@ -20,13 +20,17 @@ extension FeatureStore {
         let loaded = try FeatureRepository.load(at: root)
         // Aggregations that did not declare their column's type take it from the source.
         let engine = offline
-        let (typedAggregations, typing) = AggregationInputs.resolve(loaded) { source in
-            engine.columns(of: source, definitions: loaded.definitions)
+        // Each source's columns are read once (file footers), for both resolutions.
+        var known: [String: [String: ValueType]?] = [:]
+        func columns(_ source: DataSource) -> [String: ValueType]? {
+            if let cached = known[source.name] { return cached }
+            let found = engine.columns(of: source, definitions: loaded.definitions)
+            known[source.name] = found
+            return found
         }
+        let (typedAggregations, typing) = AggregationInputs.resolve(loaded, columns: columns)
         // Filters and derived features are checked against the source's columns too.
-        let (repository, expressions) = ExpressionInputs.resolve(typedAggregations) { source in
-            engine.columns(of: source, definitions: loaded.definitions)
-        }
+        let (repository, expressions) = ExpressionInputs.resolve(typedAggregations, columns: columns)
         let problems = (typing + expressions + offline.validateSources(repository)).sorted {
             $0.location < $1.location
         }

@@ -154,14 +154,14 @@ import Testing
         let keys = drivers.map { EntityKey(int64: $0) }
         // Read a minute from now: later than both runs' clocks.
         let t = (Timestamp.now + .minutes(1)).microseconds
-        let a = try program.evaluate(
-            try Self.storeAt(clean).readStates(view: view.name, keys: keys), features: names, at: t)
-        let b = try program.evaluate(
-            try Self.storeAt(killed).readStates(view: view.name, keys: keys), features: names, at: t)
-        func values(_ columns: [Column]) -> [[ScalarValue]] {
-            columns.map { column in (0..<column.count).map { column.value(at: $0) } }
-        }
-        #expect(values(a) == values(b), "the killed-and-rerun store serves what the clean one does")
+        // What lookups serve: the values read from each key's state.
+        let a = program.values(
+            try Self.storeAt(clean).readStates(view: view.name, keys: keys), features: names, at: t
+        ).values
+        let b = program.values(
+            try Self.storeAt(killed).readStates(view: view.name, keys: keys), features: names, at: t
+        ).values
+        #expect(a == b, "the killed-and-rerun store serves what the clean one does")
         // And both equal the training set at t.
         let sources = RepositorySources(root: clean, definitions: definitions)
         let entities = try RecordBatch([
@@ -172,10 +172,10 @@ import Testing
         var nonEmpty = 0
         for (f, name) in names.enumerated() {
             let expected = try #require(offline.batch.column(named: name))
-            let differing = (0..<expected.count).filter { a[f].value(at: $0) != expected.value(at: $0) }
+            let differing = (0..<expected.count).filter { a[f][$0] != expected.value(at: $0) }
             #expect(
                 differing.isEmpty,
-                "\(name): \(differing.count) drivers differ, first \(differing.first.map { "\($0): online \(a[f].value(at: $0)), offline \(expected.value(at: $0))" } ?? "")"
+                "\(name): \(differing.count) drivers differ, first \(differing.first.map { "\($0): online \(a[f][$0]), offline \(expected.value(at: $0))" } ?? "")"
             )
             nonEmpty += (0..<expected.count).filter { expected.isValid($0) }.count
         }

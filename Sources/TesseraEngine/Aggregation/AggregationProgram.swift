@@ -117,7 +117,7 @@ public struct AggregationProgram: Sendable {
     {
         let selected = names.map { reader.index[$0] ?? -1 }
         let known = selected.filter { $0 >= 0 }
-        let (values, newest) = reader.read(states, selected: known, at: t, program: self)
+        let (values, newest) = reader.read(states, selected: known, at: t)
         guard known.count != selected.count else { return (values, newest) }
         var next = 0
         let all = selected.map { f -> [ScalarValue] in
@@ -128,40 +128,6 @@ public struct AggregationProgram: Sendable {
         return (all, newest)
     }
 
-    /// The values of `names` (aggregated features of the view) for each state at time `t`,
-    /// one column per name; a key without state reads as having no rows (count 0, nulls).
-    public func evaluate(_ states: [[UInt8]?], features names: [String], at t: Int64) throws -> [Column] {
-        let selected = names.compactMap { name in features.first { $0.name == name } }
-        let wanted = AggregationInputsLayout(selected)
-        var starts = [0]
-        var groupOfRow: [Int32] = []
-        var event: [Int64] = []
-        var created: [Int64] = []
-        var parts: [[Column]] = Array(repeating: [], count: wanted.inputs.count)
-        for state in states {
-            guard let state, let decoded = decode(state) else {
-                groupOfRow.append(-1)
-                continue
-            }
-            groupOfRow.append(Int32(starts.count - 1))
-            event += decoded.event
-            created += decoded.created
-            for (k, input) in wanted.inputs.enumerated() {
-                let at = layout.inputs.firstIndex { $0.name == input.name && $0.type == input.type }
-                parts[k].append(at.map { decoded.inputs[$0] } ?? Column(empty: input.type))
-            }
-            starts.append(event.count)
-        }
-        let columns = try wanted.inputs.indices.map { k in
-            parts[k].isEmpty ? Column(empty: wanted.inputs[k].type) : try Column.concatenate(parts[k])
-        }
-        let evaluator = WindowEvaluator(
-            features: selected, inputTypes: wanted.inputs.map(\.type), inputOf: wanted.inputOf, starts: starts,
-            event: event, created: created, columns: columns, threads: 1)
-        let times = Column.timestamp(Array(repeating: t, count: states.count))
-        return try evaluator.evaluate(groupOfRow: groupOfRow, times: times).columns
-    }
-
     /// The newest event time in a state (`nil` for none or an unreadable state).
     public func newestEvent(_ state: [UInt8]) -> Int64? {
         state.withUnsafeBytes { raw in
@@ -170,10 +136,4 @@ public struct AggregationProgram: Sendable {
         }
     }
 
-    /// The events of a state, or `nil` when the bytes are not a state of this program (an
-    /// older layout after a breaking apply: then the key reads as having no rows until the
-    /// next materialization).
-    func decode(_ bytes: [UInt8]) -> Events? {
-        StateRows.decode(bytes, inputs: layout.inputs)?.events(inputs: layout.inputs)
-    }
 }

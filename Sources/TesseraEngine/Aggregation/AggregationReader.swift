@@ -69,9 +69,7 @@ struct AggregationReader: Sendable {
 
     /// The values of the features at `selected` (positions in view order) for each state at
     /// `t`, one array per feature, and each state's newest event time.
-    func read(_ states: [[UInt8]?], selected: [Int], at t: Int64, program: AggregationProgram)
-        -> (values: [[ScalarValue]], newest: [Int64?])
-    {
+    func read(_ states: [[UInt8]?], selected: [Int], at t: Int64) -> (values: [[ScalarValue]], newest: [Int64?]) {
         var values = selected.map { _ in [ScalarValue](repeating: .null, count: states.count) }
         var newest = [Int64?](repeating: nil, count: states.count)
         var scratch = Scratch(spans: spans.count)
@@ -97,7 +95,7 @@ struct AggregationReader: Sendable {
                         continue
                     }
                     // No kernel: the reference function over the decoded rows.
-                    if decoded == nil { decoded = program.decode(state) }
+                    if decoded == nil { decoded = StateRows.decode(state, inputs: inputs)?.events(inputs: inputs) }
                     guard let events = decoded else { continue }
                     let function = WindowFunction(
                         function: feature.function, input: feature.input.map { events.inputs[$0] })
