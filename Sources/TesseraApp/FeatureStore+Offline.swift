@@ -22,7 +22,7 @@ extension FeatureStore {
         views: [ViewSelection], keyColumns: [String: String], definitions: Definitions
     ) {
         let definitions = try applied().definitions
-        let (views, keyColumns) = try FeatureResolution.selections(for: request, in: definitions)
+        let (views, keyColumns, _) = try FeatureResolution.selections(for: request, in: definitions)
         return (views, keyColumns, definitions)
     }
 }

@@ -158,14 +158,7 @@ public enum AggregationServingBenchmark {
             report.notes.append("wrk is not installed (apt-get install wrk): no HTTP figures.")
             return
         }
-        var configuration = FeatureServer.Configuration()
-        configuration.port = 0
-        configuration.logLevel = .critical
-        let server = try FeatureServer(store: store, configuration: configuration)
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let serving = Task { try await server.run { continuation.yield($0) } }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw OnlineStoreError(.io, "the server did not start") }
+        let (port, serving) = try await HTTPBenchmark.serve(store)
         defer { serving.cancel() }
         options.progress("wrk: lookups over HTTP…")
         let aggregatedScript = try HTTPBenchmark.writeScript(

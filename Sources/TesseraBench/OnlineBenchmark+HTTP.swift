@@ -16,6 +16,22 @@ enum HTTPBenchmark {
         var errors: Int
     }
 
+    /// `tessera serve` for `store` in this process on a free port (quiet); cancel the task to stop it.
+    static func serve(_ store: FeatureStore) async throws -> (port: Int, task: Task<Void, any Error>) {
+        var configuration = FeatureServer.Configuration()
+        configuration.port = 0
+        configuration.logLevel = .critical
+        let server = try FeatureServer(store: store, configuration: configuration)
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let serving = Task { try await server.run { continuation.yield($0) } }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            serving.cancel()
+            throw OnlineStoreError(.io, "the server did not start")
+        }
+        return (port, serving)
+    }
+
     static func run(
         store: FeatureStore, options: OnlineBenchmark.Options, feast: FeastFigures?, folder: String,
         report: inout BenchmarkReport
@@ -159,11 +175,15 @@ enum HTTPBenchmark {
         folder: String, entities: Int, drivers: Int, key: String? = nil,
         features: [String] = [
             "driver_hourly_stats:conv_rate", "driver_hourly_stats:acc_rate", "driver_hourly_stats:avg_daily_trips",
-        ]
+        ], requestField: String? = nil
     ) throws -> String {
         let list = features.map { "\"\($0)\"" }.joined(separator: ",")
         let path =
-            folder + "/wrk-\(entities)-\(drivers)-\(String(SHA256.hex(list).prefix(8)))\(key == nil ? "" : "-auth").lua"
+            folder
+            + "/wrk-\(entities)-\(drivers)-\(String(SHA256.hex(list + (requestField ?? "")).prefix(8)))\(key == nil ? "" : "-auth").lua"
+        // A request field for on-demand features: a random amount per entity row, beside the keys.
+        let extra =
+            requestField.map { #",\"\#($0)\":[' .. table.concat(amounts, ",") .. ']"# } ?? ""
         let headers =
             key.map { #"{["Content-Type"] = "application/json", ["Authorization"] = "Bearer \#($0)"}"# }
             ?? #"{["Content-Type"] = "application/json"}"#
@@ -174,9 +194,13 @@ enum HTTPBenchmark {
               math.randomseed(\(entities * 7919 + drivers))
               for i = 1, 1000 do
                 local ids = {}
-                for k = 1, \(entities) do ids[k] = math.random(0, \(max(1, drivers) - 1)) end
+                local amounts = {}
+                for k = 1, \(entities) do
+                  ids[k] = math.random(0, \(max(1, drivers) - 1))
+                  amounts[k] = string.format("%.2f", 5 + math.random() * 75)
+                end
                 bodies[i] = wrk.format("POST", "/get-online-features", \(headers),
-                  '{"features":[\(list)],"entities":{"driver_id":[' .. table.concat(ids, ",") .. ']}}')
+                  '{"features":[\(list)],"entities":{"driver_id":[' .. table.concat(ids, ",") .. ']\(extra)}}')
               end
             end
             function request()

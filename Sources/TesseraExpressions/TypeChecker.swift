@@ -17,11 +17,19 @@ public struct CompiledExpression: Sendable {
     /// - Throws: `ExpressionError` at the offset of the first problem: syntax, an unknown or
     ///   ambiguous name (with the closest candidates), a type that does not fit an operator
     ///   or function, a wrong number of arguments, a result `as` cannot hold.
-    public static func compile(_ text: String, scope: [(name: String, type: ValueType)], as result: ValueType? = nil)
+    ///
+    /// - Parameter ambiguous: names that are not in `scope` because several inputs have them
+    ///   (a feature of two source views), each with the names that tell them apart; using
+    ///   one is an error that lists them.
+    public static func compile(
+        _ text: String, scope: [(name: String, type: ValueType)], as result: ValueType? = nil,
+        ambiguous: [String: [String]] = [:]
+    )
         throws(ExpressionError) -> CompiledExpression
     {
         let parsed = try ExpressionParser.parse(text)
         var checker = TypeChecker(scope: scope)
+        checker.ambiguous = ambiguous
         var root = try checker.check(parsed)
         // An expression that can only be NULL (`NULL`, `CASE … THEN NULL END`) is an int64 null.
         if root.type == TypeChecker.nullType { root = .cast(root, result ?? .int64) }
@@ -99,6 +107,7 @@ enum Kind: Equatable {
 struct TypeChecker {
     let scope: [(name: String, type: ValueType)]
     var used: [(name: String, type: ValueType)] = []
+    var ambiguous: [String: [String]] = [:]
     /// The type NULL literals have until context gives them one.
     static let nullType = ValueType.bytes
 
@@ -209,6 +218,11 @@ struct TypeChecker {
         var matches = scope.filter { $0.name == name }
         if matches.isEmpty { matches = scope.filter { $0.name.lowercased() == name.lowercased() } }
         guard matches.count == 1, let found = matches.first else {
+            if matches.isEmpty, let candidates = ambiguous[name] {
+                throw ExpressionError(
+                    "'\(name)' is ambiguous: \(candidates.map { "'\($0)'" }.joined(separator: ", "))", at: offset,
+                    hint: "write one of them")
+            }
             if matches.count > 1 {
                 throw ExpressionError(
                     "'\(name)' is ambiguous: \(matches.map { "'\($0.name)'" }.joined(separator: ", "))", at: offset,

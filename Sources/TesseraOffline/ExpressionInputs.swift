@@ -65,7 +65,7 @@ public enum ExpressionInputs {
                 let field = "expression:" + feature.name
                 do {
                     let compiled = try CompiledExpression.compile(expression, scope: scope)
-                    if !castable(compiled.type, to: feature.type) {
+                    if !feature.holds(compiled.type) {
                         problems.append(
                             Diagnostic(
                                 .error, at: place(field, ExpressionError("", at: 0), expression),
@@ -94,13 +94,5 @@ public enum ExpressionInputs {
     ) -> [(name: String, type: ValueType)] {
         let mapping = definitions.sourceColumns(of: source).mapping
         return known.map { (name: mapping[$0.key] ?? $0.key, type: $0.value) }.sorted { $0.name < $1.name }
-    }
-
-    /// Whether a feature of type `to` can hold an expression's `from` values (numbers convert,
-    /// a cast narrows; strings, bools and timestamps must match).
-    public static func castable(_ from: ValueType, to: ValueType) -> Bool {
-        if from == to { return true }
-        let numbers: [ValueType] = [.int32, .int64, .float32, .float64]
-        return numbers.contains(from) && numbers.contains(to)
     }
 }

@@ -1,16 +1,86 @@
 import TesseraCore
 import TesseraDefinitions
+import TesseraExpressions
 
 /// The features requested from one view, with their output column names.
 public struct ViewSelection: Sendable {
     public var view: FeatureView
     public var features: [Feature]
     public var outputNames: [String]
+    /// Features read only as inputs of on-demand features: computed, never output.
+    public var hidden: Set<String> = []
 
     public init(view: FeatureView, features: [Feature], outputNames: [String]) {
         self.view = view
         self.features = features
         self.outputNames = outputNames
+    }
+
+    /// The output names of the features that are output (not only inputs).
+    public var visibleOutputNames: [String] {
+        zip(features, outputNames).filter { !hidden.contains($0.0.name) }.map(\.1)
+    }
+}
+
+/// The features requested from one on-demand view, compiled, with their output names and
+/// where each name their expressions read comes from.
+public struct OnDemandSelection: Sendable {
+    public var view: OnDemandFeatureView
+    public var features: [Feature]
+    public var outputNames: [String]
+    /// One per feature; each reads `expressions[i].columns`, found through `inputs`.
+    public var expressions: [CompiledExpression]
+    /// Scope name → the view feature or request field it is.
+    public var inputs: [String: OnDemandInput]
+
+    /// The request fields the expressions read, with their types, in first-use order.
+    public var requestFields: [(source: String, field: String, type: ValueType)] {
+        var out: [(source: String, field: String, type: ValueType)] = []
+        for expression in expressions {
+            for column in expression.columns {
+                guard case .request(let source, let field)? = inputs[column.name],
+                    !out.contains(where: { $0.field == field })
+                else { continue }
+                out.append((source, field, column.type))
+            }
+        }
+        return out
+    }
+
+    /// Compiles the features `names` of `view` against its sources in `definitions`.
+    ///
+    /// - Throws: `ExpressionError` when an expression no longer checks (definitions applied
+    ///   without validation), with the view and feature in its message.
+    public init(_ view: OnDemandFeatureView, features names: [String], outputNames: [String], definitions: Definitions)
+        throws(TrainingSetError)
+    {
+        let scope = OnDemandScope(view, in: definitions)
+        var features: [Feature] = []
+        var expressions: [CompiledExpression] = []
+        for name in names {
+            guard let feature = view.feature(named: name) else {
+                throw TrainingSetError(
+                    "on-demand feature view '\(view.name)' has no feature '\(name)'",
+                    hint: Suggestions.hint(for: name, in: view.features.map(\.name))
+                        ?? "its features: \(view.features.map(\.name).joined(separator: ", "))")
+            }
+            do {
+                expressions.append(
+                    try CompiledExpression.compile(
+                        feature.expression ?? "NULL", scope: scope.names, as: feature.type,
+                        ambiguous: scope.ambiguous))
+            } catch {
+                throw TrainingSetError(
+                    "the expression of '\(view.name):\(name)' does not check against its sources: \(error.message)",
+                    hint: "run tessera plan and apply the definitions again")
+            }
+            features.append(feature)
+        }
+        self.view = view
+        self.features = features
+        self.outputNames = outputNames
+        self.expressions = expressions
+        self.inputs = scope.inputs
     }
 }
 
@@ -23,15 +93,37 @@ public enum FeatureResolution {
     public static func resolve(
         _ references: [FeatureReference], in definitions: Definitions, fullFeatureNames: Bool,
         requireOffline: Bool = true
-    ) throws(TrainingSetError) -> [ViewSelection] {
+    ) throws(TrainingSetError) -> (views: [ViewSelection], onDemand: [OnDemandSelection]) {
         var selections: [ViewSelection] = []
         var outputs: [String: String] = [:]
+        var onDemand: [(view: OnDemandFeatureView, names: [String])] = []
+        /// The output name of `view:name`, refused when another view's feature has it.
+        func claim(_ name: String, of view: String) throws(TrainingSetError) -> String {
+            let output = fullFeatureNames ? "\(view)__\(name)" : name
+            if let other = outputs[output] {
+                throw TrainingSetError(
+                    "features '\(other):\(name)' and '\(view):\(name)' would both be named '\(output)'",
+                    hint: "use full feature names (--full-feature-names) so columns are named view__feature")
+            }
+            outputs[output] = view
+            return output
+        }
         for reference in references {
+            if definitions.featureView(reference.view) == nil, let view = definitions.onDemandView(reference.view) {
+                let names = reference.features ?? view.features.map(\.name)
+                if let at = onDemand.firstIndex(where: { $0.view.name == view.name }) {
+                    onDemand[at].names += names.filter { !onDemand[at].names.contains($0) }
+                } else {
+                    onDemand.append((view, names))
+                }
+                continue
+            }
             guard let view = definitions.featureView(reference.view) else {
+                let names = definitions.featureViews.map(\.name) + definitions.onDemandViews.map(\.name)
                 throw TrainingSetError(
                     "no feature view named '\(reference.view)'",
-                    hint: Suggestions.hint(for: reference.view, in: definitions.featureViews.map(\.name))
-                        ?? "applied views: \(definitions.featureViews.map(\.name).joined(separator: ", "))")
+                    hint: Suggestions.hint(for: reference.view, in: names)
+                        ?? "applied views: \(names.joined(separator: ", "))")
             }
             if requireOffline && !view.offline {
                 throw TrainingSetError(
@@ -53,25 +145,50 @@ public enum FeatureResolution {
                             ?? "its features: \(view.features.map(\.name).joined(separator: ", "))")
                 }
                 if selections[slot].features.contains(feature) { continue }
-                let output = fullFeatureNames ? "\(view.name)__\(name)" : name
-                if let other = outputs[output] {
-                    throw TrainingSetError(
-                        "features '\(other):\(name)' and '\(view.name):\(name)' would both be named '\(output)'",
-                        hint: "use full feature names (--full-feature-names) so columns are named view__feature")
-                }
-                outputs[output] = view.name
+                let output = try claim(name, of: view.name)
                 selections[slot].features.append(feature)
                 selections[slot].outputNames.append(output)
             }
         }
-        return selections
+        var compiled: [OnDemandSelection] = []
+        for (view, names) in onDemand {
+            var outputNames: [String] = []
+            for name in names { outputNames.append(try claim(name, of: view.name)) }
+            let selection = try OnDemandSelection(
+                view, features: names, outputNames: outputNames, definitions: definitions)
+            // The source features the expressions read are joined too, as hidden columns when
+            // they were not requested themselves.
+            for expression in selection.expressions {
+                for column in expression.columns {
+                    guard case .feature(let viewName, let featureName)? = selection.inputs[column.name],
+                        let source = definitions.featureView(viewName), let feature = source.feature(named: featureName)
+                    else { continue }
+                    if requireOffline && !source.offline {
+                        throw TrainingSetError(
+                            "feature view '\(source.name)' (read by on-demand view '\(view.name)') is not available offline (offline: false)",
+                            hint: "set 'offline: true' on the view and apply")
+                    }
+                    var slot = selections.firstIndex { $0.view.name == viewName }
+                    if slot == nil {
+                        selections.append(ViewSelection(view: source, features: [], outputNames: []))
+                        slot = selections.count - 1
+                    }
+                    guard let slot, !selections[slot].features.contains(feature) else { continue }
+                    selections[slot].features.append(feature)
+                    selections[slot].outputNames.append("__input__\(viewName)__\(featureName)")
+                    selections[slot].hidden.insert(featureName)
+                }
+            }
+            compiled.append(selection)
+        }
+        return (selections, compiled)
     }
 
     /// Resolves the request's features: the views, their features and output names; and which
     /// entity column holds each join key named differently (join key → column).
     public static func selections(for request: TrainingSetRequest, in definitions: Definitions) throws(TrainingSetError)
         -> (
-            [ViewSelection], keyColumns: [String: String]
+            [ViewSelection], keyColumns: [String: String], onDemand: [OnDemandSelection]
         )
     {
         var full = request.fullFeatureNames
@@ -97,7 +214,7 @@ public enum FeatureResolution {
             full = full || service.fullFeatureNames
             serviceMap = service.joinKeyMap
         }
-        let selections = try FeatureResolution.resolve(references, in: definitions, fullFeatureNames: full)
+        let (selections, onDemand) = try FeatureResolution.resolve(references, in: definitions, fullFeatureNames: full)
         let joinKeys = Set(selections.flatMap { definitions.joinKeys(of: $0.view).map(\.name) })
         // column → key maps, inverted; the request's entries replace the service's for the same key.
         var keyColumns: [String: String] = [:]
@@ -117,6 +234,6 @@ public enum FeatureResolution {
                 keyColumns[key] = column
             }
         }
-        return (selections, keyColumns)
+        return (selections, keyColumns, onDemand)
     }
 }

@@ -8,7 +8,9 @@ import TesseraOnline
 public enum FeastJSON {
     /// Reads a `/get-online-features` body:
     /// `{"features": ["view:feature", …] | "feature_service": "name", "entities": {"key": [values…]},
-    ///   "full_feature_names": false}`. Unknown members are ignored, as Feast does.
+    ///   "full_feature_names": false, "request_context": {"field": [values…]}}`. Request data for
+    ///   on-demand features may also sit in `entities` beside the join keys, as Feast sends it.
+    ///   Unknown members are ignored, as Feast does.
     public static func lookupRequest(_ body: JSONValue) throws(APIError) -> LookupRequest {
         guard case .object = body else {
             throw APIError.invalid("body", "expected a JSON object, got \(body.kindName)")
@@ -28,9 +30,14 @@ public enum FeastJSON {
         guard let entities = body["entities"] else {
             throw APIError.invalid("entities", "missing", hint: "send join keys as {\"driver_id\": [1001, 1002]}")
         }
+        var context: [(name: String, values: [ScalarValue])] = []
+        if let given = body["request_context"], given != .null {
+            context = try columns(given, field: "request_context")
+        }
         return LookupRequest(
             features: features, entities: try columns(entities, field: "entities"),
-            fullFeatureNames: try flag(body["full_feature_names"], field: "full_feature_names"))
+            fullFeatureNames: try flag(body["full_feature_names"], field: "full_feature_names"),
+            requestContext: context)
     }
 
     /// Reads a `/push` body: `{"push_source_name": "name", "df": {"column": [values…]}, "to": "online"}`.

@@ -7,7 +7,9 @@ import TesseraOnline
 
 extension Handlers {
     /// The object kinds `/registry/{kind}` serves, with their JSON member names.
-    static let registryKinds = ["entities", "feature-views", "feature-services", "sources"]
+    static let registryKinds = [
+        "entities", "feature-views", "feature-services", "sources", "request-sources", "on-demand-feature-views",
+    ]
 
     /// `GET /registry/{kind}`: every applied object of a kind.
     func registryList(_ request: Request, _ kind: String) -> Response {
@@ -22,6 +24,8 @@ extension Handlers {
         case "feature-views": encoded = Handlers.encode(definitions.featureViews)
         case "feature-services": encoded = Handlers.encode(definitions.featureServices)
         case "sources": encoded = Handlers.encode(definitions.sources)
+        case "request-sources": encoded = Handlers.encode(definitions.requestSources)
+        case "on-demand-feature-views": encoded = Handlers.encode(definitions.onDemandViews)
         default: return Handlers.unknownKind(kind)
         }
         var writer = JSONWriter()
@@ -57,6 +61,12 @@ extension Handlers {
         case "sources":
             names = definitions.sources.map(\.name)
             encoded = definitions.source(name).flatMap(Handlers.encode)
+        case "request-sources":
+            names = definitions.requestSources.map(\.name)
+            encoded = definitions.requestSource(name).flatMap(Handlers.encode)
+        case "on-demand-feature-views":
+            names = definitions.onDemandViews.map(\.name)
+            encoded = definitions.onDemandView(name).flatMap(Handlers.encode)
         default: return Handlers.unknownKind(kind)
         }
         guard let encoded else {

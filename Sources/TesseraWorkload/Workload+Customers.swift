@@ -63,17 +63,22 @@ extension Workload {
         Field("customer_id", .int64, nullable: false),
         Field("event_timestamp", .timestamp, nullable: false),
         Field("trip_completed", .int64, nullable: false),
+        Field("fare_estimate", .float64, nullable: false),
     ])
 
-    /// Labelled events for the example's training sets: `entity_df` plus a customer per ride.
+    /// Labelled events for the example's training sets: `entity_df` plus a customer per ride
+    /// and the fare the app estimated when it was requested (request data for on-demand features).
     public func rides(_ range: Range<Int>) -> RecordBatch {
         let base = entityDF(range)
         let c = UInt64(customers) * 11 / 10
         var ids = [Int64](repeating: 0, count: range.count)
+        var fares = [Double](repeating: 0, count: range.count)
         for k in 0..<range.count {
             ids[k] = Int64(Workload.random(seed, 14, UInt64(range.lowerBound + k)) % max(1, c))
+            // 5.00 to 79.99, in cents.
+            fares[k] = Double(500 + Workload.random(seed, 15, UInt64(range.lowerBound + k)) % 7_500) / 100
         }
-        let columns = [base.columns[0], .int64(ids), base.columns[1], base.columns[2]]
+        let columns = [base.columns[0], .int64(ids), base.columns[1], base.columns[2], .float64(fares)]
         return (try? RecordBatch(schema: Workload.ridesSchema, columns: columns))
             ?? RecordBatch(empty: Workload.ridesSchema)
     }

@@ -241,4 +241,84 @@ import Testing
         #expect(errors[2]?.message.contains("missing column 'conv_rate'") == true)
         #expect(errors[3]?.field == "df.event_timestamp[0]")
     }
+
+    /// On-demand features: computed per request from looked-up features (expired and missing
+    /// ones are null inputs, as in training sets) and request data; the inputs that were not
+    /// requested are not in the answer; names collide like any other.
+    @Test func onDemandFeaturesComputedFromLookedUpFeaturesAndRequestData() throws {
+        let dir = try TemporaryDirectory("lookup-on-demand")
+        defer { dir.remove() }
+        let lookup = try Self.makeLookup(dir)
+        var definitions = OnlineFixture.definitions
+        definitions.requestSources = [RequestSource(name: "offer", schema: [.init("boost", .float64)])]
+        definitions.onDemandViews = [
+            OnDemandFeatureView(
+                name: "scores", sources: ["driver_hourly_stats", "customer_profile", "offer"],
+                features: [
+                    Feature("boosted", .float64, expression: "conv_rate * boost"),
+                    Feature("busy", .bool, expression: "driver_hourly_stats__avg_daily_trips >= 15"),
+                    Feature("greeting", .string, expression: "'hi ' || name"),
+                ])
+        ]
+        definitions.featureServices.append(
+            FeatureService(
+                name: "scoring",
+                features: [
+                    FeatureReference(view: "driver_hourly_stats", features: ["acc_rate"]),
+                    FeatureReference(view: "scores"),
+                ]))
+        try OnlineFixture.apply(definitions, root: dir.path)
+        lookup.refresh()
+        let entities: [(name: String, values: [ScalarValue])] = [
+            ("driver_id", [.int64(1001), .int64(1002), .int64(5)]),
+            ("customer_id", [.string("c1"), .string("c2"), .string("c1")]),
+        ]
+        let response = try lookup.onlineFeatures(
+            LookupRequest(
+                features: .service("scoring"), entities: entities,
+                requestContext: [("boost", [.int64(2), .float64(3), .null])]))
+        #expect(response.featureNames == ["driver_id", "customer_id", "acc_rate", "boosted", "busy", "greeting"])
+        #expect(response.vector(named: "acc_rate")?.values == [.float32(0.75), .null, .null])
+        #expect(response.vector(named: "boosted")?.values == [.float64(Double(Float(0.5)) * 2), .null, .null])
+        #expect(response.vector(named: "boosted")?.statuses == [.present, .nullValue, .nullValue])
+        // 1002's row is older than the ttl: its inputs are null, as a training set has them.
+        #expect(response.vector(named: "busy")?.values == [.bool(false), .null, .null])
+        #expect(response.vector(named: "greeting")?.values == [.string("hi Ana"), .null, .string("hi Ana")])
+        #expect(response.results.count == response.featureNames.count)
+
+        // Request data beside the join keys works too; full names qualify on-demand features.
+        let full = try lookup.onlineFeatures(
+            LookupRequest(
+                features: .references(["scores:boosted", "driver_hourly_stats:conv_rate"]),
+                entities: [("driver_id", [.int64(1001)]), ("boost", [.float64(0.5)])], fullFeatureNames: true))
+        #expect(full.featureNames == ["driver_id", "driver_hourly_stats__conv_rate", "scores__boosted"])
+        #expect(full.vector(named: "scores__boosted")?.values == [.float64(Double(Float(0.5)) * 0.5)])
+
+        let missing = Self.error { () throws(LookupError) in
+            _ = try lookup.onlineFeatures(
+                LookupRequest(features: .references(["scores:boosted"]), entities: [("driver_id", [.int64(1)])]))
+        }
+        #expect(missing?.field == "entities.boost")
+        #expect(missing?.message.contains("missing request field 'boost' of request source 'offer'") == true)
+        let mistyped = Self.error { () throws(LookupError) in
+            _ = try lookup.onlineFeatures(
+                LookupRequest(
+                    features: .references(["scores:boosted"]),
+                    entities: [("driver_id", [.int64(1), .int64(2)]), ("boost", [.float64(1), .string("x")])]))
+        }
+        #expect(mistyped?.field == "entities.boost[1]")
+        let collision = Self.error { () throws(LookupError) in
+            _ = try lookup.onlineFeatures(
+                LookupRequest(
+                    features: .references(["scores:busy", "scores:boosted", "customer_profile:name", "scores:greeting"]
+                    ),
+                    entities: [("driver_id", [.int64(1)]), ("customer_id", [.string("c1")]), ("boost", [.null])]))
+        }
+        #expect(collision == nil)
+        let unknown = Self.error { () throws(LookupError) in
+            _ = try lookup.onlineFeatures(
+                LookupRequest(features: .references(["scores:nope"]), entities: [("driver_id", [.int64(1)])]))
+        }
+        #expect(unknown?.message.contains("on-demand feature view 'scores' has no feature 'nope'") == true)
+    }
 }

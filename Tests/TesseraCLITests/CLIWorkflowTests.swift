@@ -22,7 +22,7 @@ import Testing
         let repo = try CLIWorkflowTests.initRepo(dir)
         for file in [
             "tessera.yaml", "features/drivers.yaml", "features/customers.yaml", "features/trips.yaml",
-            "features/services.yaml",
+            "features/services.yaml", "features/rides.yaml",
         ] {
             #expect(FileManager.default.fileExists(atPath: repo + "/" + file), "\(file) missing")
         }
@@ -30,12 +30,12 @@ import Testing
         #expect(plan.status == 0, "\(plan)")
         #expect(plan.stdout.contains("+ feature view driver_hourly_stats"))
         #expect(plan.stdout.contains("    + schema.conv_rate: float32"))
-        #expect(plan.stdout.contains("Plan: 14 to add, 0 to change, 0 to remove."))
+        #expect(plan.stdout.contains("Plan: 17 to add, 0 to change, 0 to remove."))
         #expect(!FileManager.default.fileExists(atPath: repo + "/.tessera/registry.db"), "plan must not write")
 
         let apply = try CommandRunner.run(["apply", "--repo", repo])
         #expect(apply.status == 0, "\(apply)")
-        #expect(apply.stdout.contains("Applied version 1 (+14 ~0 -0"))
+        #expect(apply.stdout.contains("Applied version 1 (+17 ~0 -0"))
 
         let again = try CommandRunner.run(["plan", "--repo", repo])
         #expect(again.status == 0)

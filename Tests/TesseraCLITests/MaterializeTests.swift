@@ -253,7 +253,9 @@ import Testing
         #expect(drivers?["end"] as? String == "2026-01-20T00:00:00Z")
         #expect(try MaterializeTests.store(repo).rowCount(view: "driver_hourly_stats") > 0)
 
-        // Removing the view (and the service using it) drops its online rows and watermark.
+        // Removing the view (and the service and on-demand view using it) drops its online rows
+        // and watermark.
+        try FileManager.default.removeItem(atPath: repo + "/features/rides.yaml")
         let drivers_yaml = repo + "/features/drivers.yaml"
         let text = try String(contentsOfFile: drivers_yaml, encoding: .utf8)
         let cut = try #require(text.range(of: "feature_views:"))

@@ -153,4 +153,97 @@ import Testing
         #expect(batch.column(named: "long_trip")?.values == [.bool(false)])
         #expect(batch.column(named: "pickup_hour")?.values == [.int32(Int32(hour))])
     }
+
+    /// On-demand features computed per request (request data in `entities` and in
+    /// `request_context`) equal the training set's, computed on its joined rows, to the bit;
+    /// the source features they read are not in the answer unless requested; a missing or
+    /// mistyped request field is a 400 that names it.
+    @Test func onDemandFeaturesServedPerRequestEqualTheTrainingSets() async throws {
+        let dir = try TemporaryDirectory("serve-on-demand")
+        defer { dir.remove() }
+        let repo = try CLIWorkflowTests.initRepo(dir)
+        #expect(try CommandRunner.run(["apply", "--repo", repo]).status == 0)
+        let (server, port) = try ServeAndPushTests.serve(repo)
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        let now = Timestamp.now.microseconds / 1_000_000 * 1_000_000
+        let pushed = Timestamp(microseconds: now - 600_000_000).iso8601
+        let push = """
+            {"push_source_name": "driver_stats_push", "to": "online_and_offline",
+             "df": {"driver_id": [7], "event_timestamp": ["\(pushed)"], "created": ["\(pushed)"],
+                    "conv_rate": [0.37], "acc_rate": [0.5], "avg_daily_trips": [12]}}
+            """
+        #expect(try await ServeAndPushTests.post(port, "/push", push).0 == 200)
+        // Driver 7 has the pushed row; driver 8000000 has none (its inputs are null).
+        let features = ["expected_value", "fare_band", "is_premium_rider"]
+        let list = features.map { "\"ride_scoring:\($0)\"" }.joined(separator: ", ")
+        let fares = [23.45, 71.0]
+        let customers = [99_999_999, 99_999_998]  // no profile: segment is null
+        let (status, served) = try await ServeAndPushTests.post(
+            port, "/get-online-features",
+            #"{"features": [\#(list)], "entities": {"driver_id": [7, 8000000], "customer_id": [\#(customers[0]), \#(customers[1])], "fare_estimate": [\#(fares[0]), \#(fares[1])]}}"#
+        )
+        #expect(status == 200, "\(served)")
+        let json = try JSONSerialization.jsonObject(with: Data(served.utf8)) as? [String: Any]
+        let names = (json?["metadata"] as? [String: Any])?["feature_names"] as? [String]
+        // Join keys, then the on-demand features: conv_rate and segment were only inputs.
+        #expect(names == ["driver_id", "customer_id"] + features, "\(served)")
+        let expected = Double(Float(0.37)) * fares[0]
+        #expect(served.contains("{\"values\":[\(expected),null]"), "\(served)")
+        #expect(served.contains(#"{"values":["medium","long"],"statuses":["PRESENT","PRESENT"]"#), "\(served)")
+        #expect(served.contains(#"{"values":[null,null],"statuses":["NULL_VALUE","NULL_VALUE"]"#), "\(served)")
+        // The same request data through request_context.
+        let (_, context) = try await ServeAndPushTests.post(
+            port, "/get-online-features",
+            #"{"features": ["ride_scoring:expected_value"], "entities": {"driver_id": [7]}, "request_context": {"fare_estimate": [\#(fares[0])]}}"#
+        )
+        #expect(context.contains("{\"values\":[\(expected)]"), "\(context)")
+
+        // The training set at the same time computes the same bits from its joined rows.
+        let entities = dir.file("rides.csv")
+        try """
+        driver_id,customer_id,event_timestamp,fare_estimate
+        7,\(customers[0]),\(Timestamp(microseconds: now).iso8601),\(fares[0])
+        8000000,\(customers[1]),\(Timestamp(microseconds: now).iso8601),\(fares[1])
+
+        """.write(toFile: entities, atomically: true, encoding: .utf8)
+        let out = dir.file("out.parquet")
+        let result = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", entities, "--features",
+            features.map { "ride_scoring:\($0)" }.joined(separator: ","), "--output", out,
+        ])
+        #expect(result.status == 0, "\(result)")
+        let batch = try ParquetFile(path: out).read()
+        #expect(batch.schema.names == ["driver_id", "customer_id", "event_timestamp", "fare_estimate"] + features)
+        #expect(batch.column(named: "expected_value")?.values == [.float64(expected), .null])
+        #expect(batch.column(named: "fare_band")?.values == [.string("medium"), .string("long")])
+        #expect(batch.column(named: "is_premium_rider")?.values == [.null, .null])
+
+        // Bad request data: a 400 naming the field, nothing computed.
+        let (missing, missingBody) = try await ServeAndPushTests.post(
+            port, "/get-online-features",
+            #"{"features": [\#(list)], "entities": {"driver_id": [7], "customer_id": [1]}}"#)
+        #expect(missing == 400, "\(missingBody)")
+        #expect(missingBody.contains("missing request field 'fare_estimate'"), "\(missingBody)")
+        let (mistyped, mistypedBody) = try await ServeAndPushTests.post(
+            port, "/get-online-features",
+            #"{"features": [\#(list)], "entities": {"driver_id": [7], "customer_id": [1], "fare_estimate": ["cheap"]}}"#
+        )
+        #expect(mistyped == 400, "\(mistypedBody)")
+        #expect(mistypedBody.contains(#""field":"entities.fare_estimate[0]""#), "\(mistypedBody)")
+
+        // Training sets name a missing request column too.
+        try "driver_id,customer_id,event_timestamp\n7,1,\(Timestamp(microseconds: now).iso8601)\n".write(
+            toFile: entities, atomically: true, encoding: .utf8)
+        let failed = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", entities, "--features", "ride_scoring:expected_value",
+            "--output", out,
+        ])
+        #expect(failed.status != 0)
+        #expect(
+            failed.stderr.contains("has no column 'fare_estimate', a field of request source 'ride_request'"),
+            "\(failed)")
+    }
 }

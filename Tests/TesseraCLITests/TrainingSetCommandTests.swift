@@ -28,7 +28,9 @@ import Testing
         let train = try ParquetFile(path: out).read()
         #expect(
             train.schema.names == [
-                "driver_id", "customer_id", "event_timestamp", "trip_completed", "conv_rate", "acc_rate", "segment",
+                "driver_id", "customer_id", "event_timestamp", "trip_completed", "fare_estimate", "conv_rate",
+                "acc_rate",
+                "segment",
                 "current_balance",
             ])
         for name in rides.schema.names { #expect(train.column(named: name) == rides.column(named: name)) }
@@ -110,6 +112,60 @@ import Testing
     /// The example's `driver_last_trip` (a filter and three derived features) through the CLI,
     /// against a brute force over the trips file: the latest completed trip with a distance
     /// at or before each label time, within the 7-day ttl, and the expressions by hand.
+    /// On-demand features over the rides file: each row's values equal the expressions
+    /// recomputed here from the joined input columns and the request column; asked for alone,
+    /// they are the same columns and their inputs are not in the output.
+    @Test func onDemandFeaturesEqualTheirExpressionsOverTheJoinedRows() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let repo = try TrainingSetCommandTests.appliedRepo(dir)
+        let withInputs = dir.file("with_inputs.parquet")
+        let alone = dir.file("alone.parquet")
+        let features = ["expected_value", "is_premium_rider", "balance_covers_fare", "fare_band"]
+        var result = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", repo + "/data/rides.parquet", "--features",
+            "driver_hourly_stats:conv_rate,customer_profile:[segment, current_balance],ride_scoring",
+            "--output", withInputs,
+        ])
+        #expect(result.status == 0, "\(result)")
+        result = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", repo + "/data/rides.parquet", "--service",
+            "ride_scoring_v1", "--output", alone,
+        ])
+        #expect(result.status == 0, "\(result)")
+        let full = try ParquetFile(path: withInputs).read()
+        let service = try ParquetFile(path: alone).read()
+        let rides = try ParquetFile(path: repo + "/data/rides.parquet").read()
+        #expect(service.schema.names == rides.schema.names + ["conv_rate"] + features)
+        for name in features { #expect(service.column(named: name) == full.column(named: name), "\(name)") }
+        let conv = full.column(named: "conv_rate")
+        let segment = full.column(named: "segment")
+        let balance = full.column(named: "current_balance")
+        let fares = full.column(named: "fare_estimate")
+        var nonNull = 0
+        for row in 0..<full.rowCount {
+            guard case .float64(let fare) = fares?.value(at: row) else {
+                Issue.record("row \(row) has no fare_estimate")
+                continue
+            }
+            var expected: ScalarValue = .null
+            if case .float32(let c) = conv?.value(at: row) {
+                expected = .float64(Double(c) * fare)
+                nonNull += 1
+            }
+            #expect(full.column(named: "expected_value")?.value(at: row) == expected, "row \(row)")
+            var premium: ScalarValue = .null
+            if case .string(let s) = segment?.value(at: row) { premium = .bool(s == "premium" || s == "business") }
+            #expect(full.column(named: "is_premium_rider")?.value(at: row) == premium, "row \(row)")
+            var covers: ScalarValue = .null
+            if case .float32(let b) = balance?.value(at: row) { covers = .bool(Double(b) >= fare) }
+            #expect(full.column(named: "balance_covers_fare")?.value(at: row) == covers, "row \(row)")
+            let band = fare < 15 ? "short" : fare < 40 ? "medium" : "long"
+            #expect(full.column(named: "fare_band")?.value(at: row) == .string(band), "row \(row)")
+        }
+        #expect(nonNull > 0 && nonNull < full.rowCount)
+    }
+
     @Test func derivedFeaturesAndFiltersMatchABruteForce() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

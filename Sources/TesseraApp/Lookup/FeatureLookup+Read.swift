@@ -2,6 +2,8 @@ import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
 import TesseraEngine
+import TesseraExpressions
+import TesseraOffline
 import TesseraOnline
 
 /// A lookup checked and resolved against the served definitions, ready for the store reads:
@@ -25,6 +27,12 @@ public struct PreparedLookup: Sendable {
     let names: [String]
     /// The join-key columns of the answer.
     let keyVectors: [OnlineFeaturesResponse.FeatureVector]
+    /// On-demand features, computed from the reads and the request data.
+    var onDemand: [LookupPlan.OnDemandRead] = []
+    /// The request fields' values, in `LookupPlan.requestFields` order, as their types.
+    var requestColumns: [Column] = []
+    /// Positions among the reads' features read only for on-demand features.
+    var hidden: Set<Int> = []
 }
 
 extension FeatureLookup {
@@ -173,7 +181,55 @@ extension FeatureLookup {
                     view: read.info.view.name, keys: keys, features: read.features, ttl: read.info.view.ttl,
                     aggregation: aggregated.contains(true) ? read.info.aggregation : nil, aggregated: aggregated))
         }
-        return PreparedLookup(rows: rows, reads: reads, names: names + plan.featureNames, keyVectors: vectors)
+        var prepared = PreparedLookup(rows: rows, reads: reads, names: names + plan.featureNames, keyVectors: vectors)
+        if !plan.onDemand.isEmpty {
+            prepared.onDemand = plan.onDemand
+            prepared.hidden = plan.hidden
+            prepared.requestColumns = try FeatureLookup.requestColumns(plan, request, rows: rows)
+        }
+        return prepared
+    }
+
+    /// The request fields on-demand features read, from `entities` or `request_context`,
+    /// converted to their declared types (nulls stay null).
+    static func requestColumns(_ plan: LookupPlan, _ request: LookupRequest, rows: Int) throws(LookupError)
+        -> [Column]
+    {
+        var out: [Column] = []
+        for field in plan.requestFields {
+            let place: String
+            let values: [ScalarValue]
+            if let found = request.entities.first(where: { $0.name == field.name }) {
+                place = "entities"
+                values = found.values
+            } else if let found = request.requestContext.first(where: { $0.name == field.name }) {
+                place = "request_context"
+                values = found.values
+            } else {
+                throw LookupError(
+                    .invalidRequest, field: "entities.\(field.name)",
+                    "missing request field '\(field.name)' of request source '\(field.source)', which on-demand view '\(field.view)' reads",
+                    hint:
+                        "send it beside the join keys in 'entities', or in 'request_context', one value per entity row")
+            }
+            guard values.count == rows else {
+                throw LookupError(
+                    .invalidRequest, field: "\(place).\(field.name)",
+                    "has \(values.count) values but there are \(rows) entity rows",
+                    hint: "send one value per entity row")
+            }
+            var builder = ColumnBuilder(type: field.type, capacity: rows)
+            for (row, value) in values.enumerated() {
+                guard let converted = ValueCoercion.convert(value, to: field.type), builder.append(converted) else {
+                    throw LookupError(
+                        .invalidRequest, field: "\(place).\(field.name)[\(row)]",
+                        "request field '\(field.name)' is \(field.type.name) but got \(ValueCoercion.explain(value, as: field.type))"
+                    )
+                }
+            }
+            out.append(builder.finish())
+        }
+        return out
     }
 
     /// The answer from the store's records (one array per read, in `prepared.reads` order),
@@ -212,7 +268,46 @@ extension FeatureLookup {
                 }
             }
         }
+        guard !prepared.onDemand.isEmpty else {
+            return OnlineFeaturesResponse(featureNames: prepared.names, results: results)
+        }
+        let keys = prepared.keyVectors.count
+        for onDemand in prepared.onDemand {
+            for (expression, slots) in zip(onDemand.selection.expressions, onDemand.slots) {
+                var inputs: [Column] = []
+                inputs.reserveCapacity(slots.count)
+                for (column, slot) in zip(expression.columns, slots) {
+                    switch slot {
+                    case .read(let at): inputs.append(FeatureLookup.column(results[keys + at].values, as: column.type))
+                    case .request(let at): inputs.append(prepared.requestColumns[at])
+                    }
+                }
+                let values = expression.evaluate(inputs, rows: rows)
+                var vector = OnlineFeaturesResponse.FeatureVector(
+                    values: [], statuses: [], eventTimestamps: Array(repeating: nil, count: rows))
+                vector.values.reserveCapacity(rows)
+                vector.statuses.reserveCapacity(rows)
+                for row in 0..<rows {
+                    let value = values.value(at: row)
+                    vector.values.append(value)
+                    vector.statuses.append(value.isNull ? .nullValue : .present)
+                }
+                results.append(vector)
+            }
+        }
+        if !prepared.hidden.isEmpty {
+            results = results.enumerated().filter { !prepared.hidden.contains($0.offset - keys) }.map(\.element)
+        }
         return OnlineFeaturesResponse(featureNames: prepared.names, results: results)
+    }
+
+    /// Served values as a column of `type` for an expression (values that do not convert are null).
+    static func column(_ values: [ScalarValue], as type: ValueType) -> Column {
+        var builder = ColumnBuilder(type: type, capacity: values.count)
+        for value in values {
+            if !builder.append(ValueCoercion.convert(value, to: type) ?? .null) { builder.appendNull() }
+        }
+        return builder.finish()
     }
 
     /// The number of entity rows; every column must have it.

@@ -18,13 +18,18 @@ public struct LookupRequest: Sendable {
     public var entities: [(name: String, values: [ScalarValue])]
     /// Name features `view__feature` instead of `feature`.
     public var fullFeatureNames: Bool
+    /// Request data for on-demand features, one value per entity row, beside what
+    /// `entities` holds (Feast's `request_context`); a field in both is taken from `entities`.
+    public var requestContext: [(name: String, values: [ScalarValue])]
 
     public init(
-        features: Features, entities: [(name: String, values: [ScalarValue])], fullFeatureNames: Bool = false
+        features: Features, entities: [(name: String, values: [ScalarValue])], fullFeatureNames: Bool = false,
+        requestContext: [(name: String, values: [ScalarValue])] = []
     ) {
         self.features = features
         self.entities = entities
         self.fullFeatureNames = fullFeatureNames
+        self.requestContext = requestContext
     }
 }
 

@@ -2,6 +2,7 @@ import Synchronization
 import TesseraCore
 import TesseraDefinitions
 import TesseraEngine
+import TesseraExpressions
 import TesseraOffline
 
 /// One applied registry version, indexed for serving: views with their join keys, services,
@@ -93,18 +94,52 @@ struct LookupPlan: Sendable {
         var features: [String]
     }
 
+    /// Where an on-demand expression's input comes from.
+    enum InputSlot: Sendable {
+        /// A read feature, by its position among all reads' features (hidden ones included).
+        case read(Int)
+        /// A request field, by its position in `requestFields`.
+        case request(Int)
+    }
+
+    /// The on-demand features of one on-demand view, with where each expression's inputs are.
+    struct OnDemandRead: Sendable {
+        var selection: OnDemandSelection
+        /// Per feature, per input column of its expression.
+        var slots: [[InputSlot]]
+    }
+
     /// Reads grouped by view, in order of first appearance (as Feast groups them).
     var reads: [ViewRead]
-    /// Output names of the feature columns, in read order.
+    /// Output names of the feature columns: the views' features in read order (not hidden
+    /// ones), then the on-demand features.
     var featureNames: [String]
     /// Every join key the reads need, by name.
     var joinKeys: [String: JoinKey]
+    var onDemand: [OnDemandRead] = []
+    /// The request fields on-demand features read: name, type, and who reads it.
+    var requestFields: [(name: String, type: ValueType, source: String, view: String)] = []
+    /// Positions among all reads' features that are read only as on-demand inputs.
+    var hidden: Set<Int> = []
 
     static func resolve(_ features: LookupRequest.Features, fullFeatureNames: Bool, catalog: ServingCatalog)
         throws(LookupError) -> LookupPlan
     {
         var refs: [(view: String, feature: String, field: String)] = []
+        var onDemandRefs: [(view: OnDemandFeatureView, features: [String], field: String)] = []
         var full = fullFeatureNames
+        let definitions = catalog.definitions
+        /// Keeps on-demand references apart; `true` when `view` is an on-demand view.
+        func onDemand(_ view: String, _ feature: String?, _ field: String) -> Bool {
+            guard catalog.views[view] == nil, let found = definitions.onDemandView(view) else { return false }
+            let names = feature.map { [$0] } ?? found.features.map(\.name)
+            if let at = onDemandRefs.firstIndex(where: { $0.view.name == view }) {
+                onDemandRefs[at].features += names.filter { !onDemandRefs[at].features.contains($0) }
+            } else {
+                onDemandRefs.append((found, names, field))
+            }
+            return true
+        }
         switch features {
         case .references(let list):
             guard !list.isEmpty else {
@@ -119,6 +154,7 @@ struct LookupPlan: Sendable {
                         .invalidRequest, field: "features[\(index)]",
                         "'\(Echo.clip(text))' is not a feature reference", hint: "write 'view:feature'")
                 }
+                if onDemand(String(parts[0]), String(parts[1]), "features[\(index)]") { continue }
                 refs.append((String(parts[0]), String(parts[1]), "features[\(index)]"))
             }
         case .service(let name):
@@ -129,6 +165,13 @@ struct LookupPlan: Sendable {
             }
             full = full || service.fullFeatureNames
             for reference in service.features {
+                if reference.features == nil, onDemand(reference.view, nil, "feature_service") { continue }
+                if let names = reference.features, catalog.views[reference.view] == nil,
+                    definitions.onDemandView(reference.view) != nil
+                {
+                    for name in names { _ = onDemand(reference.view, name, "feature_service") }
+                    continue
+                }
                 guard let info = catalog.views[reference.view] else {
                     throw LookupError(
                         .notFound, field: "feature_service",
@@ -177,7 +220,100 @@ struct LookupPlan: Sendable {
                 for key in info.joinKeys { joinKeys[key.name] = key }
             }
         }
-        let names = reads.flatMap { read in read.features.map { full ? "\(read.info.view.name)__\($0)" : $0 } }
-        return LookupPlan(reads: reads, featureNames: names, joinKeys: joinKeys)
+        var names = reads.flatMap { read in read.features.map { full ? "\(read.info.view.name)__\($0)" : $0 } }
+        var plan = LookupPlan(reads: reads, featureNames: names, joinKeys: joinKeys)
+        guard !onDemandRefs.isEmpty else { return plan }
+        // On-demand features: compile them, add the source features they read to the reads
+        // (hidden when not requested), then point each expression input at its slot.
+        var selections: [(OnDemandSelection, String)] = []
+        var visible = Set(reads.indices.flatMap { r in reads[r].features.map { "\(reads[r].info.view.name):\($0)" } })
+        var hiddenNames = Set<String>()
+        for (view, features, field) in onDemandRefs {
+            var outputs: [String] = []
+            for feature in features {
+                let output = full ? "\(view.name)__\(feature)" : feature
+                if let other = seen[output] {
+                    throw LookupError(
+                        .nameCollision, field: field,
+                        "'\(view.name):\(feature)' and '\(other)' would both be named '\(output)'",
+                        hint: full ? "request each feature once" : "set full_feature_names to true")
+                }
+                seen[output] = "\(view.name):\(feature)"
+                outputs.append(output)
+            }
+            let selection: OnDemandSelection
+            do {
+                selection = try OnDemandSelection(
+                    view, features: features, outputNames: outputs, definitions: definitions)
+            } catch {
+                throw LookupError(.notFound, field: field, error.message, hint: error.hint)
+            }
+            for expression in selection.expressions {
+                for column in expression.columns {
+                    guard case .feature(let source, let feature)? = selection.inputs[column.name] else { continue }
+                    let key = "\(source):\(feature)"
+                    guard !visible.contains(key), !hiddenNames.contains(key) else { continue }
+                    guard let info = catalog.views[source] else {
+                        throw LookupError(
+                            .notFound, field: field,
+                            "on-demand view '\(view.name)' reads feature view '\(source)', which is not applied")
+                    }
+                    hiddenNames.insert(key)
+                    if let at = plan.reads.firstIndex(where: { $0.info.view.name == source }) {
+                        plan.reads[at].features.append(feature)
+                    } else {
+                        plan.reads.append(ViewRead(info: info, features: [feature]))
+                        for key in info.joinKeys { plan.joinKeys[key.name] = key }
+                    }
+                }
+            }
+            selections.append((selection, field))
+        }
+        visible.formUnion(hiddenNames)
+        var slotOf: [String: Int] = [:]
+        var flat = 0
+        for read in plan.reads {
+            for feature in read.features {
+                let key = "\(read.info.view.name):\(feature)"
+                slotOf[key] = flat
+                if hiddenNames.contains(key) { plan.hidden.insert(flat) }
+                flat += 1
+            }
+        }
+        names = []
+        for read in plan.reads {
+            for feature in read.features where !hiddenNames.contains("\(read.info.view.name):\(feature)") {
+                names.append(full ? "\(read.info.view.name)__\(feature)" : feature)
+            }
+        }
+        for (selection, _) in selections {
+            var slots: [[InputSlot]] = []
+            for expression in selection.expressions {
+                var row: [InputSlot] = []
+                for column in expression.columns {
+                    switch selection.inputs[column.name] {
+                    case .feature(let view, let feature)?:
+                        row.append(.read(slotOf["\(view):\(feature)"] ?? 0))
+                    case .request(let source, let name)?:
+                        if let at = plan.requestFields.firstIndex(where: { $0.name == name }) {
+                            row.append(.request(at))
+                        } else {
+                            plan.requestFields.append((name, column.type, source, selection.view.name))
+                            row.append(.request(plan.requestFields.count - 1))
+                        }
+                    case nil:
+                        throw LookupError(
+                            .unavailable, field: "features",
+                            "on-demand view '\(selection.view.name)' reads '\(column.name)', which none of its sources has"
+                        )
+                    }
+                }
+                slots.append(row)
+            }
+            plan.onDemand.append(OnDemandRead(selection: selection, slots: slots))
+            names += selection.outputNames
+        }
+        plan.featureNames = names
+        return plan
     }
 }

@@ -9,7 +9,7 @@ public struct BenchCommand: ParsableCommand {
         subcommands: [
             RegistryBenchCommand.self, ParquetBenchCommand.self, CSVBenchCommand.self,
             TrainingSetBenchCommand.self, AggregationBenchCommand.self, AggregationServingBenchCommand.self,
-            ExpressionBenchCommand.self,
+            ExpressionBenchCommand.self, OnDemandBenchCommand.self,
             MaterializeBenchCommand.self,
             OnlineBenchCommand.self,
         ])

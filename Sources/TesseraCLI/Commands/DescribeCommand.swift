@@ -48,8 +48,11 @@ struct DescribeCommand: ParsableCommand {
             var described: [Described] = []
             for id in matches {
                 var usedBy: [String] = []
-                if id.kind == .featureView {
+                if id.kind == .featureView || id.kind == .onDemandFeatureView {
                     usedBy = d.featureServices.filter { $0.features.contains { $0.view == id.name } }.map(\.name)
+                    usedBy += d.onDemandViews.filter { $0.sources.contains(id.name) }.map(\.name)
+                } else if id.kind == .requestSource {
+                    usedBy = d.onDemandViews.filter { $0.sources.contains(id.name) }.map(\.name)
                 } else if id.kind == .entity {
                     usedBy = d.featureViews.filter { $0.entities.contains(id.name) }.map(\.name)
                 } else if id.kind == .source {

@@ -91,7 +91,7 @@ struct InitCommand: ParsableCommand {
         Console.endProgress()
         let seconds = Date().timeIntervalSince(start)
         Console.print("Created feature repository '\(example.project)' in \(directory)")
-        Console.print("  tessera.yaml, features/{drivers,customers,trips,services}.yaml")
+        Console.print("  tessera.yaml, features/{drivers,customers,trips,rides,services}.yaml")
         Console.print(String(format: "  data/*.%@: %d rows in %.1f s", format.rawValue, written, seconds))
         Console.print("Next: tessera plan --repo \(directory)   then   tessera apply --repo \(directory)")
     }

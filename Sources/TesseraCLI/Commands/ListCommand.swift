@@ -8,14 +8,18 @@ import TesseraRegistry
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List the applied entities, sources, feature views or feature services.",
+        abstract:
+            "List the applied entities, sources, request sources, feature views, on-demand views or feature services.",
         discussion: "Reads the registry (what was applied), not the files; run `apply` first.")
 
     enum Kind: String, ExpressibleByArgument, CaseIterable {
         case all, entities, sources, views, services
+        case requestSources = "request-sources"
+        case onDemandViews = "on-demand-views"
     }
 
-    @Argument(help: "What to list: all, entities, sources, views or services.")
+    @Argument(
+        help: "What to list: all, entities, sources, request-sources, views, on-demand-views or services.")
     var kind: Kind = .all
 
     @OptionGroup var repository: RepositoryOptions
@@ -62,6 +66,22 @@ struct ListCommand: ParsableCommand {
                         kind: "feature_view", name: $0.name,
                         detail:
                             "\($0.features.count) features of \($0.entities.joined(separator: ", ")), ttl \($0.ttl)",
+                        owner: $0.owner, description: $0.description)
+                }
+            }
+            if kind == .all || kind == .requestSources {
+                rows += d.requestSources.map {
+                    Row(
+                        kind: "request_source", name: $0.name,
+                        detail: $0.schema.map { "\($0.name): \($0.type)" }.joined(separator: ", "), owner: $0.owner,
+                        description: $0.description)
+                }
+            }
+            if kind == .all || kind == .onDemandViews {
+                rows += d.onDemandViews.map {
+                    Row(
+                        kind: "on_demand_feature_view", name: $0.name,
+                        detail: "\($0.features.count) features of \($0.sources.joined(separator: ", "))",
                         owner: $0.owner, description: $0.description)
                 }
             }

@@ -170,6 +170,41 @@ struct ExampleRepository {
         """
     }
 
+    var ridesYAML: String {
+        """
+        # Ride requests: data that arrives with each request, and features computed per
+        # request from it and from stored features. Training sets compute them on the joined
+        # rows (request fields come from the entity file's columns), lookups per request
+        # (request fields come beside the join keys): one expression, one answer.
+        request_sources:
+          - name: ride_request
+            schema:
+              fare_estimate: float64
+            description: What the ride app sends with each ranking request.
+
+        on_demand_feature_views:
+          - name: ride_scoring
+            sources: [driver_hourly_stats, customer_profile, ride_request]
+            features:
+              expected_value:
+                type: float64
+                expression: "conv_rate * fare_estimate"
+                description: The fare, weighted by how likely the driver is to complete the ride.
+              is_premium_rider:
+                type: bool
+                expression: "segment IN ('premium', 'business')"
+              balance_covers_fare:
+                type: bool
+                expression: "current_balance >= fare_estimate"
+              fare_band:
+                type: string
+                expression: "CASE WHEN fare_estimate < 15 THEN 'short' WHEN fare_estimate < 40 THEN 'medium' ELSE 'long' END"
+            description: Features of a ride offer, computed when it is scored.
+            owner: rides-ml@example.com
+
+        """
+    }
+
     var servicesYAML: String {
         """
         # Feature services: the feature vectors models consume.
@@ -194,6 +229,12 @@ struct ExampleRepository {
               - driver_hourly_stats:conv_rate
             description: Features of the driver-churn model, from trips over sliding windows.
 
+          - name: ride_scoring_v1
+            features:
+              - driver_hourly_stats:conv_rate
+              - ride_scoring
+            description: Features of the ride-offer model; four are computed per request.
+
         """
     }
 
@@ -210,6 +251,7 @@ struct ExampleRepository {
         try driversYAML.write(toFile: folder + "/features/drivers.yaml", atomically: true, encoding: .utf8)
         try customersYAML.write(toFile: folder + "/features/customers.yaml", atomically: true, encoding: .utf8)
         try tripsYAML.write(toFile: folder + "/features/trips.yaml", atomically: true, encoding: .utf8)
+        try ridesYAML.write(toFile: folder + "/features/rides.yaml", atomically: true, encoding: .utf8)
         try servicesYAML.write(toFile: folder + "/features/services.yaml", atomically: true, encoding: .utf8)
         try ".tessera/\n".write(toFile: folder + "/.gitignore", atomically: true, encoding: .utf8)
 

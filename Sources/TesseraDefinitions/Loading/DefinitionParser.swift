@@ -54,6 +54,16 @@ struct DefinitionParser {
                         parsed.definitions.featureViews.append(view)
                         parsed.locations[ObjectID(.featureView, view.name)] = reader.location(item)
                     }
+                case .requestSource:
+                    if let source = requestSource(item) {
+                        parsed.definitions.requestSources.append(source)
+                        parsed.locations[ObjectID(.requestSource, source.name)] = reader.location(item)
+                    }
+                case .onDemandFeatureView:
+                    if let view = onDemandView(item) {
+                        parsed.definitions.onDemandViews.append(view)
+                        parsed.locations[ObjectID(.onDemandFeatureView, view.name)] = reader.location(item)
+                    }
                 case .featureService:
                     if let (service, locations) = featureService(item) {
                         parsed.definitions.featureServices.append(service)
@@ -211,44 +221,9 @@ struct DefinitionParser {
         if let entities, entities.isEmpty { reader.error(value("entities"), "\(what) names no entities") }
         let source = value("source").flatMap { reader.string($0, "the source of \(what)") }
         var features: [Feature] = []
-        if let schema = value("schema"),
-            let featurePairs = reader.mapping(schema, "the schema of \(what) (feature: type)")
-        {
-            if featurePairs.isEmpty { reader.error(schema, "\(what) declares no features") }
-            for pair in featurePairs {
-                guard YAMLReader.isIdentifier(pair.key) else {
-                    reader.error(
-                        pair.keyNode, "feature name '\(pair.key)' in \(what) is not a valid name",
-                        hint: "use letters, digits and '_', starting with a letter or '_'")
-                    continue
-                }
-                let featureWhat = "feature '\(pair.key)' of \(what)"
-                if case .mapping = pair.value {
-                    guard let detail = reader.mapping(pair.value, featureWhat) else { continue }
-                    reader.checkKeys(
-                        detail, in: pair.value, allowed: DefinitionParser.featureFields,
-                        required: ["type"], what: featureWhat)
-                    guard let typeNode = detail.first(where: { $0.key == "type" })?.value,
-                        let type = reader.type(typeNode, featureWhat)
-                    else { continue }
-                    let (description, _, tags) = common(detail, what: featureWhat)
-                    var expression: String?
-                    if let node = detail.first(where: { $0.key == "expression" })?.value,
-                        let parsed = reader.expression(node, "the expression of \(featureWhat)")
-                    {
-                        expression = parsed.text
-                        if let name {
-                            reader.fieldLocations[ObjectID(.featureView, name), default: [:]][
-                                "expression:" + pair.key] = parsed.at
-                        }
-                    }
-                    features.append(
-                        Feature(pair.key, type, description: description, tags: tags, expression: expression))
-                } else {
-                    guard let type = reader.type(pair.value, featureWhat) else { continue }
-                    features.append(Feature(pair.key, type))
-                }
-            }
+        if let schema = value("schema") {
+            features = self.features(
+                schema, what: what, id: name.map { ObjectID(.featureView, $0) }, expressionRequired: false)
         }
         if let node = value("aggregations"), let name {
             aggregations(node, what: what, id: ObjectID(.featureView, name), into: &features)
@@ -269,6 +244,106 @@ struct DefinitionParser {
         return FeatureView(
             name: name, entities: entities ?? [], source: source ?? "", features: features, ttl: ttl, online: online,
             offline: offline, description: description, owner: owner, tags: tags, filter: filter)
+    }
+
+    /// A `schema:` (or an on-demand view's `features:`) mapping of feature name → type, or →
+    /// `{type, expression, description, tags}`; each expression's place is recorded.
+    private func features(_ schema: Node, what: String, id: ObjectID?, expressionRequired: Bool) -> [Feature] {
+        var features: [Feature] = []
+        let label =
+            expressionRequired
+            ? "the features of \(what) (feature: {type, expression})" : "the schema of \(what) (feature: type)"
+        guard let featurePairs = reader.mapping(schema, label) else { return [] }
+        if featurePairs.isEmpty { reader.error(schema, "\(what) declares no features") }
+        for pair in featurePairs {
+            guard YAMLReader.isIdentifier(pair.key) else {
+                reader.error(
+                    pair.keyNode, "feature name '\(pair.key)' in \(what) is not a valid name",
+                    hint: "use letters, digits and '_', starting with a letter or '_'")
+                continue
+            }
+            let featureWhat = "feature '\(pair.key)' of \(what)"
+            guard case .mapping = pair.value else {
+                if expressionRequired {
+                    reader.error(
+                        pair.value, "\(featureWhat) needs an expression",
+                        hint: "write \(pair.key): {type: float64, expression: \"a * b\"}")
+                    continue
+                }
+                guard let type = reader.type(pair.value, featureWhat) else { continue }
+                features.append(Feature(pair.key, type))
+                continue
+            }
+            guard let detail = reader.mapping(pair.value, featureWhat) else { continue }
+            reader.checkKeys(
+                detail, in: pair.value, allowed: DefinitionParser.featureFields,
+                required: expressionRequired ? ["type", "expression"] : ["type"], what: featureWhat)
+            guard let typeNode = detail.first(where: { $0.key == "type" })?.value,
+                let type = reader.type(typeNode, featureWhat)
+            else { continue }
+            let (description, _, tags) = common(detail, what: featureWhat)
+            var expression: String?
+            if let node = detail.first(where: { $0.key == "expression" })?.value,
+                let parsed = reader.expression(node, "the expression of \(featureWhat)")
+            {
+                expression = parsed.text
+                if let id { reader.fieldLocations[id, default: [:]]["expression:" + pair.key] = parsed.at }
+            }
+            features.append(Feature(pair.key, type, description: description, tags: tags, expression: expression))
+        }
+        return features
+    }
+
+    static let requestSourceFields = ["name", "schema", "description", "owner", "tags"]
+
+    func requestSource(_ node: Node) -> RequestSource? {
+        guard let pairs = reader.mapping(node, "a request source") else { return nil }
+        let name = objectName(pairs, node, .requestSource)
+        if let name { reader.recordFields(ObjectID(.requestSource, name), pairs) }
+        let what = "request source '\(name ?? "?")'"
+        reader.checkKeys(
+            pairs, in: node, allowed: DefinitionParser.requestSourceFields, required: ["schema"], what: what)
+        var fields: [RequestSource.Field] = []
+        if let schema = pairs.first(where: { $0.key == "schema" })?.value,
+            let fieldPairs = reader.mapping(schema, "the schema of \(what) (field: type)")
+        {
+            if fieldPairs.isEmpty { reader.error(schema, "\(what) declares no fields") }
+            for pair in fieldPairs {
+                guard YAMLReader.isIdentifier(pair.key) else {
+                    reader.error(
+                        pair.keyNode, "field name '\(pair.key)' in \(what) is not a valid name",
+                        hint: "use letters, digits and '_', starting with a letter or '_'")
+                    continue
+                }
+                guard let type = reader.type(pair.value, "field '\(pair.key)' of \(what)") else { continue }
+                fields.append(RequestSource.Field(pair.key, type))
+            }
+        }
+        let (description, owner, tags) = common(pairs, what: what)
+        guard let name else { return nil }
+        return RequestSource(name: name, schema: fields, description: description, owner: owner, tags: tags)
+    }
+
+    static let onDemandFields = ["name", "sources", "features", "description", "owner", "tags"]
+
+    func onDemandView(_ node: Node) -> OnDemandFeatureView? {
+        guard let pairs = reader.mapping(node, "an on-demand feature view") else { return nil }
+        let name = objectName(pairs, node, .onDemandFeatureView)
+        let id = name.map { ObjectID(.onDemandFeatureView, $0) }
+        if let id { reader.recordFields(id, pairs) }
+        let what = "on-demand feature view '\(name ?? "?")'"
+        reader.checkKeys(
+            pairs, in: node, allowed: DefinitionParser.onDemandFields, required: ["sources", "features"], what: what)
+        func value(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
+        let sources = value("sources").flatMap { reader.stringList($0, "the sources of \(what)") }?.map(\.0) ?? []
+        if value("sources") != nil && sources.isEmpty {
+            reader.error(value("sources"), "\(what) names no sources", hint: "list feature views and request sources")
+        }
+        let features = value("features").map { self.features($0, what: what, id: id, expressionRequired: true) } ?? []
+        let (description, owner, tags) = common(pairs, what: what)
+        guard let name else { return nil }
+        return OnDemandFeatureView(
+            name: name, sources: sources, features: features, description: description, owner: owner, tags: tags)
     }
 
     /// `aggregations:`: each entry's functions × windows become features, named by the

@@ -116,6 +116,8 @@ public struct FeatureRepository: Sendable {
             add(definitions.sources, .source, name: \.name, into: &merged.sources)
             add(definitions.featureViews, .featureView, name: \.name, into: &merged.featureViews)
             add(definitions.featureServices, .featureService, name: \.name, into: &merged.featureServices)
+            add(definitions.requestSources, .requestSource, name: \.name, into: &merged.requestSources)
+            add(definitions.onDemandViews, .onDemandFeatureView, name: \.name, into: &merged.onDemandViews)
             referenceLocations.merge(result.parsed.referenceLocations) { first, _ in first }
             fieldLocations.merge(result.parsed.fieldLocations) { first, _ in first }
         }

@@ -27,6 +27,14 @@ public struct Feature: Hashable, Sendable, Codable {
 
     /// Whether it is computed by a window aggregation.
     public var isAggregated: Bool { aggregation != nil }
+
+    /// Whether it can hold an expression's values of `type` (numbers convert, a cast narrows;
+    /// strings, bools and timestamps must match).
+    public func holds(_ type: ValueType) -> Bool {
+        if type == self.type { return true }
+        let numbers: [ValueType] = [.int32, .int64, .float32, .float64]
+        return numbers.contains(type) && numbers.contains(self.type)
+    }
 }
 
 /// Features of one or more entities, read from one source, valid for `ttl` after their event time.

@@ -2,7 +2,9 @@
 public enum ObjectKind: String, Hashable, Sendable, Codable, CaseIterable, Comparable {
     case entity
     case source
+    case requestSource = "request_source"
     case featureView = "feature_view"
+    case onDemandFeatureView = "on_demand_feature_view"
     case featureService = "feature_service"
 
     /// The top-level key of definition files that lists objects of this kind.
@@ -10,7 +12,9 @@ public enum ObjectKind: String, Hashable, Sendable, Codable, CaseIterable, Compa
         switch self {
         case .entity: "entities"
         case .source: "sources"
+        case .requestSource: "request_sources"
         case .featureView: "feature_views"
+        case .onDemandFeatureView: "on_demand_feature_views"
         case .featureService: "feature_services"
         }
     }
@@ -20,7 +24,9 @@ public enum ObjectKind: String, Hashable, Sendable, Codable, CaseIterable, Compa
         switch self {
         case .entity: "entity"
         case .source: "source"
+        case .requestSource: "request source"
         case .featureView: "feature view"
+        case .onDemandFeatureView: "on-demand feature view"
         case .featureService: "feature service"
         }
     }
@@ -30,7 +36,9 @@ public enum ObjectKind: String, Hashable, Sendable, Codable, CaseIterable, Compa
         switch self {
         case .entity: "entities"
         case .source: "sources"
+        case .requestSource: "request-sources"
         case .featureView: "views"
+        case .onDemandFeatureView: "on-demand-views"
         case .featureService: "services"
         }
     }

@@ -51,6 +51,28 @@ public enum CanonicalFields {
         return out
     }
 
+    public static func fields(of source: RequestSource) -> Fields {
+        var out: Fields = source.schema.map { ("schema.\($0.name)", $0.type.name) }
+        common(&out, source.description, source.owner, source.tags)
+        return out
+    }
+
+    public static func fields(of view: OnDemandFeatureView) -> Fields {
+        var out: Fields = [("sources", view.sources.joined(separator: ", "))]
+        for feature in view.features {
+            out.append(("features.\(feature.name)", feature.type.name))
+            if let expression = feature.expression { out.append(("features.\(feature.name).expression", expression)) }
+            if !feature.description.isEmpty {
+                out.append(("features.\(feature.name).description", feature.description))
+            }
+            for (key, value) in feature.tags.sorted(by: { $0.key < $1.key }) {
+                out.append(("features.\(feature.name).tags.\(key)", value))
+            }
+        }
+        common(&out, view.description, view.owner, view.tags)
+        return out
+    }
+
     public static func fields(of service: FeatureService) -> Fields {
         var out: Fields = [("features", service.features.map(\.spelling).joined(separator: ", "))]
         if service.fullFeatureNames { out.append(("full_feature_names", "true")) }
@@ -74,6 +96,8 @@ public enum CanonicalFields {
         for s in definitions.sources { out[ObjectID(.source, s.name)] = fields(of: s) }
         for v in definitions.featureViews { out[ObjectID(.featureView, v.name)] = fields(of: v) }
         for s in definitions.featureServices { out[ObjectID(.featureService, s.name)] = fields(of: s) }
+        for s in definitions.requestSources { out[ObjectID(.requestSource, s.name)] = fields(of: s) }
+        for v in definitions.onDemandViews { out[ObjectID(.onDemandFeatureView, v.name)] = fields(of: v) }
         return out
     }
 

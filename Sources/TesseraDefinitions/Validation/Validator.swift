@@ -1,5 +1,6 @@
 import Foundation
 import TesseraCore
+import TesseraExpressions
 
 /// Checks that objects fit together: references resolve, names do not collide, sources exist.
 struct Validator {
@@ -34,6 +35,8 @@ struct Validator {
         for entity in definitions.entities { check(entity) }
         for source in definitions.sources { check(source) }
         for view in definitions.featureViews { check(view) }
+        for source in definitions.requestSources { check(source) }
+        for view in definitions.onDemandViews { check(view) }
         for service in definitions.featureServices { check(service) }
         return diagnostics
     }
@@ -146,6 +149,70 @@ struct Validator {
         }
     }
 
+    private mutating func check(_ source: RequestSource) {
+        let id = ObjectID(.requestSource, source.name)
+        var seen = Set<String>()
+        for field in source.schema where !seen.insert(field.name).inserted {
+            error(id, "request source '\(source.name)' declares field '\(field.name)' twice", field: "schema")
+        }
+        if definitions.source(source.name) != nil {
+            error(
+                id, "request source '\(source.name)' has the name of a source",
+                hint: "on-demand views name their sources; give each a different name")
+        }
+    }
+
+    private mutating func check(_ view: OnDemandFeatureView) {
+        let id = ObjectID(.onDemandFeatureView, view.name)
+        if definitions.featureView(view.name) != nil {
+            error(
+                id, "on-demand feature view '\(view.name)' has the name of a feature view",
+                hint: "services and requests name views and on-demand views alike; rename one")
+        }
+        var seen = Set<String>()
+        for source in view.sources {
+            guard seen.insert(source).inserted else {
+                error(id, "on-demand feature view '\(view.name)' lists source '\(source)' twice", field: "sources")
+                continue
+            }
+            if definitions.featureView(source) == nil && definitions.requestSource(source) == nil {
+                let candidates = definitions.featureViews.map(\.name) + definitions.requestSources.map(\.name)
+                error(
+                    id,
+                    definitions.onDemandView(source) != nil
+                        ? "on-demand feature view '\(view.name)' reads on-demand view '\(source)'; its sources must be feature views or request sources"
+                        : "on-demand feature view '\(view.name)' reads '\(source)', which is neither a feature view nor a request source",
+                    hint: Suggestions.hint(for: source, in: candidates), field: "sources")
+            }
+        }
+        let scope = OnDemandScope(view, in: definitions)
+        var names = Set<String>()
+        for feature in view.features {
+            if !names.insert(feature.name).inserted {
+                error(id, "on-demand feature view '\(view.name)' declares feature '\(feature.name)' twice")
+            }
+            guard let text = feature.expression else { continue }
+            do {
+                let compiled = try CompiledExpression.compile(
+                    text, scope: scope.names, as: nil, ambiguous: scope.ambiguous)
+                if !feature.holds(compiled.type) {
+                    error(
+                        id,
+                        "the expression of feature '\(feature.name)' of on-demand feature view '\(view.name)' is \(compiled.type.name), which its type \(feature.type.name) cannot hold",
+                        hint: "declare type: \(compiled.type.name), or CAST the expression",
+                        field: "expression:" + feature.name)
+                }
+            } catch {
+                var at = fieldLocations[id]?["expression:" + feature.name] ?? locations[id]
+                at?.column += error.column(in: text) - 1
+                self.error(
+                    id,
+                    "\(error.message) in the expression of feature '\(feature.name)' of on-demand feature view '\(view.name)'",
+                    hint: error.hint, at: at)
+            }
+        }
+    }
+
     private func effectiveTimestamp(_ source: DataSource) -> String {
         if source.timestampField.isEmpty, case .push(let batch?) = source.kind {
             return definitions.source(batch)?.timestampField ?? ""
@@ -161,19 +228,34 @@ struct Validator {
         var joinKeys = Set<String>()
         for (index, reference) in service.features.enumerated() {
             let at = index < where_.count ? where_[index] : nil
-            guard let view = definitions.featureView(reference.view) else {
+            let features: [Feature]
+            let kind: String
+            if let view = definitions.featureView(reference.view) {
+                for key in definitions.joinKeys(of: view) { joinKeys.insert(key.name) }
+                features = view.features
+                kind = "feature view"
+            } else if let onDemand = definitions.onDemandView(reference.view) {
+                for source in onDemand.sources {
+                    guard let view = definitions.featureView(source) else { continue }
+                    for key in definitions.joinKeys(of: view) { joinKeys.insert(key.name) }
+                }
+                features = onDemand.features
+                kind = "on-demand feature view"
+            } else {
                 error(
                     id, "feature service '\(service.name)' uses feature view '\(reference.view)', which is not defined",
-                    hint: Suggestions.hint(for: reference.view, in: definitions.featureViews.map(\.name)), at: at)
+                    hint: Suggestions.hint(
+                        for: reference.view,
+                        in: definitions.featureViews.map(\.name) + definitions.onDemandViews.map(\.name)), at: at)
                 continue
             }
-            for key in definitions.joinKeys(of: view) { joinKeys.insert(key.name) }
+            let view = (name: reference.view, features: features)
             let names = reference.features ?? view.features.map(\.name)
             for name in names {
-                guard view.feature(named: name) != nil else {
+                guard view.features.contains(where: { $0.name == name }) else {
                     error(
                         id,
-                        "feature view '\(view.name)' has no feature '\(name)' (used by feature service '\(service.name)')",
+                        "\(kind) '\(view.name)' has no feature '\(name)' (used by feature service '\(service.name)')",
                         hint: Suggestions.hint(for: name, in: view.features.map(\.name))
                             ?? "its features: \(view.features.map(\.name).joined(separator: ", "))",
                         at: at)

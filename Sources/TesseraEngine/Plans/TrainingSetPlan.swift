@@ -2,6 +2,7 @@ import Foundation
 import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
+import TesseraExpressions
 import TesseraOffline
 
 /// Builds point-in-time-correct training sets (see docs/semantics.md) with the native engine.
@@ -27,6 +28,9 @@ public struct TrainingSetBuilder: Sendable {
         var entityName: String
         var times: Column
         var steps: [Step]
+        var onDemand: [OnDemandSelection]
+        /// Request field → the entity column that holds it, cast to the field's type.
+        var requestColumns: [String: Column]
     }
 
     /// One view of the request: which features, which entity columns hold its keys.
@@ -38,7 +42,7 @@ public struct TrainingSetBuilder: Sendable {
 
     /// Makes the plan of `request` (reading the sources only for a range spine).
     func plan(_ request: TrainingSetRequest) throws -> Plan {
-        var (selections, keyColumns) = try FeatureResolution.selections(for: request, in: definitions)
+        var (selections, keyColumns, onDemand) = try FeatureResolution.selections(for: request, in: definitions)
         let entities: RecordBatch
         let entityName: String
         switch request.spine {
@@ -67,13 +71,33 @@ public struct TrainingSetBuilder: Sendable {
                 hint: "write it as ISO 8601 text in CSV, or as a Parquet TIMESTAMP column")
         }
         var outputNames = Set(entities.schema.names)
-        for selection in selections {
-            for name in selection.outputNames where outputNames.contains(name) {
+        let groups =
+            selections.map { ($0.view.name, $0.visibleOutputNames) } + onDemand.map { ($0.view.name, $0.outputNames) }
+        for (view, names) in groups {
+            for name in names where outputNames.contains(name) {
                 throw TrainingSetError(
-                    "feature '\(selection.view.name):\(name)' would be named '\(name)', like a column of \(entityName)",
+                    "feature '\(view):\(name)' would be named '\(name)', like a column of \(entityName)",
                     hint: "rename the entity column or use --full-feature-names")
             }
-            outputNames.formUnion(selection.outputNames)
+            outputNames.formUnion(names)
+        }
+        // On-demand features read request fields from the entity rows' columns of that name.
+        var requestColumns: [String: Column] = [:]
+        for selection in onDemand {
+            for (source, field, type) in selection.requestFields where requestColumns[field] == nil {
+                guard let found = entities.column(named: field) else {
+                    throw TrainingSetError(
+                        "\(entityName) has no column '\(field)', a field of request source '\(source)' that on-demand view '\(selection.view.name)' reads",
+                        hint: Suggestions.hint(for: field, in: entities.schema.names)
+                            ?? "training sets take request data from the entity rows: add a column '\(field)'")
+                }
+                guard let typed = found.type == type ? found : found.cast(to: type) else {
+                    throw TrainingSetError(
+                        "column '\(field)' of \(entityName) is \(found.type), but request source '\(source)' declares it \(type)",
+                        hint: "write the column as \(type) values")
+                }
+                requestColumns[field] = typed
+            }
         }
         var steps: [Step] = []
         for selection in selections {
@@ -96,7 +120,9 @@ public struct TrainingSetBuilder: Sendable {
             }
             steps.append(Step(selection: selection, keys: keys, entityKeys: entityKeys))
         }
-        return Plan(entities: entities, entityName: entityName, times: times, steps: steps)
+        return Plan(
+            entities: entities, entityName: entityName, times: times, steps: steps, onDemand: onDemand,
+            requestColumns: requestColumns)
     }
 
     /// Builds the training set.
@@ -109,6 +135,8 @@ public struct TrainingSetBuilder: Sendable {
         var stats: [TrainingSet.ViewStats] = []
         // Views keyed on the same join keys share the key index and the entity timeline.
         var indexCache: [[String]: (KeyIndex, EntityTimeline)] = [:]
+        // Every joined feature column, hidden ones included: the inputs of on-demand features.
+        var joined: [OnDemandInput: Column] = [:]
         let timeRange = TrainingSetBuilder.range(of: plan.times)
         for step in plan.steps {
             let view = step.selection.view
@@ -156,19 +184,46 @@ public struct TrainingSetBuilder: Sendable {
             var nextPlain = 0
             var nextAggregated = 0
             for (feature, name) in zip(features, step.selection.outputNames) {
+                let column: Column
                 if feature.isAggregated {
-                    columns.append(aggregatedColumns[nextAggregated])
+                    column = aggregatedColumns[nextAggregated]
                     nextAggregated += 1
                 } else {
-                    columns.append(plainColumns[nextPlain])
+                    column = plainColumns[nextPlain]
                     nextPlain += 1
                 }
+                joined[.feature(view: view.name, feature: feature.name)] = column
+                if step.selection.hidden.contains(feature.name) { continue }
+                columns.append(column)
                 fields.append(Field(name, feature.type))
             }
             for (i, hit) in matched.enumerated() where !hit { matchedAll[i] = false }
             stats.append(
                 TrainingSet.ViewStats(
                     view: view.name, rowsRead: rowsRead, rowsKept: kept, matched: matched.filter { $0 }.count))
+        }
+        if !plan.onDemand.isEmpty { progress("computing on-demand features") }
+        for selection in plan.onDemand {
+            for (i, expression) in selection.expressions.enumerated() {
+                let inputs = try expression.columns.map { (input) throws(TrainingSetError) -> Column in
+                    let column: Column?
+                    switch selection.inputs[input.name] {
+                    case .feature(let view, let feature)?:
+                        column = joined[.feature(view: view, feature: feature)]
+                    case .request(_, let field)?:
+                        column = plan.requestColumns[field]
+                    case nil:
+                        column = nil
+                    }
+                    guard let column else {
+                        throw TrainingSetError(
+                            "on-demand view '\(selection.view.name)' reads '\(input.name)', which was not joined")
+                    }
+                    return column.type == input.type ? column : column.cast(to: input.type) ?? column
+                }
+                columns.append(expression.evaluate(inputs, rows: entities.rowCount))
+                fields.append(Field(selection.outputNames[i], selection.features[i].type))
+            }
         }
         let batch = try RecordBatch(schema: Schema(fields), columns: columns)
         return TrainingSet(
