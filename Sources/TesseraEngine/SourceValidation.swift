@@ -93,7 +93,8 @@ public enum SourceValidation {
                     columns.sourceColumn(for: feature.name), feature.type, "feature '\(feature.name)'", field: "schema")
             }
             for feature in view.aggregatedFeatures {
-                guard let aggregation = feature.aggregation, let column = aggregation.column,
+                guard let aggregation = feature.aggregation, aggregation.expression == nil,
+                    let column = aggregation.column,
                     let input = aggregation.inputType
                 else { continue }
                 check(

@@ -26,7 +26,10 @@ public enum AggregationInputs {
             let mapping = definitions.sourceColumns(of: source)
             let id = ObjectID(.featureView, view.name)
             for (f, feature) in view.features.enumerated() {
-                guard var aggregation = feature.aggregation, let column = aggregation.column else { continue }
+                // Expression inputs are typed with the other expressions (`ExpressionInputs`).
+                guard var aggregation = feature.aggregation, aggregation.expression == nil,
+                    let column = aggregation.column
+                else { continue }
                 let at =
                     repository.fieldLocations[id]?["aggregation:" + feature.name] ?? repository.locations[id]
                     ?? SourceLocation(file: FeatureRepository.configFile)

@@ -31,17 +31,6 @@ public enum ExpressionInputs {
                 return at
             }
             var inputs: [String: ValueType] = [:]
-            if view.filter != nil && !view.aggregatedFeatures.isEmpty {
-                // Pushes would have to filter the events of the aggregation state too: until they
-                // do, the combination is refused rather than served differently online.
-                problems.append(
-                    Diagnostic(
-                        .error,
-                        at: repository.fieldLocations[id]?["filter"] ?? repository.locations[id]
-                            ?? SourceLocation(file: FeatureRepository.configFile),
-                        "feature view '\(view.name)' has window aggregations, which cannot take a filter yet",
-                        hint: "remove the filter for now; views without aggregations take filters"))
-            }
             if let filter = view.filter {
                 do {
                     let compiled = try CompiledExpression.compile(filter, scope: scope)
@@ -58,6 +47,34 @@ public enum ExpressionInputs {
                         Diagnostic(
                             .error, at: place("filter", error, filter),
                             "\(error.message) in the filter of feature view '\(view.name)'", hint: error.hint))
+                }
+            }
+            // One entry's functions × windows share its expression: report its problems once.
+            var reported = Set<String>()
+            for (f, feature) in view.features.enumerated() {
+                guard var aggregation = feature.aggregation, let expression = aggregation.expression else { continue }
+                let field = "expression:" + feature.name
+                do {
+                    let compiled = try CompiledExpression.compile(expression, scope: scope)
+                    if let problem = aggregation.function.rejects(compiled.type) {
+                        problems.append(
+                            Diagnostic(
+                                .error, at: place(field, ExpressionError("", at: 0), expression),
+                                "aggregation '\(feature.name)' of feature view '\(view.name)': \(problem) (its expression is \(compiled.type.name))"
+                            ))
+                        continue
+                    }
+                    aggregation.inputType = compiled.type
+                    definitions.featureViews[v].features[f].aggregation = aggregation
+                    definitions.featureViews[v].features[f].type = aggregation.function.resultType(input: compiled.type)
+                    for column in compiled.columns { inputs[column.name] = column.type }
+                } catch {
+                    guard reported.insert(expression).inserted else { continue }
+                    problems.append(
+                        Diagnostic(
+                            .error, at: place(field, error, expression),
+                            "\(error.message) in the expression of aggregation '\(feature.name)' of feature view '\(view.name)'",
+                            hint: error.hint))
                 }
             }
             for feature in view.features {

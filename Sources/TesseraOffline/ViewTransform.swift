@@ -27,6 +27,13 @@ public struct ViewTransform: Sendable {
             guard let text = feature.expression else { continue }
             derived.append((feature.name, try CompiledExpression.compile(text, scope: scope, as: feature.type)))
         }
+        // Aggregation inputs computed from each row: one column per distinct expression.
+        for feature in view.aggregatedFeatures {
+            guard let aggregation = feature.aggregation, let text = aggregation.expression,
+                let column = aggregation.column, !derived.contains(where: { $0.name == column })
+            else { continue }
+            derived.append((column, try CompiledExpression.compile(text, scope: scope, as: aggregation.inputType)))
+        }
         self.derived = derived
         inputs = scope
     }

@@ -30,12 +30,12 @@ import Testing
         #expect(plan.status == 0, "\(plan)")
         #expect(plan.stdout.contains("+ feature view driver_hourly_stats"))
         #expect(plan.stdout.contains("    + schema.conv_rate: float32"))
-        #expect(plan.stdout.contains("Plan: 17 to add, 0 to change, 0 to remove."))
+        #expect(plan.stdout.contains("Plan: 18 to add, 0 to change, 0 to remove."))
         #expect(!FileManager.default.fileExists(atPath: repo + "/.tessera/registry.db"), "plan must not write")
 
         let apply = try CommandRunner.run(["apply", "--repo", repo])
         #expect(apply.status == 0, "\(apply)")
-        #expect(apply.stdout.contains("Applied version 1 (+17 ~0 -0"))
+        #expect(apply.stdout.contains("Applied version 1 (+18 ~0 -0"))
 
         let again = try CommandRunner.run(["plan", "--repo", repo])
         #expect(again.status == 0)
@@ -47,8 +47,13 @@ import Testing
         let rows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
         #expect(
             rows?.compactMap { $0["name"] as? String } == [
-                "customer_profile", "driver_hourly_stats", "driver_last_trip", "driver_trip_aggs",
+                "customer_profile", "driver_completed_trips", "driver_hourly_stats", "driver_last_trip",
+                "driver_trip_aggs",
             ])
+        let onDemand = try CommandRunner.run(["list", "on-demand-views", "--repo", repo, "--json"])
+        #expect(
+            onDemand.stdout.contains(#""name":"ride_scoring""#)
+                || onDemand.stdout.contains(#""name" : "ride_scoring""#), "\(onDemand)")
         let describe = try CommandRunner.run(["describe", "driver_hourly_stats", "--repo", repo])
         #expect(describe.stdout.contains("ttl: 2d"))
         #expect(describe.stdout.contains("used by: driver_activity_v1, driver_quality, ride_ranking_v1"))

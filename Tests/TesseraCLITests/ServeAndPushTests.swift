@@ -246,4 +246,55 @@ import Testing
             failed.stderr.contains("has no column 'fare_estimate', a field of request source 'ride_request'"),
             "\(failed)")
     }
+
+    /// Pushes into a filtered view whose aggregations read an expression: a cancelled trip is
+    /// not counted, a trip of no distance counts but has no fare per km, and the served
+    /// values equal the training set's at the same instant.
+    @Test func pushesAreFilteredAndTransformedBeforeTheyAreAggregated() async throws {
+        let dir = try TemporaryDirectory("push-filtered-aggregations")
+        defer { dir.remove() }
+        let repo = try CLIWorkflowTests.initRepo(dir)
+        #expect(try CommandRunner.run(["apply", "--repo", repo]).status == 0)
+        let (server, port) = try ServeAndPushTests.serve(repo)
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        let driver = 7_654_321  // no trips in the files
+        let now = Timestamp.now.microseconds / 1_000_000 * 1_000_000
+        let times = [now - 3_600_000_000, now - 1_800_000_000, now - 600_000_000].map {
+            Timestamp(microseconds: $0).iso8601
+        }
+        let push = """
+            {"push_source_name": "trips_push", "to": "online_and_offline",
+             "df": {"trip_id": [1, 2, 3], "driver_id": [\(driver), \(driver), \(driver)], "rider_id": [1, 2, 3],
+                    "event_timestamp": ["\(times[0])", "\(times[1])", "\(times[2])"],
+                    "fare": [30.0, 100.0, 20.0], "distance_km": [12.5, 10.0, 0.0],
+                    "status": ["completed", "cancelled", "completed"]}}
+            """
+        let (status, body) = try await ServeAndPushTests.post(port, "/push", push)
+        #expect(status == 200, "\(body)")
+        let features = ["completed_count_1d", "fare_per_km_max_1d", "fare_per_km_mean_7d"]
+        let (_, served) = try await ServeAndPushTests.post(
+            port, "/get-online-features",
+            #"{"features": [\#(features.map { "\"driver_completed_trips:\($0)\"" }.joined(separator: ", "))], "entities": {"driver_id": [\#(driver)]}}"#
+        )
+        let perKm = 30.0 / Double(Float(12.5))
+        #expect(served.contains(#"{"values":[2],"statuses":["PRESENT"]"#), "\(served)")
+        #expect(served.contains("{\"values\":[\(perKm)],"), "\(served)")
+
+        let entities = dir.file("entities.csv")
+        try "driver_id,event_timestamp\n\(driver),\(Timestamp(microseconds: now).iso8601)\n".write(
+            toFile: entities, atomically: true, encoding: .utf8)
+        let out = dir.file("out.parquet")
+        let result = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", entities, "--features",
+            features.map { "driver_completed_trips:\($0)" }.joined(separator: ","), "--output", out,
+        ])
+        #expect(result.status == 0, "\(result)")
+        let batch = try ParquetFile(path: out).read()
+        #expect(batch.column(named: "completed_count_1d")?.values == [.int64(2)])
+        #expect(batch.column(named: "fare_per_km_max_1d")?.values == [.float64(perKm)])
+        #expect(batch.column(named: "fare_per_km_mean_7d")?.values == [.float64(perKm)])
+    }
 }

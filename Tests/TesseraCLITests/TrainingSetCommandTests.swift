@@ -166,6 +166,61 @@ import Testing
         #expect(nonNull > 0 && nonNull < full.rowCount)
     }
 
+    /// A filtered view whose aggregations read an expression: every label's windows equal a
+    /// brute force over the trips file (completed trips in `[t - W, t)`, the fare per km of
+    /// each, nulls skipped), to the bit for counts and maxima and to 1e-12 for means.
+    @Test func expressionInputsOfFilteredAggregationsMatchABruteForce() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let repo = try TrainingSetCommandTests.appliedRepo(dir)
+        let out = dir.file("completed.parquet")
+        let result = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", repo + "/data/trip_labels.parquet", "--features",
+            "driver_completed_trips", "--output", out,
+        ])
+        #expect(result.status == 0, "\(result)")
+        let labels = try ParquetFile(path: repo + "/data/trip_labels.parquet").read()
+        let trips = try ParquetFile(path: repo + "/data/trips.parquet").read()
+        let train = try ParquetFile(path: out).read()
+        let drivers = trips.column(named: "driver_id")?.int64Values ?? []
+        let times = trips.column(named: "event_timestamp")?.int64Values ?? []
+        var byDriver: [Int64: [(time: Int64, perKm: Double?)]] = [:]
+        for trip in drivers.indices where trips.column(named: "status")?.value(at: trip) == .string("completed") {
+            var perKm: Double?
+            if case .float64(let fare) = trips.column(named: "fare")?.value(at: trip),
+                let km = trips.column(named: "distance_km")?.value(at: trip).asDouble, km != 0
+            {
+                perKm = fare / km
+            }
+            byDriver[drivers[trip], default: []].append((times[trip], perKm))
+        }
+        let labelDrivers = labels.column(named: "driver_id")?.int64Values ?? []
+        let labelTimes = labels.column(named: "event_timestamp")?.int64Values ?? []
+        let day: Int64 = 86_400_000_000
+        var nonEmpty = 0
+        for row in 0..<labels.rowCount {
+            let t = labelTimes[row]
+            for (window, suffix) in [(day, "1d"), (7 * day, "7d")] {
+                let inWindow = (byDriver[labelDrivers[row]] ?? []).filter { $0.time >= t - window && $0.time < t }
+                let values = inWindow.compactMap(\.perKm)
+                #expect(
+                    train.column(named: "completed_count_\(suffix)")?.value(at: row) == .int64(Int64(inWindow.count)),
+                    "row \(row)")
+                let max = values.max().map { ScalarValue.float64($0) } ?? .null
+                #expect(train.column(named: "fare_per_km_max_\(suffix)")?.value(at: row) == max, "row \(row)")
+                let mean = train.column(named: "fare_per_km_mean_\(suffix)")?.value(at: row).asDouble
+                if values.isEmpty {
+                    #expect(mean == nil, "row \(row)")
+                } else {
+                    nonEmpty += 1
+                    let expected = values.reduce(0, +) / Double(values.count)
+                    #expect(abs((mean ?? .nan) - expected) <= 1e-12 * abs(expected), "row \(row)")
+                }
+            }
+        }
+        #expect(nonEmpty > 0)
+    }
+
     @Test func derivedFeaturesAndFiltersMatchABruteForce() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -251,7 +306,7 @@ import Testing
         let syntax = try plan([(#""hour(event_timestamp)""#, #""hour(event_timestamp""#)])
         #expect(
             syntax.contains(
-                "features/trips.yaml:50:42: error: expected ')' to close the arguments of hour, found the end in the expression of feature 'pickup_hour' of feature view 'driver_last_trip'"
+                "features/trips.yaml:67:42: error: expected ')' to close the arguments of hour, found the end in the expression of feature 'pickup_hour' of feature view 'driver_last_trip'"
             ), "\(syntax)")
         let typed = try plan([
             ("nullif(distance_km, 0)", "nullif(distanc_km, 0)"),
@@ -259,24 +314,22 @@ import Testing
             (#""distance_km >= 20""#, #""distance_km + 20""#),
         ])
         for expected in [
-            "features/trips.yaml:39:21: error: cannot compare string with int64 in the filter of feature view 'driver_last_trip'",
-            "features/trips.yaml:44:36: error: no column named 'distanc_km' in the expression of feature 'fare_per_km' of feature view 'driver_last_trip'",
+            "features/trips.yaml:56:21: error: cannot compare string with int64 in the filter of feature view 'driver_last_trip'",
+            "features/trips.yaml:61:36: error: no column named 'distanc_km' in the expression of feature 'fare_per_km' of feature view 'driver_last_trip'",
             "did you mean 'distance_km'?",
-            "features/trips.yaml:47:22: error: the expression of feature 'long_trip' of feature view 'driver_last_trip' is float64, which its type bool cannot hold",
+            "features/trips.yaml:64:22: error: the expression of feature 'long_trip' of feature view 'driver_last_trip' is float64, which its type bool cannot hold",
         ] {
             #expect(typed.contains(expected), "\(typed)")
         }
-        // Pushes do not filter aggregation events yet: the combination is refused, not served differently.
-        let aggregated = try plan([
-            (
-                "    source: trips_push      # the trips files, plus trips pushed as they finish\n",
-                "    source: trips_push      # the trips files, plus trips pushed as they finish\n    filter: \"status = 'completed'\"\n"
-            )
-        ])
+        // Expression inputs of aggregations and filters of aggregated views are checked alike.
         #expect(
-            aggregated.contains(
-                "features/trips.yaml:18:14: error: feature view 'driver_trip_aggs' has window aggregations, which cannot take a filter yet"
-            ), "\(aggregated)")
+            typed.contains(
+                "no column named 'distanc_km' in the expression of aggregation 'fare_per_km_mean_1d' of feature view 'driver_completed_trips'"
+            ), "\(typed)")
+        let aggregated = try plan([(#""status = 'completed'""#, #""status""#)])
+        #expect(
+            aggregated.contains("the filter of feature view 'driver_completed_trips' is string, not bool"),
+            "\(aggregated)")
     }
 
     @Test func rangeModeAndErrors() throws {

@@ -99,7 +99,10 @@ extension FeatureLookup {
             }
             // Window aggregations read their input columns from pushed rows (in training sets).
             for feature in info.view.aggregatedFeatures {
-                guard let column = feature.aggregation?.column, let input = feature.aggregation?.inputType else {
+                // An expression's input is computed from the columns it reads (added above).
+                guard let column = feature.aggregation?.column, let input = feature.aggregation?.inputType,
+                    feature.aggregation?.expression == nil
+                else {
                     continue
                 }
                 try typed.add(
@@ -127,8 +130,15 @@ extension FeatureLookup {
         let pushID = PushID.of(source: source.name, batch: batch)
         for info in targets where info.view.online {
             guard let program = info.aggregation else { continue }
+            if info.view.hasTransforms && info.transform == nil {
+                throw LookupError(
+                    .unavailable, field: "push_source_name",
+                    "the expressions of feature view '\(info.view.name)' do not check against the applied definitions",
+                    hint: "run tessera plan to see why, then apply")
+            }
             let (keys, rowsOf, events) = try typed.events(
-                for: program, joinKeys: info.joinKeys, event: sourceColumns.timestamp, created: sourceColumns.created)
+                for: program, joinKeys: info.joinKeys, event: sourceColumns.timestamp, created: sourceColumns.created,
+                transform: info.transform)
             stateCounts[info.view.name] = (batch.rowCount, keys.count)
             states.append(
                 OnlineStateUpdate(view: info.view.name, keys: keys) { index, held in
@@ -279,9 +289,27 @@ final class TypedColumns {
 
     /// The pushed rows as aggregation events of `program` (event and created times, input
     /// columns), the keys they belong to and each key's row numbers.
-    func events(for program: AggregationProgram, joinKeys: [JoinKey], event: String, created: String?)
+    ///
+    /// With `transform`, the events are the rows its filter keeps, with its expression inputs
+    /// computed: the rows and values a training set aggregates.
+    func events(
+        for program: AggregationProgram, joinKeys: [JoinKey], event: String, created: String?,
+        transform: ViewTransform? = nil
+    )
         throws(LookupError) -> (keys: [EntityKey], rows: [[Int]], events: AggregationProgram.Events)
     {
+        var table: RecordBatch
+        do {
+            table = try RecordBatch(schema: Schema(fields), columns: columns)
+            if let transform {
+                let source = table
+                table = try transform.apply(source, column: { source.column(named: $0) }, outputName: { $0 })
+            }
+        } catch {
+            throw LookupError(.invalidRequest, field: "df", "\(error)")
+        }
+        let rows = table.rowCount
+        func column(_ name: String) -> Column? { table.column(named: name) }
         let keyColumns = joinKeys.compactMap { column($0.name) }
         let encoded: EncodedKeys
         do {

@@ -147,6 +147,23 @@ struct ExampleRepository {
             description: A driver's recent activity (14 features, e.g. fare_sum_1h, count_7d, fare_p90_7d).
             owner: rides-ml@example.com
 
+          # Windows over an expression of each completed trip: a filter and expression inputs
+          # apply to the rows before they are aggregated, in training sets and pushes alike.
+          - name: driver_completed_trips
+            entities: [driver]
+            source: trips_push
+            filter: "status = 'completed'"
+            aggregations:
+              - expression: "fare / nullif(distance_km, 0)"
+                name: "fare_per_km_{function}_{window}"
+                functions: [mean, max]
+                windows: [1d, 7d]
+              - function: count
+                name: "completed_{function}_{window}"
+                windows: [1d, 7d]
+            description: Completed trips and their fare per km over sliding windows.
+            owner: rides-ml@example.com
+
           # Features derived from each trip by SQL expressions, over completed trips only.
           - name: driver_last_trip
             entities: [driver]

@@ -200,7 +200,7 @@ struct DefinitionParser {
         "owner", "tags",
     ]
     static let aggregationFields = [
-        "column", "type", "function", "functions", "window", "windows", "name", "description",
+        "column", "expression", "type", "function", "functions", "window", "windows", "name", "description",
     ]
     static let featureFields = ["type", "expression", "description", "tags"]
 
@@ -361,11 +361,28 @@ struct DefinitionParser {
             reader.checkKeys(
                 pairs, in: entry, allowed: DefinitionParser.aggregationFields, required: [], what: entryWhat)
             func value(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
-            let column = value("column").flatMap { reader.name($0, "the column of \(entryWhat)") }
+            var column = value("column").flatMap { reader.name($0, "the column of \(entryWhat)") }
+            var expression: String?
+            var expressionAt: SourceLocation?
+            if let node = value("expression"), let parsed = reader.expression(node, "the expression of \(entryWhat)") {
+                if value("column") != nil {
+                    reader.error(node, "\(entryWhat) has both a column and an expression", hint: "keep one")
+                }
+                if value("name") == nil {
+                    reader.error(
+                        node, "\(entryWhat) aggregates an expression, so it needs a 'name' template",
+                        hint: "e.g. name: \"completed_fare_{function}_{window}\"")
+                }
+                expression = parsed.text
+                column = Aggregation.column(for: parsed.text)
+                expressionAt = parsed.at
+            }
             var inputType: ValueType?
             if let node = value("type") {
                 inputType = reader.type(node, "the column of \(entryWhat)", allowList: false)
-            } else if let column, let declared = features.first(where: { $0.name == column && !$0.isAggregated }) {
+            } else if expression == nil, let column,
+                let declared = features.first(where: { $0.name == column && !$0.isAggregated })
+            {
                 inputType = declared.type
             }
             var functionNodes: [(String, Node)] = []
@@ -432,9 +449,11 @@ struct DefinitionParser {
                 }
                 for (window, windowText, _) in windows {
                     let pattern = template ?? (column == nil ? "{function}_{window}" : "{column}_{function}_{window}")
-                    let featureName = pattern.replacingOccurrences(of: "{column}", with: column ?? "")
-                        .replacingOccurrences(of: "{function}", with: function.nameComponent)
-                        .replacingOccurrences(of: "{window}", with: windowText)
+                    let featureName = pattern.replacingOccurrences(
+                        of: "{column}", with: expression == nil ? column ?? "" : "expr"
+                    )
+                    .replacingOccurrences(of: "{function}", with: function.nameComponent)
+                    .replacingOccurrences(of: "{window}", with: windowText)
                     let where_ = template.flatMap { _ in value("name") } ?? functionNode
                     guard YAMLReader.isIdentifier(featureName) else {
                         reader.error(
@@ -453,12 +472,16 @@ struct DefinitionParser {
                         continue
                     }
                     let aggregation = Aggregation(
-                        column: column, inputType: inputType, function: function, window: window)
+                        column: column, inputType: inputType, function: function, window: window,
+                        expression: expression)
                     features.append(
                         Feature(
                             featureName, function.resultType(input: inputType), description: description,
                             aggregation: aggregation))
                     reader.fieldLocations[id, default: [:]]["aggregation:" + featureName] = reader.location(where_)
+                    if let expressionAt {
+                        reader.fieldLocations[id, default: [:]]["expression:" + featureName] = expressionAt
+                    }
                 }
             }
         }

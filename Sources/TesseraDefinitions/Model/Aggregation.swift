@@ -166,16 +166,29 @@ public struct Aggregation: Hashable, Sendable, Codable {
     public var inputType: ValueType?
     public var function: AggregateFunction
     public var window: AggregationWindow
+    /// For an input computed from each source row: the expression. `column` is then the
+    /// name of the computed column (`Aggregation.column(for:)`), never a source column.
+    public var expression: String?
 
-    public init(column: String?, inputType: ValueType? = nil, function: AggregateFunction, window: AggregationWindow) {
+    public init(
+        column: String?, inputType: ValueType? = nil, function: AggregateFunction, window: AggregationWindow,
+        expression: String? = nil
+    ) {
         self.column = column
         self.inputType = inputType
         self.function = function
         self.window = window
+        self.expression = expression
     }
 
     /// `sum(fare) over 1h`, for plans and listings.
     public var spelling: String {
-        "\(function)(\(column ?? "*")) over \(window)"
+        "\(function)(\(expression ?? column ?? "*")) over \(window)"
+    }
+
+    /// The name of the column an input expression computes: the same for the same text, and
+    /// not a name a source column can clash with by accident.
+    public static func column(for expression: String) -> String {
+        "__expr_" + String(SHA256.hex(expression).prefix(12))
     }
 }

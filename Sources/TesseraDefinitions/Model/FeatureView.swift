@@ -89,5 +89,7 @@ public struct FeatureView: Hashable, Sendable, Codable {
     public var aggregatedFeatures: [Feature] { features.filter(\.isAggregated) }
 
     /// Whether rows are transformed before they are features: a filter or derived features.
-    public var hasTransforms: Bool { filter != nil || features.contains { $0.expression != nil } }
+    public var hasTransforms: Bool {
+        filter != nil || features.contains { $0.expression != nil || $0.aggregation?.expression != nil }
+    }
 }

@@ -42,7 +42,8 @@ struct ViewScan {
         let read = features.filter { compiled?.derives($0.name) != true }.map(\.name)
         let names =
             keys.map { columns.sourceColumn(for: $0.name) } + [columns.timestamp] + [columns.created].compactMap { $0 }
-            + read.map { columns.sourceColumn(for: $0) } + inputs.map { columns.sourceColumn(for: $0.name) }
+            + read.map { columns.sourceColumn(for: $0) }
+            + inputs.filter { compiled?.derives($0.name) != true }.map { columns.sourceColumn(for: $0.name) }
             + (compiled?.inputs ?? []).map { columns.sourceColumn(for: $0.name) }
         for name in names where !wanted.contains(name) { wanted.append(name) }
         self.view = view
