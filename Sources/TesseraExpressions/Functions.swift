@@ -267,6 +267,13 @@ enum Functions {
                 out.append(from.isEmpty ? text : text.replacingOccurrences(of: from, with: to))
             }
             return Vector(payload: .string(out), valid: valid)
+        case .like:
+            let (x, y) = (a[0].strings, a[1].strings)
+            let valid = zip(a[0].valid, a[1].valid).map { $0 && $1 }
+            let values = (0..<n).map { i -> Bool in
+                valid[i] && Functions.like(x.bytes(at: i), y.bytes(at: i))
+            }
+            return Vector(payload: .bool(values), valid: valid)
         case .startsWith, .endsWith, .contains:
             let (x, y) = (a[0].strings, a[1].strings)
             let valid = zip(a[0].valid, a[1].valid).map { $0 && $1 }
@@ -376,5 +383,36 @@ enum Functions {
             if v.valid[i] { out.append(f(String(decoding: s.bytes(at: i), as: UTF8.self))) } else { out.appendEmpty() }
         }
         return Vector(payload: .string(out), valid: v.valid)
+    }
+
+    /// SQL LIKE over Unicode scalars: `%` matches any run (also empty), `_` exactly one
+    /// character, everything else itself (case-sensitive, no escape character). Linear
+    /// backtracking to the last `%`, so no pattern is exponential.
+    static func like<S: Collection, P: Collection>(_ text: S, _ pattern: P) -> Bool
+    where S.Element == UInt8, P.Element == UInt8 {
+        let s = Array(String(decoding: text, as: UTF8.self).unicodeScalars)
+        let p = Array(String(decoding: pattern, as: UTF8.self).unicodeScalars)
+        var i = 0
+        var j = 0
+        var star = -1
+        var mark = 0
+        while i < s.count {
+            if j < p.count && p[j] == "%" {
+                star = j
+                mark = i
+                j += 1
+            } else if j < p.count && (p[j] == "_" || p[j] == s[i]) {
+                i += 1
+                j += 1
+            } else if star >= 0 {
+                j = star + 1
+                mark += 1
+                i = mark
+            } else {
+                return false
+            }
+        }
+        while j < p.count && p[j] == "%" { j += 1 }
+        return j == p.count
     }
 }

@@ -143,14 +143,14 @@ enum Lexer {
 }
 
 /// Parses expression text into an `Expression` (precedence, lowest first: OR; AND; NOT;
-/// comparisons, IS, IN, BETWEEN; `||`; `+ -`; `* / // %`; unary minus; `::`).
+/// comparisons, IS, IN, BETWEEN, LIKE; `||`; `+ -`; `* / // %`; unary minus; `::`).
 public struct ExpressionParser {
     private let tokens: [Token]
     private var at = 0
 
     /// Words that cannot be column names without double quotes.
     static let reserved: Set<String> = [
-        "AND", "OR", "NOT", "IS", "NULL", "IN", "BETWEEN", "CASE", "WHEN", "THEN", "ELSE", "END", "CAST", "AS",
+        "AND", "OR", "NOT", "IS", "NULL", "IN", "BETWEEN", "LIKE", "CASE", "WHEN", "THEN", "ELSE", "END", "CAST", "AS",
         "TRUE", "FALSE",
     ]
 
@@ -239,7 +239,7 @@ public struct ExpressionParser {
         }
         var negated = false
         if token.keyword == "NOT", let after = tokens.dropFirst(at + 1).first?.keyword,
-            after == "IN" || after == "BETWEEN"
+            after == "IN" || after == "BETWEEN" || after == "LIKE"
         {
             at += 1
             negated = true
@@ -250,6 +250,11 @@ public struct ExpressionParser {
             while accept(symbol: ",") { list.append(try or()) }
             try expect(symbol: ")", "to close the IN list")
             return Expression(.inList(left, list, negated: negated), at: token.offset)
+        }
+        if accept(keyword: "LIKE") {
+            // x LIKE p is like(x, p): '%' matches any characters, '_' one; no escape character.
+            let test = Expression(.call("like", [left, try concatenation()]), at: token.offset)
+            return negated ? Expression(.not(test), at: token.offset) : test
         }
         if accept(keyword: "BETWEEN") {
             let low = try concatenation()

@@ -82,7 +82,7 @@ enum Function: String, Sendable, CaseIterable {
     case coalesce, nullif, least, greatest
     case abs, sign, round, floor, ceil, sqrt, exp, ln, log10, pow
     case lower, upper, length, substr, concat, trim, replace
-    case startsWith = "starts_with", endsWith = "ends_with", contains
+    case startsWith = "starts_with", endsWith = "ends_with", contains, like
     case hour, minute, dayOfWeek = "day_of_week", dayOfMonth = "day_of_month", month, year
     case epochSeconds = "epoch_seconds"
     case haversineKm = "haversine_km"
@@ -396,7 +396,7 @@ struct TypeChecker {
             try arity(3...3)
             for i in 0..<3 { try expect(i, string, "a string") }
             return .call(function, nodes, .string)
-        case .startsWith, .endsWith, .contains:
+        case .startsWith, .endsWith, .contains, .like:
             try arity(2...2)
             for i in 0..<2 { try expect(i, string, "a string") }
             return .call(function, nodes, .bool)

@@ -104,6 +104,36 @@ import Testing
     }
 
     /// Long inputs are evaluated in chunks: the answer must be the rows' answers one by one.
+    /// LIKE: `%` any run, `_` one character (not one byte), case-sensitive, nulls propagate;
+    /// a pattern of many `%` stays linear.
+    @Test func likeMatchesCharactersWithWildcards() throws {
+        let s =
+            Column(
+                type: .string, scalars: [.string("héllo"), .string("hello"), .string(""), .null, .string("Abc")])
+            ?? Column(empty: .string)
+        #expect(
+            try Self.values("s LIKE 'h_llo'", [("s", s)]) == [
+                .bool(true), .bool(true), .bool(false), .null, .bool(false),
+            ])
+        #expect(
+            try Self.values("s LIKE '%'", [("s", s)]) == [.bool(true), .bool(true), .bool(true), .null, .bool(true)])
+        #expect(
+            try Self.values("s NOT LIKE 'a%'", [("s", s)]) == [
+                .bool(true), .bool(true), .bool(true), .null, .bool(true),
+            ])
+        #expect(
+            try Self.values("s LIKE '%l%o'", [("s", s)]) == [
+                .bool(true), .bool(true), .bool(false), .null, .bool(false),
+            ])
+        #expect(try Self.values("s LIKE NULL", [("s", s)]) == [.null, .null, .null, .null, .null])
+        let long =
+            Column(type: .string, scalars: [.string(String(repeating: "a", count: 5_000))]) ?? Column(empty: .string)
+        #expect(try Self.values("s LIKE '%a%a%a%a%a%a%a%b'", [("s", long)]) == [.bool(false)])
+        #expect(
+            ExpressionCheckTests.error("status LIKE 3").contains("a string"),
+            "\(ExpressionCheckTests.error("status LIKE 3"))")
+    }
+
     @Test func chunkedEvaluationEqualsRowByRow() throws {
         let n = 20_011
         var rng = SplitMixRNG(seed: 99)

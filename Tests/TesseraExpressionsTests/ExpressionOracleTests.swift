@@ -91,6 +91,14 @@ import Testing
                     let (v, lo, hi) = (make("float", d), leaf("int"), leaf("float"))
                     return ("(\(v.0) BETWEEN \(lo.0) AND \(hi.0))", "(\(v.1) BETWEEN \(lo.1) AND \(hi.1))")
                 case 8:
+                    if rng.below(2) == 0 {
+                        let v = make("string", d)
+                        let pattern = pick([
+                            "'a%'", "'%b'", "'_b%'", "'%'", "''", "'A_'", "'h_llo'", "'%b%'", "'_'", "'%_c'",
+                        ])
+                        let not = rng.below(3) == 0 ? " NOT" : ""
+                        return ("(\(v.0)\(not) LIKE \(pattern))", "(\(v.1)\(not) LIKE \(pattern))")
+                    }
                     return call(pick(["starts_with", "contains", "ends_with"]), [make("string", d), leaf("string")])
                 default: return caseWhen(make("bool", d), make("bool", d), make("bool", d))
                 }
