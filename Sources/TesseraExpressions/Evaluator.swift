@@ -212,6 +212,34 @@ struct Evaluator {
         case .cast(let inner, let type): return Casts.cast(run(inner), from: inner.type, to: type)
         case .call(let function, let arguments, let type):
             return Functions.call(function, arguments.map { convert(run($0), from: $0.type, to: type, function) }, type)
+        case .shift(let inner, let months, let micros):
+            let v = run(inner)
+            var valid = v.valid
+            let values = v.integers.enumerated().map { i, t -> Int64 in
+                guard valid[i] else { return 0 }
+                guard let moved = Dates.shift(t, months: months, micros: micros) else {
+                    valid[i] = false
+                    return 0
+                }
+                return moved
+            }
+            return Vector(payload: .integer(values), valid: valid)
+        case .dateTrunc(let unit, let inner):
+            let v = run(inner)
+            return Vector(payload: .integer(v.integers.map { Dates.trunc(unit, $0) }), valid: v.valid)
+        case .dateDiff(let unit, let l, let r):
+            let (a, b) = (run(l), run(r))
+            let (x, y) = (a.integers, b.integers)
+            var valid = zip(a.valid, b.valid).map { $0 && $1 }
+            let values = (0..<rows).map { i -> Int64 in
+                guard valid[i] else { return 0 }
+                guard let d = Dates.diff(unit, x[i], y[i]) else {
+                    valid[i] = false
+                    return 0
+                }
+                return d
+            }
+            return Vector(payload: .integer(values), valid: valid)
         }
     }
 

@@ -20,6 +20,8 @@ public struct Expression: Sendable, Hashable {
         case caseWhen([When], otherwise: Expression?)
         case cast(Expression, ValueType)
         case call(String, [Expression])
+        /// `INTERVAL '1 hour 30 minutes'`: calendar months, then microseconds.
+        case interval(months: Int64, micros: Int64)
     }
 
     public struct When: Sendable, Hashable {

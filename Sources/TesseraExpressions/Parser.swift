@@ -150,7 +150,8 @@ public struct ExpressionParser {
 
     /// Words that cannot be column names without double quotes.
     static let reserved: Set<String> = [
-        "AND", "OR", "NOT", "IS", "NULL", "IN", "BETWEEN", "LIKE", "CASE", "WHEN", "THEN", "ELSE", "END", "CAST", "AS",
+        "AND", "OR", "NOT", "IS", "NULL", "IN", "BETWEEN", "LIKE", "INTERVAL", "CASE", "WHEN", "THEN", "ELSE", "END",
+        "CAST", "AS",
         "TRUE", "FALSE",
     ]
 
@@ -370,6 +371,33 @@ public struct ExpressionParser {
                 guard case .string(let text) = peek.kind else { break }
                 at += 1
                 return Expression(.cast(Expression(.string(text), at: token.offset), .timestamp), at: token.offset)
+            case "INTERVAL":
+                // INTERVAL '90 minutes' or INTERVAL 90 MINUTE.
+                var text: String
+                switch peek.kind {
+                case .string(let value):
+                    text = value
+                    at += 1
+                case .integer(let value):
+                    at += 1
+                    guard case .identifier(let unit) = peek.kind else {
+                        throw ExpressionError(
+                            "expected a unit after INTERVAL \(value)", at: peek.offset, hint: "e.g. INTERVAL 2 HOUR")
+                    }
+                    at += 1
+                    text = "\(value) \(unit)"
+                default:
+                    throw ExpressionError(
+                        "expected an interval after INTERVAL", at: peek.offset,
+                        hint: "write INTERVAL '90 minutes' or INTERVAL 2 HOUR")
+                }
+                switch Dates.interval(text) {
+                case .success(let parts):
+                    return Expression(.interval(months: parts.months, micros: parts.micros), at: token.offset)
+                case .failure(let problem):
+                    throw ExpressionError(
+                        "INTERVAL '\(text)': \(problem.message)", at: token.offset, hint: problem.hint)
+                }
             default: break
             }
             if accept(symbol: "(") {

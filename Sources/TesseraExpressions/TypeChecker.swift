@@ -58,6 +58,11 @@ indirect enum Node: Sendable {
     case caseWhen([(Node, Node)], otherwise: Node?, ValueType)
     case cast(Node, ValueType)
     case call(Function, [Node], ValueType)
+    /// A timestamp moved by an interval: calendar months, then microseconds.
+    case shift(Node, months: Int64, micros: Int64)
+    /// `date_trunc` / `date_diff` with their (constant) unit.
+    case dateTrunc(TimeUnit, Node)
+    case dateDiff(TimeUnit, Node, Node)
 
     var type: ValueType {
         switch self {
@@ -66,6 +71,8 @@ indirect enum Node: Sendable {
             t
         case .compare, .and, .or, .not, .isNull: .bool
         case .concat: .string
+        case .shift, .dateTrunc: .timestamp
+        case .dateDiff: .int64
         }
     }
 }
@@ -200,6 +207,10 @@ struct TypeChecker {
             }
             return .cast(node, type)
         case .call(let name, let arguments): return try call(name, arguments, at: e.offset)
+        case .interval:
+            throw ExpressionError(
+                "an interval can only be added to or subtracted from a timestamp", at: e.offset,
+                hint: "e.g. event_timestamp - INTERVAL '1 hour'")
         }
     }
 
@@ -260,6 +271,28 @@ struct TypeChecker {
             let right = try boolean(r, op.rawValue)
             return op == .and ? .and(left, right) : .or(left, right)
         }
+        // timestamp ± interval, interval + timestamp.
+        if op == .add || op == .subtract {
+            if case .interval(let months, let micros) = r.kind {
+                let left = try check(l)
+                guard left.type == .timestamp || left.type == TypeChecker.nullType else {
+                    throw ExpressionError(
+                        "an interval moves a timestamp, not \(describe(left.type))", at: offset,
+                        hint: "CAST the other side to timestamp")
+                }
+                let sign: Int64 = op == .add ? 1 : -1
+                return .shift(
+                    left.type == .timestamp ? left : .cast(left, .timestamp), months: sign * months,
+                    micros: sign &* micros)
+            }
+            if case .interval(let months, let micros) = l.kind, op == .add {
+                let right = try check(r)
+                guard right.type == .timestamp else {
+                    throw ExpressionError("an interval moves a timestamp, not \(describe(right.type))", at: offset)
+                }
+                return .shift(right, months: months, micros: micros)
+            }
+        }
         let left = try check(l)
         let right = try check(r)
         let (a, b) = (left.type, right.type)
@@ -309,10 +342,41 @@ struct TypeChecker {
             let whens = [Expression.When(condition: arguments[0], value: arguments[1])]
             return try check(Expression(.caseWhen(whens, otherwise: arguments[2]), at: offset))
         }
+        if name == "date_trunc" || name == "date_diff" {
+            let arity = name == "date_trunc" ? 2 : 3
+            guard arguments.count == arity else {
+                throw ExpressionError(
+                    "\(name) takes \(arity) arguments (\(arity == 2 ? "'unit', timestamp" : "'unit', start, end")), not \(arguments.count)",
+                    at: offset)
+            }
+            guard case .string(let spelling) = arguments[0].kind else {
+                throw ExpressionError(
+                    "the unit of \(name) must be a string constant", at: arguments[0].offset,
+                    hint: "e.g. \(name)('hour', …); units: \(TimeUnit.spellings.joined(separator: ", "))")
+            }
+            guard let unit = TimeUnit(spelling: spelling) else {
+                throw ExpressionError(
+                    "'\(spelling)' is not a unit of \(name)", at: arguments[0].offset,
+                    hint: Suggestions.hint(for: spelling, in: TimeUnit.spellings)
+                        ?? "units: \(TimeUnit.spellings.joined(separator: ", "))")
+            }
+            var times: [Node] = []
+            for argument in arguments.dropFirst() {
+                let node = try check(argument)
+                guard node.type == .timestamp || node.type == TypeChecker.nullType else {
+                    throw ExpressionError(
+                        "\(name) takes timestamps; this is \(describe(node.type))", at: argument.offset,
+                        hint: "CAST it to timestamp")
+                }
+                times.append(node.type == .timestamp ? node : .cast(node, .timestamp))
+            }
+            return arity == 2 ? .dateTrunc(unit, times[0]) : .dateDiff(unit, times[0], times[1])
+        }
         guard let function = Function(rawValue: name) else {
             throw ExpressionError(
                 "unknown function '\(name)'", at: offset,
-                hint: Suggestions.hint(for: name, in: Function.allCases.map(\.rawValue) + ["if"]))
+                hint: Suggestions.hint(
+                    for: name, in: Function.allCases.map(\.rawValue) + ["if", "date_trunc", "date_diff"]))
         }
         let nodes = try arguments.map { (a) throws(ExpressionError) in try check(a) }
         let types = nodes.map(\.type)

@@ -45,6 +45,21 @@ import Testing
         ("NOT trips", "5: NOT needs a bool, but this is int64 | compare it, e.g. x > 0"),
         ("'é' || x", "8: no column named 'x' | columns here: fare, distance_km, status, trips, event_timestamp, Fare"),
         ("nullif(fare)", "1: nullif takes 2 arguments, not 1"),
+        ("date_trunc('hourz', event_timestamp)", "12: 'hourz' is not a unit of date_trunc | did you mean 'hour'?"),
+        (
+            "date_diff(status, event_timestamp, event_timestamp)",
+            "11: the unit of date_diff must be a string constant | e.g. date_diff('hour', …); units: microsecond, millisecond, second, minute, hour, day, week, month, quarter, year"
+        ),
+        (
+            "date_diff('day', fare, event_timestamp)",
+            "18: date_diff takes timestamps; this is float64 | CAST it to timestamp"
+        ),
+        (
+            "INTERVAL '1 hour'",
+            "1: an interval can only be added to or subtracted from a timestamp | e.g. event_timestamp - INTERVAL '1 hour'"
+        ),
+        ("event_timestamp + INTERVAL '1 fortnight'", "19: INTERVAL '1 fortnight': 'fortnight' is not a unit"),
+        ("fare - INTERVAL '1 day'", "6: an interval moves a timestamp, not float64 | CAST the other side to timestamp"),
         (
             "99999999999999999999",
             "1: the integer 99999999999999999999 does not fit 64 bits | write it as a float (99999999999999999999.0) if that is what you mean"

@@ -200,24 +200,31 @@ import Testing
         return (a.isNaN && b.isNaN) || a.bitPattern == b.bitPattern
     }
 
-    @Test(arguments: [UInt64(1), 2, 3])
-    func randomExpressionsAgreeWithDuckDB(seed: UInt64) throws {
-        let dir = try TemporaryDirectory()
-        let columns = ExpressionOracleTests.data(seed: seed)
+    /// DuckDB's answer line for each of `sql` over `columns` (written to Parquet in `dir`).
+    static func duckDB(_ columns: [(name: String, column: Column)], _ sql: [String], in dir: TemporaryDirectory)
+        throws -> [String]
+    {
         let batch = try RecordBatch(
             schema: Schema(columns.map { Field($0.name, $0.column.type) }), columns: columns.map(\.column))
         let writer = try ParquetWriter(path: dir.file("data.parquet"), schema: batch.schema)
         try writer.write(batch)
         try writer.close()
-        var generator = Generator(rng: SplitMixRNG(seed: seed &* 7919))
-        let kinds = ["int", "float", "bool", "string"]
-        let expressions = (0..<400).map { i in generator.make(kinds[i % 4], 3) }
-        try expressions.map(\.1).joined(separator: "\n").appending("\n")
+        try sql.joined(separator: "\n").appending("\n")
             .write(toFile: dir.file("expressions.txt"), atomically: true, encoding: .utf8)
         let script = PythonOracle.packageRoot.appendingPathComponent("scripts/checks/expression_oracle.py").path
         let output = try PythonOracle.runFile(
             script, arguments: [dir.file("data.parquet"), dir.file("expressions.txt")])
-        let answers = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        return output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3])
+    func randomExpressionsAgreeWithDuckDB(seed: UInt64) throws {
+        let dir = try TemporaryDirectory()
+        let columns = ExpressionOracleTests.data(seed: seed)
+        var generator = Generator(rng: SplitMixRNG(seed: seed &* 7919))
+        let kinds = ["int", "float", "bool", "string"]
+        let expressions = (0..<400).map { i in generator.make(kinds[i % 4], 3) }
+        let answers = try ExpressionOracleTests.duckDB(columns, expressions.map(\.1), in: dir)
         let scope = columns.map { (name: $0.name, type: $0.column.type) }
         var compared = 0
         for (index, expression) in expressions.enumerated() {
@@ -246,5 +253,79 @@ import Testing
             }
         }
         #expect(compared >= expressions.count * 9 / 10, "DuckDB answered only \(compared) of \(expressions.count)")
+    }
+
+    /// `date_trunc`, `date_diff` and interval arithmetic over random timestamps from 1900 to
+    /// 2100 (microseconds, nulls, times before 1970), every unit, against DuckDB row by row.
+    /// Timestamps are compared as microseconds from the epoch (`date_diff('microsecond', …)`).
+    @Test func dateFunctionsAgreeWithDuckDB() throws {
+        let dir = try TemporaryDirectory()
+        var rng = SplitMixRNG(seed: 0xDA7E)
+        let lo = Timestamp.daysFromCivil(year: 1900, month: 1, day: 1) * 86_400_000_000
+        let hi = Timestamp.daysFromCivil(year: 2100, month: 1, day: 1) * 86_400_000_000
+        func times() -> Column {
+            let values = (0..<ExpressionOracleTests.rows).map { i -> Int64 in
+                // Every fourth row sits on a month end or the epoch, where calendars differ.
+                switch i % 8 {
+                case 0:
+                    return Timestamp.daysFromCivil(year: 2024, month: Int64(1 + rng.below(12)), day: 31)
+                        * 86_400_000_000
+                case 4: return Int64(rng.below(2_000_001)) - 1_000_000
+                default: return lo + Int64(rng.below(Int(hi - lo)))
+                }
+            }
+            return Column(
+                type: .timestamp, data: .int64(values),
+                validity: Bitmap((0..<ExpressionOracleTests.rows).map { _ in rng.below(9) != 0 }))
+        }
+        let columns: [(name: String, column: Column)] = [("t", times()), ("u", times())]
+        let epoch = "TIMESTAMP '1970-01-01 00:00:00'"
+        let units = [
+            "microsecond", "millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year",
+        ]
+        var expressions: [(String, String)] = []
+        for unit in units {
+            expressions.append(
+                (
+                    "date_diff('microsecond', \(epoch), date_trunc('\(unit)', t))",
+                    "date_diff('microsecond', \(epoch), date_trunc('\(unit)', t::TIMESTAMP))"
+                ))
+            expressions.append(("date_diff('\(unit)', t, u)", "date_diff('\(unit)', t::TIMESTAMP, u::TIMESTAMP)"))
+        }
+        for interval in [
+            "'1 month'", "'-13 months'", "'1 year'", "'90 minutes'", "'2 days 3 hours'", "'1 quarter'", "'-1 week'",
+            "'1 month 1 day'",
+        ] {
+            expressions.append(
+                (
+                    "date_diff('microsecond', \(epoch), t + INTERVAL \(interval))",
+                    "date_diff('microsecond', \(epoch), t::TIMESTAMP + INTERVAL \(interval))"
+                ))
+            expressions.append(
+                (
+                    "date_diff('microsecond', \(epoch), t - INTERVAL \(interval))",
+                    "date_diff('microsecond', \(epoch), t::TIMESTAMP - INTERVAL \(interval))"
+                ))
+        }
+        expressions.append(("hour(t - INTERVAL 90 MINUTE)", "hour(t::TIMESTAMP - INTERVAL 90 MINUTE)"))
+        expressions.append(
+            (
+                "t - INTERVAL '1 day' < date_trunc('day', u)",
+                "t::TIMESTAMP - INTERVAL '1 day' < date_trunc('day', u::TIMESTAMP)"
+            ))
+        let answers = try ExpressionOracleTests.duckDB(columns, expressions.map(\.1), in: dir)
+        let scope = columns.map { (name: $0.name, type: $0.column.type) }
+        for (index, expression) in expressions.enumerated() {
+            let answer = answers.indices.contains(index) ? answers[index] : "error: no answer"
+            #expect(!answer.hasPrefix("error"), "DuckDB: \(expression.1): \(answer)")
+            let compiled = try CompiledExpression.compile(expression.0, scope: scope)
+            let result = compiled.evaluate(columns.map(\.column), rows: ExpressionOracleTests.rows)
+            let theirs = answer.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            #expect(theirs.count == ExpressionOracleTests.rows, "\(expression.0)")
+            for row in 0..<min(theirs.count, ExpressionOracleTests.rows) {
+                let ours = ExpressionOracleTests.show(result.value(at: row))
+                #expect(ours == theirs[row], "\(expression.0) row \(row): t=\(columns[0].column.value(at: row))")
+            }
+        }
     }
 }

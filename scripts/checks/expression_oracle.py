@@ -26,6 +26,7 @@ def main():
     data, expressions = sys.argv[1], sys.argv[2]
     con = duckdb.connect()
     con.execute("SET threads = 1")
+    con.execute("SET TimeZone = 'UTC'")  # timestamps are UTC instants, as Tessera's are
     con.execute(f"CREATE TABLE t AS SELECT row_number() OVER () AS rid, * FROM read_parquet('{data}')")
     with open(expressions) as f:
         for line in f:
