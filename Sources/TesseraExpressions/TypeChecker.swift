@@ -39,7 +39,7 @@ public struct CompiledExpression: Sendable {
             }
             root = .cast(root, result)
         }
-        return CompiledExpression(text: text, type: root.type, columns: checker.used, root: root)
+        return CompiledExpression(text: text, type: root.type, columns: checker.used, root: RowEvaluator.fold(root))
     }
 }
 

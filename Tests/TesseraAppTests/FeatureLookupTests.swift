@@ -294,6 +294,15 @@ import Testing
         #expect(full.featureNames == ["driver_id", "driver_hourly_stats__conv_rate", "scores__boosted"])
         #expect(full.vector(named: "scores__boosted")?.values == [.float64(Double(Float(0.5)) * 0.5)])
 
+        // More rows than the row-by-row limit: the vector path, the same values.
+        let many = (0..<40).map { Double($0) / 4 }
+        let wide = try lookup.onlineFeatures(
+            LookupRequest(
+                features: .references(["scores:boosted", "scores:busy"]),
+                entities: [("driver_id", many.map { _ in .int64(1001) }), ("boost", many.map { .float64($0) })]))
+        #expect(wide.vector(named: "boosted")?.values == many.map { .float64(Double(Float(0.5)) * $0) })
+        #expect(wide.vector(named: "busy")?.values == many.map { _ in .bool(false) })
+
         let missing = Self.error { () throws(LookupError) in
             _ = try lookup.onlineFeatures(
                 LookupRequest(features: .references(["scores:boosted"]), entities: [("driver_id", [.int64(1)])]))

@@ -227,6 +227,7 @@ import Testing
         let answers = try ExpressionOracleTests.duckDB(columns, expressions.map(\.1), in: dir)
         let scope = columns.map { (name: $0.name, type: $0.column.type) }
         var compared = 0
+        var rowByRow = 0
         for (index, expression) in expressions.enumerated() {
             let answer = answers.indices.contains(index) ? answers[index] : "error: no answer"
             // DuckDB refuses a few (an out-of-range cast of a float): none of them may crash Tessera.
@@ -240,6 +241,10 @@ import Testing
             let inputs = compiled.columns.map { used in columns.first { $0.name == used.name }!.column }
             let result = compiled.evaluate(inputs, rows: ExpressionOracleTests.rows)
             #expect(result.count == ExpressionOracleTests.rows)
+            if compiled.evaluatesRowByRow {
+                rowByRow += 1
+                ExpressionOracleTests.checkRowByRow(compiled, inputs, result, expression.0)
+            }
             if answer.hasPrefix("error:") { continue }
             compared += 1
             let theirs = answer.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
@@ -253,6 +258,25 @@ import Testing
             }
         }
         #expect(compared >= expressions.count * 9 / 10, "DuckDB answered only \(compared) of \(expressions.count)")
+        #expect(rowByRow >= expressions.count / 3, "only \(rowByRow) expressions ran row by row")
+    }
+
+    /// The row evaluator gives the vector evaluator's value on every row (floats to the bit).
+    static func checkRowByRow(_ compiled: CompiledExpression, _ inputs: [Column], _ result: Column, _ text: String) {
+        for row in 0..<result.count {
+            let one = compiled.value(row: inputs.map { $0.value(at: row) })
+            let whole = result.value(at: row)
+            let same: Bool
+            switch (one, whole) {
+            case (.float64(let a), .float64(let b)): same = a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN)
+            case (.float32(let a), .float32(let b)): same = a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN)
+            default: same = one == whole
+            }
+            if !same {
+                Issue.record("row \(row) of \(text): row by row \(one), vectors \(whole)")
+                return
+            }
+        }
     }
 
     /// `date_trunc`, `date_diff` and interval arithmetic over random timestamps from 1900 to
@@ -315,11 +339,21 @@ import Testing
             ))
         let answers = try ExpressionOracleTests.duckDB(columns, expressions.map(\.1), in: dir)
         let scope = columns.map { (name: $0.name, type: $0.column.type) }
+        var rowByRow = 0
+        defer { #expect(rowByRow == expressions.count - 1, "hour() is the one call here") }
         for (index, expression) in expressions.enumerated() {
             let answer = answers.indices.contains(index) ? answers[index] : "error: no answer"
             #expect(!answer.hasPrefix("error"), "DuckDB: \(expression.1): \(answer)")
             let compiled = try CompiledExpression.compile(expression.0, scope: scope)
             let result = compiled.evaluate(columns.map(\.column), rows: ExpressionOracleTests.rows)
+            if compiled.evaluatesRowByRow {
+                rowByRow += 1
+                ExpressionOracleTests.checkRowByRow(
+                    compiled,
+                    compiled.columns.map { used in
+                        columns.first { $0.name == used.name }?.column ?? Column(empty: used.type)
+                    }, result, expression.0)
+            }
             let theirs = answer.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             #expect(theirs.count == ExpressionOracleTests.rows, "\(expression.0)")
             for row in 0..<min(theirs.count, ExpressionOracleTests.rows) {

@@ -30,7 +30,7 @@ public struct PreparedLookup: Sendable {
     /// On-demand features, computed from the reads and the request data.
     var onDemand: [LookupPlan.OnDemandRead] = []
     /// The request fields' values, in `LookupPlan.requestFields` order, as their types.
-    var requestColumns: [Column] = []
+    var requestValues: [[ScalarValue]] = []
     /// Positions among the reads' features read only for on-demand features.
     var hidden: Set<Int> = []
 }
@@ -185,17 +185,17 @@ extension FeatureLookup {
         if !plan.onDemand.isEmpty {
             prepared.onDemand = plan.onDemand
             prepared.hidden = plan.hidden
-            prepared.requestColumns = try FeatureLookup.requestColumns(plan, request, rows: rows)
+            prepared.requestValues = try FeatureLookup.requestValues(plan, request, rows: rows)
         }
         return prepared
     }
 
     /// The request fields on-demand features read, from `entities` or `request_context`,
     /// converted to their declared types (nulls stay null).
-    static func requestColumns(_ plan: LookupPlan, _ request: LookupRequest, rows: Int) throws(LookupError)
-        -> [Column]
+    static func requestValues(_ plan: LookupPlan, _ request: LookupRequest, rows: Int) throws(LookupError)
+        -> [[ScalarValue]]
     {
-        var out: [Column] = []
+        var out: [[ScalarValue]] = []
         for field in plan.requestFields {
             let place: String
             let values: [ScalarValue]
@@ -218,16 +218,18 @@ extension FeatureLookup {
                     "has \(values.count) values but there are \(rows) entity rows",
                     hint: "send one value per entity row")
             }
-            var builder = ColumnBuilder(type: field.type, capacity: rows)
+            var converted: [ScalarValue] = []
+            converted.reserveCapacity(rows)
             for (row, value) in values.enumerated() {
-                guard let converted = ValueCoercion.convert(value, to: field.type), builder.append(converted) else {
+                guard let typed = ValueCoercion.convert(value, to: field.type) else {
                     throw LookupError(
                         .invalidRequest, field: "\(place).\(field.name)[\(row)]",
                         "request field '\(field.name)' is \(field.type.name) but got \(ValueCoercion.explain(value, as: field.type))"
                     )
                 }
+                converted.append(typed)
             }
-            out.append(builder.finish())
+            out.append(converted)
         }
         return out
     }
@@ -272,14 +274,38 @@ extension FeatureLookup {
             return OnlineFeaturesResponse(featureNames: prepared.names, results: results)
         }
         let keys = prepared.keyVectors.count
+        var row: [ScalarValue] = []  // one row's inputs, reused by every row-by-row feature
         for onDemand in prepared.onDemand {
-            for (expression, slots) in zip(onDemand.selection.expressions, onDemand.slots) {
+            for (f, (expression, slots)) in zip(onDemand.selection.expressions, onDemand.slots).enumerated() {
+                // A few rows: one at a time, without building columns (the same values, checked
+                // against the vectors by the expression oracle tests).
+                if rows <= FeatureLookup.rowByRowLimit && onDemand.rowByRow[f] {
+                    var vector = OnlineFeaturesResponse.FeatureVector(
+                        values: [], statuses: [], eventTimestamps: Array(repeating: nil, count: rows))
+                    vector.values.reserveCapacity(rows)
+                    vector.statuses.reserveCapacity(rows)
+                    if row.count < slots.count { row = [ScalarValue](repeating: .null, count: slots.count) }
+                    for r in 0..<rows {
+                        for (k, slot) in slots.enumerated() {
+                            switch slot {
+                            case .read(let at): row[k] = results[keys + at].values[r]
+                            case .request(let at): row[k] = prepared.requestValues[at][r]
+                            }
+                        }
+                        let value = row.withUnsafeBufferPointer { expression.value(row: $0) }
+                        vector.values.append(value)
+                        vector.statuses.append(value.isNull ? .nullValue : .present)
+                    }
+                    results.append(vector)
+                    continue
+                }
                 var inputs: [Column] = []
                 inputs.reserveCapacity(slots.count)
                 for (column, slot) in zip(expression.columns, slots) {
                     switch slot {
                     case .read(let at): inputs.append(FeatureLookup.column(results[keys + at].values, as: column.type))
-                    case .request(let at): inputs.append(prepared.requestColumns[at])
+                    case .request(let at):
+                        inputs.append(FeatureLookup.column(prepared.requestValues[at], as: column.type))
                     }
                 }
                 let values = expression.evaluate(inputs, rows: rows)
@@ -300,6 +326,9 @@ extension FeatureLookup {
         }
         return OnlineFeaturesResponse(featureNames: prepared.names, results: results)
     }
+
+    /// Requests of at most this many rows evaluate on-demand features row by row.
+    static let rowByRowLimit = 16
 
     /// Served values as a column of `type` for an expression (values that do not convert are null).
     static func column(_ values: [ScalarValue], as type: ValueType) -> Column {

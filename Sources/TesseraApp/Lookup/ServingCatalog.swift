@@ -107,6 +107,8 @@ struct LookupPlan: Sendable {
         var selection: OnDemandSelection
         /// Per feature, per input column of its expression.
         var slots: [[InputSlot]]
+        /// Per feature: whether small requests evaluate it row by row.
+        var rowByRow: [Bool] = []
     }
 
     /// Reads grouped by view, in order of first appearance (as Feast groups them).
@@ -310,7 +312,9 @@ struct LookupPlan: Sendable {
                 }
                 slots.append(row)
             }
-            plan.onDemand.append(OnDemandRead(selection: selection, slots: slots))
+            plan.onDemand.append(
+                OnDemandRead(
+                    selection: selection, slots: slots, rowByRow: selection.expressions.map(\.evaluatesRowByRow)))
             names += selection.outputNames
         }
         plan.featureNames = names
