@@ -10,6 +10,9 @@ struct Vector {
         case integer([Int64])
         case float([Double])
         case string(BinaryData)
+        /// A list column as read: row i's elements are `values[offsets[i]..<offsets[i + 1]]`
+        /// (offsets stay absolute when a chunk is sliced, so the values are never copied).
+        case list(offsets: [Int], values: Column)
     }
 
     var payload: Payload
@@ -28,6 +31,10 @@ struct Vector {
             let offsets = v.offsets[range.lowerBound...range.upperBound].map { $0 - base }
             let bytes = Array(v.bytes[base..<v.offsets[range.upperBound]])
             return Vector(payload: .string(BinaryData(offsets: offsets, bytes: bytes)), valid: valid)
+        case .list(let offsets, let values):
+            return Vector(
+                payload: .list(offsets: Array(offsets[range.lowerBound...range.upperBound]), values: values),
+                valid: valid)
         }
     }
 
@@ -46,6 +53,7 @@ struct Vector {
                 for i in 0..<s.count { out.append(bytes: s.bytes(at: i)) }
             }
             return Vector(payload: .string(out), valid: valid)
+        case .list: return Vector(payload: .integer(Array(repeating: 0, count: valid.count)), valid: valid)
         }
     }
 
@@ -54,7 +62,7 @@ struct Vector {
         case .integer(let v): v
         case .bool(let v): v.map { $0 ? 1 : 0 }
         case .float(let v): v.map { Int64($0) }
-        case .string: Array(repeating: 0, count: count)
+        case .string, .list: Array(repeating: 0, count: count)
         }
     }
 
@@ -63,7 +71,7 @@ struct Vector {
         case .float(let v): v
         case .integer(let v): v.map(Double.init)
         case .bool(let v): v.map { $0 ? 1 : 0 }
-        case .string: Array(repeating: 0, count: count)
+        case .string, .list: Array(repeating: 0, count: count)
         }
     }
 
@@ -115,8 +123,8 @@ struct Evaluator {
         case .float32(let v): return Vector(payload: .float(v.map(Double.init)), valid: valid)
         case .float64(let v): return Vector(payload: .float(v), valid: valid)
         case .binary(let v): return Vector(payload: .string(v), valid: valid)
-        case .list:
-            return Vector(payload: .integer(Array(repeating: 0, count: column.count)), valid: valid.map { _ in false })
+        case .list(let offsets, let values):
+            return Vector(payload: .list(offsets: offsets, values: values), valid: valid)
         }
     }
 

@@ -100,6 +100,7 @@ enum Casts {
                     out.append(Kind(from) == .timestamp ? Timestamp(microseconds: x[i]).iso8601 : String(x[i]))
                 case .float(let x): out.append(from == .float32 ? String(Float(x[i])) : String(x[i]))
                 case .string(let x): out.append(bytes: x.bytes(at: i))
+                case .list: out.appendEmpty()  // never: lists are not cast
                 }
             }
             return Vector(payload: .string(out), valid: valid)
@@ -125,6 +126,25 @@ enum Functions {
     static func call(_ function: Function, _ a: [Vector], _ type: ValueType) -> Vector {
         let n = a.first?.count ?? 0
         switch function {
+        case .listLength, .listElement:
+            guard case .list(let offsets, let values) = a[0].payload else {
+                return Vector(payload: Casts.empty(type, n), valid: Array(repeating: false, count: n))
+            }
+            if function == .listLength {
+                let lengths = (0..<n).map { Int64(offsets[$0 + 1] - offsets[$0]) }
+                return Vector(payload: .integer(lengths), valid: a[0].valid)
+            }
+            // 1 is the first element, -1 the last; 0 and beyond either end are null (DuckDB's).
+            let index = a[1].integers
+            let picks = (0..<n).map { i -> Int in
+                guard a[0].valid[i] && a[1].valid[i] else { return -1 }
+                let count = offsets[i + 1] - offsets[i]
+                let k = index[i]
+                if k >= 1 && k <= Int64(count) { return offsets[i] + Int(k) - 1 }
+                if k <= -1 && -k <= Int64(count) { return offsets[i + 1] + Int(k) }
+                return -1
+            }
+            return Evaluator.vector(values.take(picks))
         case .coalesce:
             var pick = [Int](repeating: -1, count: n)
             for (k, v) in a.enumerated() {

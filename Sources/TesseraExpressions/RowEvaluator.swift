@@ -111,6 +111,7 @@ struct RowEvaluator {
             case .integer(let x): return .constant(.integer(x[0]), to)
             case .float(let x): return .constant(.float(x[0]), to)
             case .string(let x): return .constant(.string(String(decoding: x.bytes(at: 0), as: UTF8.self)), to)
+            case .list: return node
             }
         case .negate(let a, let t): return .negate(fold(a), t)
         case .arithmetic(let op, let a, let b, let t): return .arithmetic(op, fold(a), fold(b), t)

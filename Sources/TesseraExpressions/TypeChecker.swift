@@ -92,6 +92,7 @@ enum Function: String, Sendable, CaseIterable {
     case startsWith = "starts_with", endsWith = "ends_with", contains, like
     case hour, minute, dayOfWeek = "day_of_week", dayOfMonth = "day_of_month", month, year
     case epochSeconds = "epoch_seconds"
+    case listLength = "list_length", listElement = "list_element"
     case haversineKm = "haversine_km"
 }
 
@@ -225,7 +226,7 @@ struct TypeChecker {
         }
     }
 
-    mutating func column(_ name: String, at offset: Int) throws(ExpressionError) -> Node {
+    mutating func column(_ name: String, at offset: Int, list: Bool = false) throws(ExpressionError) -> Node {
         var matches = scope.filter { $0.name == name }
         if matches.isEmpty { matches = scope.filter { $0.name.lowercased() == name.lowercased() } }
         guard matches.count == 1, let found = matches.first else {
@@ -244,7 +245,18 @@ struct TypeChecker {
                 hint: Suggestions.hint(for: name, in: scope.map(\.name))
                     ?? "columns here: \(scope.map(\.name).joined(separator: ", "))")
         }
-        guard Kind(found.type) != .null else {
+        if case .list(let element) = found.type {
+            guard list else {
+                throw ExpressionError(
+                    "column '\(found.name)' is \(found.type.name): read it with list_length or list_element", at: offset
+                )
+            }
+            guard Kind(element) != .null else {
+                throw ExpressionError(
+                    "column '\(found.name)' is \(found.type.name), whose elements expressions cannot use yet",
+                    at: offset)
+            }
+        } else if Kind(found.type) == .null {
             throw ExpressionError(
                 "column '\(found.name)' is \(found.type.name), which expressions cannot use yet", at: offset)
         }
@@ -342,6 +354,31 @@ struct TypeChecker {
             let whens = [Expression.When(condition: arguments[0], value: arguments[1])]
             return try check(Expression(.caseWhen(whens, otherwise: arguments[2]), at: offset))
         }
+        if name == "list_length" || name == "list_element" {
+            let arity = name == "list_length" ? 1 : 2
+            guard arguments.count == arity else {
+                throw ExpressionError(
+                    "\(name) takes \(arity == 1 ? "1 argument (a list column)" : "2 arguments (a list column, an index)"), not \(arguments.count)",
+                    at: offset)
+            }
+            guard case .column(let column) = arguments[0].kind else {
+                throw ExpressionError(
+                    "the first argument of \(name) must be a list column", at: arguments[0].offset)
+            }
+            let list = try self.column(column, at: arguments[0].offset, list: true)
+            guard case .list(let element) = list.type else {
+                throw ExpressionError(
+                    "\(name) reads a list column; '\(column)' is \(describe(list.type))", at: arguments[0].offset)
+            }
+            if arity == 1 { return .call(.listLength, [list], .int64) }
+            let index = try check(arguments[1])
+            guard Kind(index.type) == .integer || index.type == TypeChecker.nullType else {
+                throw ExpressionError(
+                    "the index of list_element must be an integer, not \(describe(index.type))",
+                    at: arguments[1].offset, hint: "1 is the first element, -1 the last")
+            }
+            return .call(.listElement, [list, index], element)
+        }
         if name == "date_trunc" || name == "date_diff" {
             let arity = name == "date_trunc" ? 2 : 3
             guard arguments.count == arity else {
@@ -399,6 +436,9 @@ struct TypeChecker {
         let numeric = TypeChecker.isNumeric
         let string = { (t: ValueType) in t == .string }
         switch function {
+        case .listLength, .listElement:
+            // Checked with their list column above, before the arguments are.
+            throw ExpressionError("\(name) reads a list column", at: offset)
         case .coalesce, .least, .greatest:
             try arity(1...64)
             var type = TypeChecker.nullType

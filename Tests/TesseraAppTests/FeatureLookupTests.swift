@@ -258,6 +258,7 @@ import Testing
                     Feature("boosted", .float64, expression: "conv_rate * boost"),
                     Feature("busy", .bool, expression: "driver_hourly_stats__avg_daily_trips >= 15"),
                     Feature("greeting", .string, expression: "'hi ' || name"),
+                    Feature("first_tag", .string, expression: "list_element(tags, 1)"),
                 ])
         ]
         definitions.featureServices.append(
@@ -277,7 +278,11 @@ import Testing
             LookupRequest(
                 features: .service("scoring"), entities: entities,
                 requestContext: [("boost", [.int64(2), .float64(3), .null])]))
-        #expect(response.featureNames == ["driver_id", "customer_id", "acc_rate", "boosted", "busy", "greeting"])
+        #expect(
+            response.featureNames == [
+                "driver_id", "customer_id", "acc_rate", "boosted", "busy", "greeting", "first_tag",
+            ])
+        #expect(response.vector(named: "first_tag")?.values == [.string("vip"), .null, .string("vip")])
         #expect(response.vector(named: "acc_rate")?.values == [.float32(0.75), .null, .null])
         #expect(response.vector(named: "boosted")?.values == [.float64(Double(Float(0.5)) * 2), .null, .null])
         #expect(response.vector(named: "boosted")?.statuses == [.present, .nullValue, .nullValue])

@@ -149,6 +149,75 @@ import Testing
             "\(ExpressionCheckTests.error("status LIKE 3"))")
     }
 
+    /// list_length and list_element over random lists (null lists, null elements, every index
+    /// from -6 to 6, more rows than a chunk) equal a brute force; lists are read only by them.
+    @Test func listFunctionsMatchABruteForce() throws {
+        var rng = SplitMixRNG(seed: 0x11575)
+        let n = 20_000
+        var lists: [ScalarValue] = []
+        var words: [ScalarValue] = []
+        var indexes: [ScalarValue] = []
+        for _ in 0..<n {
+            if rng.below(10) == 0 {
+                lists.append(.null)
+                words.append(.null)
+            } else {
+                let count = rng.below(5)
+                lists.append(
+                    .list((0..<count).map { _ in rng.below(6) == 0 ? .null : .int64(Int64(rng.below(100)) - 50) }))
+                words.append(.list((0..<count).map { _ in .string(["a", "bé", "c"][rng.below(3)]) }))
+            }
+            indexes.append(rng.below(12) == 0 ? .null : .int64(Int64(rng.below(13)) - 6))
+        }
+        let l = try #require(Column(type: .list(.int64), scalars: lists))
+        let w = try #require(Column(type: .list(.string), scalars: words))
+        let i = try #require(Column(type: .int64, scalars: indexes))
+        let scope: [(name: String, type: ValueType)] = [("l", .list(.int64)), ("w", .list(.string)), ("i", .int64)]
+        func run(_ text: String) throws -> [ScalarValue] {
+            let compiled = try CompiledExpression.compile(text, scope: scope)
+            let inputs = compiled.columns.map { c in c.name == "l" ? l : c.name == "w" ? w : i }
+            return compiled.evaluate(inputs, rows: n).values
+        }
+        func element(_ list: ScalarValue, _ index: ScalarValue) -> ScalarValue {
+            guard case .list(let items) = list, case .int64(let k) = index else { return .null }
+            if k >= 1 && k <= Int64(items.count) { return items[Int(k) - 1] }
+            if k <= -1 && -k <= Int64(items.count) { return items[items.count + Int(k)] }
+            return .null
+        }
+        let lengths = try run("list_length(l)")
+        let elements = try run("list_element(l, i)")
+        let last = try run("list_element(l, -1) * 2")
+        let upper = try run("upper(list_element(w, i))")
+        for row in 0..<n {
+            guard case .list(let items) = lists[row] else {
+                #expect(lengths[row] == .null && elements[row] == .null && last[row] == .null, "row \(row)")
+                continue
+            }
+            #expect(lengths[row] == .int64(Int64(items.count)), "row \(row)")
+            #expect(elements[row] == element(lists[row], indexes[row]), "row \(row)")
+            let lastValue: ScalarValue = {
+                if case .int64(let v) = element(lists[row], .int64(-1)) { return .int64(v * 2) }
+                return .null
+            }()
+            #expect(last[row] == lastValue, "row \(row)")
+            var word = element(words[row], indexes[row])
+            if case .string(let text) = word { word = .string(text.uppercased()) }
+            #expect(upper[row] == word, "row \(row)")
+        }
+        func error(_ text: String) -> String {
+            do {
+                _ = try CompiledExpression.compile(text, scope: scope)
+                return "no error"
+            } catch {
+                return "\(error.column(in: text)): \(error.message)"
+            }
+        }
+        #expect(error("l + 1") == "1: column 'l' is list<int64>: read it with list_length or list_element")
+        #expect(error("list_length(i)") == "13: list_length reads a list column; 'i' is int64")
+        #expect(error("list_element(l, 'x')") == "17: the index of list_element must be an integer, not string")
+        #expect(error("list_length(l, 1)") == "1: list_length takes 1 argument (a list column), not 2")
+    }
+
     @Test func chunkedEvaluationEqualsRowByRow() throws {
         let n = 20_011
         var rng = SplitMixRNG(seed: 99)
