@@ -84,6 +84,46 @@ import Testing
             ])
     }
 
+    /// A service's on-demand features: a changed expression, a retype, a removal, are breaking;
+    /// an unused on-demand view changes freely.
+    @Test func changingAUsedOnDemandFeatureIsBreaking() throws {
+        var old = try PlanTests.base()
+        old.requestSources = [RequestSource(name: "offer", schema: [.init("boost", .float64)])]
+        old.onDemandViews = [
+            OnDemandFeatureView(
+                name: "scores", sources: ["driver_hourly_stats", "offer"],
+                features: [
+                    Feature("boosted", .float64, expression: "conv_rate * boost"),
+                    Feature("unused", .bool, expression: "boost > 1"),
+                ])
+        ]
+        old.featureServices.append(
+            FeatureService(name: "scoring", features: [FeatureReference(view: "scores", features: ["boosted"])]))
+        var changed = old
+        changed.onDemandViews[0].features[0].expression = "conv_rate * boost * 2"
+        changed.onDemandViews[0].features[1].expression = "boost > 2"
+        #expect(
+            Plan(from: old, to: changed).breakingReasons == [
+                "changes the expression of 'scores:boosted' from conv_rate * boost to conv_rate * boost * 2; feature service 'scoring' uses it"
+            ])
+        var retyped = old
+        retyped.onDemandViews[0].features[0].type = .float32
+        #expect(
+            Plan(from: old, to: retyped).breakingReasons == [
+                "retypes feature 'scores:boosted' from float64 to float32; feature service 'scoring' uses it"
+            ])
+        var gone = old
+        gone.onDemandViews = []
+        gone.featureServices.removeLast()
+        #expect(
+            Plan(from: old, to: gone).breakingReasons == [
+                "removes on-demand feature view 'scores', used by feature service 'scoring'"
+            ])
+        var unused = old
+        unused.onDemandViews[0].features.removeLast()
+        #expect(Plan(from: old, to: unused).breakingReasons.isEmpty)
+    }
+
     @Test func everyReferenceOfAServiceIsCheckedEvenAfterARemovedView() throws {
         var old = try PlanTests.base()
         old.featureViews.append(

@@ -95,12 +95,46 @@ public struct Plan: Hashable, Sendable, Codable {
         return out
     }
 
+    /// A service's on-demand features removed, retyped or computed differently.
+    private func onDemandBreaks(
+        _ oldView: OnDemandFeatureView, _ reference: FeatureReference, _ service: FeatureService, new: Definitions,
+        into reasons: inout [ObjectID: [String]]
+    ) {
+        let id = ObjectID(.onDemandFeatureView, oldView.name)
+        guard let newView = new.onDemandView(oldView.name) else {
+            reasons[id, default: []].append(
+                "removes on-demand feature view '\(oldView.name)', used by feature service '\(service.name)'")
+            return
+        }
+        for name in reference.features ?? oldView.features.map(\.name) {
+            guard let before = oldView.feature(named: name) else { continue }
+            guard let after = newView.feature(named: name) else {
+                reasons[id, default: []].append(
+                    "removes feature '\(oldView.name):\(name)', used by feature service '\(service.name)'")
+                continue
+            }
+            if after.type != before.type {
+                reasons[id, default: []].append(
+                    "retypes feature '\(oldView.name):\(name)' from \(before.type) to \(after.type); feature service '\(service.name)' uses it"
+                )
+            } else if after.expression != before.expression {
+                reasons[id, default: []].append(
+                    "changes the expression of '\(oldView.name):\(name)' from \(before.expression ?? "") to \(after.expression ?? ""); feature service '\(service.name)' uses it"
+                )
+            }
+        }
+    }
+
     /// Flags changes that break what consumers rely on: features a service uses removed or
     /// retyped, an entity's join keys changed, a view's entities changed.
     private mutating func markBreaking(old: Definitions, new: Definitions) {
         var reasons: [ObjectID: [String]] = [:]
         for service in old.featureServices {
             for reference in service.features {
+                if let oldView = old.onDemandView(reference.view) {
+                    onDemandBreaks(oldView, reference, service, new: new, into: &reasons)
+                    continue
+                }
                 guard let oldView = old.featureView(reference.view) else { continue }
                 let names = reference.features ?? oldView.features.map(\.name)
                 let viewID = ObjectID(.featureView, oldView.name)
