@@ -57,6 +57,25 @@ public struct Bitmap: Sendable, Equatable {
         }
     }
 
+    /// The bits as booleans, a word at a time.
+    public var bools: [Bool] {
+        [Bool](unsafeUninitializedCapacity: count) { out, initialized in
+            words.withUnsafeBufferPointer { words in
+                var i = 0
+                for word in words {
+                    var w = word
+                    let end = Swift.min(count, i + 64)
+                    while i < end {
+                        out[i] = w & 1 != 0
+                        w >>= 1
+                        i += 1
+                    }
+                }
+            }
+            initialized = count
+        }
+    }
+
     public mutating func append(_ bit: Bool) {
         if count & 63 == 0 { words.append(0) }
         if bit { words[count >> 6] |= 1 << UInt64(count & 63) }

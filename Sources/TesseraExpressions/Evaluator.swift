@@ -115,7 +115,7 @@ struct Evaluator {
     let inputs: [Vector]
 
     static func vector(_ column: Column) -> Vector {
-        let valid = (0..<column.count).map { column.isValid($0) }
+        let valid = column.validity?.bools ?? [Bool](repeating: true, count: column.count)
         switch column.data {
         case .bool(let v): return Vector(payload: .bool(v), valid: valid)
         case .int32(let v): return Vector(payload: .integer(v.map(Int64.init)), valid: valid)
@@ -363,6 +363,44 @@ struct Evaluator {
         return Vector(payload: .integer(out), valid: valid)
     }
 
+    /// `CASE WHEN c THEN a ELSE b END` over numbers and bools: one mask, then a select per
+    /// row (no branch), as the general form's merge gives it.
+    func ifThenElse(_ branch: (Node, Node), _ otherwise: Node?, _ type: ValueType) -> Vector {
+        let condition = run(branch.0)
+        let then = Casts.cast(run(branch.1), from: branch.1.type, to: type)
+        let other = otherwise.map { Casts.cast(run($0), from: $0.type, to: type) } ?? constant(.null, type)
+        let truth = condition.bools
+        let mask = [Bool](unsafeUninitializedCapacity: rows) { out, initialized in
+            truth.withUnsafeBufferPointer { t in
+                condition.valid.withUnsafeBufferPointer { v in
+                    for i in 0..<rows { out[i] = t[i] && v[i] }
+                }
+            }
+            initialized = rows
+        }
+        @_specialize(where T == Double)
+        @_specialize(where T == Int64)
+        @_specialize(where T == Bool)
+        func select<T>(_ a: [T], _ b: [T]) -> [T] {
+            [T](unsafeUninitializedCapacity: rows) { out, initialized in
+                mask.withUnsafeBufferPointer { m in
+                    a.withUnsafeBufferPointer { a in
+                        b.withUnsafeBufferPointer { b in
+                            for i in 0..<rows { out[i] = m[i] ? a[i] : b[i] }
+                        }
+                    }
+                }
+                initialized = rows
+            }
+        }
+        let valid = select(then.valid, other.valid)
+        switch Kind(type) {
+        case .float: return Vector(payload: .float(select(then.floats, other.floats)), valid: valid)
+        case .bool: return Vector(payload: .bool(select(then.bools, other.bools)), valid: valid)
+        default: return Vector(payload: .integer(select(then.integers, other.integers)), valid: valid)
+        }
+    }
+
     /// Floats compare as SQL engines order them: NaN equals NaN and is above every number;
     /// -0 equals 0.
     @inline(__always)
@@ -390,16 +428,45 @@ struct Evaluator {
             let (node, scalar, flipped) = cl == nil ? (l, cr, false) : (r, cl, true)
             guard let value = scalar ?? nil else { return constant(.null, .bool) }
             let v = run(node)
-            var out = [Bool](repeating: false, count: rows)
+            // `c < x` is `x > c`: one operator, chosen once, then a tight loop per kind.
+            var effective = op
+            if flipped {
+                switch op {
+                case .less: effective = .greater
+                case .lessOrEqual: effective = .greaterOrEqual
+                case .greater: effective = .less
+                case .greaterOrEqual: effective = .lessOrEqual
+                default: break
+                }
+            }
             let float = kinds.0 == .float || kinds.1 == .float
-            let x = float ? v.floats : []
-            let n = float ? [] : v.integers
-            for i in 0..<rows {
-                var order =
-                    float
-                    ? Evaluator.order(x[i], value.double) : (n[i] < value.integer ? -1 : (n[i] > value.integer ? 1 : 0))
-                if flipped { order = -order }
-                out[i] = test(order)
+            let out: [Bool]
+            if float, !value.double.isNaN {
+                // Evaluator.order's rules with a number on one side: NaN is above it, -0 equals 0.
+                let c = value.double
+                let x = v.floats
+                switch effective {
+                case .equal: out = x.map { $0 == c }
+                case .notEqual: out = x.map { $0 != c }
+                case .less: out = x.map { $0 < c }
+                case .lessOrEqual: out = x.map { $0 <= c }
+                case .greater: out = x.map { $0 > c || $0.isNaN }
+                default: out = x.map { $0 >= c || $0.isNaN }
+                }
+            } else if float {
+                let x = v.floats
+                out = x.map { test(flipped ? -Evaluator.order($0, value.double) : Evaluator.order($0, value.double)) }
+            } else {
+                let c = value.integer
+                let n = v.integers
+                switch effective {
+                case .equal: out = n.map { $0 == c }
+                case .notEqual: out = n.map { $0 != c }
+                case .less: out = n.map { $0 < c }
+                case .lessOrEqual: out = n.map { $0 <= c }
+                case .greater: out = n.map { $0 > c }
+                default: out = n.map { $0 >= c }
+                }
             }
             return Vector(payload: .bool(out), valid: v.valid)
         }
@@ -423,6 +490,7 @@ struct Evaluator {
     }
 
     func caseWhen(_ branches: [(Node, Node)], _ otherwise: Node?, _ type: ValueType) -> Vector {
+        if branches.count == 1, Kind(type) != .string { return ifThenElse(branches[0], otherwise, type) }
         // Rows still undecided take the first branch whose condition is true.
         var taken = [Int](repeating: -1, count: rows)
         for (b, branch) in branches.enumerated() {
