@@ -13,7 +13,8 @@ import Testing
 /// Online = offline for window aggregations: the same events reach the online state by
 /// batch materialization, by pushes (in random order, so many arrive late), or by a mix,
 /// and every function's served value at many read times equals, to the bit, what a
-/// training set computes for an entity row at that time.
+/// training set computes for an entity row at that time — for a view whose filter and
+/// expression inputs apply to the events too.
 @Suite(.serialized) struct AggregationReplayTests {
     static let hour: Int64 = 3_600_000_000
     static let base: Int64 = 1_767_225_600_000_000  // 2026-01-01T00:00:00Z
@@ -51,6 +52,19 @@ import Testing
               - column: rider
                 functions: [min, max, first, last, approx_count_distinct]
                 windows: [1d]
+          # A filter and an expression input: pushes must drop and compute what training sets do.
+          - name: filtered
+            entities: [driver]
+            source: trips_push
+            filter: "n IS NULL OR n >= 0"
+            aggregations:
+              - function: count
+                name: "kept_{function}_{window}"
+                windows: [1h, 1d]
+              - expression: "fare * 2 + coalesce(n, 0)"
+                name: "e_{function}_{window}"
+                functions: [sum, mean, max, last]
+                windows: [1h, 3d]
 
         """
     }
@@ -157,9 +171,13 @@ import Testing
             if rng.below(4) == 0 { _ = try store.push(request, to: .onlineAndOffline) }
         }
 
-        let view = try store.applied().definitions.featureView("aggs")
-        let names = view?.features.map(\.name) ?? []
-        #expect(names.count == 3 + 13 * 3 + 8 * 2 + 5)
+        let definitions = try store.applied().definitions
+        let aggs = definitions.featureView("aggs")?.features.map(\.name) ?? []
+        #expect(aggs.count == 3 + 13 * 3 + 8 * 2 + 5)
+        let filtered = definitions.featureView("filtered")?.features.map(\.name) ?? []
+        #expect(filtered.count == 2 + 4 * 2)
+        let names = aggs + filtered
+        let references = aggs.map { "aggs:\($0)" } + filtered.map { "filtered:\($0)" }
         let drivers: [Int64] = [0, 1, 2, 3, 4, 5, 77]
         // Read times: the write time, event times and their neighbours, and later instants.
         var times: [Int64] = [base + 48 * hour, base + 60 * hour, base + 72 * hour, base + 200 * hour]
@@ -172,13 +190,13 @@ import Testing
             clock.withLock { $0 = t }
             let online = try store.onlineFeatures(
                 LookupRequest(
-                    features: .references(names.map { "aggs:\($0)" }),
+                    features: .references(references),
                     entities: [("driver_id", drivers.map { .int64($0) })]))
             let spine = try RecordBatch([
                 "driver_id": .int64(drivers), "event_timestamp": .timestamp(Array(repeating: t, count: drivers.count)),
             ])
             let offline = try store.trainingSet(
-                TrainingSetRequest(spine: .entities(spine, name: "spine"), selection: .features(["aggs"]))
+                TrainingSetRequest(spine: .entities(spine, name: "spine"), selection: .features(["aggs", "filtered"]))
             ).batch
             for name in names {
                 let served = online.vector(named: name)?.values ?? []
