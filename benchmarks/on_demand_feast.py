@@ -16,8 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from online_feast_bench import newest_rows, percentile  # noqa: E402
-from online_feast_repo import make_repo  # noqa: E402
+from online_feast_bench import percentile, repository  # noqa: E402
 
 
 def main():
@@ -26,11 +25,7 @@ def main():
     from feast.on_demand_feature_view import on_demand_feature_view
     from feast.types import Bool, Float64, String
 
-    df = newest_rows(rows, drivers)
-    stats_path = os.path.join(repo, "data", "driver_stats.parquet")
-    os.makedirs(os.path.dirname(stats_path), exist_ok=True)
-    df.to_parquet(stats_path)
-    store = make_repo(repo, "bench", stats_path)
+    store, df = repository(repo, rows, drivers)
     view = store.get_feature_view("driver_hourly_stats")
     request = RequestSource(name="ride_request", schema=[Field(name="fare_estimate", dtype=Float64)])
 

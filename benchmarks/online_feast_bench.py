@@ -38,13 +38,18 @@ def percentile(values, q):
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def main():
-    repo, rows, drivers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def repository(repo, rows, drivers):
+    """The Feast repository in REPO with the newest rows as its batch source: (store, rows)."""
     df = newest_rows(rows, drivers)
     stats_path = os.path.join(repo, "data", "driver_stats.parquet")
     os.makedirs(os.path.dirname(stats_path), exist_ok=True)
     df.to_parquet(stats_path)
-    store = make_repo(repo, "bench", stats_path)
+    return make_repo(repo, "bench", stats_path), df
+
+
+def main():
+    repo, rows, drivers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    store, df = repository(repo, rows, drivers)
     start = time.perf_counter()
     store.write_to_online_store("driver_hourly_stats", df)
     write_seconds = time.perf_counter() - start

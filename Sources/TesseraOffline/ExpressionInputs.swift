@@ -31,72 +31,67 @@ public enum ExpressionInputs {
                 return at
             }
             var inputs: [String: ValueType] = [:]
-            if let filter = view.filter {
+            /// `text` compiled against the source, or `nil` with its problem reported (`what`
+            /// names the expression in the message).
+            func compiled(_ text: String, _ field: String, _ what: String) -> CompiledExpression? {
                 do {
-                    let compiled = try CompiledExpression.compile(filter, scope: scope)
-                    if compiled.type != .bool {
-                        problems.append(
-                            Diagnostic(
-                                .error, at: place("filter", ExpressionError("", at: 0), filter),
-                                "the filter of feature view '\(view.name)' is \(compiled.type.name), not bool",
-                                hint: "a filter keeps the rows where it is true, e.g. status = 'completed'"))
-                    }
+                    let compiled = try CompiledExpression.compile(text, scope: scope)
                     for column in compiled.columns { inputs[column.name] = column.type }
+                    return compiled
                 } catch {
                     problems.append(
                         Diagnostic(
-                            .error, at: place("filter", error, filter),
-                            "\(error.message) in the filter of feature view '\(view.name)'", hint: error.hint))
+                            .error, at: place(field, error, text), "\(error.message) in \(what)", hint: error.hint))
+                    return nil
                 }
             }
-            // One entry's functions × windows share its expression: report its problems once.
-            var reported = Set<String>()
+            if let filter = view.filter,
+                let compiled = compiled(filter, "filter", "the filter of feature view '\(view.name)'"),
+                compiled.type != .bool
+            {
+                problems.append(
+                    Diagnostic(
+                        .error, at: place("filter", ExpressionError("", at: 0), filter),
+                        "the filter of feature view '\(view.name)' is \(compiled.type.name), not bool",
+                        hint: "a filter keeps the rows where it is true, e.g. status = 'completed'"))
+            }
+            // One entry's functions × windows share its expression: compiled (and reported) once.
+            var entries: [String: CompiledExpression?] = [:]
             for (f, feature) in view.features.enumerated() {
                 guard var aggregation = feature.aggregation, let expression = aggregation.expression else { continue }
                 let field = "expression:" + feature.name
-                do {
-                    let compiled = try CompiledExpression.compile(expression, scope: scope)
-                    if let problem = aggregation.function.rejects(compiled.type) {
-                        problems.append(
-                            Diagnostic(
-                                .error, at: place(field, ExpressionError("", at: 0), expression),
-                                "aggregation '\(feature.name)' of feature view '\(view.name)': \(problem) (its expression is \(compiled.type.name))"
-                            ))
-                        continue
-                    }
-                    aggregation.inputType = compiled.type
-                    definitions.featureViews[v].features[f].aggregation = aggregation
-                    definitions.featureViews[v].features[f].type = aggregation.function.resultType(input: compiled.type)
-                    for column in compiled.columns { inputs[column.name] = column.type }
-                } catch {
-                    guard reported.insert(expression).inserted else { continue }
+                if entries[expression] == nil {
+                    entries[expression] = .some(
+                        compiled(
+                            expression, field,
+                            "the expression of aggregation '\(feature.name)' of feature view '\(view.name)'"))
+                }
+                guard let compiled = entries[expression] ?? nil else { continue }
+                if let problem = aggregation.function.rejects(compiled.type) {
                     problems.append(
                         Diagnostic(
-                            .error, at: place(field, error, expression),
-                            "\(error.message) in the expression of aggregation '\(feature.name)' of feature view '\(view.name)'",
-                            hint: error.hint))
+                            .error, at: place(field, ExpressionError("", at: 0), expression),
+                            "aggregation '\(feature.name)' of feature view '\(view.name)': \(problem) (its expression is \(compiled.type.name))"
+                        ))
+                    continue
                 }
+                aggregation.inputType = compiled.type
+                definitions.featureViews[v].features[f].aggregation = aggregation
+                definitions.featureViews[v].features[f].type = aggregation.function.resultType(input: compiled.type)
             }
             for feature in view.features {
                 guard let expression = feature.expression else { continue }
                 let field = "expression:" + feature.name
-                do {
-                    let compiled = try CompiledExpression.compile(expression, scope: scope)
-                    if !feature.holds(compiled.type) {
-                        problems.append(
-                            Diagnostic(
-                                .error, at: place(field, ExpressionError("", at: 0), expression),
-                                "the expression of feature '\(feature.name)' of feature view '\(view.name)' is \(compiled.type.name), which its type \(feature.type.name) cannot hold",
-                                hint: "declare type: \(compiled.type.name), or CAST the expression"))
-                        continue
-                    }
-                    for column in compiled.columns { inputs[column.name] = column.type }
-                } catch {
+                guard
+                    let compiled = compiled(
+                        expression, field, "the expression of feature '\(feature.name)' of feature view '\(view.name)'")
+                else { continue }
+                if !feature.holds(compiled.type) {
                     problems.append(
                         Diagnostic(
-                            .error, at: place(field, error, expression),
-                            "\(error.message) in the expression of feature '\(feature.name)' of feature view '\(view.name)'",
-                            hint: error.hint))
+                            .error, at: place(field, ExpressionError("", at: 0), expression),
+                            "the expression of feature '\(feature.name)' of feature view '\(view.name)' is \(compiled.type.name), which its type \(feature.type.name) cannot hold",
+                            hint: "declare type: \(compiled.type.name), or CAST the expression"))
                 }
             }
             definitions.featureViews[v].expressionInputs = inputs

@@ -47,10 +47,25 @@ public struct OnDemandSelection: Sendable {
         return out
     }
 
+    /// The source views' features the expressions read, each once, in first-use order: what
+    /// a training set joins and a lookup reads for them.
+    public var sourceFeatures: [(view: String, feature: String)] {
+        var out: [(view: String, feature: String)] = []
+        for expression in expressions {
+            for column in expression.columns {
+                guard case .feature(let view, let feature)? = inputs[column.name],
+                    !out.contains(where: { $0.view == view && $0.feature == feature })
+                else { continue }
+                out.append((view, feature))
+            }
+        }
+        return out
+    }
+
     /// Compiles the features `names` of `view` against its sources in `definitions`.
     ///
-    /// - Throws: `ExpressionError` when an expression no longer checks (definitions applied
-    ///   without validation), with the view and feature in its message.
+    /// - Throws: `TrainingSetError` for a feature the view does not have, or an expression
+    ///   that no longer checks (definitions applied without validation).
     public init(_ view: OnDemandFeatureView, features names: [String], outputNames: [String], definitions: Definitions)
         throws(TrainingSetError)
     {
@@ -158,26 +173,23 @@ public enum FeatureResolution {
                 view, features: names, outputNames: outputNames, definitions: definitions)
             // The source features the expressions read are joined too, as hidden columns when
             // they were not requested themselves.
-            for expression in selection.expressions {
-                for column in expression.columns {
-                    guard case .feature(let viewName, let featureName)? = selection.inputs[column.name],
-                        let source = definitions.featureView(viewName), let feature = source.feature(named: featureName)
-                    else { continue }
-                    if requireOffline && !source.offline {
-                        throw TrainingSetError(
-                            "feature view '\(source.name)' (read by on-demand view '\(view.name)') is not available offline (offline: false)",
-                            hint: "set 'offline: true' on the view and apply")
-                    }
-                    var slot = selections.firstIndex { $0.view.name == viewName }
-                    if slot == nil {
-                        selections.append(ViewSelection(view: source, features: [], outputNames: []))
-                        slot = selections.count - 1
-                    }
-                    guard let slot, !selections[slot].features.contains(feature) else { continue }
-                    selections[slot].features.append(feature)
-                    selections[slot].outputNames.append("__input__\(viewName)__\(featureName)")
-                    selections[slot].hidden.insert(featureName)
+            for (viewName, featureName) in selection.sourceFeatures {
+                guard let source = definitions.featureView(viewName), let feature = source.feature(named: featureName)
+                else { continue }
+                if requireOffline && !source.offline {
+                    throw TrainingSetError(
+                        "feature view '\(source.name)' (read by on-demand view '\(view.name)') is not available offline (offline: false)",
+                        hint: "set 'offline: true' on the view and apply")
                 }
+                var slot = selections.firstIndex { $0.view.name == viewName }
+                if slot == nil {
+                    selections.append(ViewSelection(view: source, features: [], outputNames: []))
+                    slot = selections.count - 1
+                }
+                guard let slot, !selections[slot].features.contains(feature) else { continue }
+                selections[slot].features.append(feature)
+                selections[slot].outputNames.append("__input__\(viewName)__\(featureName)")
+                selections[slot].hidden.insert(featureName)
             }
             compiled.append(selection)
         }

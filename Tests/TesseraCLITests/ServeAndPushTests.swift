@@ -11,6 +11,28 @@ import Testing
 
 /// `tessera serve` as a user runs it: a push to the offline store reaches training sets.
 @Suite(.serialized) struct ServeAndPushTests {
+    /// `tessera init`'s repository, applied and served, in a temporary folder.
+    struct Served {
+        let dir: TemporaryDirectory
+        let repo: String
+        let server: Process
+        let port: Int
+
+        func stop() {
+            server.terminate()
+            server.waitUntilExit()
+            dir.remove()
+        }
+    }
+
+    static func applyAndServe(_ label: String) throws -> Served {
+        let dir = try TemporaryDirectory(label)
+        let repo = try CLIWorkflowTests.initRepo(dir)
+        #expect(try CommandRunner.run(["apply", "--repo", repo]).status == 0)
+        let (server, port) = try ServeAndPushTests.serve(repo)
+        return Served(dir: dir, repo: repo, server: server, port: port)
+    }
+
     /// Starts `tessera serve` on a free port; returns the process and the port.
     static func serve(_ repo: String) throws -> (Process, Int) {
         let (process, out, _) = try CommandRunner.start(["serve", "--repo", repo, "--port", "0"])
@@ -36,15 +58,9 @@ import Testing
     }
 
     @Test func offlinePushReachesTrainingSetsAndOnlinePushIsServed() async throws {
-        let dir = try TemporaryDirectory("push")
-        defer { dir.remove() }
-        let repo = try CLIWorkflowTests.initRepo(dir)
-        #expect(try CommandRunner.run(["apply", "--repo", repo]).status == 0)
-        let (server, port) = try ServeAndPushTests.serve(repo)
-        defer {
-            server.terminate()
-            server.waitUntilExit()
-        }
+        let serving = try ServeAndPushTests.applyAndServe("push")
+        defer { serving.stop() }
+        let (dir, repo, port) = (serving.dir, serving.repo, serving.port)
         // Driver 5 gets a value at 2026-03-01 (after all generated data), online and offline.
         let push = """
             {"push_source_name": "driver_stats_push", "to": "online_and_offline",
@@ -96,15 +112,9 @@ import Testing
     /// filter and expressions before they are served, and the training set computes the same
     /// values from the same rows (read back from the push log).
     @Test func derivedFeaturesOfPushedRowsAreServedAsTrainingSetsComputeThem() async throws {
-        let dir = try TemporaryDirectory("push-derived")
-        defer { dir.remove() }
-        let repo = try CLIWorkflowTests.initRepo(dir)
-        #expect(try CommandRunner.run(["apply", "--repo", repo]).status == 0)
-        let (server, port) = try ServeAndPushTests.serve(repo)
-        defer {
-            server.terminate()
-            server.waitUntilExit()
-        }
+        let serving = try ServeAndPushTests.applyAndServe("push-derived")
+        defer { serving.stop() }
+        let (dir, repo, port) = (serving.dir, serving.repo, serving.port)
         // Driver 7: a completed trip, then a cancelled one and one of no distance (both filtered out).
         let now = Timestamp.now.microseconds / 1_000_000 * 1_000_000
         let times = [now - 1_800_000_000, now - 600_000_000, now - 300_000_000].map {
@@ -159,15 +169,9 @@ import Testing
     /// the source features they read are not in the answer unless requested; a missing or
     /// mistyped request field is a 400 that names it.
     @Test func onDemandFeaturesServedPerRequestEqualTheTrainingSets() async throws {
-        let dir = try TemporaryDirectory("serve-on-demand")
-        defer { dir.remove() }
-        let repo = try CLIWorkflowTests.initRepo(dir)
-        #expect(try CommandRunner.run(["apply", "--repo", repo]).status == 0)
-        let (server, port) = try ServeAndPushTests.serve(repo)
-        defer {
-            server.terminate()
-            server.waitUntilExit()
-        }
+        let serving = try ServeAndPushTests.applyAndServe("serve-on-demand")
+        defer { serving.stop() }
+        let (dir, repo, port) = (serving.dir, serving.repo, serving.port)
         let now = Timestamp.now.microseconds / 1_000_000 * 1_000_000
         let pushed = Timestamp(microseconds: now - 600_000_000).iso8601
         let push = """
@@ -251,15 +255,9 @@ import Testing
     /// not counted, a trip of no distance counts but has no fare per km, and the served
     /// values equal the training set's at the same instant.
     @Test func pushesAreFilteredAndTransformedBeforeTheyAreAggregated() async throws {
-        let dir = try TemporaryDirectory("push-filtered-aggregations")
-        defer { dir.remove() }
-        let repo = try CLIWorkflowTests.initRepo(dir)
-        #expect(try CommandRunner.run(["apply", "--repo", repo]).status == 0)
-        let (server, port) = try ServeAndPushTests.serve(repo)
-        defer {
-            server.terminate()
-            server.waitUntilExit()
-        }
+        let serving = try ServeAndPushTests.applyAndServe("push-filtered-aggregations")
+        defer { serving.stop() }
+        let (dir, repo, port) = (serving.dir, serving.repo, serving.port)
         let driver = 7_654_321  // no trips in the files
         let now = Timestamp.now.microseconds / 1_000_000 * 1_000_000
         let times = [now - 3_600_000_000, now - 1_800_000_000, now - 600_000_000].map {

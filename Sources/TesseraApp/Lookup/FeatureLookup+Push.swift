@@ -112,33 +112,25 @@ extension FeatureLookup {
         }
         let batch = try typed.batch()
         var writes: [OnlineWriteBatch] = []
-        for info in targets where info.view.online && !info.view.plainFeatures.isEmpty {
-            if info.view.hasTransforms && info.transform == nil {
-                throw LookupError(
-                    .unavailable, field: "push_source_name",
-                    "the expressions of feature view '\(info.view.name)' do not check against the applied definitions",
-                    hint: "run tessera plan to see why, then apply")
-            }
-            writes.append(
-                try typed.write(
-                    view: info.view, joinKeys: info.joinKeys, event: sourceColumns.timestamp,
-                    created: sourceColumns.created, transform: info.transform))
-        }
         var states: [OnlineStateUpdate] = []
         var stateCounts: [String: (rows: Int, keys: Int)] = [:]
         let now = configuration.now().microseconds
         let pushID = PushID.of(source: source.name, batch: batch)
         for info in targets where info.view.online {
-            guard let program = info.aggregation else { continue }
-            if info.view.hasTransforms && info.transform == nil {
-                throw LookupError(
-                    .unavailable, field: "push_source_name",
-                    "the expressions of feature view '\(info.view.name)' do not check against the applied definitions",
-                    hint: "run tessera plan to see why, then apply")
+            let writesRows = !info.view.plainFeatures.isEmpty
+            guard writesRows || info.aggregation != nil else { continue }
+            // The rows the view takes (its filter's, its expressions computed), once for both uses.
+            let rows = try TypedColumns.rows(batch, of: info)
+            if writesRows {
+                writes.append(
+                    try TypedColumns.write(
+                        rows, view: info.view, joinKeys: info.joinKeys, event: sourceColumns.timestamp,
+                        created: sourceColumns.created))
             }
-            let (keys, rowsOf, events) = try typed.events(
-                for: program, joinKeys: info.joinKeys, event: sourceColumns.timestamp, created: sourceColumns.created,
-                transform: info.transform)
+            guard let program = info.aggregation else { continue }
+            let (keys, rowsOf, events) = try TypedColumns.events(
+                rows, for: program, joinKeys: info.joinKeys, event: sourceColumns.timestamp,
+                created: sourceColumns.created)
             stateCounts[info.view.name] = (batch.rowCount, keys.count)
             states.append(
                 OnlineStateUpdate(view: info.view.name, keys: keys) { index, held in
@@ -191,7 +183,8 @@ extension FeatureLookup {
         for feature in info.view.features {
             try typed.add(feature.name, feature.type, required: true, owner: "feature of '\(name)'", nullable: true)
         }
-        return try typed.write(view: info.view, joinKeys: info.joinKeys, event: event, created: created)
+        return try TypedColumns.write(
+            try typed.batch(), view: info.view, joinKeys: info.joinKeys, event: event, created: created)
     }
 
     /// Writes a prepared push to the online store, keeping the latest row per entity, in one
@@ -287,27 +280,30 @@ final class TypedColumns {
     /// The typed column a view names `name`, if it was added.
     func column(_ name: String) -> Column? { index[name].map { columns[$0] } }
 
-    /// The pushed rows as aggregation events of `program` (event and created times, input
-    /// columns), the keys they belong to and each key's row numbers.
-    ///
-    /// With `transform`, the events are the rows its filter keeps, with its expression inputs
-    /// computed: the rows and values a training set aggregates.
-    func events(
-        for program: AggregationProgram, joinKeys: [JoinKey], event: String, created: String?,
-        transform: ViewTransform? = nil
-    )
-        throws(LookupError) -> (keys: [EntityKey], rows: [[Int]], events: AggregationProgram.Events)
-    {
-        var table: RecordBatch
+    /// The rows a view takes from a push: those its filter keeps, with its derived features
+    /// and expression inputs computed, as training sets take them from the same rows.
+    static func rows(_ batch: RecordBatch, of info: ServingCatalog.ViewInfo) throws(LookupError) -> RecordBatch {
+        guard info.view.hasTransforms else { return batch }
+        guard let transform = info.transform else {
+            throw LookupError(
+                .unavailable, field: "push_source_name",
+                "the expressions of feature view '\(info.view.name)' do not check against the applied definitions",
+                hint: "run tessera plan to see why, then apply")
+        }
         do {
-            table = try RecordBatch(schema: Schema(fields), columns: columns)
-            if let transform {
-                let source = table
-                table = try transform.apply(source, column: { source.column(named: $0) }, outputName: { $0 })
-            }
+            return try transform.apply(batch, column: { batch.column(named: $0) }, outputName: { $0 })
         } catch {
             throw LookupError(.invalidRequest, field: "df", "\(error)")
         }
+    }
+
+    /// A view's rows (`rows(_:of:)`) as aggregation events of `program` (event and created
+    /// times, input columns), the keys they belong to and each key's row numbers.
+    static func events(
+        _ table: RecordBatch, for program: AggregationProgram, joinKeys: [JoinKey], event: String, created: String?
+    )
+        throws(LookupError) -> (keys: [EntityKey], rows: [[Int]], events: AggregationProgram.Events)
+    {
         let rows = table.rowCount
         func column(_ name: String) -> Column? { table.column(named: name) }
         let keyColumns = joinKeys.compactMap { column($0.name) }
@@ -352,18 +348,11 @@ final class TypedColumns {
         }
     }
 
-    /// One view's online rows from the typed columns: its filter's rows, with its derived
-    /// features computed (`transform`), as training sets compute them from the same rows.
-    func write(
-        view: FeatureView, joinKeys: [JoinKey], event: String, created: String?, transform: ViewTransform? = nil
-    ) throws(LookupError) -> OnlineWriteBatch {
+    /// A view's online rows (`rows(_:of:)`) as a write batch.
+    static func write(_ table: RecordBatch, view: FeatureView, joinKeys: [JoinKey], event: String, created: String?)
+        throws(LookupError) -> OnlineWriteBatch
+    {
         do {
-            var rows = try RecordBatch(schema: Schema(fields), columns: columns)
-            if let transform {
-                let source = rows
-                rows = try transform.apply(source, column: { source.column(named: $0) }, outputName: { $0 })
-            }
-            let table = rows
             func named(_ name: String) -> Column? { table.column(named: name) }
             guard let events = named(event) else { throw LookupError(.invalidRequest, field: "df", "no '\(event)'") }
             return try OnlineWriteBatch(

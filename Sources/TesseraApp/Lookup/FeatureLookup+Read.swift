@@ -279,11 +279,9 @@ extension FeatureLookup {
             for (f, (expression, slots)) in zip(onDemand.selection.expressions, onDemand.slots).enumerated() {
                 // A few rows: one at a time, without building columns (the same values, checked
                 // against the vectors by the expression oracle tests).
+                var values: [ScalarValue] = []
+                values.reserveCapacity(rows)
                 if rows <= FeatureLookup.rowByRowLimit && onDemand.rowByRow[f] {
-                    var vector = OnlineFeaturesResponse.FeatureVector(
-                        values: [], statuses: [], eventTimestamps: Array(repeating: nil, count: rows))
-                    vector.values.reserveCapacity(rows)
-                    vector.statuses.reserveCapacity(rows)
                     if row.count < slots.count { row = [ScalarValue](repeating: .null, count: slots.count) }
                     for r in 0..<rows {
                         for (k, slot) in slots.enumerated() {
@@ -292,33 +290,27 @@ extension FeatureLookup {
                             case .request(let at): row[k] = prepared.requestValues[at][r]
                             }
                         }
-                        let value = row.withUnsafeBufferPointer { expression.value(row: $0) }
-                        vector.values.append(value)
-                        vector.statuses.append(value.isNull ? .nullValue : .present)
+                        values.append(row.withUnsafeBufferPointer { expression.value(row: $0) })
                     }
-                    results.append(vector)
-                    continue
-                }
-                var inputs: [Column] = []
-                inputs.reserveCapacity(slots.count)
-                for (column, slot) in zip(expression.columns, slots) {
-                    switch slot {
-                    case .read(let at): inputs.append(FeatureLookup.column(results[keys + at].values, as: column.type))
-                    case .request(let at):
-                        inputs.append(FeatureLookup.column(prepared.requestValues[at], as: column.type))
+                } else {
+                    var inputs: [Column] = []
+                    inputs.reserveCapacity(slots.count)
+                    for (column, slot) in zip(expression.columns, slots) {
+                        switch slot {
+                        case .read(let at):
+                            inputs.append(FeatureLookup.column(results[keys + at].values, as: column.type))
+                        case .request(let at):
+                            inputs.append(FeatureLookup.column(prepared.requestValues[at], as: column.type))
+                        }
                     }
+                    let column = expression.evaluate(inputs, rows: rows)
+                    for r in 0..<rows { values.append(column.value(at: r)) }
                 }
-                let values = expression.evaluate(inputs, rows: rows)
-                var vector = OnlineFeaturesResponse.FeatureVector(
-                    values: [], statuses: [], eventTimestamps: Array(repeating: nil, count: rows))
-                vector.values.reserveCapacity(rows)
-                vector.statuses.reserveCapacity(rows)
-                for row in 0..<rows {
-                    let value = values.value(at: row)
-                    vector.values.append(value)
-                    vector.statuses.append(value.isNull ? .nullValue : .present)
-                }
-                results.append(vector)
+                // Computed now: no event time; null when the expression gives null.
+                results.append(
+                    OnlineFeaturesResponse.FeatureVector(
+                        values: values, statuses: values.map { $0.isNull ? .nullValue : .present },
+                        eventTimestamps: Array(repeating: nil, count: rows)))
             }
         }
         if !prepared.hidden.isEmpty {

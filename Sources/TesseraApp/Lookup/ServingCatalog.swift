@@ -167,11 +167,10 @@ struct LookupPlan: Sendable {
             }
             full = full || service.fullFeatureNames
             for reference in service.features {
-                if reference.features == nil, onDemand(reference.view, nil, "feature_service") { continue }
-                if let names = reference.features, catalog.views[reference.view] == nil,
-                    definitions.onDemandView(reference.view) != nil
-                {
-                    for name in names { _ = onDemand(reference.view, name, "feature_service") }
+                if catalog.views[reference.view] == nil, definitions.onDemandView(reference.view) != nil {
+                    for name in reference.features.map({ $0.map(Optional.some) }) ?? [nil] {
+                        _ = onDemand(reference.view, name, "feature_service")
+                    }
                     continue
                 }
                 guard let info = catalog.views[reference.view] else {
@@ -227,8 +226,8 @@ struct LookupPlan: Sendable {
         guard !onDemandRefs.isEmpty else { return plan }
         // On-demand features: compile them, add the source features they read to the reads
         // (hidden when not requested), then point each expression input at its slot.
-        var selections: [(OnDemandSelection, String)] = []
-        var visible = Set(reads.indices.flatMap { r in reads[r].features.map { "\(reads[r].info.view.name):\($0)" } })
+        var selections: [OnDemandSelection] = []
+        let visible = Set(reads.indices.flatMap { r in reads[r].features.map { "\(reads[r].info.view.name):\($0)" } })
         var hiddenNames = Set<String>()
         for (view, features, field) in onDemandRefs {
             var outputs: [String] = []
@@ -250,28 +249,24 @@ struct LookupPlan: Sendable {
             } catch {
                 throw LookupError(.notFound, field: field, error.message, hint: error.hint)
             }
-            for expression in selection.expressions {
-                for column in expression.columns {
-                    guard case .feature(let source, let feature)? = selection.inputs[column.name] else { continue }
-                    let key = "\(source):\(feature)"
-                    guard !visible.contains(key), !hiddenNames.contains(key) else { continue }
-                    guard let info = catalog.views[source] else {
-                        throw LookupError(
-                            .notFound, field: field,
-                            "on-demand view '\(view.name)' reads feature view '\(source)', which is not applied")
-                    }
-                    hiddenNames.insert(key)
-                    if let at = plan.reads.firstIndex(where: { $0.info.view.name == source }) {
-                        plan.reads[at].features.append(feature)
-                    } else {
-                        plan.reads.append(ViewRead(info: info, features: [feature]))
-                        for key in info.joinKeys { plan.joinKeys[key.name] = key }
-                    }
+            for (source, feature) in selection.sourceFeatures {
+                let key = "\(source):\(feature)"
+                guard !visible.contains(key), !hiddenNames.contains(key) else { continue }
+                guard let info = catalog.views[source] else {
+                    throw LookupError(
+                        .notFound, field: field,
+                        "on-demand view '\(view.name)' reads feature view '\(source)', which is not applied")
+                }
+                hiddenNames.insert(key)
+                if let at = plan.reads.firstIndex(where: { $0.info.view.name == source }) {
+                    plan.reads[at].features.append(feature)
+                } else {
+                    plan.reads.append(ViewRead(info: info, features: [feature]))
+                    for key in info.joinKeys { plan.joinKeys[key.name] = key }
                 }
             }
-            selections.append((selection, field))
+            selections.append(selection)
         }
-        visible.formUnion(hiddenNames)
         var slotOf: [String: Int] = [:]
         var flat = 0
         for read in plan.reads {
@@ -288,7 +283,7 @@ struct LookupPlan: Sendable {
                 names.append(full ? "\(read.info.view.name)__\(feature)" : feature)
             }
         }
-        for (selection, _) in selections {
+        for selection in selections {
             var slots: [[InputSlot]] = []
             for expression in selection.expressions {
                 var row: [InputSlot] = []

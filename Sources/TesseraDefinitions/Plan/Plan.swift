@@ -95,34 +95,27 @@ public struct Plan: Hashable, Sendable, Codable {
         return out
     }
 
-    /// A service's on-demand features removed, retyped or computed differently.
-    private func onDemandBreaks(
-        _ oldView: OnDemandFeatureView, _ reference: FeatureReference, _ service: FeatureService, new: Definitions,
-        into reasons: inout [ObjectID: [String]]
-    ) {
-        let id = ObjectID(.onDemandFeatureView, oldView.name)
-        guard let newView = new.onDemandView(oldView.name) else {
-            reasons[id, default: []].append(
-                "removes on-demand feature view '\(oldView.name)', used by feature service '\(service.name)'")
+    /// Why changing feature `name` of `view` from `before` to `after` (`nil`: removed) breaks
+    /// `service`, which uses it; `nil` when it does not.
+    private static func featureBreak(
+        _ view: String, _ name: String, before: Feature, after: Feature?, service: String
+    ) -> String? {
+        guard let after else { return "removes feature '\(view):\(name)', used by feature service '\(service)'" }
+        if after.type != before.type {
             return
+                "retypes feature '\(view):\(name)' from \(before.type) to \(after.type); feature service '\(service)' uses it"
         }
-        for name in reference.features ?? oldView.features.map(\.name) {
-            guard let before = oldView.feature(named: name) else { continue }
-            guard let after = newView.feature(named: name) else {
-                reasons[id, default: []].append(
-                    "removes feature '\(oldView.name):\(name)', used by feature service '\(service.name)'")
-                continue
-            }
-            if after.type != before.type {
-                reasons[id, default: []].append(
-                    "retypes feature '\(oldView.name):\(name)' from \(before.type) to \(after.type); feature service '\(service.name)' uses it"
-                )
-            } else if after.expression != before.expression {
-                reasons[id, default: []].append(
-                    "changes the expression of '\(oldView.name):\(name)' from \(before.expression ?? "") to \(after.expression ?? ""); feature service '\(service.name)' uses it"
-                )
-            }
+        if after.expression != before.expression {
+            return
+                "changes the expression of '\(view):\(name)' from \(before.expression ?? "the source column") to \(after.expression ?? "the source column"); feature service '\(service)' uses it"
         }
+        if after.aggregation?.spelling != before.aggregation?.spelling {
+            let was = before.aggregation?.spelling ?? "the source's latest value"
+            let now = after.aggregation?.spelling ?? "the source's latest value"
+            return
+                "changes how '\(view):\(name)' is computed, from \(was) to \(now); feature service '\(service)' uses it"
+        }
+        return nil
     }
 
     /// Flags changes that break what consumers rely on: features a service uses removed or
@@ -131,39 +124,34 @@ public struct Plan: Hashable, Sendable, Codable {
         var reasons: [ObjectID: [String]] = [:]
         for service in old.featureServices {
             for reference in service.features {
-                if let oldView = old.onDemandView(reference.view) {
-                    onDemandBreaks(oldView, reference, service, new: new, into: &reasons)
+                // A view or an on-demand view: the features the service reads must stay as they were.
+                let kind: ObjectKind
+                let before: (name: String, features: [Feature])
+                let after: [Feature]?
+                if let view = old.featureView(reference.view) {
+                    (kind, before, after) = (
+                        .featureView, (view.name, view.features), new.featureView(view.name)?.features
+                    )
+                } else if let view = old.onDemandView(reference.view) {
+                    (kind, before, after) = (
+                        .onDemandFeatureView, (view.name, view.features), new.onDemandView(view.name)?.features
+                    )
+                } else {
                     continue
                 }
-                guard let oldView = old.featureView(reference.view) else { continue }
-                let names = reference.features ?? oldView.features.map(\.name)
-                let viewID = ObjectID(.featureView, oldView.name)
-                guard let newView = new.featureView(oldView.name) else {
-                    reasons[viewID, default: []].append(
-                        "removes feature view '\(oldView.name)', used by feature service '\(service.name)'")
+                let id = ObjectID(kind, before.name)
+                guard let after else {
+                    reasons[id, default: []].append(
+                        "removes \(kind.label) '\(before.name)', used by feature service '\(service.name)'")
                     continue
                 }
-                for name in names {
-                    guard let before = oldView.feature(named: name) else { continue }
-                    if let after = newView.feature(named: name) {
-                        if after.type != before.type {
-                            reasons[viewID, default: []].append(
-                                "retypes feature '\(oldView.name):\(name)' from \(before.type) to \(after.type); feature service '\(service.name)' uses it"
-                            )
-                        } else if after.expression != before.expression {
-                            reasons[viewID, default: []].append(
-                                "changes the expression of '\(oldView.name):\(name)' from \(before.expression ?? "the source column") to \(after.expression ?? "the source column"); feature service '\(service.name)' uses it"
-                            )
-                        } else if after.aggregation?.spelling != before.aggregation?.spelling {
-                            let was = before.aggregation?.spelling ?? "the source's latest value"
-                            let now = after.aggregation?.spelling ?? "the source's latest value"
-                            reasons[viewID, default: []].append(
-                                "changes how '\(oldView.name):\(name)' is computed, from \(was) to \(now); feature service '\(service.name)' uses it"
-                            )
-                        }
-                    } else {
-                        reasons[viewID, default: []].append(
-                            "removes feature '\(oldView.name):\(name)', used by feature service '\(service.name)'")
+                for name in reference.features ?? before.features.map(\.name) {
+                    guard let feature = before.features.first(where: { $0.name == name }) else { continue }
+                    if let reason = Plan.featureBreak(
+                        before.name, name, before: feature, after: after.first { $0.name == name },
+                        service: service.name)
+                    {
+                        reasons[id, default: []].append(reason)
                     }
                 }
             }
