@@ -19,6 +19,10 @@ public struct PreparedLookup: Sendable {
         var aggregation: AggregationProgram?
         /// Per feature: whether it is computed from aggregation state (never expires).
         var aggregated: [Bool]
+        /// The features read from stored rows.
+        var plainFeatures: [String] = []
+        /// The aggregated features, as positions in `aggregation`.
+        var aggregatedSelection: [Int] = []
     }
 
     let rows: Int
@@ -49,14 +53,17 @@ extension FeatureLookup {
 
     /// The store reads of a prepared lookup, synchronously, and the answer.
     private func read(_ prepared: PreparedLookup) throws(LookupError) -> OnlineFeaturesResponse {
-        var records: [[OnlineRecord?]] = []
+        var records: [ReadResult] = []
         records.reserveCapacity(prepared.reads.count)
         for read in prepared.reads {
             do {
-                if read.aggregation != nil {
-                    records.append(try aggregatedRecords(read, plain: nil))
+                if read.aggregation != nil && read.plainFeatures.isEmpty {
+                    records.append(.states(try store.readStates(view: read.view, keys: read.keys)))
+                } else if read.aggregation != nil {
+                    records.append(.records(try aggregatedRecords(read, plain: nil)))
                 } else {
-                    records.append(try store.readRecords(view: read.view, keys: read.keys, features: read.features))
+                    records.append(
+                        .records(try store.readRecords(view: read.view, keys: read.keys, features: read.features)))
                 }
             } catch let error as LookupError {
                 throw error
@@ -67,6 +74,37 @@ extension FeatureLookup {
         return assemble(prepared, records: records)
     }
 
+    /// Appends the answer columns of a read whose features are all window aggregations,
+    /// evaluated from the keys' `states`: what `aggregatedRecords` and the record path of
+    /// `assemble` give for it, without building a record per key. Aggregated values never
+    /// expire; a null is `NULL_VALUE`; the event time is the key's newest event (or `now`).
+    func appendAggregated(
+        _ read: PreparedLookup.Read, states: [[UInt8]?], now: Timestamp,
+        to results: inout [OnlineFeaturesResponse.FeatureVector]
+    ) {
+        guard let program = read.aggregation else { return }
+        let rows = read.keys.count
+        let (values, newest) = program.values(states, selected: read.aggregatedSelection, at: now.microseconds)
+        let timestamps: [Timestamp?] = newest.map {
+            $0.map { Timestamp(microseconds: min($0, now.microseconds)) } ?? now
+        }
+        let present = [FeatureStatus](repeating: .present, count: rows)
+        for s in read.aggregatedSelection.indices {
+            let column = Array(values[(s * rows)..<((s + 1) * rows)])
+            var statuses = present
+            for row in 0..<rows where column[row].isNull { statuses[row] = .nullValue }
+            results.append(.init(values: column, statuses: statuses, eventTimestamps: timestamps))
+        }
+    }
+
+    /// `statuses`, or an equal array already in `patterns` (so equal columns share one
+    /// buffer); new patterns are kept, up to a few.
+    static func shared(_ statuses: [FeatureStatus], in patterns: inout [[FeatureStatus]]) -> [FeatureStatus] {
+        if let same = patterns.first(where: { $0 == statuses }) { return same }
+        if patterns.count < 4 { patterns.append(statuses) }
+        return statuses
+    }
+
     /// The records of a read with window aggregations: its plain features from the stored
     /// rows (`plain`, or read here), its aggregated ones evaluated from each key's state at
     /// `now`. Every key gets a record: a key without events has counts of 0 and nulls, as
@@ -74,14 +112,13 @@ extension FeatureLookup {
     func aggregatedRecords(_ read: PreparedLookup.Read, plain given: [OnlineRecord?]?) throws -> [OnlineRecord?] {
         guard let program = read.aggregation else { return given ?? [] }
         let now = configuration.now()
-        let plainNames = zip(read.features, read.aggregated).filter { !$0.1 }.map(\.0)
-        let aggregatedNames = zip(read.features, read.aggregated).filter { $0.1 }.map(\.0)
         var plain = given
-        if plain == nil && !plainNames.isEmpty {
-            plain = try store.readRecords(view: read.view, keys: read.keys, features: plainNames)
+        if plain == nil && !read.plainFeatures.isEmpty {
+            plain = try store.readRecords(view: read.view, keys: read.keys, features: read.plainFeatures)
         }
         let states = try store.readStates(view: read.view, keys: read.keys)
-        let (columns, newestEvents) = program.values(states, features: aggregatedNames, at: now.microseconds)
+        let rows = read.keys.count
+        let (columns, newestEvents) = program.values(states, selected: read.aggregatedSelection, at: now.microseconds)
         var out: [OnlineRecord?] = []
         out.reserveCapacity(read.keys.count)
         for row in read.keys.indices {
@@ -92,7 +129,7 @@ extension FeatureLookup {
             var a = 0
             for isAggregated in read.aggregated {
                 if isAggregated {
-                    values.append(columns[a][row])
+                    values.append(columns[a * rows + row])
                     a += 1
                 } else {
                     values.append(record.flatMap { p < $0.values.count ? $0.values[p] : nil })
@@ -116,14 +153,19 @@ extension FeatureLookup {
     public func onlineFeatures(_ request: LookupRequest) async throws(LookupError) -> OnlineFeaturesResponse {
         let prepared = try prepare(request)
         guard let network = store as? any AsyncOnlineStore else { return try read(prepared) }
-        var records: [[OnlineRecord?]] = []
+        var records: [ReadResult] = []
         for read in prepared.reads {
             do {
-                let plainNames = zip(read.features, read.aggregated).filter { !$0.1 }.map(\.0)
+                if read.aggregation != nil && read.plainFeatures.isEmpty {
+                    records.append(.states(try store.readStates(view: read.view, keys: read.keys)))
+                    continue
+                }
                 let plain =
-                    plainNames.isEmpty
-                    ? nil : try await network.readRecords(view: read.view, keys: read.keys, features: plainNames)
-                records.append(read.aggregation == nil ? plain ?? [] : try aggregatedRecords(read, plain: plain))
+                    read.plainFeatures.isEmpty
+                    ? nil
+                    : try await network.readRecords(view: read.view, keys: read.keys, features: read.plainFeatures)
+                records.append(
+                    .records(read.aggregation == nil ? plain ?? [] : try aggregatedRecords(read, plain: plain)))
             } catch let error as LookupError {
                 throw error
             } catch {
@@ -175,11 +217,12 @@ extension FeatureLookup {
         reads.reserveCapacity(plan.reads.count)
         for read in plan.reads {
             let keys = try FeatureLookup.entityKeys(read.info, keyColumns, rows: rows, provided: request.entities)
-            let aggregated = read.features.map { read.info.view.feature(named: $0)?.isAggregated ?? false }
             reads.append(
                 .init(
                     view: read.info.view.name, keys: keys, features: read.features, ttl: read.info.view.ttl,
-                    aggregation: aggregated.contains(true) ? read.info.aggregation : nil, aggregated: aggregated))
+                    aggregation: read.aggregatedSelection.isEmpty ? nil : read.info.aggregation,
+                    aggregated: read.aggregated, plainFeatures: read.plainFeatures,
+                    aggregatedSelection: read.aggregatedSelection))
         }
         var prepared = PreparedLookup(rows: rows, reads: reads, names: names + plan.featureNames, keyVectors: vectors)
         if !plan.onDemand.isEmpty {
@@ -234,40 +277,67 @@ extension FeatureLookup {
         return out
     }
 
-    /// The answer from the store's records (one array per read, in `prepared.reads` order),
+    /// What one read of a lookup found: stored records per key, or (reads of aggregated
+    /// features only) each key's state.
+    enum ReadResult {
+        case records([OnlineRecord?])
+        /// Each key's aggregation state, for a read of aggregated features only.
+        case states([[UInt8]?])
+    }
+
+    /// The answer from the store's records (one result per read, in `prepared.reads` order),
     /// with statuses and ttl through `OnlineStatusRules` (as `OnlineStore.read` does per row).
-    public func assemble(_ prepared: PreparedLookup, records: [[OnlineRecord?]]) -> OnlineFeaturesResponse {
+    func assemble(_ prepared: PreparedLookup, records: [ReadResult]) -> OnlineFeaturesResponse {
         let rows = prepared.rows
         let now = configuration.now()
         var results = prepared.keyVectors
         results.reserveCapacity(prepared.names.count)
-        for (read, found) in zip(prepared.reads, records) {
-            let first = results.count
-            for _ in read.features {
-                var vector = OnlineFeaturesResponse.FeatureVector(values: [], statuses: [], eventTimestamps: [])
-                vector.values.reserveCapacity(rows)
-                vector.statuses.reserveCapacity(rows)
-                vector.eventTimestamps.reserveCapacity(rows)
-                results.append(vector)
+        for (r, result) in records.enumerated() where r < prepared.reads.count {
+            let found: [OnlineRecord?]
+            switch result {
+            case .states(let states):
+                appendAggregated(prepared.reads[r], states: states, now: now, to: &results)
+                continue
+            case .records(let records): found = records
             }
+            // The fields this loop needs, not a copy of the whole read.
+            let width = prepared.reads[r].features.count
+            let ttl = prepared.reads[r].ttl
+            let aggregated = prepared.reads[r].aggregated
+            // Every feature of a read shares the rows' event times and, mostly, one pattern of
+            // statuses: built once and shared (copy-on-write), a lookup allocates one array
+            // per feature instead of three.
+            var timestamps: [Timestamp?] = []
+            var expired: [Bool] = []
+            timestamps.reserveCapacity(found.count)
+            expired.reserveCapacity(found.count)
             for record in found {
-                guard let record else {
-                    for f in read.features.indices {
-                        results[first + f].values.append(.null)
-                        results[first + f].statuses.append(.notFound)
-                        results[first + f].eventTimestamps.append(nil)
+                timestamps.append(record?.eventTimestamp)
+                expired.append(
+                    record.map { OnlineStatusRules.isExpired(eventTime: $0.eventTimestamp, ttl: ttl, now: now) }
+                        ?? false)
+            }
+            var statuses = [FeatureStatus](repeating: .present, count: found.count)
+            var patterns: [[FeatureStatus]] = []
+            for f in 0..<width {
+                var values: [ScalarValue] = []
+                values.reserveCapacity(rows)
+                for (row, record) in found.enumerated() {
+                    guard let record else {
+                        values.append(.null)
+                        statuses[row] = .notFound
+                        continue
                     }
-                    continue
-                }
-                let expired = OnlineStatusRules.isExpired(eventTime: record.eventTimestamp, ttl: read.ttl, now: now)
-                for f in read.features.indices {
                     // Aggregated values are computed at `now` over their windows: they do not expire.
                     let (value, status) = OnlineStatusRules.serve(
-                        f < record.values.count ? record.values[f] : nil, expired: expired && !read.aggregated[f])
-                    results[first + f].values.append(value)
-                    results[first + f].statuses.append(status)
-                    results[first + f].eventTimestamps.append(record.eventTimestamp)
+                        f < record.values.count ? record.values[f] : nil, expired: expired[row] && !aggregated[f])
+                    values.append(value)
+                    statuses[row] = status
                 }
+                results.append(
+                    .init(
+                        values: values, statuses: FeatureLookup.shared(statuses, in: &patterns),
+                        eventTimestamps: timestamps))
             }
         }
         guard !prepared.onDemand.isEmpty else {

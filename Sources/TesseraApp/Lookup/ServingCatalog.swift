@@ -10,8 +10,9 @@ import TesseraOffline
 ///
 /// Immutable but for the plan cache; a new apply makes a new catalog.
 public final class ServingCatalog: Sendable {
-    /// A view ready to serve: its definition and its join keys.
-    public struct ViewInfo: Sendable {
+    /// A view ready to serve: its definition and its join keys. A class, so that plans and
+    /// prepared lookups share one instead of copying its fields on every lookup.
+    public final class ViewInfo: Sendable {
         public let view: FeatureView
         public let joinKeys: [JoinKey]
         /// How its window aggregations are kept and read online (`nil`: it has none).
@@ -19,6 +20,13 @@ public final class ServingCatalog: Sendable {
         /// Its filter and derived features, applied to pushed rows (`nil`: it has none, or
         /// they do not compile, which `hasTransforms` then tells).
         public let transform: ViewTransform?
+
+        init(view: FeatureView, joinKeys: [JoinKey], aggregation: AggregationProgram?, transform: ViewTransform?) {
+            self.view = view
+            self.joinKeys = joinKeys
+            self.aggregation = aggregation
+            self.transform = transform
+        }
     }
 
     /// The registry version (`nil`: nothing applied yet).
@@ -92,6 +100,25 @@ struct LookupPlan: Sendable {
     struct ViewRead: Sendable {
         var info: ServingCatalog.ViewInfo
         var features: [String]
+        /// Per feature: whether it is computed from aggregation state (set by `seal`).
+        var aggregated: [Bool] = []
+        /// The features read from stored rows, in read order (set by `seal`).
+        var plainFeatures: [String] = []
+        /// The aggregated features as positions in the view's aggregation program (set by `seal`).
+        var aggregatedSelection: [Int] = []
+
+        init(info: ServingCatalog.ViewInfo, features: [String]) {
+            self.info = info
+            self.features = features
+        }
+
+        /// Works out, once per plan, what every lookup with it would otherwise redo.
+        mutating func seal() {
+            aggregated = features.map { info.view.feature(named: $0)?.isAggregated ?? false }
+            plainFeatures = zip(features, aggregated).filter { !$0.1 }.map(\.0)
+            let names = zip(features, aggregated).filter { $0.1 }.map(\.0)
+            aggregatedSelection = info.aggregation?.selection(of: names) ?? []
+        }
     }
 
     /// Where an on-demand expression's input comes from.
@@ -223,7 +250,10 @@ struct LookupPlan: Sendable {
         }
         var names = reads.flatMap { read in read.features.map { full ? "\(read.info.view.name)__\($0)" : $0 } }
         var plan = LookupPlan(reads: reads, featureNames: names, joinKeys: joinKeys)
-        guard !onDemandRefs.isEmpty else { return plan }
+        guard !onDemandRefs.isEmpty else {
+            plan.seal()
+            return plan
+        }
         // On-demand features: compile them, add the source features they read to the reads
         // (hidden when not requested), then point each expression input at its slot.
         var selections: [OnDemandSelection] = []
@@ -313,6 +343,11 @@ struct LookupPlan: Sendable {
             names += selection.outputNames
         }
         plan.featureNames = names
+        plan.seal()
         return plan
+    }
+
+    private mutating func seal() {
+        for r in reads.indices { reads[r].seal() }
     }
 }

@@ -18,7 +18,7 @@ public struct FixedPointScale: Sendable, Hashable {
     public let fitsInt64: Bool
 
     /// The two halves of a finite double: a signed integer significand and its exponent.
-    @inline(__always)
+    @inlinable
     static func parts(_ x: Double) -> (significand: Int64, exponent: Int) {
         let biased = Int(x.exponentBitPattern)
         let bits = Int64(x.significandBitPattern)
@@ -29,26 +29,45 @@ public struct FixedPointScale: Sendable, Hashable {
     /// The scale for the values `valid` marks in `values`, or `nil` when some value is not
     /// finite or the exponents span too wide a range.
     public static func fitting(_ values: UnsafeBufferPointer<Double>, valid: UnsafeBufferPointer<Bool>) -> Self? {
-        var low = Int.max
-        var high = Int.min
-        for i in values.indices where valid[i] {
-            let x = values[i]
-            guard x.isFinite else { return nil }
-            if x == 0 { continue }
+        var fitter = Fitter()
+        for i in values.indices where valid[i] { fitter.add(values[i]) }
+        return fitter.scale
+    }
+
+    /// Finds the scale of values seen one at a time: `fitting`'s rule, for callers that
+    /// read values in place (a state's bytes) rather than from a buffer.
+    public struct Fitter {
+        @usableFromInline var low = Int.max
+        @usableFromInline var high = Int.min
+        @usableFromInline var finite = true
+
+        public init() {}
+
+        @inlinable
+        public mutating func add(_ x: Double) {
+            guard x.isFinite else {
+                finite = false
+                return
+            }
+            if x == 0 { return }
             // Trailing zeros of the significand widen no sum: drop them from the span.
-            let (m, e) = parts(x)
-            let shift = m.trailingZeroBitCount
-            low = min(low, e + shift)
-            high = max(high, e + 53)
+            let (m, e) = FixedPointScale.parts(x)
+            low = Swift.min(low, e + m.trailingZeroBitCount)
+            high = Swift.max(high, e + 53)
         }
-        if low == Int.max { return FixedPointScale(exponent: 0, fitsInt64: true) }
-        // Subnormal results would round twice on the way back: leave those to ExactSum.
-        guard low > -1000, high - low <= 86 else { return nil }
-        return FixedPointScale(exponent: low, fitsInt64: high - low <= 62)
+
+        /// The scale, or `nil` when a value was not finite or the exponents span too wide.
+        public var scale: FixedPointScale? {
+            guard finite else { return nil }
+            if low == Int.max { return FixedPointScale(exponent: 0, fitsInt64: true) }
+            // Subnormal results would round twice on the way back: leave those to ExactSum.
+            guard low > -1000, high - low <= 86 else { return nil }
+            return FixedPointScale(exponent: low, fitsInt64: high - low <= 62)
+        }
     }
 
     /// `x` as an integer of this scale (x must be one of the values the scale was fitted to).
-    @inline(__always)
+    @inlinable
     public func integer(_ x: Double) -> Int128 {
         if x == 0 { return 0 }
         let (m, e) = FixedPointScale.parts(x)
@@ -70,7 +89,10 @@ public struct FixedPointScale: Sendable, Hashable {
     /// A sum of integers of this scale as the nearest double (ties to even).
     @inline(__always)
     public func double(_ sum: Int128) -> Double {
-        // Int128 → Double rounds once to nearest; the power of two is then exact.
-        scalbn(Double(sum), exponent)
+        // Int128 → Double rounds once to nearest; the power of two is then exact. Sums that
+        // fit 64 bits take the hardware conversion (the same rounding); the standard
+        // library's 128-bit conversion is generic and an order of magnitude slower.
+        if let small = Int64(exactly: sum) { return scalbn(Double(small), exponent) }
+        return scalbn(Double(sum), exponent)
     }
 }

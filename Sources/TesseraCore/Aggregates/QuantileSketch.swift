@@ -102,8 +102,7 @@ public struct QuantileSketch: Sendable, Hashable {
     /// place): the same as a sketch of those values would answer, without building one.
     public static func quantile(_ q: Double, keys: UnsafeMutableBufferPointer<Int32>) -> Double? {
         guard !keys.isEmpty else { return nil }
-        var keys = keys
-        keys.sort()
+        SmallSort.sort(keys)
         return representative(key: keys[rank(q, count: keys.count)])
     }
 }

@@ -11,7 +11,9 @@ import TesseraOffline
 /// with `WindowEvaluator`, the code training sets use, so a read at `t` gives the bits a
 /// training set computes for an entity row at `t` over the same rows: exactly, for every
 /// window position (no hop, no tile rounding).
-public struct AggregationProgram: Sendable {
+///
+/// A class (immutable) so that every lookup shares it instead of copying its fields.
+public final class AggregationProgram: Sendable {
     public let view: String
     /// The view's aggregated features, in view order.
     public let features: [Feature]
@@ -109,23 +111,27 @@ public struct AggregationProgram: Sendable {
         return Array((pushes + [push]).suffix(AggregationProgram.rememberedPushes))
     }
 
+    /// The positions of the aggregated features `names` in this program (`-1` for an
+    /// unknown name, which reads as nulls): what `values(_:selected:at:)` takes.
+    public func selection(of names: [String]) -> [Int] { names.map { reader.index[$0] ?? -1 } }
+
     /// The values of the aggregated features `names` for each state at time `t` (one array
     /// per name, in the features' types; a key without state reads as having no rows) and
     /// each state's newest event time. Unknown names read as nulls.
     public func values(_ states: [[UInt8]?], features names: [String], at t: Int64)
         -> (values: [[ScalarValue]], newest: [Int64?])
     {
-        let selected = names.map { reader.index[$0] ?? -1 }
-        let known = selected.filter { $0 >= 0 }
-        let (values, newest) = reader.read(states, selected: known, at: t)
-        guard known.count != selected.count else { return (values, newest) }
-        var next = 0
-        let all = selected.map { f -> [ScalarValue] in
-            guard f >= 0 else { return Array(repeating: .null, count: states.count) }
-            defer { next += 1 }
-            return values[next]
-        }
-        return (all, newest)
+        let (flat, newest) = values(states, selected: selection(of: names), at: t)
+        let rows = states.count
+        return (names.indices.map { Array(flat[($0 * rows)..<(($0 + 1) * rows)]) }, newest)
+    }
+
+    /// The values of the features at `selected` (from `selection(of:)`) for each state at
+    /// time `t`, feature-major (feature `s` of state `r` at `s × states.count + r`), and
+    /// each state's newest event time.
+    public func values(_ states: [[UInt8]?], selected: [Int], at t: Int64) -> (values: [ScalarValue], newest: [Int64?])
+    {
+        reader.read(states, selected: selected, at: t)
     }
 
     /// The newest event time in a state (`nil` for none or an unreadable state).

@@ -1,3 +1,4 @@
+import Synchronization
 import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
@@ -28,6 +29,9 @@ struct AggregationReader: Sendable {
     /// The distinct window lengths (microseconds; `nil` for lifetime).
     let spans: [Int64?]
     let index: [String: Int]
+    /// Span positions from the shortest window to the longest (lifetime last).
+    let byLength: [Int]
+    let pool = ScratchPool()
 
     init(features: [Feature], layout: AggregationInputsLayout) {
         inputs = layout.inputs
@@ -56,6 +60,7 @@ struct AggregationReader: Sendable {
         self.spans = spans
         self.compiled = compiled
         self.index = index
+        byLength = spans.indices.sorted { (spans[$0] ?? .max, $0) < (spans[$1] ?? .max, $1) }
     }
 
     /// Scratch space reused across the states of one read.
@@ -63,35 +68,78 @@ struct AggregationReader: Sendable {
         var sum = ExactSum()
         var window = WindowScratch()
         var los: [Int]
+        /// Per input and window (`input × spans + span`): the valid count, sums and extremes
+        /// of the window's rows, computed for all windows in one pass (`summarize`) when a
+        /// feature first needs them for the current state, whose ordinal `stamp` holds.
+        var stamp: [Int]
+        var counts: [Int]
+        var doubles: [DoubleSummary]
+        var integers: [IntegerSummary]
 
-        init(spans: Int) { los = Array(repeating: 0, count: spans) }
+        struct DoubleSummary {
+            var sum = 0.0
+            var min = 0.0
+            var max = 0.0
+        }
+
+        struct IntegerSummary {
+            var sum: Int128 = 0
+            var min: Int64 = 0
+            var max: Int64 = 0
+        }
+
+        init(spans: Int, inputs: Int) {
+            los = Array(repeating: 0, count: spans)
+            stamp = Array(repeating: -1, count: inputs)
+            counts = Array(repeating: 0, count: spans * inputs)
+            doubles = Array(repeating: DoubleSummary(), count: spans * inputs)
+            integers = Array(repeating: IntegerSummary(), count: spans * inputs)
+        }
     }
 
-    /// The values of the features at `selected` (positions in view order) for each state at
-    /// `t`, one array per feature, and each state's newest event time.
-    func read(_ states: [[UInt8]?], selected: [Int], at t: Int64) -> (values: [[ScalarValue]], newest: [Int64?]) {
-        var values = selected.map { _ in [ScalarValue](repeating: .null, count: states.count) }
-        var newest = [Int64?](repeating: nil, count: states.count)
-        var scratch = Scratch(spans: spans.count)
+    /// Scratch spaces kept between reads, so a lookup allocates none.
+    final class ScratchPool: Sendable {
+        private let free = Mutex<[Scratch]>([])
+
+        func take(spans: Int, inputs: Int) -> Scratch {
+            guard var scratch = free.withLock({ $0.popLast() }) else { return Scratch(spans: spans, inputs: inputs) }
+            for k in scratch.stamp.indices { scratch.stamp[k] = -1 }
+            return scratch
+        }
+
+        func give(_ scratch: Scratch) {
+            free.withLock { if $0.count < 32 { $0.append(scratch) } }
+        }
+    }
+
+    /// The values of the features at `selected` (positions in view order, `-1` for none:
+    /// null) for each state at `t`, feature-major (`s × states.count + row`), and each
+    /// state's newest event time.
+    func read(_ states: [[UInt8]?], selected: [Int], at t: Int64) -> (values: [ScalarValue], newest: [Int64?]) {
+        let rows = states.count
+        var values = [ScalarValue](repeating: .null, count: selected.count * rows)
+        var newest = [Int64?](repeating: nil, count: rows)
+        var scratch = pool.take(spans: spans.count, inputs: inputs.count)
+        defer { pool.give(scratch) }
         for (row, state) in states.enumerated() {
             guard let state else {
-                for (s, f) in selected.enumerated() { values[s][row] = empty(compiled[f]) }
+                for (s, f) in selected.enumerated() where f >= 0 { values[s * rows + row] = empty(compiled[f]) }
                 continue
             }
             state.withUnsafeBytes { raw in
                 guard let view = StateView(raw, inputs: inputs) else {
-                    for (s, f) in selected.enumerated() { values[s][row] = empty(compiled[f]) }
+                    for (s, f) in selected.enumerated() where f >= 0 { values[s * rows + row] = empty(compiled[f]) }
                     return
                 }
                 if view.count > 0 { newest[row] = view.event(view.count - 1) }
                 let hi = view.lowerBound(t)
                 for s in spans.indices { scratch.los[s] = spans[s].map { view.lowerBound(t &- $0, below: hi) } ?? 0 }
                 var decoded: AggregationProgram.Events?
-                for (s, f) in selected.enumerated() {
+                for (s, f) in selected.enumerated() where f >= 0 {
                     let feature = compiled[f]
                     let lo = scratch.los[feature.spanIndex]
-                    if let value = evaluate(feature, view, lo, hi, &scratch) {
-                        values[s][row] = value
+                    if let value = evaluate(feature, view, lo, hi, row: row, &scratch) {
+                        values[s * rows + row] = value
                         continue
                     }
                     // No kernel: the reference function over the decoded rows.
@@ -99,7 +147,7 @@ struct AggregationReader: Sendable {
                     guard let events = decoded else { continue }
                     let function = WindowFunction(
                         function: feature.function, input: feature.input.map { events.inputs[$0] })
-                    values[s][row] = events.event.withUnsafeBufferPointer { event in
+                    values[s * rows + row] = events.event.withUnsafeBufferPointer { event in
                         events.created.withUnsafeBufferPointer { created in
                             function.evaluate(event: event, created: created, range: lo..<hi)
                         }
@@ -108,6 +156,73 @@ struct AggregationReader: Sendable {
             }
         }
         return (values, newest)
+    }
+
+    /// Fills the scratch's counts, sums and extremes of input `k` for every window, in one
+    /// pass from the newest row back: windows nest (a longer one starts no later), so each
+    /// window's figures are the running ones when the pass reaches its first row. Sums are
+    /// exact whatever the order; among equal extremes the earliest row wins, as in a
+    /// forward scan.
+    private func summarize(_ k: Int, _ type: ValueType, _ view: StateView, _ hi: Int, _ scratch: inout Scratch) {
+        var p = hi
+        var n = 0
+        let base = k * spans.count
+        if type == .int64 || type == .int32 {
+            var exact: Int128 = 0
+            var least: Int64 = 0
+            var most: Int64 = 0
+            for s in byLength {
+                let lo = scratch.los[s]
+                while p > lo {
+                    p -= 1
+                    guard view.isValid(k, p) else { continue }
+                    let x = view.word(k, p)
+                    exact += Int128(x)
+                    if n == 0 {
+                        least = x
+                        most = x
+                    } else {
+                        least = min(least, x)
+                        most = max(most, x)
+                    }
+                    n += 1
+                }
+                scratch.counts[base + s] = n
+                scratch.integers[base + s] = Scratch.IntegerSummary(sum: exact, min: least, max: most)
+            }
+        } else {
+            var least = 0.0
+            var most = 0.0
+            // Sums as integers of one fixed-point scale when the window's values have one (the
+            // same correctly rounded double `ExactSum` gives, far cheaper), else `ExactSum`.
+            var fitter = FixedPointScale.Fitter()
+            for q in (byLength.last.map { scratch.los[$0] } ?? hi)..<hi where view.isValid(k, q) {
+                fitter.add(view.double(k, q))
+            }
+            let scale = fitter.scale
+            var exact: Int128 = 0
+            scratch.sum.removeAll()
+            for s in byLength {
+                let lo = scratch.los[s]
+                while p > lo {
+                    p -= 1
+                    guard view.isValid(k, p) else { continue }
+                    let x = view.double(k, p)
+                    if let scale { exact += scale.integer(x) } else { scratch.sum.add(x) }
+                    if n == 0 {
+                        least = x
+                        most = x
+                    } else {
+                        if WindowFunction.compareDoubles(x, least) <= 0 { least = x }
+                        if WindowFunction.compareDoubles(x, most) >= 0 { most = x }
+                    }
+                    n += 1
+                }
+                scratch.counts[base + s] = n
+                let total = scale.map { $0.double(exact) } ?? (n > 0 ? scratch.sum.value : 0)
+                scratch.doubles[base + s] = Scratch.DoubleSummary(sum: total, min: least, max: most)
+            }
+        }
     }
 
     /// A feature's value over no rows: counts are 0, everything else null.
@@ -128,70 +243,45 @@ struct AggregationReader: Sendable {
         feature.type == .float32 ? .float32(Float(value)) : .float64(value)
     }
 
-    /// The kernel's value over rows `lo ..< hi` of `view`, or `nil` when the feature has no
-    /// kernel here.
+    /// The kernel's value over rows `lo ..< hi` of `view` (the state of read row `row`), or
+    /// `nil` when the feature has no kernel here.
     @inline(__always)
-    private func evaluate(_ feature: Compiled, _ view: StateView, _ lo: Int, _ hi: Int, _ scratch: inout Scratch)
-        -> ScalarValue?
-    {
+    private func evaluate(
+        _ feature: Compiled, _ view: StateView, _ lo: Int, _ hi: Int, row: Int, _ scratch: inout Scratch
+    ) -> ScalarValue? {
         if case .countRows = feature.kernel { return output(feature, int: Int64(hi - lo)) }
         guard let k = feature.input, let type = feature.inputType else { return nil }
         let isInteger = type == .int64 || type == .int32
         switch feature.kernel {
         case .countRows, .general: return nil
-        case .countValid:
-            var n: Int64 = 0
-            for p in lo..<hi where view.isValid(k, p) { n += 1 }
-            return output(feature, int: n)
-        case .sum, .mean:
-            var n = 0
-            var total: Double
+        case .countValid, .sum, .mean, .extreme:
+            if scratch.stamp[k] != row {
+                summarize(k, type, view, hi, &scratch)
+                scratch.stamp[k] = row
+            }
+            let slot = k * spans.count + feature.spanIndex
+            let n = scratch.counts[slot]
+            if case .countValid = feature.kernel { return output(feature, int: Int64(n)) }
+            guard n > 0 else { return .null }
             if isInteger {
-                var exact: Int128 = 0
-                for p in lo..<hi where view.isValid(k, p) {
-                    exact += Int128(view.word(k, p))
-                    n += 1
+                let summary = scratch.integers[slot]
+                let (exact, least, most) = (summary.sum, summary.min, summary.max)
+                switch feature.kernel {
+                case .sum: return Int64(exactly: exact).map { output(feature, int: $0) } ?? .null
+                case .extreme(let max): return output(feature, int: max ? most : least)
+                default:
+                    // Int128 → Double rounds once to nearest, as the training set's total does.
+                    let total = Int64(exactly: exact).map(Double.init) ?? Double(exact)
+                    return output(feature, double: total / Double(n))
                 }
-                guard n > 0 else { return .null }
-                if case .sum = feature.kernel {
-                    return Int64(exactly: exact).map { output(feature, int: $0) } ?? .null
-                }
-                // Int128 → Double rounds once to nearest, as the training set's total does.
-                total = Int64(exactly: exact).map(Double.init) ?? Double(exact)
-            } else {
-                scratch.sum.removeAll()
-                for p in lo..<hi where view.isValid(k, p) {
-                    scratch.sum.add(view.double(k, p))
-                    n += 1
-                }
-                guard n > 0 else { return .null }
-                total = scratch.sum.value
             }
-            if case .mean = feature.kernel { return output(feature, double: total / Double(n)) }
-            return output(feature, double: total)
-        case .extreme(let max):
-            var found = false
-            if isInteger {
-                var best: Int64 = 0
-                for p in lo..<hi where view.isValid(k, p) {
-                    let x = view.word(k, p)
-                    if !found || (max ? x > best : x < best) { best = x }
-                    found = true
-                }
-                return found ? output(feature, int: best) : .null
+            let summary = scratch.doubles[slot]
+            let (total, least, most) = (summary.sum, summary.min, summary.max)
+            switch feature.kernel {
+            case .sum: return output(feature, double: total)
+            case .extreme(let max): return output(feature, double: max ? most : least)
+            default: return output(feature, double: total / Double(n))
             }
-            var best = 0.0
-            for p in lo..<hi where view.isValid(k, p) {
-                let x = view.double(k, p)
-                if found {
-                    let order = WindowFunction.compareDoubles(x, best)
-                    if max ? order > 0 : order < 0 { best = x }
-                } else {
-                    best = x
-                }
-                found = true
-            }
-            return found ? output(feature, double: best) : .null
         case .distinct:
             scratch.window.registers.removeAll(keepingCapacity: true)
             for p in lo..<hi where view.isValid(k, p) {

@@ -144,10 +144,11 @@ struct StateView {
     let pushCount: Int
     let eventAt: Int
     let createdAt: Int
-    /// Per input: where its validity bytes start, and its values (or lengths, for binary).
-    let validAt: [Int]
-    let valuesAt: [Int]
-    /// Per binary input, the start of each value's bytes (`count + 1` offsets).
+    /// Per input `k`: where its validity bytes start (`at[2k]`), and its values, or
+    /// lengths for binary (`at[2k + 1]`). One array, so reading a state allocates once.
+    let at: [Int]
+    /// Per input, when some input is binary: the start of each binary value's bytes
+    /// (`count + 1` offsets; empty for other inputs). Empty when no input is binary.
     let binaryStarts: [[Int]]
 
     init?(_ raw: UnsafeRawBufferPointer, inputs: [(name: String, type: ValueType)]) {
@@ -170,14 +171,15 @@ struct StateView {
         eventAt = at
         createdAt = at + 8 * n
         at += 16 * n
-        var validAt: [Int] = []
-        var valuesAt: [Int] = []
+        var offsets: [Int] = []
+        offsets.reserveCapacity(2 * inputs.count)
         var binaryStarts: [[Int]] = []
+        let anyBinary = inputs.contains { StateRows.isBinary($0.type) }
         for input in inputs {
             guard byte() == Int(StateRows.tag(input.type)), at + n <= raw.count else { return nil }
-            validAt.append(at)
+            offsets.append(at)
             at += n
-            valuesAt.append(at)
+            offsets.append(at)
             if StateRows.isBinary(input.type) {
                 guard at + 4 * n <= raw.count else { return nil }
                 var starts = [at + 4 * n]
@@ -191,12 +193,11 @@ struct StateView {
                 at = last
             } else {
                 guard at + 8 * n <= raw.count else { return nil }
-                binaryStarts.append([])
+                if anyBinary { binaryStarts.append([]) }
                 at += 8 * n
             }
         }
-        self.validAt = validAt
-        self.valuesAt = valuesAt
+        self.at = offsets
         self.binaryStarts = binaryStarts
     }
 
@@ -208,10 +209,14 @@ struct StateView {
         Int64(littleEndian: raw.loadUnaligned(fromByteOffset: createdAt + 8 * r, as: Int64.self))
     }
 
-    @inline(__always) func isValid(_ k: Int, _ r: Int) -> Bool { raw[validAt[k] + r] != 0 }
+    @inline(__always) func validAt(_ k: Int) -> Int { at[2 * k] }
+
+    @inline(__always) func valuesAt(_ k: Int) -> Int { at[2 * k + 1] }
+
+    @inline(__always) func isValid(_ k: Int, _ r: Int) -> Bool { raw[at[2 * k] + r] != 0 }
 
     @inline(__always) func word(_ k: Int, _ r: Int) -> Int64 {
-        Int64(littleEndian: raw.loadUnaligned(fromByteOffset: valuesAt[k] + 8 * r, as: Int64.self))
+        Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at[2 * k + 1] + 8 * r, as: Int64.self))
     }
 
     @inline(__always) func double(_ k: Int, _ r: Int) -> Double { Double(bitPattern: UInt64(bitPattern: word(k, r))) }
@@ -270,18 +275,18 @@ struct StateView {
         for (k, input) in inputs.enumerated() {
             out.append(StateRows.tag(input.type))
             let column = new.inputs.indices.contains(k) ? new.inputs[k] : Column(empty: input.type)
-            section({ copy(validAt[k] + $0, $1) }, { out.append($0 < column.count && column.isValid($0) ? 1 : 0) })
+            section({ copy(validAt(k) + $0, $1) }, { out.append($0 < column.count && column.isValid($0) ? 1 : 0) })
             if StateRows.isBinary(input.type) {
                 let starts = binaryStarts[k]
                 var data = BinaryData()
                 if case .binary(let values) = column.data { data = values }
                 func newBytes(_ r: Int) -> ArraySlice<UInt8> { r < data.count ? data.bytes(at: r) : [] }
                 section(
-                    { copy(valuesAt[k] + 4 * $0, 4 * $1) },
+                    { copy(valuesAt(k) + 4 * $0, 4 * $1) },
                     { withUnsafeBytes(of: UInt32(newBytes($0).count).littleEndian) { out.append(contentsOf: $0) } })
                 section({ copy(starts[$0], starts[$0 + $1] - starts[$0]) }, { out.append(contentsOf: newBytes($0)) })
             } else {
-                section({ copy(valuesAt[k] + 8 * $0, 8 * $1) }, { put(StateRows.word(column, $0)) })
+                section({ copy(valuesAt(k) + 8 * $0, 8 * $1) }, { put(StateRows.word(column, $0)) })
             }
         }
         return out

@@ -354,7 +354,7 @@ struct WindowScratch {
     @inline(__always)
     mutating func estimateRegisters() -> Int64? {
         guard !registers.isEmpty else { return nil }
-        registers.sort()
+        registers.withUnsafeMutableBufferPointer { SmallSort.sort($0) }
         for r in histogram.indices { histogram[r] = 0 }
         var nonzero = 0
         var q = 0
