@@ -69,7 +69,7 @@ struct Vector {
     var floats: [Double] {
         switch payload {
         case .float(let v): v
-        case .integer(let v): v.map(Double.init)
+        case .integer(let v): Kernels.map(v, rows: v.count) { Double($0) }
         case .bool(let v): v.map { $0 ? 1 : 0 }
         case .string, .list: Array(repeating: 0, count: count)
         }
@@ -101,12 +101,86 @@ extension CompiledExpression {
         guard rows > chunk else {
             return Evaluator.column(Evaluator(rows: rows, inputs: vectors).run(root), type: type)
         }
-        var parts: [Vector] = []
+        var output = ChunkedOutput(type: type, rows: rows)
         for start in stride(from: 0, to: rows, by: chunk) {
             let range = start..<min(rows, start + chunk)
-            parts.append(Evaluator(rows: range.count, inputs: vectors.map { $0.slice(range) }).run(root))
+            output.append(Evaluator(rows: range.count, inputs: vectors.map { $0.slice(range) }).run(root))
         }
-        return Evaluator.column(Vector.concatenate(parts), type: type)
+        return output.finish()
+    }
+}
+
+/// The result of a chunked evaluation, built as the chunks come: numbers and bools are
+/// appended to one preallocated array each (one copy per chunk, no regrowth), validity is
+/// packed straight into bitmap words (chunks are whole words long). Other types keep the
+/// chunks and concatenate them at the end.
+struct ChunkedOutput {
+    let type: ValueType
+    let rows: Int
+    var floats: [Double] = []
+    var integers: [Int64] = []
+    var bools: [Bool] = []
+    var words: [UInt64]
+    var filled = 0
+    var parts: [Vector] = []
+
+    init(type: ValueType, rows: Int) {
+        self.type = type
+        self.rows = rows
+        words = [UInt64](repeating: 0, count: (rows + 63) / 64)
+        switch Kind(type) {
+        case .float: floats.reserveCapacity(rows)
+        case .bool: bools.reserveCapacity(rows)
+        default: if direct { integers.reserveCapacity(rows) }
+        }
+    }
+
+    var direct: Bool {
+        switch type {
+        case .string, .bytes, .list: false
+        default: true
+        }
+    }
+
+    mutating func append(_ part: Vector) {
+        guard direct else {
+            parts.append(part)
+            return
+        }
+        switch Kind(type) {
+        case .float: floats.append(contentsOf: part.floats)
+        case .bool: bools.append(contentsOf: part.bools)
+        default: integers.append(contentsOf: part.integers)
+        }
+        // `filled` is a multiple of 64 for every chunk but the last.
+        let base = filled >> 6
+        part.valid.withUnsafeBytes { bits in
+            words.withUnsafeMutableBufferPointer { words in
+                var w = 0
+                while w << 6 < bits.count {
+                    var word: UInt64 = 0
+                    let start = w << 6
+                    for b in 0..<min(64, bits.count - start) { word |= UInt64(bits[start + b]) << UInt64(b) }
+                    words[base + w] = word
+                    w += 1
+                }
+            }
+        }
+        filled += part.count
+    }
+
+    func finish() -> Column {
+        guard direct else { return Evaluator.column(Vector.concatenate(parts), type: type) }
+        let validity = Bitmap(words: words, count: rows)
+        switch type {
+        case .bool: return Column(type: .bool, data: .bool(bools), validity: validity)
+        case .int32:
+            return Column(
+                type: .int32, data: .int32(integers.map { Int32(truncatingIfNeeded: $0) }), validity: validity)
+        case .float32: return Column(type: .float32, data: .float32(floats.map { Float($0) }), validity: validity)
+        case .float64: return Column(type: .float64, data: .float64(floats), validity: validity)
+        default: return Column(type: type, data: .int64(integers), validity: validity)
+        }
     }
 }
 
@@ -289,10 +363,9 @@ struct Evaluator {
         }
     }
 
-    /// `f` over the rows of two operands, each a vector's values or a scalar.
-    @_specialize(where T == Double)
-    @_specialize(where T == Int64)
-    @_specialize(where T == Bool)
+    /// `f` over the rows of two operands, each a vector's values or a scalar. Inlined, so
+    /// that each call site's closure becomes the loop body (and the loop SIMD).
+    @inline(__always)
     func loop<T>(_ a: [T]?, _ sa: T, _ b: [T]?, _ sb: T, _ f: (T, T) -> T) -> [T] {
         [T](unsafeUninitializedCapacity: rows) { out, initialized in
             switch (a, b) {
@@ -317,7 +390,7 @@ struct Evaluator {
         let b = cr == nil ? run(r) : nil
         var valid: [Bool]
         switch (a, b) {
-        case (let a?, let b?): valid = loop(a.valid, false, b.valid, false) { $0 && $1 }
+        case (let a?, let b?): valid = Kernels.and(a.valid, b.valid, rows: rows)
         case (let a?, nil): valid = a.valid
         case (nil, let b?): valid = b.valid
         case (nil, nil): valid = Array(repeating: true, count: rows)
@@ -369,35 +442,16 @@ struct Evaluator {
         let condition = run(branch.0)
         let then = Casts.cast(run(branch.1), from: branch.1.type, to: type)
         let other = otherwise.map { Casts.cast(run($0), from: $0.type, to: type) } ?? constant(.null, type)
-        let truth = condition.bools
-        let mask = [Bool](unsafeUninitializedCapacity: rows) { out, initialized in
-            truth.withUnsafeBufferPointer { t in
-                condition.valid.withUnsafeBufferPointer { v in
-                    for i in 0..<rows { out[i] = t[i] && v[i] }
-                }
-            }
-            initialized = rows
-        }
-        @_specialize(where T == Double)
-        @_specialize(where T == Int64)
-        @_specialize(where T == Bool)
-        func select<T>(_ a: [T], _ b: [T]) -> [T] {
-            [T](unsafeUninitializedCapacity: rows) { out, initialized in
-                mask.withUnsafeBufferPointer { m in
-                    a.withUnsafeBufferPointer { a in
-                        b.withUnsafeBufferPointer { b in
-                            for i in 0..<rows { out[i] = m[i] ? a[i] : b[i] }
-                        }
-                    }
-                }
-                initialized = rows
-            }
-        }
-        let valid = select(then.valid, other.valid)
+        let mask = Kernels.and(condition.bools, condition.valid, rows: rows)
+        let valid = Kernels.select(mask, then.valid, other.valid, rows: rows)
         switch Kind(type) {
-        case .float: return Vector(payload: .float(select(then.floats, other.floats)), valid: valid)
-        case .bool: return Vector(payload: .bool(select(then.bools, other.bools)), valid: valid)
-        default: return Vector(payload: .integer(select(then.integers, other.integers)), valid: valid)
+        case .float:
+            return Vector(payload: .float(Kernels.select(mask, then.floats, other.floats, rows: rows)), valid: valid)
+        case .bool:
+            return Vector(payload: .bool(Kernels.select(mask, then.bools, other.bools, rows: rows)), valid: valid)
+        default:
+            return Vector(
+                payload: .integer(Kernels.select(mask, then.integers, other.integers, rows: rows)), valid: valid)
         }
     }
 
@@ -446,12 +500,12 @@ struct Evaluator {
                 let c = value.double
                 let x = v.floats
                 switch effective {
-                case .equal: out = x.map { $0 == c }
-                case .notEqual: out = x.map { $0 != c }
-                case .less: out = x.map { $0 < c }
-                case .lessOrEqual: out = x.map { $0 <= c }
-                case .greater: out = x.map { $0 > c || $0.isNaN }
-                default: out = x.map { $0 >= c || $0.isNaN }
+                case .equal: out = Kernels.test(x, rows: rows) { $0 == c }
+                case .notEqual: out = Kernels.test(x, rows: rows) { $0 != c }
+                case .less: out = Kernels.test(x, rows: rows) { $0 < c }
+                case .lessOrEqual: out = Kernels.test(x, rows: rows) { $0 <= c }
+                case .greater: out = Kernels.test(x, rows: rows) { !($0 <= c) }  // NaN is above every number
+                default: out = Kernels.test(x, rows: rows) { !($0 < c) }
                 }
             } else if float {
                 let x = v.floats
@@ -460,18 +514,18 @@ struct Evaluator {
                 let c = value.integer
                 let n = v.integers
                 switch effective {
-                case .equal: out = n.map { $0 == c }
-                case .notEqual: out = n.map { $0 != c }
-                case .less: out = n.map { $0 < c }
-                case .lessOrEqual: out = n.map { $0 <= c }
-                case .greater: out = n.map { $0 > c }
-                default: out = n.map { $0 >= c }
+                case .equal: out = Kernels.test(n, rows: rows) { $0 == c }
+                case .notEqual: out = Kernels.test(n, rows: rows) { $0 != c }
+                case .less: out = Kernels.test(n, rows: rows) { $0 < c }
+                case .lessOrEqual: out = Kernels.test(n, rows: rows) { $0 <= c }
+                case .greater: out = Kernels.test(n, rows: rows) { $0 > c }
+                default: out = Kernels.test(n, rows: rows) { $0 >= c }
                 }
             }
             return Vector(payload: .bool(out), valid: v.valid)
         }
         let (a, b) = (run(l), run(r))
-        let valid = loop(a.valid, false, b.valid, false) { $0 && $1 }
+        let valid = Kernels.and(a.valid, b.valid, rows: rows)
         var out = [Bool](repeating: false, count: rows)
         if kinds.0 == .float || kinds.1 == .float {
             let (x, y) = (a.floats, b.floats)

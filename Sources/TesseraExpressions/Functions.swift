@@ -389,11 +389,12 @@ enum Functions {
         }
     }
 
+    /// `f` over every row (null rows too: their slot is never read, and a loop without the
+    /// validity test is SIMD). Inlined so each function's body becomes the loop's.
+    @inline(__always)
     static func map(_ v: Vector, _ f: (Double) -> Double) -> Vector {
         let x = v.floats
-        var out = [Double](repeating: 0, count: x.count)
-        for i in 0..<x.count where v.valid[i] { out[i] = f(x[i]) }
-        return Vector(payload: .float(out), valid: v.valid)
+        return Vector(payload: .float(Kernels.map(x, rows: x.count, f)), valid: v.valid)
     }
 
     static func strings(_ v: Vector, _ f: (String) -> String) -> Vector {

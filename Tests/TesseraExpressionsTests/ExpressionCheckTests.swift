@@ -230,6 +230,7 @@ import Testing
         for text in [
             "CASE WHEN x > 0.5 THEN (x * 2.0 + a) / (a + 1.5) ELSE abs(x - a) * 0.25 END + a * 3",
             "s || upper(s) || CAST(a // nullif(a % 7, 0) AS string)", "coalesce(x, a) > 3 AND s <> 'x'",
+            "a * 3 + a // nullif(a % 5, 0)",
         ] {
             let compiled = try CompiledExpression.compile(text, scope: scope)
             let inputs = compiled.columns.map { used in [("x", x), ("a", a), ("s", s)].first { $0.0 == used.name }!.1 }
