@@ -170,22 +170,12 @@ extension FeatureStore {
         let rows = batches.isEmpty ? nil : try RecordBatch.concatenate(batches)
         batches = []
         var keys: [EntityKey] = []
-        var rowsOf: [[Int]] = []
+        var grouped: [Int] = []
+        var starts: [Int] = [0]
         var all = AggregationProgram.Events(event: [], created: [], inputs: [])
         if let rows, rows.rowCount > 0 {
             let keyColumns = keyNames.compactMap { rows.column(named: $0) }
-            let encoded = try EncodedKeys(columns: keyColumns, rows: rows.rowCount)
-            var position: [EntityKey: Int] = [:]
-            for row in 0..<rows.rowCount {
-                let key = encoded.key(row)
-                if let at = position[key] {
-                    rowsOf[at].append(row)
-                } else {
-                    position[key] = keys.count
-                    keys.append(key)
-                    rowsOf.append([row])
-                }
-            }
+            (keys, grouped, starts) = try EncodedKeys(columns: keyColumns, rows: rows.rowCount).grouped()
             let times = rows.column(named: LatestRows.eventColumn)?.int64Values ?? []
             let created = rows.column(named: LatestRows.createdColumn)
             let createdTimes = created?.int64Values ?? []
@@ -196,12 +186,12 @@ extension FeatureStore {
                 created: (0..<rows.rowCount).map { (created?.isValid($0) ?? false) ? createdTimes[$0] : Int64.min },
                 inputs: inputs)
         }
-        let (source, rowsOfKey) = (all, rowsOf)
+        let (source, rowsOfKeys, startOf) = (all, grouped, starts)
         try store.write(
             [],
             states: [
                 OnlineStateUpdate(view: view.name, keys: keys, replacesAll: true) { index, _ in
-                    program.merged(nil, with: source, rows: rowsOfKey[index], now: now)
+                    program.merged(nil, with: source, rows: rowsOfKeys[startOf[index]..<startOf[index + 1]], now: now)
                 }
             ])
         progress(

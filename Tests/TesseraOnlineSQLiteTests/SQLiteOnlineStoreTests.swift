@@ -161,7 +161,7 @@ import Testing
             role: "online_store", type: "sqlite", root: dir.path, options: factory.options,
             values: [
                 "table_layout": "rowid", "durability": "full", "readers": "3", "cache_size": "16MB",
-                "mmap_size": "0", "snapshot_reuse": "0",
+                "mmap_size": "0", "snapshot_reuse": "0", "checkpoint_size": "8MB",
             ])
         let store = try #require(try factory.makeStore(settings) as? SQLiteOnlineStore)
         #expect(store.path == dir.path + "/.tessera/online.db")
@@ -171,10 +171,12 @@ import Testing
         #expect(store.configuration.cacheMegabytes == 16)
         #expect(store.configuration.mmapMegabytes == 0)
         #expect(store.configuration.snapshotReuse == .zero)
+        #expect(store.configuration.checkpointMegabytes == 8)
         let defaults = SQLiteOnlineStoreFactory.configuration(
             BackendSettings(role: "online_store", type: "sqlite", root: dir.path, options: factory.options))
         #expect(defaults.readers == SQLiteOnlineStore.Configuration().readers)
         #expect(defaults.mmapMegabytes == SQLiteOnlineStore.Configuration().mmapMegabytes)
         #expect(defaults.snapshotReuse == SQLiteOnlineStore.Configuration().snapshotReuse)
+        #expect(defaults.checkpointMegabytes == 64)
     }
 }

@@ -9,7 +9,8 @@ struct WriterState {
     /// Upsert statements by view id.
     var upserts: [Int64: SQLiteStatement] = [:]
     /// Aggregation-state statements (read, upsert, delete), compiled on first use.
-    var stateStatements: (select: SQLiteStatement, upsert: SQLiteStatement, delete: SQLiteStatement)?
+    var stateStatements:
+        (select: SQLiteStatement, upsert: SQLiteStatement, update: SQLiteStatement, delete: SQLiteStatement)?
 }
 
 /// One reader connection (opened on first use) and its compiled statements.

@@ -104,16 +104,23 @@ extension SQLiteOnlineStore {
             state.stateStatements = (
                 try db.prepare("SELECT state FROM tessera_states WHERE view = ?1 AND key = ?2"),
                 try db.prepare("INSERT OR REPLACE INTO tessera_states(view, key, state) VALUES (?1, ?2, ?3)"),
+                // A held state is rewritten in place: no delete and re-insert of its cell.
+                try db.prepare("UPDATE tessera_states SET state = ?3 WHERE view = ?1 AND key = ?2"),
                 try db.prepare("DELETE FROM tessera_states WHERE view = ?1 AND key = ?2")
             )
         }
-        guard let (select, upsert, delete) = state.stateStatements else { return }
+        guard let (select, upsert, rewrite, delete) = state.stateStatements else { return }
         if update.replacesAll {
             let clear = try db.prepare("DELETE FROM tessera_states WHERE view = ?1")
             clear.bind(1, update.view)
             try clear.run()
         }
-        for (index, key) in update.keys.enumerated() {
+        // In key order: each write lands next to the previous one in the B-tree (a rebuild
+        // appends pages instead of splitting them all over the table).
+        let keys = update.keys
+        let order = keys.indices.sorted { keys[$0].bytes.lexicographicallyPrecedes(keys[$1].bytes) }
+        for index in order {
+            let key = keys[index]
             var held: [UInt8]?
             if !update.replacesAll {
                 select.bind(1, update.view)
@@ -122,10 +129,13 @@ extension SQLiteOnlineStore {
                 select.reset()
             }
             if let next = update.transform(index, held) {
-                upsert.bind(1, update.view)
-                key.bytes.withUnsafeBytes { upsert.bind(2, blob: $0) }
-                upsert.bind(3, blob: next)
-                try upsert.run()
+                // Unchanged (a push the state already took): nothing to write.
+                if let held, held == next { continue }
+                let statement = held == nil ? upsert : rewrite
+                statement.bind(1, update.view)
+                key.bytes.withUnsafeBytes { statement.bind(2, blob: $0) }
+                statement.bind(3, blob: next)
+                try statement.run()
             } else if held != nil {
                 delete.bind(1, update.view)
                 key.bytes.withUnsafeBytes { delete.bind(2, blob: $0) }

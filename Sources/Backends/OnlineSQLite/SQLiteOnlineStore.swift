@@ -48,6 +48,11 @@ public final class SQLiteOnlineStore: OnlineStore {
         public var cacheMegabytes: Int = 64
         /// Memory-mapped I/O window, in MiB (reads without copying pages); 0 disables it.
         public var mmapMegabytes: Int = 4096
+        /// How large the write-ahead log grows before its pages are copied into the file, in
+        /// MiB. A checkpoint writes each changed page once and syncs the file: with a larger
+        /// log, a page updated by many commits (aggregation states under pushes) is copied
+        /// once instead of once per thousand pages logged, and the file is synced less often.
+        public var checkpointMegabytes: Int = 64
         /// How long a reader may keep one read snapshot across consecutive reads.
         ///
         /// Starting a read transaction costs two file-lock system calls, more than a point
@@ -117,6 +122,7 @@ public final class SQLiteOnlineStore: OnlineStore {
                     """
                     PRAGMA journal_mode=WAL;
                     PRAGMA synchronous=\(configuration.durability == .full ? "FULL" : "NORMAL");
+                    PRAGMA wal_autocheckpoint=\(max(1, configuration.checkpointMegabytes * 256));
                     CREATE TABLE IF NOT EXISTS tessera_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
                     INSERT OR IGNORE INTO tessera_meta(key, value) VALUES ('schema_version', '1');
                     CREATE TABLE IF NOT EXISTS tessera_views(

@@ -35,6 +35,11 @@ public struct SQLiteOnlineStoreFactory: OnlineStoreFactory {
                 "mmap_size", .size, default: ByteSize.format(defaults.mmapMegabytes << 20),
                 help: "memory-mapped window over the file (reads without copying pages); 0 turns it off"),
             BackendOption(
+                "checkpoint_size", .size, default: ByteSize.format(defaults.checkpointMegabytes << 20),
+                help:
+                    "how large the write-ahead log grows before it is copied into the file (larger: fewer copies and syncs under many writes)"
+            ),
+            BackendOption(
                 "snapshot_reuse", .duration, default: "1ms",
                 help:
                     "how long a reader keeps one read snapshot across reads (0 starts one per read); writes by another process show up within it"
@@ -64,6 +69,7 @@ public struct SQLiteOnlineStoreFactory: OnlineStoreFactory {
         if let readers = settings.integer("readers") { configuration.readers = readers }
         if let bytes = settings.size("cache_size") { configuration.cacheMegabytes = max(1, bytes >> 20) }
         if let bytes = settings.size("mmap_size") { configuration.mmapMegabytes = bytes >> 20 }
+        if let bytes = settings.size("checkpoint_size") { configuration.checkpointMegabytes = max(1, bytes >> 20) }
         if let span = settings.duration("snapshot_reuse") {
             configuration.snapshotReuse = .microseconds(span.microseconds)
         }

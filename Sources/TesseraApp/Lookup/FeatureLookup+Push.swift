@@ -302,7 +302,7 @@ final class TypedColumns {
     static func events(
         _ table: RecordBatch, for program: AggregationProgram, joinKeys: [JoinKey], event: String, created: String?
     )
-        throws(LookupError) -> (keys: [EntityKey], rows: [[Int]], events: AggregationProgram.Events)
+        throws(LookupError) -> (keys: [EntityKey], rows: [ArraySlice<Int>], events: AggregationProgram.Events)
     {
         let rows = table.rowCount
         func column(_ name: String) -> Column? { table.column(named: name) }
@@ -313,19 +313,8 @@ final class TypedColumns {
         } catch {
             throw LookupError(.invalidRequest, field: "df", error.description)
         }
-        var position: [EntityKey: Int] = [:]
-        var keys: [EntityKey] = []
-        var rowsOf: [[Int]] = []
-        for row in 0..<rows {
-            let key = encoded.key(row)
-            if let at = position[key] {
-                rowsOf[at].append(row)
-            } else {
-                position[key] = keys.count
-                keys.append(key)
-                rowsOf.append([row])
-            }
-        }
+        let (keys, grouped, starts) = encoded.grouped()
+        let rowsOf = keys.indices.map { grouped[starts[$0]..<starts[$0 + 1]] }
         let times = column(event)?.int64Values ?? []
         let createdColumn = created.flatMap { column($0) }
         let createdTimes = createdColumn?.int64Values

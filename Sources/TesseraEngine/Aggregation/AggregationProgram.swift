@@ -19,8 +19,6 @@ public final class AggregationProgram: Sendable {
     public let features: [Feature]
     let layout: AggregationInputsLayout
     let reader: AggregationReader
-    /// A state of no rows, which new keys' rows merge into.
-    let emptyState: [UInt8]
 
     /// The columns a key's state keeps (the aggregations' inputs), as views name them.
     public var inputColumns: [(name: String, type: ValueType)] { layout.inputs }
@@ -32,7 +30,6 @@ public final class AggregationProgram: Sendable {
         features = view.aggregatedFeatures
         layout = AggregationInputsLayout(features)
         reader = AggregationReader(features: features, layout: layout)
-        emptyState = StateRows(inputs: layout.inputs.count).encode(inputs: layout.inputs)
     }
 
     /// Some source rows of one key: event and created times (microseconds; `Int64.min` for
@@ -62,13 +59,13 @@ public final class AggregationProgram: Sendable {
     ///     many keys serves each key's merge without being copied apart.
     ///   - push: the push's id (`PushID`): a push the state already took (a client's retry)
     ///     changes nothing, as the offline push log takes it once.
-    public func merged(_ held: [UInt8]?, with new: Events, rows: [Int]? = nil, now: Int64, push: String? = nil)
-        -> [UInt8]?
-    {
+    public func merged(
+        _ held: [UInt8]?, with new: Events, rows: ArraySlice<Int>? = nil, now: Int64, push: String? = nil
+    ) -> [UInt8]? {
         let pushHash = push.map { id in Array(id.utf8).withUnsafeBytes { ValueHash.hash(bytes: $0) } }
         let horizon = layout.longest.map { now &- $0 } ?? Int64.min
         // New rows in window order (ties keep arrival order), the expired ones left out.
-        var fresh = (rows ?? Array(new.event.indices)).filter { new.event[$0] >= horizon }
+        var fresh = (rows ?? Array(new.event.indices)[...]).filter { new.event[$0] >= horizon }
         func newKey(_ r: Int) -> (Int64, Int64) { (new.event[r], r < new.created.count ? new.created[r] : Int64.min) }
         if !zip(fresh, fresh.dropFirst()).allSatisfy({ newKey($0) <= newKey($1) }) {
             fresh.sort { (new.event[$0], newKey($0).1, $0) < (new.event[$1], newKey($1).1, $1) }
@@ -99,10 +96,9 @@ public final class AggregationProgram: Sendable {
         {
             return result
         }
-        // No held state (or one of an older layout): the new rows merge into an empty one.
-        return emptyState.withUnsafeBytes { raw in
-            StateView(raw, inputs: layout.inputs).flatMap { merge(emptyState, $0) }
-        }
+        // No held state (or one of an older layout): a state of the new rows alone.
+        guard !fresh.isEmpty else { return nil }
+        return StateRows.encode(new, rows: fresh, pushes: remembered([], adding: pushHash), inputs: layout.inputs)
     }
 
     /// The last `rememberedPushes` of `pushes` and `push`.

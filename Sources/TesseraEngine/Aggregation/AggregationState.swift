@@ -104,6 +104,42 @@ struct StateRows {
         return out
     }
 
+    /// The bytes of a state holding exactly `rows` of `new` (already in window order),
+    /// remembering `pushes`: what merging them into an empty state gives, written in one
+    /// typed pass per column (how materialization builds every key's state).
+    static func encode(
+        _ new: AggregationProgram.Events, rows: [Int], pushes: [UInt64], inputs: [(name: String, type: ValueType)]
+    ) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(16 + 8 * pushes.count + rows.count * (16 + 9 * inputs.count))
+        header(pushes: pushes, rows: rows.count, inputs: inputs.count, into: &out)
+        func put(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
+        new.event.withUnsafeBufferPointer { event in for r in rows { put(event[r]) } }
+        new.created.withUnsafeBufferPointer { created in
+            for r in rows { put(r < created.count ? created[r] : Int64.min) }
+        }
+        for (k, input) in inputs.enumerated() {
+            out.append(tag(input.type))
+            let column = new.inputs.indices.contains(k) ? new.inputs[k] : Column(empty: input.type)
+            for r in rows { out.append(r < column.count && column.isValid(r) ? 1 : 0) }
+            switch column.data {
+            case .binary(let data):
+                func bytes(_ r: Int) -> ArraySlice<UInt8> { r < data.count ? data.bytes(at: r) : [] }
+                for r in rows {
+                    withUnsafeBytes(of: UInt32(bytes(r).count).littleEndian) { out.append(contentsOf: $0) }
+                }
+                for r in rows { out.append(contentsOf: bytes(r)) }
+            case .int64(let v): v.withUnsafeBufferPointer { v in for r in rows { put(r < v.count ? v[r] : 0) } }
+            case .float64(let v):
+                v.withUnsafeBufferPointer { v in
+                    for r in rows { put(r < v.count ? Int64(bitPattern: v[r].bitPattern) : 0) }
+                }
+            default: for r in rows { put(word(column, r)) }
+            }
+        }
+        return out
+    }
+
     /// Writes the header: version, remembered pushes, row and input counts.
     static func header(pushes: [UInt64], rows: Int, inputs: Int, into out: inout [UInt8]) {
         out.append(StateRows.version)

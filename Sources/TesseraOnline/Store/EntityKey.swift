@@ -111,6 +111,52 @@ package struct EncodedKeys {
         EntityKey(bytes: Array(bytes[offsets[row]..<offsets[row + 1]]))
     }
 
+    /// The distinct keys in order of first appearance, and every row grouped by key:
+    /// key `i`'s rows (ascending) are `rows[starts[i] ..< starts[i + 1]]`. Integer keys are
+    /// grouped by their 8-byte word; each distinct key is built once.
+    package func grouped() -> (keys: [EntityKey], rows: [Int], starts: [Int]) {
+        var id = [Int](repeating: 0, count: count)
+        var keys: [EntityKey] = []
+        if isInteger {
+            var position: [UInt64: Int] = [:]
+            bytes.withUnsafeBytes { raw in
+                for row in 0..<count {
+                    let word = raw.loadUnaligned(fromByteOffset: row * 8, as: UInt64.self)
+                    if let at = position[word] {
+                        id[row] = at
+                    } else {
+                        position[word] = keys.count
+                        id[row] = keys.count
+                        keys.append(key(row))
+                    }
+                }
+            }
+        } else {
+            var position: [EntityKey: Int] = [:]
+            for row in 0..<count {
+                let key = key(row)
+                if let at = position[key] {
+                    id[row] = at
+                } else {
+                    position[key] = keys.count
+                    id[row] = keys.count
+                    keys.append(key)
+                }
+            }
+        }
+        // A counting sort of the rows by key id: stable, two passes, no array per key.
+        var starts = [Int](repeating: 0, count: keys.count + 1)
+        for row in 0..<count { starts[id[row] + 1] += 1 }
+        for k in 0..<keys.count { starts[k + 1] += starts[k] }
+        var next = starts
+        var rows = [Int](repeating: 0, count: count)
+        for row in 0..<count {
+            rows[next[id[row]]] = row
+            next[id[row]] += 1
+        }
+        return (keys, rows, starts)
+    }
+
     /// Encodes every row of the join-key columns (in join-key order).
     ///
     /// - Throws: `OnlineStoreError.invalidBatch` naming the first row with a null or list key.
