@@ -218,6 +218,22 @@ import Testing
         #expect(messages.contains("feature 'ts' of feature view 'v' has the name of the source's timestamp column"))
     }
 
+    /// `tessera api-key create --file secrets/api-keys.yaml` writes a YAML file inside the
+    /// repository: it is configuration, not definitions, and loading skips it (a file with
+    /// other sections beside `api_keys` is still read, and its mistakes reported).
+    @Test func apiKeyFilesInTheRepositoryAreNotDefinitions() throws {
+        let fixture = try RepositoryFixture()
+        defer { fixture.directory.remove() }
+        try fixture.write(
+            "secrets/api-keys.yaml",
+            "# API keys of the feature server (SHA-256 only). Keep out of git.\napi_keys:\n  - name: \"t\"\n    role: reader\n    sha256: \(String(repeating: "ab", count: 32))\n"
+        )
+        let repository = try fixture.load()
+        #expect(repository.definitions.featureViews.map(\.name) == ["driver_hourly_stats"])
+        try fixture.write("secrets/mixed.yaml", "api_keys: []\nentitys: []\n")
+        #expect(fixture.diagnostics().map(\.message).contains("unknown section 'api_keys'"))
+    }
+
     @Test func duplicateYAMLKeysAreSyntaxErrors() throws {
         let fixture = try RepositoryFixture()
         defer { fixture.directory.remove() }

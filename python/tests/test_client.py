@@ -303,3 +303,44 @@ def test_a_missing_binary_says_how_to_build_it(repo, monkeypatch):
     with pytest.raises(errors.BinaryNotFound) as caught:
         tessera.FeatureStore(repo_path=repo, binary="/nonexistent/tessera")
     assert "swift build -c release --product tessera" in str(caught.value)
+
+
+def test_api_keys_are_sent_and_roles_enforced(binary, tmp_path):
+    from conftest import free_port, run
+
+    repo = tmp_path / "secured"
+    run(binary, "init", str(repo), "--rows", "300")
+    printed = run(binary, "api-key", "create", "--name", "notebook", "--role", "reader", "--file",
+                  str(repo / "secrets" / "api-keys.yaml"))
+    key = next(word for word in printed.split() if word.startswith("tsk_"))
+    with open(repo / "tessera.yaml", "a") as config:
+        config.write("feature_server:\n  auth:\n    api_keys_file: secrets/api-keys.yaml\n")
+    run(binary, "apply", "--repo", str(repo))
+    port = free_port()
+    process = subprocess.Popen([binary, "serve", "--repo", str(repo), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(url + "/health", timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                import time
+                time.sleep(0.05)
+        with pytest.raises(errors.Unauthorized):
+            tessera.FeatureStore(url=url).list_feature_views()
+        reader = tessera.FeatureStore(url=url, api_key=key)
+        assert "driver_hourly_stats" in [v.name for v in reader.list_feature_views()]
+        got = reader.get_online_features(features=FEATURES, entity_rows=[{"driver_id": 1}]).to_dict()
+        assert got["driver_id"] == [1]
+        with pytest.raises(errors.Forbidden):
+            reader.push("driver_stats_push", pd.DataFrame({
+                "driver_id": [1], "event_timestamp": [pd.Timestamp.now(tz="UTC")], "conv_rate": [0.5],
+                "acc_rate": [0.5], "avg_daily_trips": [1]}))
+        reader.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

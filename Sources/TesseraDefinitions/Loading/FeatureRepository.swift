@@ -160,6 +160,13 @@ public struct FeatureRepository: Sendable {
             let parser = DefinitionParser(reader: reader)
             var documents = try Yams.compose_all(yaml: text)
             while let node = documents.next() {
+                // An API-key file (`tessera api-key create --file`, often kept beside the
+                // definitions) holds only `api_keys`: it is configuration, not definitions.
+                if case .mapping(let mapping) = node, !mapping.isEmpty,
+                    mapping.keys.allSatisfy({ $0.string == "api_keys" })
+                {
+                    continue
+                }
                 parser.parse(root: node, into: &result.parsed)
             }
             // The sequence stops at a syntax error and keeps it rather than throwing.

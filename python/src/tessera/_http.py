@@ -13,6 +13,68 @@ from typing import Any, Optional
 from . import errors
 
 
+class _Socket:
+    """HTTP/1.1 over one kept-alive TCP connection with Nagle off: a request is one send
+    and the answer one or two reads. The standard library's ``http.client`` costs about
+    as much again as the lookup itself (header objects, buffered reader); this reads the
+    status, ``Content-Length`` (or a chunked body) and ``Connection`` and nothing more."""
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise http.client.RemoteDisconnected("the server closed the connection")
+        self.buffer += chunk
+
+    def exchange(self, request: bytes) -> "tuple[int, bytes, bool]":
+        self.sock.sendall(request)
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        keep = headers.get("connection", "").lower() != "close"
+        if "content-length" in headers:
+            length = int(headers["content-length"])
+            while len(self.buffer) < length:
+                self._fill()
+            body, self.buffer = self.buffer[:length], self.buffer[length:]
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            parts = []
+            while True:
+                while b"\r\n" not in self.buffer:
+                    self._fill()
+                size_line, self.buffer = self.buffer.split(b"\r\n", 1)
+                size = int(size_line.split(b";")[0], 16)
+                while len(self.buffer) < size + 2:
+                    self._fill()
+                parts.append(self.buffer[:size])
+                self.buffer = self.buffer[size + 2 :]
+                if size == 0:
+                    break
+            body = b"".join(parts)
+        else:
+            keep = False
+            try:
+                while True:
+                    self._fill()
+            except http.client.RemoteDisconnected:
+                pass
+            body, self.buffer = self.buffer, b""
+        return status, body, keep
+
+
 class HTTPClient:
     def __init__(self, url: str, api_key: Optional[str] = None, timeout: float = 60.0) -> None:
         parsed = urllib.parse.urlsplit(url if "://" in url else "http://" + url)
@@ -29,20 +91,40 @@ class HTTPClient:
         self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if api_key:
             self.headers["Authorization"] = f"Bearer {api_key}"
-        self._connection: Optional[http.client.HTTPConnection] = None
+        self._connection: Optional[Any] = None
         self._lock = threading.Lock()
+        self._fixed = "".join(f"{k}: {v}\r\n" for k, v in self.headers.items())
+        self._fixed += f"Host: {self.host}:{self.port}\r\n"
 
-    def _connect(self) -> http.client.HTTPConnection:
+    def _connect(self) -> Any:
         if self._connection is None:
-            cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-            self._connection = cls(self.host, self.port, timeout=self.timeout)
+            if self.scheme == "https":
+                self._connection = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout)
+            else:
+                self._connection = _Socket(self.host, self.port, self.timeout)
         return self._connection
+
+    def _send(self, connection: Any, method: str, path: str, payload: Optional[bytes]) -> "tuple[int, bytes]":
+        if isinstance(connection, _Socket):
+            body = payload or b""
+            head = f"{method} {self.base}{path} HTTP/1.1\r\n{self._fixed}Content-Length: {len(body)}\r\n\r\n"
+            status, data, keep = connection.exchange(head.encode("latin-1") + body)
+            if not keep:
+                connection.close()
+                self._connection = None
+            return status, data
+        connection.request(method, self.base + path, body=payload, headers=self.headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+            self._drop()
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
         """Sends a request and returns the decoded JSON answer; raises the server's error.
@@ -54,30 +136,24 @@ class HTTPClient:
         payload = None if body is None else json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
         with self._lock:
             for attempt in (0, 1):
-                connection = self._connect()
                 try:
-                    connection.request(method, self.base + path, body=payload, headers=self.headers)
-                    response = connection.getresponse()
-                    data = response.read()
-                    status = response.status
+                    connection = self._connect()
+                    status, data = self._send(connection, method, path, payload)
                     break
                 except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
-                    connection.close()
-                    self._connection = None
+                    self._drop()
                     if attempt == 1:
                         raise errors.ConnectionFailed(
                             f"the server at {self.host}:{self.port} closed the connection: {error}"
                         ) from None
                 except socket.timeout:
-                    connection.close()
-                    self._connection = None
+                    self._drop()
                     raise errors.ConnectionFailed(
                         f"no answer from {self.host}:{self.port} within {self.timeout:g} s",
                         hint="raise FeatureStore(timeout=...) for long calls such as materialize",
                     ) from None
                 except OSError as error:
-                    connection.close()
-                    self._connection = None
+                    self._drop()
                     raise errors.ConnectionFailed(
                         f"cannot reach the Tessera server at {self.host}:{self.port}: {error.strerror or error}",
                         hint="start it with `tessera serve --repo DIR`, or check the URL",
