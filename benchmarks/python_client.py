@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 import pandas as pd
 
@@ -85,12 +84,7 @@ def main() -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(url + "/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.05)
+        tessera._binary.wait_until_healthy(url, server)
         remote = tessera.FeatureStore(url=url)
         drivers = entity_df["driver_id"].unique().tolist()
         rng = random.Random(7)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -50,13 +48,7 @@ def server(binary: str, repo: str) -> Iterator[str]:
         [binary, "serve", "--repo", repo, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=1):
-                break
-        except OSError:
-            assert process.poll() is None, open(os.path.join(repo, "serve.log")).read()
-            time.sleep(0.05)
+    assert _binary.wait_until_healthy(url, process), open(os.path.join(repo, "serve.log")).read()
     yield url
     process.terminate()
     process.wait(timeout=10)

@@ -321,15 +321,7 @@ def test_api_keys_are_sent_and_roles_enforced(binary, tmp_path):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(url + "/health", timeout=1)
-                break
-            except urllib.error.HTTPError:
-                break
-            except OSError:
-                import time
-                time.sleep(0.05)
+        assert tessera._binary.wait_until_healthy(url, process)
         with pytest.raises(errors.Unauthorized):
             tessera.FeatureStore(url=url).list_feature_views()
         reader = tessera.FeatureStore(url=url, api_key=key)

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import List, Optional
@@ -61,6 +62,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_healthy(url: str, process: "Optional[subprocess.Popen[bytes]]" = None, seconds: float = 30) -> bool:
+    """Polls ``url/health`` until the server answers (any HTTP status counts: a server with
+    API keys may refuse the call), ``process`` exits, or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1):
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
 class PrivateServer:
     """A ``tessera serve`` of one repository on a loopback port, started on first use and
     stopped when the store is closed (or the interpreter exits)."""
@@ -85,17 +103,9 @@ class PrivateServer:
                 stderr=subprocess.STDOUT,
             )
             self.url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    break
-                try:
-                    with urllib.request.urlopen(self.url + "/health", timeout=1) as answer:
-                        if answer.status == 200:
-                            atexit.register(self.stop)
-                            return self.url
-                except OSError:
-                    time.sleep(0.02)
+            if wait_until_healthy(self.url, self.process):
+                atexit.register(self.stop)
+                return self.url
             self._log.seek(0)
             last = self._log.read().decode(errors="replace").strip()
             self.stop()
