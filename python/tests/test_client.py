@@ -336,3 +336,10 @@ def test_api_keys_are_sent_and_roles_enforced(binary, tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_version_is_tesseras(binary):
+    printed = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    assert printed == tessera.__version__
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    assert f'version = "{tessera.__version__}"' in pyproject
