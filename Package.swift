@@ -136,7 +136,8 @@ let package = Package(
         .target(
             name: "TesseraServer",
             dependencies: [
-                "TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraOnline", "TesseraApp",
+                "TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraOnline", "TesseraApp", "TesseraFormats",
+                "TesseraOffline",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -18,7 +18,7 @@ struct Handlers: Sendable {
 
     /// Checks the caller's role, runs `body`, answers its error as JSON, and records the
     /// request's metrics.
-    private func measured(
+    func measured(
         _ endpoint: String, _ request: Request, role: AccessRole?,
         _ body: () async throws(APIError) -> Response
     ) async -> Response {
@@ -47,19 +47,21 @@ struct Handlers: Sendable {
 
     /// The request body as parsed JSON, refusing bodies over the limit with 413.
     private func json(_ request: Request) async throws(APIError) -> JSONValue {
-        let limit = server.configuration.maxBodyBytes
+        try Handlers.parse(try await Handlers.collect(request, limit: server.configuration.maxBodyBytes))
+    }
+
+    /// The whole request body, refusing bodies over `limit` bytes with 413.
+    static func collect(_ request: Request, limit: Int) async throws(APIError) -> ByteBuffer {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw Handlers.tooLarge(limit)
         }
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: limit)
+            return try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw Handlers.tooLarge(limit)
         } catch {
             throw APIError(status: 400, code: "unreadable_body", field: "body", "the request body could not be read")
         }
-        return try Handlers.parse(buffer)
     }
 
     /// Runs a lookup-layer call, turning its error into the HTTP one.

@@ -102,6 +102,7 @@ public struct FeatureServer: Sendable {
         router.post("get-online-features") { request, _ in await handlers.getOnlineFeatures(request) }
         router.post("push") { request, _ in await handlers.push(request) }
         router.post("write-to-online-store") { request, _ in await handlers.writeToOnlineStore(request) }
+        router.post("get-historical-features") { request, _ in await handlers.getHistoricalFeatures(request) }
         router.post("materialize") { request, _ in await handlers.materialize(request, incremental: false) }
         router.post("materialize-incremental") { request, _ in await handlers.materialize(request, incremental: true) }
         router.get("health") { _, _ in handlers.health() }

@@ -8,6 +8,7 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
     /// Each path's segments (`:name` matches any one) and its method.
     static let routes: [([String], HTTPRequest.Method)] = [
         (["get-online-features"], .post), (["push"], .post), (["write-to-online-store"], .post),
+        (["get-historical-features"], .post),
         (["materialize"], .post), (["materialize-incremental"], .post), (["health"], .get), (["metrics"], .get),
         (["openapi.json"], .get), (["registry", ":kind"], .get), (["registry", ":kind", ":name"], .get),
     ]

@@ -343,3 +343,29 @@ def test_the_version_is_tesseras(binary):
     assert printed == tessera.__version__
     pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     assert f'version = "{tessera.__version__}"' in pyproject
+
+
+def test_remote_training_sets_equal_local_ones(remote, local, repo, server):
+    path = os.path.join(repo, "data", "trip_labels.parquet")
+    entity_df = labels(repo)
+    ours = remote.get_historical_features(entity_df=entity_df, features=FEATURES).to_df()
+    pd.testing.assert_frame_equal(ours, local.get_historical_features(entity_df=entity_df, features=FEATURES).to_df())
+    by_service = remote.get_historical_features(entity_df=path, feature_service="driver_activity_v1", full_feature_names=True)
+    local_service = local.get_historical_features(entity_df=path, feature_service="driver_activity_v1", full_feature_names=True)
+    assert by_service.to_arrow().equals(local_service.to_arrow())
+    # What the endpoint itself answers: an Arrow IPC stream, and JSON errors.
+    body = open(path, "rb").read()
+    request = urllib.request.Request(
+        server + "/get-historical-features?features=driver_hourly_stats:conv_rate", data=body, method="POST",
+        headers={"Content-Type": "application/vnd.apache.parquet"})
+    with urllib.request.urlopen(request) as answer:
+        assert answer.headers["Content-Type"] == "application/vnd.apache.arrow.stream"
+        table = pa.ipc.open_stream(answer.read()).read_all()
+    assert table.column_names == ["driver_id", "event_timestamp", "label", "conv_rate"]
+    with pytest.raises(errors.NotFound) as caught:
+        remote.get_historical_features(entity_df=entity_df, features=["driver_hourly_stats:conv_rat"])
+    assert "did you mean 'conv_rate'?" in str(caught.value)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(
+            server + "/get-historical-features?features=driver_hourly_stats:conv_rate", data=b"{}", method="POST"))
+    assert refused.value.code == 415

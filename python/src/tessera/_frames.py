@@ -53,6 +53,7 @@ def to_table(data: Frame, what: str = "entity_df") -> pa.Table:
 def utc_timestamps(table: pa.Table) -> pa.Table:
     """Timestamp columns in microseconds and UTC (naive ones are read as UTC)."""
     columns = []
+    fields = []
     for field, column in zip(table.schema, table.columns):
         if pa.types.is_timestamp(field.type):
             # A naive time's value is read as UTC (pyarrow keeps the stored instant).
@@ -60,7 +61,8 @@ def utc_timestamps(table: pa.Table) -> pa.Table:
         elif pa.types.is_date(field.type):
             column = column.cast(pa.timestamp("us")).cast(pa.timestamp("us", "UTC"))
         columns.append(column)
-    return pa.table(columns, names=table.column_names)
+        fields.append(pa.field(field.name, column.type, field.nullable, field.metadata))
+    return pa.table(columns, schema=pa.schema(fields))
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:

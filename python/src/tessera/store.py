@@ -8,12 +8,15 @@ import enum
 import json
 import os
 import tempfile
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.ipc  # noqa: F401  (pa.ipc)
 import pyarrow.parquet as pq
 
 from . import _binary, _frames, errors
@@ -313,10 +316,7 @@ class FeatureStore:
         if isinstance(features, str):
             features = [features]
         if not self.is_local:
-            raise errors.InvalidRequest(
-                "get_historical_features runs in local mode only for now (FeatureStore(repo_path=...))",
-                hint="the server's POST /get-historical-features endpoint is not built yet",
-            )
+            return self._remote_training_set(entity_df, features, service, full_feature_names, timestamp_column)
         with tempfile.TemporaryDirectory(prefix="tessera-") as folder:
             arguments = ["training-set", "--output", os.path.join(folder, "training.parquet"), "--json"]
             if _frames.is_path(entity_df):
@@ -338,6 +338,36 @@ class FeatureStore:
                 arguments.append("--full-feature-names")
             self._cli(*arguments)
             return RetrievalJob(pq.read_table(os.path.join(folder, "training.parquet")))
+
+    def _remote_training_set(
+        self,
+        entity_df: Union[_frames.Frame, str, Path],
+        features: Optional[Sequence[str]],
+        service: Optional[str],
+        full_feature_names: bool,
+        timestamp_column: Optional[str],
+    ) -> RetrievalJob:
+        """``POST /get-historical-features``: the entity rows go as a Parquet body, the
+        training set comes back as an Arrow IPC stream."""
+        if _frames.is_path(entity_df):
+            path = Path(str(entity_df)).expanduser()
+            table = pacsv.read_csv(path) if path.suffix.lower() == ".csv" else pq.read_table(path)
+        else:
+            table = _frames.to_table(entity_df)  # type: ignore[arg-type]
+        time = _frames.timestamp_column(table, timestamp_column)
+        table = _frames.check_entities(table, self._join_keys(features, service), time)
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression="snappy")
+        query = {"timestamp_column": time, "full_feature_names": "true" if full_feature_names else "false"}
+        if service is not None:
+            query["feature_service"] = service
+        else:
+            query["features"] = ",".join(features or [])
+        answer = self._client().request_bytes(
+            "POST", "/get-historical-features?" + urllib.parse.urlencode(query), sink.getvalue().to_pybytes(),
+            "application/vnd.apache.parquet",
+        )
+        return RetrievalJob(pa.ipc.open_stream(pa.py_buffer(answer)).read_all())
 
     # -- online ---------------------------------------------------------------------
 
