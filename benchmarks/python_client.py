@@ -14,6 +14,8 @@ entity_df.parquet and its applied repo/). Measures, best of --runs:
 - the same in remote mode, against a `tessera serve` of the repository (the DataFrame goes
   as a Parquet body to POST /get-historical-features, the training set comes back as
   an Arrow IPC stream);
+- with --feast-python, Feast 0.67's in-process get_online_features of 1 entity
+  (benchmarks/online_feast_bench.py, its SQLite online store);
 - get_online_features of 1 entity in remote mode over one kept-alive connection, against a
   `tessera serve` of the repository (materialized first): median and p99.
 Prints a table and one JSON line.
@@ -72,11 +74,19 @@ def main() -> None:
 
     python_local = best(args.runs, local)
     feast = None
+    feast_online = None
     if args.feast_python:
         peer = subprocess.run(
             [args.feast_python, os.path.join(os.path.dirname(__file__), "training_set_peers.py"), "feast", args.data,
              out + ".feast.parquet"], check=True, capture_output=True, text=True)
         feast = json.loads(peer.stdout.strip().splitlines()[-1])["seconds"]
+        # Feast's own in-process lookups (its SQLite online store, 100,000 drivers of the S
+        # workload: a lookup's cost does not grow with the store).
+        peer = subprocess.run(
+            [args.feast_python, os.path.join(os.path.dirname(__file__), "online_feast_bench.py"),
+             tempfile.mkdtemp(prefix="tessera-py-feast-"), "1000000", "100000"],
+            check=True, capture_output=True, text=True)
+        feast_online = json.loads(peer.stdout.strip().splitlines()[-1])
 
     subprocess.run([args.tessera, "materialize", "2000-01-01T00:00:00Z", "now", "--repo", repo], check=True,
                    capture_output=True)
@@ -118,9 +128,15 @@ def main() -> None:
     if feast is not None:
         print(f"| get_historical_features(...).to_df(), local | {python_local:.3f} s | Feast 0.67 {feast:.3f} s | {feast / python_local:.2f}× faster | ≥ 2.5× |")
         print(f"| get_historical_features(...).to_df(), remote | {python_remote:.3f} s | Feast 0.67 {feast:.3f} s | {feast / python_remote:.2f}× faster | ≥ 2.5× |")
-    print(f"| get_online_features, 1 entity, remote, kept-alive | median {median:.0f} µs, p99 {p99:.0f} µs | | | median ≤ 300 µs |")
+    if feast_online is not None:
+        reference = f"Feast 0.67 in process, median {feast_online['lookup_1_median_us']:.0f} µs, p99 {feast_online['lookup_1_p99_us']:.0f} µs"
+        speedup = feast_online["lookup_1_median_us"] / median
+        ratio = f"{speedup:.2f}× faster" if speedup >= 1 else f"{1 / speedup:.2f}× slower (Feast reads in process, no network)"
+    else:
+        reference, ratio = "", ""
+    print(f"| get_online_features, 1 entity, remote, kept-alive | median {median:.0f} µs, p99 {p99:.0f} µs | {reference} | {ratio} | median ≤ 300 µs |")
     print(json.dumps({"cli_seconds": cli, "python_local_seconds": python_local, "python_remote_seconds": python_remote,
-                      "feast_seconds": feast,
+                      "feast_seconds": feast, "feast_online": feast_online,
                       "online_median_us": median, "online_p99_us": p99, "rows": rows}))
 
 

@@ -52,10 +52,15 @@ def to_table(data: Frame, what: str = "entity_df") -> pa.Table:
 
 def utc_timestamps(table: pa.Table) -> pa.Table:
     """Timestamp columns in microseconds and UTC (naive ones are read as UTC)."""
+    if not any(
+        (pa.types.is_timestamp(f.type) and f.type != pa.timestamp("us", "UTC")) or pa.types.is_date(f.type)
+        for f in table.schema
+    ):
+        return table
     columns = []
     fields = []
     for field, column in zip(table.schema, table.columns):
-        if pa.types.is_timestamp(field.type):
+        if pa.types.is_timestamp(field.type) and field.type != pa.timestamp("us", "UTC"):
             # A naive time's value is read as UTC (pyarrow keeps the stored instant).
             column = column.cast(pa.timestamp("us", "UTC"), safe=False)
         elif pa.types.is_date(field.type):
