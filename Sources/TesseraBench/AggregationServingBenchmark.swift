@@ -223,6 +223,14 @@ public enum AggregationServingBenchmark {
     }
 
     static func timeLookups(_ lookup: FeatureLookup, features: [String], count: Int, drivers: Int) throws -> Latencies {
+        // Steady state: every driver read once first (1,000 per request), so the store file's
+        // pages are mapped, as in a server that has run for a while, and the timed reads
+        // measure lookups rather than first-touch page faults (13,000 of them on M otherwise).
+        for start in stride(from: 0, to: drivers, by: 1_000) {
+            let keys = (start..<min(drivers, start + 1_000)).map { ScalarValue.int64(Int64($0)) }
+            _ = try lookup.onlineFeatures(
+                LookupRequest(features: .references(features), entities: [("driver_id", keys)]))
+        }
         var state: UInt64 = 0x5EED
         var times: [Double] = []
         times.reserveCapacity(count)
