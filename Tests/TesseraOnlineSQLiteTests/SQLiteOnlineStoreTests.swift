@@ -177,6 +177,6 @@ import Testing
         #expect(defaults.readers == SQLiteOnlineStore.Configuration().readers)
         #expect(defaults.mmapMegabytes == SQLiteOnlineStore.Configuration().mmapMegabytes)
         #expect(defaults.snapshotReuse == SQLiteOnlineStore.Configuration().snapshotReuse)
-        #expect(defaults.checkpointMegabytes == 64)
+        #expect(defaults.checkpointMegabytes == 4)
     }
 }
