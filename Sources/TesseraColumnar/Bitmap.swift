@@ -17,12 +17,13 @@ public struct Bitmap: Sendable, Equatable {
     public init(_ bits: [Bool]) {
         count = bits.count
         var words = [UInt64](repeating: 0, count: (bits.count + 63) / 64)
-        bits.withUnsafeBufferPointer { bits in
+        // Booleans read as their bytes (0 or 1): a shift and an OR per bit, no branch.
+        bits.withUnsafeBytes { bits in
             words.withUnsafeMutableBufferPointer { words in
                 for w in words.indices {
                     var word: UInt64 = 0
                     let base = w << 6
-                    for b in 0..<min(64, bits.count - base) where bits[base + b] { word |= 1 << UInt64(b) }
+                    for b in 0..<min(64, bits.count - base) { word |= UInt64(bits[base + b]) << UInt64(b) }
                     words[w] = word
                 }
             }

@@ -152,20 +152,9 @@ struct ChunkedOutput {
         case .bool: bools.append(contentsOf: part.bools)
         default: integers.append(contentsOf: part.integers)
         }
-        // `filled` is a multiple of 64 for every chunk but the last.
-        let base = filled >> 6
-        part.valid.withUnsafeBytes { bits in
-            words.withUnsafeMutableBufferPointer { words in
-                var w = 0
-                while w << 6 < bits.count {
-                    var word: UInt64 = 0
-                    let start = w << 6
-                    for b in 0..<min(64, bits.count - start) { word |= UInt64(bits[start + b]) << UInt64(b) }
-                    words[base + w] = word
-                    w += 1
-                }
-            }
-        }
+        // `filled` is a multiple of 64 for every chunk but the last: its words go in place.
+        let packed = Bitmap(part.valid).words
+        words.replaceSubrange((filled >> 6)..<((filled >> 6) + packed.count), with: packed)
         filled += part.count
     }
 
@@ -497,30 +486,12 @@ struct Evaluator {
             let out: [Bool]
             if float, !value.double.isNaN {
                 // Evaluator.order's rules with a number on one side: NaN is above it, -0 equals 0.
-                let c = value.double
-                let x = v.floats
-                switch effective {
-                case .equal: out = Kernels.test(x, rows: rows) { $0 == c }
-                case .notEqual: out = Kernels.test(x, rows: rows) { $0 != c }
-                case .less: out = Kernels.test(x, rows: rows) { $0 < c }
-                case .lessOrEqual: out = Kernels.test(x, rows: rows) { $0 <= c }
-                case .greater: out = Kernels.test(x, rows: rows) { !($0 <= c) }  // NaN is above every number
-                default: out = Kernels.test(x, rows: rows) { !($0 < c) }
-                }
+                out = Kernels.compare(v.floats, effective, value.double, rows: rows)
             } else if float {
                 let x = v.floats
                 out = x.map { test(flipped ? -Evaluator.order($0, value.double) : Evaluator.order($0, value.double)) }
             } else {
-                let c = value.integer
-                let n = v.integers
-                switch effective {
-                case .equal: out = Kernels.test(n, rows: rows) { $0 == c }
-                case .notEqual: out = Kernels.test(n, rows: rows) { $0 != c }
-                case .less: out = Kernels.test(n, rows: rows) { $0 < c }
-                case .lessOrEqual: out = Kernels.test(n, rows: rows) { $0 <= c }
-                case .greater: out = Kernels.test(n, rows: rows) { $0 > c }
-                default: out = Kernels.test(n, rows: rows) { $0 >= c }
-                }
+                out = Kernels.compare(v.integers, effective, value.integer, rows: rows)
             }
             return Vector(payload: .bool(out), valid: v.valid)
         }

@@ -96,4 +96,19 @@ enum Kernels {
             initialized = rows
         }
     }
+
+    /// `x[i] OP c` for every row. Greater-than is written as "not at most" so that, for
+    /// floats, NaN is above every number (as `Evaluator.order` ranks it); for integers the
+    /// two forms are the same.
+    @inline(__always)
+    static func compare<T: Comparable>(_ x: [T], _ op: BinaryOperator, _ c: T, rows: Int) -> [Bool] {
+        switch op {
+        case .equal: test(x, rows: rows) { $0 == c }
+        case .notEqual: test(x, rows: rows) { $0 != c }
+        case .less: test(x, rows: rows) { $0 < c }
+        case .lessOrEqual: test(x, rows: rows) { $0 <= c }
+        case .greater: test(x, rows: rows) { !($0 <= c) }
+        default: test(x, rows: rows) { !($0 < c) }
+        }
+    }
 }

@@ -270,9 +270,8 @@ struct AggregationReader: Sendable {
                 case .sum: return Int64(exactly: exact).map { output(feature, int: $0) } ?? .null
                 case .extreme(let max): return output(feature, int: max ? most : least)
                 default:
-                    // Int128 → Double rounds once to nearest, as the training set's total does.
-                    let total = Int64(exactly: exact).map(Double.init) ?? Double(exact)
-                    return output(feature, double: total / Double(n))
+                    // Rounded once to nearest, as the training set's total is.
+                    return output(feature, double: FixedPointScale.nearest(exact) / Double(n))
                 }
             }
             let summary = scratch.doubles[slot]

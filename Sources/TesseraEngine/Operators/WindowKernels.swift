@@ -190,11 +190,7 @@ struct KernelInput {
     /// A total as a double: integers rounded once to nearest, fixed point through its scale.
     @inline(__always)
     func double(_ total: Int128) -> Double {
-        if let small = Int64(exactly: total) {
-            // Int64 → Double is the hardware conversion, rounding once to nearest.
-            return isInteger ? Double(small) : (scale?.double(small) ?? 0)
-        }
-        return isInteger ? Double(total) : (scale?.double(total) ?? 0)
+        isInteger ? FixedPointScale.nearest(total) : (scale?.double(total) ?? 0)
     }
 }
 
