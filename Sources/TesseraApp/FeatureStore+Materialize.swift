@@ -187,13 +187,20 @@ extension FeatureStore {
                 inputs: inputs)
         }
         let (source, rowsOfKeys, startOf) = (all, grouped, starts)
+        // Pushed rows logged so far are replaced too: the new states record the log's head as
+        // their mark, so no reader merges those rows again (rows pushed to the offline store
+        // as well are in the source).
+        let head = store.keepsStateLog ? try store.readStateLog(after: Int64.max).head : 0
         try store.write(
             [],
             states: [
                 OnlineStateUpdate(view: view.name, keys: keys, replacesAll: true) { index, _ in
-                    program.merged(nil, with: source, rows: rowsOfKeys[startOf[index]..<startOf[index + 1]], now: now)
+                    program.merged(
+                        nil, with: source, rows: rowsOfKeys[startOf[index]..<startOf[index + 1]], now: now, mark: head)
                 }
-            ])
+            ],
+            log: store.keepsStateLog ? OnlineLogChange(discard: (view.name, head)) : OnlineLogChange())
+        pending.discard(view: view.name, through: head)
         progress(
             MaterializeProgress(
                 view: view.name, rowsRead: rowsRead, entitiesWritten: keys.count, estimatedRows: estimate))

@@ -31,6 +31,10 @@ public final class FeatureStore: Sendable {
     public struct Configuration: Sendable {
         /// The clock: ttl on reads, "now" in time arguments, watermarks, push bounds.
         public var now: @Sendable () -> Timestamp = { Timestamp.now }
+        /// When pushed rows of window aggregations are folded into the stored states, and
+        /// how often other processes' pushes are looked for (`PendingStates`); `nil`: the
+        /// online store's `fold_rows` option, else the defaults.
+        public var pendingStates: PendingStates.Settings? = nil
 
         public init() {}
     }
@@ -48,6 +52,9 @@ public final class FeatureStore: Sendable {
     private let offlineSettings: BackendSettings
     private let openedOnline = Mutex<(any OnlineStore)?>(nil)
     private let sharedLookup = Mutex<FeatureLookup?>(nil)
+    /// Pushed rows not folded into the stored aggregation states yet, shared by every lookup
+    /// of this store (so a push through one is read through another at once).
+    public let pending: PendingStates
 
     /// Opens the repository at `path` from its `tessera.yaml` (definitions are read when
     /// planned or applied; everything else works from the registry).
@@ -92,6 +99,9 @@ public final class FeatureStore: Sendable {
         self.offline = offline
         self.onlineFactory = online
         self.configuration = configuration
+        var pendingSettings = PendingStates.Settings()
+        if let rows = online.settings.integer("fold_rows") { pendingSettings.foldRows = rows }
+        self.pending = PendingStates(settings: configuration.pendingStates ?? pendingSettings)
     }
 
     /// The online store, opened (and for embedded stores created) on first use.
@@ -138,7 +148,8 @@ public final class FeatureStore: Sendable {
     private func makeLookup(_ configuration: FeatureLookup.Configuration) throws -> FeatureLookup {
         var configuration = configuration
         if configuration.maxFutureTime == nil { configuration.maxFutureTime = config.featureServer.maxPushFuture }
-        return try FeatureLookup(registry: registry, store: try onlineStore(), configuration: configuration)
+        return try FeatureLookup(
+            registry: registry, store: try onlineStore(), configuration: configuration, pending: pending)
     }
 
     /// The cores training sets and materialization use unless a request says otherwise: the

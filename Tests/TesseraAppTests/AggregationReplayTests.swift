@@ -128,7 +128,9 @@ import Testing
 
     /// Runs one route: a repository whose file holds the batch part, the rest pushed, then
     /// lookups at many times compared with training sets at those times.
-    static func replay(_ route: Route, seed: UInt64, sqlite: Bool) throws {
+    /// - Parameter foldRows: pushed rows pending before a push folds them into the states
+    ///   (small: many folds between pushes and reads).
+    static func replay(_ route: Route, seed: UInt64, sqlite: Bool, foldRows: Int? = nil) throws {
         let dir = try TemporaryDirectory("aggregation-replay")
         defer { dir.remove() }
         let all = events(seed: seed, count: 400)
@@ -154,6 +156,11 @@ import Testing
         let clock = Mutex<Int64>(base + 48 * hour)
         var configuration = FeatureStore.Configuration()
         configuration.now = { Timestamp(microseconds: clock.withLock { $0 }) }
+        if let foldRows {
+            var settings = PendingStates.Settings()
+            settings.foldRows = foldRows
+            configuration.pendingStates = settings
+        }
         let store = try FeatureStore.open(dir.path, backends: .withMemory, configuration: configuration)
         _ = try store.apply(try store.repository(), allowBreaking: false)
         if route != .pushes {
@@ -170,6 +177,15 @@ import Testing
             // A client's retry of the same push changes nothing, online or offline.
             if rng.below(4) == 0 { _ = try store.push(request, to: .onlineAndOffline) }
         }
+        if route == .mix {
+            // A rebuild after the pushes: the source holds the pushed rows too (they went offline
+            // as well), so the logged ones must not be merged again.
+            _ = try store.materialize(
+                MaterializeRequest(
+                    .range(start: Timestamp(microseconds: 0), end: Timestamp(microseconds: base + 96 * hour))))
+        }
+        // Another process on the same file replays the log of pushes it did not make.
+        let other = sqlite ? try FeatureStore.open(dir.path, configuration: configuration) : nil
 
         let definitions = try store.applied().definitions
         let aggs = definitions.featureView("aggs")?.features.map(\.name) ?? []
@@ -188,10 +204,19 @@ import Testing
         var present = 0
         for t in times where t >= base + 48 * hour {
             clock.withLock { $0 = t }
-            let online = try store.onlineFeatures(
-                LookupRequest(
-                    features: .references(references),
-                    entities: [("driver_id", drivers.map { .int64($0) })]))
+            let request = LookupRequest(
+                features: .references(references), entities: [("driver_id", drivers.map { .int64($0) })])
+            let online = try store.onlineFeatures(request)
+            if let other {
+                let seen = try other.onlineFeatures(request)
+                for name in names {
+                    let a = online.vector(named: name)?.values ?? []
+                    let b = seen.vector(named: name)?.values ?? []
+                    #expect(
+                        a.count == b.count && zip(a, b).allSatisfy { Self.sameBits($0, $1) },
+                        "\(route) seed \(seed): \(name) read by another process: \(b), not \(a)")
+                }
+            }
             let spine = try RecordBatch([
                 "driver_id": .int64(drivers), "event_timestamp": .timestamp(Array(repeating: t, count: drivers.count)),
             ])
@@ -231,6 +256,9 @@ import Testing
         try await runOffPool {
             for seed in [1, 2, 3] as [UInt64] { try Self.replay(route, seed: seed, sqlite: false) }
             try Self.replay(route, seed: 4, sqlite: true)
+            // Folds between pushes, through either store.
+            try Self.replay(route, seed: 5, sqlite: false, foldRows: 37)
+            try Self.replay(route, seed: 6, sqlite: true, foldRows: 23)
         }
     }
 }

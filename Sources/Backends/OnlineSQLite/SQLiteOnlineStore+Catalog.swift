@@ -82,6 +82,9 @@ extension SQLiteOnlineStore {
                     let states = try db.prepare("DELETE FROM tessera_states WHERE view = ?1")
                     states.bind(1, view)
                     try states.run()
+                    let logged = try db.prepare("DELETE FROM tessera_state_log WHERE view = ?1")
+                    logged.bind(1, view)
+                    try logged.run()
                     let find = try db.prepare("SELECT id FROM tessera_views WHERE name = ?1")
                     find.bind(1, view)
                     if try find.step() {

@@ -11,6 +11,8 @@ struct WriterState {
     /// Aggregation-state statements (read, upsert, delete), compiled on first use.
     var stateStatements:
         (select: SQLiteStatement, upsert: SQLiteStatement, update: SQLiteStatement, delete: SQLiteStatement)?
+    /// The pushed-event log's append, compiled on first use.
+    var logInsert: SQLiteStatement?
 }
 
 /// One reader connection (opened on first use) and its compiled statements.

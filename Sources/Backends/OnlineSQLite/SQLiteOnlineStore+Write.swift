@@ -9,6 +9,15 @@ extension SQLiteOnlineStore {
     public func write(_ batches: [OnlineWriteBatch], states: [OnlineStateUpdate]) throws(OnlineStoreError)
         -> [OnlineWriteSummary]
     {
+        try write(batches, states: states, log: OnlineLogChange()).summaries
+    }
+
+    public var keepsStateLog: Bool { true }
+
+    @discardableResult
+    public func write(_ batches: [OnlineWriteBatch], states: [OnlineStateUpdate], log: OnlineLogChange)
+        throws(OnlineStoreError) -> OnlineLoggedWrite
+    {
         // CPU work first, outside the writer lock: keys, the latest row per key, the encoded values.
         var prepared: [PreparedWrite] = []
         for batch in batches where batch.count > 0 {
@@ -20,22 +29,31 @@ extension SQLiteOnlineStore {
                     batch: batch, keys: keys, rows: rows, layout: layout,
                     values: layout.encode(columns: batch.features, rows: rows)))
         }
-        guard !prepared.isEmpty || !states.isEmpty else {
-            return batches.map { _ in OnlineWriteSummary(received: 0, written: 0, skipped: 0) }
+        guard !prepared.isEmpty || !states.isEmpty || !log.isEmpty else {
+            return OnlineLoggedWrite(
+                summaries: batches.map { _ in OnlineWriteSummary(received: 0, written: 0, skipped: 0) }, appended: [])
         }
         // One transaction for every batch: a push that feeds several views lands in all or none.
-        let results = try withWriter { (state) throws(OnlineStoreError) -> [(Int, Int64, Int64)] in
+        let outcome = try withWriter { (state) throws(OnlineStoreError) -> WriteOutcome in
             let db = state.connection
             do throws(SQLiteError) {
                 try db.execute("BEGIN IMMEDIATE")
                 do throws(SQLiteError) {
+                    if let expected = log.expectedMark {
+                        let mark = try logMark(db)
+                        guard mark == expected else {
+                            try db.execute("ROLLBACK")
+                            return .conflict(mark: mark)
+                        }
+                    }
                     var results: [(Int, Int64, Int64)] = []
                     for write in prepared {
                         results.append(try apply(write, &state))
                     }
                     for update in states { try apply(update, &state) }
+                    let appended = try apply(log, &state)
                     try db.execute("COMMIT")
-                    return results
+                    return .written(results, appended: appended)
                 } catch {
                     try? db.execute("ROLLBACK")
                     // Statements compiled inside the rolled-back transaction may name tables it created.
@@ -45,6 +63,17 @@ extension SQLiteOnlineStore {
             } catch {
                 throw wrap(error)
             }
+        }
+        let results: [(Int, Int64, Int64)]
+        let appended: [Int64]
+        switch outcome {
+        case .conflict(let mark):
+            throw OnlineStoreError(
+                .conflict,
+                "another writer folded the pushed-event log through record \(mark) (this one expected \(log.expectedMark ?? 0)); nothing was written"
+            )
+        case .written(let done, let numbers):
+            (results, appended) = (done, numbers)
         }
         catalog.withLock {
             for (write, result) in zip(prepared, results) {
@@ -66,7 +95,76 @@ extension SQLiteOnlineStore {
             index += 1
             summaries.append(OnlineWriteSummary(received: batch.count, written: count, skipped: batch.count - count))
         }
-        return summaries
+        return OnlineLoggedWrite(summaries: summaries, appended: appended)
+    }
+
+    /// A log change, inside the writer's open transaction: the appended records' numbers.
+    private func apply(_ log: OnlineLogChange, _ state: inout WriterState) throws(SQLiteError) -> [Int64] {
+        let db = state.connection
+        var appended: [Int64] = []
+        if !log.append.isEmpty {
+            if state.logInsert == nil {
+                state.logInsert = try db.prepare("INSERT INTO tessera_state_log(view, payload) VALUES (?1, ?2)")
+            }
+            guard let insert = state.logInsert else { return [] }
+            for record in log.append {
+                insert.bind(1, record.view)
+                record.payload.withUnsafeBytes { insert.bind(2, blob: $0) }
+                try insert.run()
+                appended.append(db.lastInsertRowID)
+            }
+        }
+        if let (view, through) = log.discard {
+            let delete = try db.prepare("DELETE FROM tessera_state_log WHERE view = ?1 AND seq <= ?2")
+            delete.bind(1, view)
+            delete.bind(2, through)
+            try delete.run()
+        }
+        if let through = log.foldThrough {
+            let delete = try db.prepare("DELETE FROM tessera_state_log WHERE seq <= ?1")
+            delete.bind(1, through)
+            try delete.run()
+            let mark = try db.prepare(
+                "UPDATE tessera_meta SET value = CAST(max(CAST(value AS INTEGER), ?1) AS TEXT) WHERE key = 'state_log_mark'"
+            )
+            mark.bind(1, through)
+            try mark.run()
+        }
+        return appended
+    }
+
+    /// The log's mark, read on `db` (inside its transaction).
+    func logMark(_ db: SQLiteConnection) throws(SQLiteError) -> Int64 {
+        let statement = try db.prepare("SELECT CAST(value AS INTEGER) FROM tessera_meta WHERE key = 'state_log_mark'")
+        return try statement.step() ? statement.int64(0) : 0
+    }
+
+    public func readStateLog(after seq: Int64) throws(OnlineStoreError) -> OnlineLogRead {
+        try withReader { (reader) throws(OnlineStoreError) -> OnlineLogRead in
+            // A fresh snapshot: the mark, the head and the records of one moment.
+            reader.endSnapshot()
+            try reader.snapshot(self, now: MonotonicClock.nanoseconds())
+            defer { reader.endSnapshot() }
+            let db = try reader.connection(self)
+            do throws(SQLiteError) {
+                let mark = try logMark(db)
+                let head = try db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'tessera_state_log'")
+                let last = try head.step() ? head.int64(0) : 0
+                var records: [OnlineLogRecord] = []
+                if last > seq {
+                    let select = try db.prepare(
+                        "SELECT seq, view, payload FROM tessera_state_log WHERE seq > ?1 ORDER BY seq")
+                    select.bind(1, seq)
+                    while try select.step() {
+                        records.append(
+                            OnlineLogRecord(seq: select.int64(0), view: select.string(1), payload: select.blob(2)))
+                    }
+                }
+                return OnlineLogRead(records: records, mark: mark, head: last)
+            } catch {
+                throw wrap(error)
+            }
+        }
     }
 
     /// One batch's rows, inside the writer's open transaction: (rows written, view id, layout id).
@@ -162,6 +260,13 @@ extension SQLiteOnlineStore {
         state.upserts[viewID] = statement
         return statement
     }
+}
+
+/// How a write's transaction ended: committed (per batch: rows written, view id, layout id;
+/// the appended log records), or rolled back because the log's mark moved.
+private enum WriteOutcome: Sendable {
+    case written([(Int, Int64, Int64)], appended: [Int64])
+    case conflict(mark: Int64)
 }
 
 /// A batch ready to write: encoded keys, the winning rows and their encoded values.

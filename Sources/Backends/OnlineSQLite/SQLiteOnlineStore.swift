@@ -133,6 +133,9 @@ public final class SQLiteOnlineStore: OnlineStore {
                         id INTEGER PRIMARY KEY AUTOINCREMENT, view_id INTEGER NOT NULL, spec TEXT NOT NULL);
                     CREATE TABLE IF NOT EXISTS tessera_states(
                         view TEXT NOT NULL, key BLOB NOT NULL, state BLOB NOT NULL, PRIMARY KEY(view, key)) WITHOUT ROWID;
+                    CREATE TABLE IF NOT EXISTS tessera_state_log(
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT, view TEXT NOT NULL, payload BLOB NOT NULL);
+                    INSERT OR IGNORE INTO tessera_meta(key, value) VALUES ('state_log_mark', '0');
                     """)
             } else {
                 try db.execute("PRAGMA query_only=1")

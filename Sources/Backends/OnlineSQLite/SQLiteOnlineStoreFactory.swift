@@ -40,6 +40,11 @@ public struct SQLiteOnlineStoreFactory: OnlineStoreFactory {
                     "how large the write-ahead log grows before it is copied into the file (larger: fewer copies and syncs under many writes)"
             ),
             BackendOption(
+                "fold_rows", .integer(1...(1 << 30)), default: String(PendingStatesDefaults.foldRows),
+                help:
+                    "pushed rows of window aggregations kept in the store's log (and in each process's memory, about 150 bytes a row) before a push folds them into the stored states"
+            ),
+            BackendOption(
                 "snapshot_reuse", .duration, default: "1ms",
                 help:
                     "how long a reader keeps one read snapshot across reads (0 starts one per read); writes by another process show up within it"

@@ -40,8 +40,11 @@ public struct PreparedPush: Sendable {
     /// The push's content digest: the same push sent twice has the same id (see `PushLog`).
     public let pushID: String
     let writes: [OnlineWriteBatch]
-    /// The aggregation state updates of the fed views with window aggregations.
+    /// The aggregation state updates of the fed views with window aggregations (for a store
+    /// without a pushed-event log).
     let states: [OnlineStateUpdate]
+    /// The same rows as log records (for a store with a log).
+    let records: [PendingStates.Record]
     /// Per view with window aggregations: pushed rows and the keys they update.
     let stateCounts: [String: (rows: Int, keys: Int)]
 }
@@ -113,6 +116,7 @@ extension FeatureLookup {
         let batch = try typed.batch()
         var writes: [OnlineWriteBatch] = []
         var states: [OnlineStateUpdate] = []
+        var records: [PendingStates.Record] = []
         var stateCounts: [String: (rows: Int, keys: Int)] = [:]
         let now = configuration.now().microseconds
         let pushID = PushID.of(source: source.name, batch: batch)
@@ -136,10 +140,13 @@ extension FeatureLookup {
                 OnlineStateUpdate(view: info.view.name, keys: keys) { index, held in
                     program.merged(held, with: events, rows: rowsOf[index], now: now, push: pushID)
                 })
+            records.append(
+                PendingStates.Record(
+                    view: info.view.name, push: pushID, program: program, keys: keys, rows: rowsOf, events: events))
         }
         return PreparedPush(
             source: source, views: targets.map(\.view.name), batch: batch,
-            pushID: pushID, writes: writes, states: states,
+            pushID: pushID, writes: writes, states: states, records: records,
             stateCounts: stateCounts)
     }
 
@@ -196,7 +203,23 @@ extension FeatureLookup {
     public func writeOnline(_ push: PreparedPush) throws(LookupError) -> [String: OnlineWriteSummary] {
         let summaries: [OnlineWriteSummary]
         do {
-            summaries = try store.write(push.writes, states: push.states)
+            if store.keepsStateLog && !push.records.isEmpty {
+                // Rows for window aggregations go to the pushed-event log, read merged until folded.
+                let log = OnlineLogChange(append: push.records.map { ($0.view, PendingStates.payload($0)) })
+                let written = try store.write(push.writes, states: [], log: log)
+                summaries = written.summaries
+                pending.add(push.records, seqs: written.appended)
+                switch pending.foldDue {
+                case .none: break
+                case .hotKeys:
+                    try pending.fold(
+                        store, programs: programs(), now: configuration.now().microseconds, hotKeysOnly: true)
+                case .all: pending.foldInBackground { [self] () throws(OnlineStoreError) in try foldPending() }
+                case .behind: try foldPending(wait: true)
+                }
+            } else {
+                summaries = try store.write(push.writes, states: push.states)
+            }
         } catch {
             throw LookupError(.unavailable, field: "online_store", error.description)
         }
@@ -207,6 +230,30 @@ extension FeatureLookup {
             out[view] = OnlineWriteSummary(received: counts.rows, written: counts.rows, skipped: 0)
         }
         return out
+    }
+}
+
+extension FeatureLookup {
+    /// The programs of the served views with window aggregations, by view name.
+    func programs() -> @Sendable (String) -> AggregationProgram? {
+        let views = catalog().views
+        return { views[$0]?.aggregation }
+    }
+
+    /// Merges every pushed row still pending into the stored states now (pushes do it when
+    /// enough are pending; `tessera` commands that exit soon after a push need not).
+    /// - Parameter wait: when a fold is running already, wait for it and fold after it
+    ///   (else return at once: the running fold takes the rows).
+    public func foldPending(wait: Bool = false) throws(OnlineStoreError) {
+        try pending.fold(store, programs: programs(), now: configuration.now().microseconds, wait: wait)
+    }
+
+    /// The aggregation states of a read's keys, with the rows pushed since they were stored.
+    func states(_ read: PreparedLookup.Read) throws(OnlineStoreError) -> [[UInt8]?] {
+        guard let program = read.aggregation else { return try store.readStates(view: read.view, keys: read.keys) }
+        return try pending.states(
+            view: read.view, keys: read.keys, program: program, store: store,
+            now: configuration.now().microseconds, programs: programs())
     }
 }
 

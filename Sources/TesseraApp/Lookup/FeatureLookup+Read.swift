@@ -58,7 +58,7 @@ extension FeatureLookup {
         for read in prepared.reads {
             do {
                 if read.aggregation != nil && read.plainFeatures.isEmpty {
-                    records.append(.states(try store.readStates(view: read.view, keys: read.keys)))
+                    records.append(.states(try states(read)))
                 } else if read.aggregation != nil {
                     records.append(.records(try aggregatedRecords(read, plain: nil)))
                 } else {
@@ -116,7 +116,7 @@ extension FeatureLookup {
         if plain == nil && !read.plainFeatures.isEmpty {
             plain = try store.readRecords(view: read.view, keys: read.keys, features: read.plainFeatures)
         }
-        let states = try store.readStates(view: read.view, keys: read.keys)
+        let states = try states(read)
         let rows = read.keys.count
         let (columns, newestEvents) = program.values(states, selected: read.aggregatedSelection, at: now.microseconds)
         var out: [OnlineRecord?] = []
@@ -157,7 +157,7 @@ extension FeatureLookup {
         for read in prepared.reads {
             do {
                 if read.aggregation != nil && read.plainFeatures.isEmpty {
-                    records.append(.states(try store.readStates(view: read.view, keys: read.keys)))
+                    records.append(.states(try states(read)))
                     continue
                 }
                 let plain =

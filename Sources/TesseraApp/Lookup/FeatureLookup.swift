@@ -39,6 +39,9 @@ public final class FeatureLookup: Sendable {
     /// The online store read and written.
     public let store: any OnlineStore
     public let configuration: Configuration
+    /// Pushed rows not folded into the stored aggregation states yet (shared by the lookups
+    /// of one `FeatureStore`).
+    public let pending: PendingStates
     let registry: SharedRegistry
     let state: Mutex<FollowState>
     private let intervalNanos: UInt64
@@ -53,12 +56,14 @@ public final class FeatureLookup: Sendable {
     /// A lookup over `registry` and `store`; reads the registry's current version now.
     ///
     /// - Throws: `LookupError.unavailable` when the registry cannot be read.
-    public init(registry: SharedRegistry, store: any OnlineStore, configuration: Configuration = Configuration())
-        throws(LookupError)
-    {
+    public init(
+        registry: SharedRegistry, store: any OnlineStore, configuration: Configuration = Configuration(),
+        pending: PendingStates? = nil
+    ) throws(LookupError) {
         let catalog = try FeatureLookup.loadCatalog(registry)
         self.registry = registry
         self.store = store
+        self.pending = pending ?? PendingStates()
         self.configuration = configuration
         self.intervalNanos = max(1, MonotonicClock.nanoseconds(configuration.registryCheckInterval))
         self.state = Mutex(FollowState(catalog: catalog, lastCheck: MonotonicClock.nanoseconds(), lastError: nil))

@@ -59,46 +59,207 @@ public final class AggregationProgram: Sendable {
     ///     many keys serves each key's merge without being copied apart.
     ///   - push: the push's id (`PushID`): a push the state already took (a client's retry)
     ///     changes nothing, as the offline push log takes it once.
+    ///   - mark: the log mark the result records (`logMark(_:)`); `nil` keeps the held one.
     public func merged(
-        _ held: [UInt8]?, with new: Events, rows: ArraySlice<Int>? = nil, now: Int64, push: String? = nil
+        _ held: [UInt8]?, with new: Events, rows: ArraySlice<Int>? = nil, now: Int64, push: String? = nil,
+        mark: Int64? = nil
     ) -> [UInt8]? {
-        let pushHash = push.map { id in Array(id.utf8).withUnsafeBytes { ValueHash.hash(bytes: $0) } }
+        let pushHash = push.map(AggregationProgram.hash)
+        let selected = rows ?? Array(new.event.indices)[...]
+        return (held ?? []).withUnsafeBytes { raw in
+            let view = held == nil ? nil : StateView(raw, inputs: layout.inputs)
+            let heldPushes = view?.pushes() ?? []
+            let taken = pushHash.map { heldPushes.contains($0) } ?? false
+            let pushes = taken ? heldPushes : remembered(heldPushes, adding: pushHash)
+            return merge(
+                held, view, new, rows: taken ? [] : selected, pushes: pushes, now: now,
+                mark: mark ?? view?.mark ?? 0)
+        }
+    }
+
+    /// `rows` of `new` merged into `held`, recording exactly `pushes` and `mark`: for callers
+    /// that decided which pushes count themselves (a fold of many pushes, with
+    /// `rememberedPushes(_:)`, `remembering(_:_:)` and `pushHash(_:)`).
+    public func merged(
+        _ held: [UInt8]?, with new: Events, rows: ArraySlice<Int>, now: Int64, pushes: [UInt64], mark: Int64
+    ) -> [UInt8]? {
+        (held ?? []).withUnsafeBytes { raw in
+            let view = held == nil ? nil : StateView(raw, inputs: layout.inputs)
+            return merge(held, view, new, rows: rows, pushes: pushes, now: now, mark: mark)
+        }
+    }
+
+    /// The hashes of the pushes a state remembers, oldest first (none for `nil` or bytes that
+    /// are not a state of this program).
+    public func rememberedPushes(_ state: [UInt8]?) -> [UInt64] {
+        guard let state else { return [] }
+        return state.withUnsafeBytes { StateView($0, inputs: layout.inputs)?.pushes() ?? [] }
+    }
+
+    /// `pushes` after a merge of push `hash`: the last `rememberedPushes` of them.
+    public func remembering(_ pushes: [UInt64], _ hash: UInt64) -> [UInt64] { remembered(pushes, adding: hash) }
+
+    /// The hash a state remembers a push by.
+    public static func pushHash(_ id: String) -> UInt64 { hash(id) }
+
+    /// One push's rows of one key: what `merged(_:parts:now:mark:)` takes.
+    public struct Part: Sendable {
+        public var events: Events
+        public var rows: ArraySlice<Int>
+        public var push: String
+
+        public init(events: Events, rows: ArraySlice<Int>, push: String) {
+            self.events = events
+            self.rows = rows
+            self.push = push
+        }
+    }
+
+    /// `parts` merged into `held` in order, in one copy of the state: the bytes merging them
+    /// one after another gives (the same rows in the same order, the same remembered pushes).
+    public func merged(_ held: [UInt8]?, parts: [Part], now: Int64, mark: Int64? = nil) -> [UInt8]? {
+        if parts.count == 1, let part = parts.first {
+            return merged(held, with: part.events, rows: part.rows, now: now, push: part.push, mark: mark)
+        }
+        return (held ?? []).withUnsafeBytes { raw in
+            let view = held == nil ? nil : StateView(raw, inputs: layout.inputs)
+            // The pushes that count, as one merge after another decides: not among the
+            // remembered ones at their turn.
+            var pushes = view?.pushes() ?? []
+            var counted: [Int] = []
+            for (index, part) in parts.enumerated() {
+                let hash = AggregationProgram.hash(part.push)
+                guard !pushes.contains(hash) else { continue }
+                pushes = remembered(pushes, adding: hash)
+                counted.append(index)
+            }
+            let nextMark = mark ?? view?.mark ?? 0
+            if counted.count <= 1 {
+                let only = counted.first.map { parts[$0] }
+                let none = Events(event: [], created: [], inputs: [])
+                return merge(
+                    held, view, only?.events ?? none, rows: only?.rows ?? [], pushes: pushes, now: now,
+                    mark: nextMark)
+            }
+            // The counted rows gathered into one batch, in push order.
+            var references: [Int] = []
+            var sizes: [Int] = []
+            var offset = 0
+            for index in counted {
+                let part = parts[index]
+                references.append(contentsOf: part.rows.map { offset + $0 })
+                sizes.append(part.events.count)
+                offset += part.events.count
+            }
+            let positions = Column.ChunkPositions(references, chunkSizes: sizes)
+            var event: [Int64] = []
+            var created: [Int64] = []
+            event.reserveCapacity(references.count)
+            created.reserveCapacity(references.count)
+            for (chunk, row) in zip(positions.chunk, positions.row) {
+                let part = parts[counted[Int(chunk)]].events
+                event.append(part.event[row])
+                created.append(row < part.created.count ? part.created[row] : Int64.min)
+            }
+            var inputs: [Column] = []
+            for (k, input) in layout.inputs.enumerated() {
+                let chunks = counted.map { index -> Column in
+                    let part = parts[index].events
+                    guard part.inputs.indices.contains(k), part.inputs[k].count == part.count else {
+                        return Column(nulls: input.type, count: part.count)
+                    }
+                    return part.inputs[k]
+                }
+                inputs.append(
+                    (try? Column.take(from: chunks, positions)) ?? Column(nulls: input.type, count: event.count))
+            }
+            let gathered = Events(event: event, created: created, inputs: inputs)
+            return merge(
+                held, view, gathered, rows: Array(gathered.event.indices)[...], pushes: pushes, now: now,
+                mark: nextMark)
+        }
+    }
+
+    /// The merge itself: `rows` of `new` (those some window at or after `now` can hold)
+    /// merged into the held state `view` of bytes `held`, recording `pushes` and `mark`.
+    private func merge(
+        _ held: [UInt8]?, _ view: StateView?, _ new: Events, rows: ArraySlice<Int>, pushes: [UInt64], now: Int64,
+        mark: Int64
+    ) -> [UInt8]? {
         let horizon = layout.longest.map { now &- $0 } ?? Int64.min
         // New rows in window order (ties keep arrival order), the expired ones left out.
-        var fresh = (rows ?? Array(new.event.indices)[...]).filter { new.event[$0] >= horizon }
+        var fresh = rows.filter { new.event[$0] >= horizon }
         func newKey(_ r: Int) -> (Int64, Int64) { (new.event[r], r < new.created.count ? new.created[r] : Int64.min) }
         if !zip(fresh, fresh.dropFirst()).allSatisfy({ newKey($0) <= newKey($1) }) {
             fresh.sort { (new.event[$0], newKey($0).1, $0) < (new.event[$1], newKey($1).1, $1) }
         }
-        func merge(_ bytes: [UInt8], _ view: StateView) -> [UInt8]? {
-            if let pushHash, view.remembers(pushHash) { return bytes }
-            // Held rows are sorted: merge the two sorted lists (held rows first on ties, as
-            // they arrived first), then copy byte ranges.
-            var order: [Int] = []
-            order.reserveCapacity(view.count + fresh.count)
-            var h = view.lowerBound(horizon)
-            var f = 0
-            while h < view.count || f < fresh.count {
-                if f == fresh.count || (h < view.count && (view.event(h), view.created(h)) <= newKey(fresh[f])) {
-                    order.append(h)
-                    h += 1
-                } else {
-                    order.append(-fresh[f] - 1)
-                    f += 1
-                }
+        guard let view, let held else {
+            // No held state (or one of an older layout): a state of the new rows alone.
+            guard !fresh.isEmpty else { return nil }
+            return StateRows.encode(new, rows: fresh, mark: mark, pushes: pushes, inputs: layout.inputs)
+        }
+        if fresh.isEmpty && mark == view.mark && pushes == view.pushes() && view.lowerBound(horizon) == 0 {
+            return held
+        }
+        // Held rows are sorted: merge the two sorted lists (held rows first on ties, as they
+        // arrived first), then copy byte ranges.
+        var order: [Int] = []
+        order.reserveCapacity(view.count + fresh.count)
+        var h = view.lowerBound(horizon)
+        var f = 0
+        while h < view.count || f < fresh.count {
+            if f == fresh.count || (h < view.count && (view.event(h), view.created(h)) <= newKey(fresh[f])) {
+                order.append(h)
+                h += 1
+            } else {
+                order.append(-fresh[f] - 1)
+                f += 1
             }
-            guard !order.isEmpty else { return nil }
+        }
+        guard !order.isEmpty else { return nil }
+        return view.merging(new, order: order, mark: mark, pushes: pushes, inputs: layout.inputs)
+    }
+
+    static func hash(_ push: String) -> UInt64 { Array(push.utf8).withUnsafeBytes { ValueHash.hash(bytes: $0) } }
+
+    /// The last record of the pushed-event log a state includes (0 for none, or for bytes
+    /// that are not a state of this program): log records up to it are already merged.
+    public func logMark(_ state: [UInt8]) -> Int64 {
+        state.withUnsafeBytes { StateView($0, inputs: layout.inputs)?.mark ?? 0 }
+    }
+
+    /// `state` recording log mark `mark` (the same rows and remembered pushes).
+    public func marked(_ state: [UInt8], _ mark: Int64) -> [UInt8] {
+        if state.first == StateRows.version, state.count >= 9 {
+            var out = state
+            withUnsafeBytes(of: mark.littleEndian) { out.replaceSubrange(1..<9, with: $0) }
+            return out
+        }
+        return state.withUnsafeBytes { raw in
+            guard let view = StateView(raw, inputs: layout.inputs) else { return state }
+            let none = Events(event: [], created: [], inputs: [])
             return view.merging(
-                new, order: order, pushes: remembered(view.pushes(), adding: pushHash), inputs: layout.inputs)
+                none, order: Array(0..<view.count), mark: mark, pushes: view.pushes(), inputs: layout.inputs)
         }
-        if let held,
-            let result = held.withUnsafeBytes({ raw in StateView(raw, inputs: layout.inputs).map { merge(held, $0) } })
-        {
-            return result
-        }
-        // No held state (or one of an older layout): a state of the new rows alone.
-        guard !fresh.isEmpty else { return nil }
-        return StateRows.encode(new, rows: fresh, pushes: remembered([], adding: pushHash), inputs: layout.inputs)
+    }
+
+    /// Whether `other`'s state inputs are this program's (names and types, in order): rows
+    /// decoded for one can be merged by the other.
+    public func takesSameInputs(as other: AggregationProgram) -> Bool {
+        other === self
+            || (layout.inputs.count == other.layout.inputs.count
+                && zip(layout.inputs, other.layout.inputs).allSatisfy { $0.name == $1.name && $0.type == $1.type })
+    }
+
+    /// `events` as bytes (every row, in order): how the pushed-event log stores a push's rows.
+    public func encode(_ events: Events) -> [UInt8] {
+        StateRows.encode(events, rows: Array(0..<events.count), pushes: [], inputs: layout.inputs)
+    }
+
+    /// The events `encode(_:)` wrote, or `nil` when `bytes` are not events of this program's
+    /// inputs (a log record written before a breaking apply).
+    public func decodeEvents(_ bytes: [UInt8]) -> Events? {
+        StateRows.decode(bytes, inputs: layout.inputs)?.events(inputs: layout.inputs)
     }
 
     /// The last `rememberedPushes` of `pushes` and `push`.

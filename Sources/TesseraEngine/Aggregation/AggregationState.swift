@@ -5,12 +5,14 @@ import TesseraOffline
 
 /// One key's aggregation state as plain arrays: the form merges work on.
 ///
-/// Bytes (little-endian): version 2 · u8 remembered pushes, each a u64 hash of its id ·
+/// Bytes (little-endian): version 3 · i64 log mark (the last pushed-event log record the
+/// state includes, see `PendingStates`) · u8 remembered pushes, each a u64 hash of its id ·
 /// u32 rows · u8 inputs · rows × i64 event · rows × i64 created · per input: u8 type tag ·
 /// rows validity bytes · values (rows × 8 bytes for fixed-width types: integers and
 /// timestamps as i64, floats as the float64 bits, bools 0/1; for strings and bytes, rows ×
 /// u32 lengths, then the bytes).
 struct StateRows {
+    var mark: Int64 = 0
     var pushes: [UInt64] = []
     var event: [Int64] = []
     var created: [Int64] = []
@@ -19,7 +21,9 @@ struct StateRows {
     var words: [[Int64]]
     var binary: [[[UInt8]]]
 
-    static let version: UInt8 = 2
+    static let version: UInt8 = 3
+    /// The layout before the log mark: read as mark 0.
+    static let unmarkedVersion: UInt8 = 2
 
     init(inputs: Int) {
         valid = Array(repeating: [], count: inputs)
@@ -86,7 +90,7 @@ struct StateRows {
         var out: [UInt8] = []
         out.reserveCapacity(8 + n * (16 + 9 * inputs.count))
         func put(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
-        StateRows.header(pushes: pushes, rows: n, inputs: inputs.count, into: &out)
+        StateRows.header(mark: mark, pushes: pushes, rows: n, inputs: inputs.count, into: &out)
         for value in event { put(value) }
         for value in created { put(value) }
         for (k, input) in inputs.enumerated() {
@@ -108,11 +112,12 @@ struct StateRows {
     /// remembering `pushes`: what merging them into an empty state gives, written in one
     /// typed pass per column (how materialization builds every key's state).
     static func encode(
-        _ new: AggregationProgram.Events, rows: [Int], pushes: [UInt64], inputs: [(name: String, type: ValueType)]
+        _ new: AggregationProgram.Events, rows: [Int], mark: Int64 = 0, pushes: [UInt64],
+        inputs: [(name: String, type: ValueType)]
     ) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(16 + 8 * pushes.count + rows.count * (16 + 9 * inputs.count))
-        header(pushes: pushes, rows: rows.count, inputs: inputs.count, into: &out)
+        out.reserveCapacity(24 + 8 * pushes.count + rows.count * (16 + 9 * inputs.count))
+        header(mark: mark, pushes: pushes, rows: rows.count, inputs: inputs.count, into: &out)
         func put(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
         new.event.withUnsafeBufferPointer { event in for r in rows { put(event[r]) } }
         new.created.withUnsafeBufferPointer { created in
@@ -140,9 +145,10 @@ struct StateRows {
         return out
     }
 
-    /// Writes the header: version, remembered pushes, row and input counts.
-    static func header(pushes: [UInt64], rows: Int, inputs: Int, into out: inout [UInt8]) {
+    /// Writes the header: version, log mark, remembered pushes, row and input counts.
+    static func header(mark: Int64, pushes: [UInt64], rows: Int, inputs: Int, into out: inout [UInt8]) {
         out.append(StateRows.version)
+        withUnsafeBytes(of: mark.littleEndian) { out.append(contentsOf: $0) }
         out.append(UInt8(min(pushes.count, 255)))
         for push in pushes.suffix(255) { withUnsafeBytes(of: push.littleEndian) { out.append(contentsOf: $0) } }
         withUnsafeBytes(of: UInt32(rows).littleEndian) { out.append(contentsOf: $0) }
@@ -155,6 +161,7 @@ struct StateRows {
         bytes.withUnsafeBytes { raw in
             guard let view = StateView(raw, inputs: inputs) else { return nil }
             var rows = StateRows(inputs: inputs.count)
+            rows.mark = view.mark
             rows.pushes = view.pushes()
             let n = view.count
             rows.event = (0..<n).map(view.event)
@@ -176,6 +183,8 @@ struct StateRows {
 struct StateView {
     let raw: UnsafeRawBufferPointer
     let count: Int
+    /// The last pushed-event log record the state includes (0: none).
+    let mark: Int64
     let pushStart: Int
     let pushCount: Int
     let eventAt: Int
@@ -195,7 +204,16 @@ struct StateView {
             defer { at += 1 }
             return Int(raw[at])
         }
-        guard byte() == Int(StateRows.version), let pushes = byte(), at + 8 * pushes <= raw.count else { return nil }
+        let version = byte()
+        if version == Int(StateRows.version) {
+            guard at + 8 <= raw.count else { return nil }
+            mark = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int64.self))
+            at += 8
+        } else {
+            guard version == Int(StateRows.unmarkedVersion) else { return nil }
+            mark = 0
+        }
+        guard let pushes = byte(), at + 8 * pushes <= raw.count else { return nil }
         pushStart = at
         pushCount = pushes
         at += 8 * pushes
@@ -277,11 +295,12 @@ struct StateView {
     /// state's row r, `r < 0` is `new`'s row `-r - 1`; remembering `pushes`. Runs of held
     /// rows are copied as byte ranges; nothing is decoded.
     func merging(
-        _ new: AggregationProgram.Events, order: [Int], pushes: [UInt64], inputs: [(name: String, type: ValueType)]
+        _ new: AggregationProgram.Events, order: [Int], mark: Int64, pushes: [UInt64],
+        inputs: [(name: String, type: ValueType)]
     ) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(raw.count + (order.count - count + 1) * (16 + 9 * inputs.count) + 8 * pushes.count)
-        StateRows.header(pushes: pushes, rows: order.count, inputs: inputs.count, into: &out)
+        out.reserveCapacity(raw.count + 8 + (order.count - count + 1) * (16 + 9 * inputs.count) + 8 * pushes.count)
+        StateRows.header(mark: mark, pushes: pushes, rows: order.count, inputs: inputs.count, into: &out)
         // Maximal runs of consecutive held rows, and the new rows between them.
         var runs: [(start: Int, end: Int)] = []
         var i = 0

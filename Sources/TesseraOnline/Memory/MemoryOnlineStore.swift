@@ -17,6 +17,9 @@ public final class MemoryOnlineStore: OnlineStore {
     struct Tables: Sendable {
         var rows: [String: [EntityKey: Row]] = [:]
         var states: [String: [EntityKey: [UInt8]]] = [:]
+        var log: [OnlineLogRecord] = []
+        var logMark: Int64 = 0
+        var logHead: Int64 = 0
     }
 
     /// Rows and states behind one lock, so a write of both is atomic.
@@ -27,6 +30,19 @@ public final class MemoryOnlineStore: OnlineStore {
     @discardableResult
     public func write(_ batches: [OnlineWriteBatch], states: [OnlineStateUpdate]) throws(OnlineStoreError)
         -> [OnlineWriteSummary]
+    {
+        try write(batches, states: states, log: OnlineLogChange()).summaries
+    }
+
+    public var keepsStateLog: Bool { true }
+
+    public func readStateLog(after seq: Int64) throws(OnlineStoreError) -> OnlineLogRead {
+        tables.withLock { OnlineLogRead(records: $0.log.filter { $0.seq > seq }, mark: $0.logMark, head: $0.logHead) }
+    }
+
+    @discardableResult
+    public func write(_ batches: [OnlineWriteBatch], states: [OnlineStateUpdate], log: OnlineLogChange)
+        throws(OnlineStoreError) -> OnlineLoggedWrite
     {
         // Validate and pick the winners of every batch before touching the store: all or nothing.
         var prepared: [(view: String, rows: [(EntityKey, Row)], received: Int)] = []
@@ -53,7 +69,13 @@ public final class MemoryOnlineStore: OnlineStore {
             }
             prepared.append((batch.view, rows, batch.count))
         }
-        return tables.withLock { tables in
+        return try tables.withLock { (tables) throws(OnlineStoreError) -> OnlineLoggedWrite in
+            if let expected = log.expectedMark, expected != tables.logMark {
+                throw OnlineStoreError(
+                    .conflict,
+                    "another writer folded the pushed-event log through record \(tables.logMark) (this one expected \(expected)); nothing was written"
+                )
+            }
             let summaries = prepared.map { write in
                 guard write.received > 0 else { return OnlineWriteSummary(received: 0, written: 0, skipped: 0) }
                 var table = tables.rows[write.view] ?? [:]
@@ -78,7 +100,20 @@ public final class MemoryOnlineStore: OnlineStore {
                 }
                 tables.states[update.view] = table
             }
-            return summaries
+            var appended: [Int64] = []
+            for record in log.append {
+                tables.logHead += 1
+                tables.log.append(OnlineLogRecord(seq: tables.logHead, view: record.view, payload: record.payload))
+                appended.append(tables.logHead)
+            }
+            if let (view, through) = log.discard {
+                tables.log.removeAll { $0.view == view && $0.seq <= through }
+            }
+            if let through = log.foldThrough {
+                tables.log.removeAll { $0.seq <= through }
+                tables.logMark = max(tables.logMark, through)
+            }
+            return OnlineLoggedWrite(summaries: summaries, appended: appended)
         }
     }
 
@@ -112,6 +147,7 @@ public final class MemoryOnlineStore: OnlineStore {
         tables.withLock {
             $0.rows[view] = nil
             $0.states[view] = nil
+            $0.log.removeAll { $0.view == view }
         }
     }
 

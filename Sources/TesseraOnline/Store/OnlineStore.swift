@@ -66,6 +66,20 @@ public protocol OnlineStore: Sendable {
     func write(_ batches: [OnlineWriteBatch], states: [OnlineStateUpdate]) throws(OnlineStoreError)
         -> [OnlineWriteSummary]
 
+    /// Whether the store keeps a pushed-event log (`OnlineLogRecord`): then pushes append
+    /// to it and the states are folded later. A default (`false`) serves stores without one.
+    var keepsStateLog: Bool { get }
+
+    /// `write(_:states:)` with a change to the pushed-event log in the same transaction.
+    /// - Throws: `OnlineStoreError.Kind.conflict` when `log.expectedMark` is not the store's
+    ///   mark (nothing is written); `.unsupported` for a log change in a store without a log.
+    @discardableResult
+    func write(_ batches: [OnlineWriteBatch], states: [OnlineStateUpdate], log: OnlineLogChange)
+        throws(OnlineStoreError) -> OnlineLoggedWrite
+
+    /// The log records numbered above `seq`, the mark and the head (all from one snapshot).
+    func readStateLog(after seq: Int64) throws(OnlineStoreError) -> OnlineLogRead
+
     /// The aggregation states of `view` for `keys`, in request order, `nil` for a key with none.
     func readStates(view: String, keys: [EntityKey]) throws(OnlineStoreError) -> [[UInt8]?]
 

@@ -13,6 +13,8 @@ public struct OnlineStoreError: Error, Sendable, CustomStringConvertible, Custom
         case io
         /// The configuration names a store this build does not have.
         case unsupported
+        /// Another writer changed what this write depended on (it folded the log first).
+        case conflict
     }
 
     public var kind: Kind

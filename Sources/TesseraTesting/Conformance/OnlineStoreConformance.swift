@@ -40,6 +40,7 @@ public enum OnlineStoreConformance {
         case atomicAcrossViews
         case aggregationStates
         case statesAtomicWithRows
+        case pushedEventLog
 
         public var description: String { rawValue }
     }
@@ -75,6 +76,7 @@ public enum OnlineStoreConformance {
         case .atomicAcrossViews: try verifier.atomicAcrossViews()
         case .aggregationStates: try verifier.aggregationStates()
         case .statesAtomicWithRows: try verifier.statesAtomicWithRows()
+        case .pushedEventLog: try verifier.pushedEventLog()
         }
     }
 }

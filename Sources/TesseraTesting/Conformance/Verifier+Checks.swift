@@ -363,4 +363,65 @@ extension Verifier {
             try store.readStates(view: "aggs", keys: [EntityKey(int64: 1)]), [[42]], "state after the write")
         try expectEqual(try store.rowCount(view: "b"), 1, "row after the write")
     }
+
+    /// The pushed-event log (stores that keep one): appends are numbered in order and land
+    /// with the write's rows; reads return what follows a number; a fold removes records up
+    /// to a number and moves the mark, in one transaction with its states, and fails without
+    /// a trace when another writer folded first; a rebuild's discard and a drop touch one
+    /// view only; numbers are never reused.
+    mutating func pushedEventLog() throws {
+        guard store.keepsStateLog else {
+            try expectEqual(try store.readStateLog(after: 0), OnlineLogRead(records: [], mark: 0, head: 0), "no log")
+            return
+        }
+        try expectEqual(try store.readStateLog(after: 0), OnlineLogRead(records: [], mark: 0, head: 0), "a new log")
+        let row = try OnlineWriteBatch(
+            view: "b", joinKeys: [.int64([1])], eventTimestamps: .timestamp([200_000_000]),
+            features: [("f", .float64([1]))])
+        let first = try store.write([row], states: [], log: OnlineLogChange(append: [("aggs", [1]), ("other", [2])]))
+        try expectEqual(first.summaries.map(\.written), [1], "rows written with log records")
+        try expectEqual(first.appended.count, 2, "numbers of appended records")
+        let second = try store.write([], states: [], log: OnlineLogChange(append: [("aggs", [3, 3])]))
+        let numbers = first.appended + second.appended
+        try expectEqual(numbers, numbers.sorted(), "records are numbered in order")
+        try expectEqual(Set(numbers).count, 3, "distinct numbers")
+        try expectEqual(try store.rowCount(view: "b"), 1, "the row written with the records")
+        let all = try store.readStateLog(after: 0)
+        try expectEqual(all.records.map(\.payload), [[1], [2], [3, 3]], "records in order")
+        try expectEqual(all.records.map(\.view), ["aggs", "other", "aggs"], "records' views")
+        try expectEqual(all.head, numbers[2], "the head")
+        try expectEqual(
+            try store.readStateLog(after: numbers[0]).records.map(\.seq), Array(numbers[1...]), "records after one")
+
+        // A fold whose expected mark is stale writes nothing: no state, records kept.
+        let key = EntityKey(int64: 1)
+        let update = OnlineStateUpdate(view: "aggs", keys: [key]) { _, _ in [9] }
+        do {
+            try store.write([], states: [update], log: OnlineLogChange(foldThrough: numbers[1], expectedMark: 12345))
+            throw fail("a fold with a stale mark was accepted")
+        } catch let error as OnlineStoreError where error.kind == .conflict {}
+        try expectEqual(try store.readStates(view: "aggs", keys: [key]), [nil], "state after a refused fold")
+        try expectEqual(try store.readStateLog(after: 0).records.count, 3, "records after a refused fold")
+        // A fold: its states and the records' removal land together.
+        try store.write([], states: [update], log: OnlineLogChange(foldThrough: numbers[1], expectedMark: 0))
+        try expectEqual(try store.readStates(view: "aggs", keys: [key]), [[9]], "state after a fold")
+        let folded = try store.readStateLog(after: 0)
+        try expectEqual(folded.records.map(\.seq), [numbers[2]], "records after a fold")
+        try expectEqual(folded.mark, numbers[1], "the mark after a fold")
+        // A rebuild's discard removes one view's records and leaves the mark.
+        let third = try store.write([], states: [], log: OnlineLogChange(append: [("other", [4])]))
+        try store.write([], states: [], log: OnlineLogChange(discard: ("aggs", third.appended[0])))
+        let discarded = try store.readStateLog(after: 0)
+        try expectEqual(discarded.records.map(\.payload), [[4]], "records after a discard of 'aggs'")
+        try expectEqual(discarded.mark, numbers[1], "the mark after a discard")
+        // A dropped view's records go with it; numbers are never reused.
+        try store.dropView("other")
+        let dropped = try store.readStateLog(after: 0)
+        try expectEqual(dropped.records, [], "records after a drop")
+        let fourth = try store.write([], states: [], log: OnlineLogChange(append: [("aggs", [5])]))
+        try expectEqual(fourth.appended.count, 1, "an append after a drop")
+        if let number = fourth.appended.first, number <= third.appended[0] {
+            throw fail("record number \(number) was given again (after \(third.appended[0]))")
+        }
+    }
 }
