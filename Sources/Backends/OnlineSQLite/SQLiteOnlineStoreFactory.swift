@@ -42,7 +42,7 @@ public struct SQLiteOnlineStoreFactory: OnlineStoreFactory {
             BackendOption(
                 "fold_rows", .integer(1...(1 << 30)), default: String(PendingStatesDefaults.foldRows),
                 help:
-                    "pushed rows of window aggregations kept in the store's log (and in each process's memory, about 150 bytes a row) before a push folds them into the stored states"
+                    "pushed rows of window aggregations kept in the store's log (and in each process's memory, about 150 bytes a row, estimated) before a push folds them into the stored states"
             ),
             BackendOption(
                 "snapshot_reuse", .duration, default: "1ms",
