@@ -9,7 +9,8 @@ import TesseraFormats
 import TesseraOffline
 
 /// `POST /get-historical-features`: a training set over HTTP. The entity rows come as the
-/// body (a Parquet file); what to join comes in the query (`features=view:a,view:b` or
+/// body (a Parquet file or an Arrow IPC stream or file, told apart by their first bytes);
+/// what to join comes in the query (`features=view:a,view:b` or
 /// `feature_service=NAME`, `full_feature_names`, `timestamp_column`); the training set
 /// goes back as an Arrow IPC stream (`application/vnd.apache.arrow.stream`), which
 /// pyarrow and pandas read without conversion.
@@ -36,22 +37,23 @@ extension Handlers {
             let full = try Handlers.flag(query.get("full_feature_names").map { String($0) }, "full_feature_names")
             let timestamp = query.get("timestamp_column").map { String($0) } ?? "event_timestamp"
             let body = try await Handlers.collect(request, limit: Handlers.maxEntityFileBytes)
-            guard body.readableBytes >= 12,
-                body.getBytes(at: body.readerIndex, length: 4) == Array("PAR1".utf8),
-                body.getBytes(at: body.writerIndex - 4, length: 4) == Array("PAR1".utf8)
-            else {
+            let parquet =
+                body.readableBytes >= 12
+                && body.getBytes(at: body.readerIndex, length: 4) == Array("PAR1".utf8)
+                && body.getBytes(at: body.writerIndex - 4, length: 4) == Array("PAR1".utf8)
+            guard parquet || ArrowIPCReader.looksLikeArrow(body.readableBytesView) else {
                 throw APIError(
                     status: 415, code: "unsupported_media_type", field: "body",
-                    "the body is not a Parquet file (it takes the entity rows as Parquet)",
+                    "the body is neither a Parquet file nor an Arrow IPC stream (it takes the entity rows as either)",
                     hint:
-                        "send the entity DataFrame as Parquet: df.to_parquet(buffer); Content-Type: application/vnd.apache.parquet"
+                        "send the entity DataFrame as Arrow IPC (pyarrow.ipc.new_stream) or Parquet (df.to_parquet(buffer))"
                 )
             }
             let store = server.store
             let stream = try await blocking(server.pools.maintenance) { () throws(APIError) -> [UInt8] in
                 try Handlers.trainingSet(
-                    store, body: body, features: features, service: service, fullFeatureNames: full,
-                    timestampColumn: timestamp)
+                    store, body: body, parquet: parquet, features: features, service: service,
+                    fullFeatureNames: full, timestampColumn: timestamp)
             }
             return Response(
                 status: .ok, headers: [.contentType: Handlers.arrowStream],
@@ -61,9 +63,32 @@ extension Handlers {
 
     /// The training set as an Arrow IPC stream (blocking: run it on a pool).
     static func trainingSet(
-        _ store: FeatureStore, body: ByteBuffer, features: String?, service: String?, fullFeatureNames: Bool,
-        timestampColumn: String
+        _ store: FeatureStore, body: ByteBuffer, parquet: Bool, features: String?, service: String?,
+        fullFeatureNames: Bool, timestampColumn: String
     ) throws(APIError) -> [UInt8] {
+        let selection: TrainingSetRequest.Selection =
+            service.map { .service($0) } ?? .features(FeatureReference.splitList(features ?? ""))
+        var request = TrainingSetRequest(
+            spine: .range(start: Timestamp(microseconds: 0), end: Timestamp(microseconds: 0)), selection: selection,
+            timestampColumn: timestampColumn, fullFeatureNames: fullFeatureNames, threads: store.defaultThreads)
+        let entities = try parquet ? parquetRows(body, store: store) : arrowRows(body)
+        request.spine = .entities(entities, name: "the request body")
+        return try answer(store, request)
+    }
+
+    /// The entity rows of an Arrow IPC body.
+    static func arrowRows(_ body: ByteBuffer) throws(APIError) -> RecordBatch {
+        do {
+            return try ArrowIPCReader.read(Array(body.readableBytesView), source: "the request body")
+        } catch {
+            throw APIError(
+                status: 400, code: "invalid_request", field: "body",
+                "the entity rows cannot be read: \(Echo.clip(error.description, limit: 300))")
+        }
+    }
+
+    /// The entity rows of a Parquet body (staged in a temporary file for the Parquet reader).
+    static func parquetRows(_ body: ByteBuffer, store: FeatureStore) throws(APIError) -> RecordBatch {
         let folder = NSTemporaryDirectory() + "tessera-entities-\(UUID().uuidString)"
         let path = folder + "/entities.parquet"
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -73,20 +98,17 @@ extension Handlers {
         } catch {
             throw APIError(status: 503, code: "unavailable", field: "body", "cannot stage the entity file: \(error)")
         }
-        let selection: TrainingSetRequest.Selection =
-            service.map { .service($0) } ?? .features(FeatureReference.splitList(features ?? ""))
-        var request = TrainingSetRequest(
-            spine: .range(start: Timestamp(microseconds: 0), end: Timestamp(microseconds: 0)), selection: selection,
-            timestampColumn: timestampColumn, fullFeatureNames: fullFeatureNames, threads: store.defaultThreads)
-        let entities: RecordBatch
         do {
-            entities = try Dataset.open(path, format: ParquetFormat()).read(threads: store.defaultThreads)
+            return try Dataset.open(path, format: ParquetFormat()).read(threads: store.defaultThreads)
         } catch {
             throw APIError(
                 status: 400, code: "invalid_request", field: "body",
                 "the entity file cannot be read: \(Echo.clip(String(describing: error), limit: 300))")
         }
-        request.spine = .entities(entities, name: "the request body")
+    }
+
+    /// The training set of `request` as an Arrow IPC stream.
+    static func answer(_ store: FeatureStore, _ request: TrainingSetRequest) throws(APIError) -> [UInt8] {
         let result: TrainingSet
         do {
             result = try store.trainingSet(request)

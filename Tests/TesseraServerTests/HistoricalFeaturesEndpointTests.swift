@@ -7,7 +7,8 @@ import Testing
 
 @testable import TesseraServer
 
-/// `POST /get-historical-features`: Parquet in, Arrow IPC out, and every refusal named.
+/// `POST /get-historical-features`: Parquet or Arrow IPC in, Arrow IPC out, and every
+/// refusal named.
 /// (The Python client's tests read the answers with pyarrow and compare them, value by value,
 /// with the CLI's training sets.)
 @Suite struct HistoricalFeaturesEndpointTests {
@@ -26,11 +27,15 @@ import Testing
         try writer.close()
     }
 
-    static func entityFile(in fixture: ServerFixture) throws -> [UInt8] {
-        let batch = try RecordBatch([
+    static func entities() throws -> RecordBatch {
+        try RecordBatch([
             "driver_id": .int64([1001, 1002, 5]),
             "event_timestamp": .timestamp([ServerFixture.now.microseconds, ServerFixture.now.microseconds, 0]),
         ])
+    }
+
+    static func entityFile(in fixture: ServerFixture) throws -> [UInt8] {
+        let batch = try entities()
         let path = fixture.directory.file("entities.parquet")
         let writer = try ParquetWriter(path: path, schema: batch.schema)
         try writer.write(batch)
@@ -42,8 +47,20 @@ import Testing
         let fixture = try ServerFixture(label: "historical")
         try Self.writeSource(in: fixture)
         let body = try Self.entityFile(in: fixture)
-        let answers = try await fixture.live { client in
+        let arrow = try ArrowIPCWriter.stream(try Self.entities())
+        // An Arrow body whose key is a list: refused naming the column.
+        let listed = try RecordBatch([
+            "driver_id": Column(type: .list(.int64), data: .list(offsets: [0, 1], values: .int64([1001]))),
+            "event_timestamp": .timestamp([ServerFixture.now.microseconds]),
+        ])
+        let badArrow = try ArrowIPCWriter.stream(listed)
+        let all = try await fixture.live { client in
             [
+                try await client.post(
+                    "/get-historical-features?features=driver_hourly_stats:conv_rate,driver_hourly_stats:avg_daily_trips",
+                    bytes: arrow),
+                try await client.post(
+                    "/get-historical-features?features=driver_hourly_stats:conv_rate", bytes: badArrow),
                 try await client.post(
                     "/get-historical-features?features=driver_hourly_stats:conv_rate,driver_hourly_stats:avg_daily_trips",
                     bytes: body),
@@ -58,6 +75,13 @@ import Testing
                 try await client.get("/get-historical-features"),
             ]
         }
+        // The same entity rows as Arrow IPC give the same answer, byte for byte.
+        let (fromArrow, refused) = (all[0], all[1])
+        #expect(fromArrow.0 == 200, "\(fromArrow.1)")
+        #expect(refused.0 == 400, "\(refused.1)")
+        #expect(refused.1.contains("'driver_id'") && refused.1.contains("list"), "\(refused.1)")
+        let answers = Array(all.dropFirst(2))
+        #expect(fromArrow.1 == answers[0].1, "an Arrow body's answer differs from the Parquet body's")
         #expect(answers[0].0 == 200, "\(answers[0].1)")
         #expect(answers[1].0 == 404)
         #expect(answers[1].1.contains("did you mean 'conv_rate'?"))

@@ -362,6 +362,22 @@ def test_remote_training_sets_equal_local_ones(remote, local, repo, server):
         assert answer.headers["Content-Type"] == "application/vnd.apache.arrow.stream"
         table = pa.ipc.open_stream(answer.read()).read_all()
     assert table.column_names == ["driver_id", "event_timestamp", "label", "conv_rate"]
+    # The same rows as an Arrow IPC body (what the client sends) give the same table.
+    sink = pa.BufferOutputStream()
+    rows = pq.read_table(path)
+    with pa.ipc.new_stream(sink, rows.schema) as writer:
+        writer.write_table(rows, max_chunksize=1000)
+    request = urllib.request.Request(
+        server + "/get-historical-features?features=driver_hourly_stats:conv_rate", data=sink.getvalue().to_pybytes(),
+        method="POST", headers={"Content-Type": "application/vnd.apache.arrow.stream"})
+    with urllib.request.urlopen(request) as answer:
+        assert pa.ipc.open_stream(answer.read()).read_all().equals(table)
+    # A categorical column in the entity frame goes as its values.
+    with_city = entity_df.assign(city=pd.Categorical(["sf", "nyc"] * (len(entity_df) // 2) + ["sf"] * (len(entity_df) % 2)))
+    remote_city = remote.get_historical_features(entity_df=with_city, features=FEATURES).to_df()
+    local_city = local.get_historical_features(entity_df=with_city.assign(city=with_city.city.astype(str)), features=FEATURES).to_df()
+    assert list(remote_city["city"].astype(str)) == list(local_city["city"].astype(str))
+    pd.testing.assert_frame_equal(remote_city.drop(columns="city"), local_city.drop(columns="city"))
     with pytest.raises(errors.NotFound) as caught:
         remote.get_historical_features(entity_df=entity_df, features=["driver_hourly_stats:conv_rat"])
     assert "did you mean 'conv_rate'?" in str(caught.value)

@@ -348,8 +348,8 @@ class FeatureStore:
         full_feature_names: bool,
         timestamp_column: Optional[str],
     ) -> RetrievalJob:
-        """``POST /get-historical-features``: the entity rows go as a Parquet body, the
-        training set comes back as an Arrow IPC stream."""
+        """``POST /get-historical-features``: the entity rows go as an Arrow IPC stream (no
+        Parquet encode here or decode there), the training set comes back as one."""
         if _frames.is_path(entity_df):
             path = Path(str(entity_df)).expanduser()
             table = pacsv.read_csv(path) if path.suffix.lower() == ".csv" else pq.read_table(path)
@@ -357,8 +357,13 @@ class FeatureStore:
             table = _frames.to_table(entity_df)  # type: ignore[arg-type]
         time = _frames.timestamp_column(table, timestamp_column)
         table = _frames.check_entities(table, self._join_keys(features, service), time)
+        # Categoricals go as their values: the server takes no dictionary-encoded columns.
+        for i, field in enumerate(table.schema):
+            if pa.types.is_dictionary(field.type):
+                table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
         sink = pa.BufferOutputStream()
-        pq.write_table(table, sink, compression="snappy")
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
         query = {"timestamp_column": time, "full_feature_names": "true" if full_feature_names else "false"}
         if service is not None:
             query["feature_service"] = service
@@ -366,7 +371,7 @@ class FeatureStore:
             query["features"] = ",".join(features or [])
         answer = self._client().request_bytes(
             "POST", "/get-historical-features?" + urllib.parse.urlencode(query), sink.getvalue().to_pybytes(),
-            "application/vnd.apache.parquet",
+            "application/vnd.apache.arrow.stream",
         )
         return RetrievalJob(pa.ipc.open_stream(pa.py_buffer(answer)).read_all())
 
