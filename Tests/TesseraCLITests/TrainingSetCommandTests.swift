@@ -46,6 +46,28 @@ import Testing
         #expect((summary?["columns"] as? [String])?.contains("customer_profile__segment") == true)
         let back = try CSVReader.read(path: csv)
         #expect(back.rowCount == 200)
+        // Arrow IPC in and out (what the Python client's local mode uses): the same table.
+        let entities = dir.file("rides.arrows")
+        try Data(try ArrowIPCWriter.stream(rides, rowsPerBatch: 64)).write(to: URL(fileURLWithPath: entities))
+        let arrowOut = dir.file("train.arrows")
+        let arrow = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", entities, "--service", "ride_ranking_v1", "--output",
+            arrowOut,
+        ])
+        #expect(arrow.status == 0, "\(arrow)")
+        let read = try ArrowIPCReader.read([UInt8](Data(contentsOf: URL(fileURLWithPath: arrowOut))))
+        #expect(read.schema.names == train.schema.names)
+        for name in train.schema.names {
+            let (a, b) = (read.column(named: name), train.column(named: name))
+            #expect(
+                a.map { column in (0..<column.count).map { column.value(at: $0) } }
+                    == b.map { column in (0..<column.count).map { column.value(at: $0) } }, "column \(name)")
+        }
+        let wrong = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", entities, "--service", "ride_ranking_v1", "--output",
+            dir.file("train.arrow"),
+        ])
+        #expect(wrong.status != 0 && wrong.stderr.contains(".arrows (Arrow IPC stream)"), "\(wrong)")
     }
 
     /// The example's window aggregations through the CLI, checked against a brute force over

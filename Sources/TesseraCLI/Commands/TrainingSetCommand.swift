@@ -26,7 +26,10 @@ struct TrainingSetCommand: ParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
 
-    @Option(help: ArgumentHelp("The entity rows: a Parquet file, folder or glob, or a CSV file.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "The entity rows: a Parquet file, folder or glob, a CSV file, or an Arrow IPC file (.arrow, .arrows).",
+            valueName: "file"))
     var entities: String?
 
     @Option(
@@ -37,7 +40,10 @@ struct TrainingSetCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A feature service instead of --features.", valueName: "name"))
     var service: String?
 
-    @Option(help: ArgumentHelp("Where to write the result; .parquet or .csv picks the format.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Where to write the result; .parquet, .csv or .arrows (an Arrow IPC stream) picks the format.",
+            valueName: "file"))
     var output: String
 
     @Flag(help: "Name feature columns view__feature.")
@@ -77,7 +83,13 @@ struct TrainingSetCommand: ParsableCommand {
         if entities != nil && (start != nil || end != nil) {
             throw ValidationError("--start/--end build the rows from the sources; they do not combine with --entities")
         }
-        _ = try DataFormat.required(for: output, option: "--output")
+        if !output.lowercased().hasSuffix(".arrows") {
+            guard DataFormat.of(path: output) != nil else {
+                throw ValidationError(
+                    "--output \(output): use a .parquet, .csv or .arrows (Arrow IPC stream) file (the extension picks the format)"
+                )
+            }
+        }
         guard (threads ?? 1) >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 

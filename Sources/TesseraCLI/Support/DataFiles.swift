@@ -75,8 +75,28 @@ enum DataFiles {
         }
     }
 
-    /// Writes one batch to `path` in the format its extension names.
+    /// Whether `path` names an Arrow IPC file: `.arrows` (a stream) or `.arrow` (read only).
+    static func isArrow(_ path: String) -> Bool {
+        let lower = path.lowercased()
+        return lower.hasSuffix(".arrows") || lower.hasSuffix(".arrow")
+    }
+
+    /// Writes one batch to `path` in the format its extension names (`.arrows`: an Arrow IPC
+    /// stream, written to a temporary name and renamed).
     static func write(_ batch: RecordBatch, to path: String, threads: Int = 1) throws {
+        if path.lowercased().hasSuffix(".arrows") {
+            let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+            do {
+                try Data(try ArrowIPCWriter.stream(batch)).write(to: URL(fileURLWithPath: temporary))
+                guard rename(temporary, path) == 0 else {
+                    throw FormatError(file: path, "cannot be written: \(String(cString: strerror(errno)))")
+                }
+            } catch {
+                try? FileManager.default.removeItem(atPath: temporary)
+                throw error
+            }
+            return
+        }
         let writer = try TableWriter(
             path: path, schema: batch.schema, format: try DataFormat.required(for: path, option: "--output"),
             threads: threads)
@@ -92,6 +112,15 @@ enum DataFiles {
     /// Reads a whole table: a Parquet file, folder or glob, or a CSV file (columns named in
     /// `declaredTypes` read with those types, the others inferred).
     static func read(_ path: String, threads: Int = 1, declaredTypes: [String: ValueType] = [:]) throws -> RecordBatch {
+        if isArrow(path) {
+            let bytes: [UInt8]
+            do {
+                bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe))
+            } catch {
+                throw FormatError(file: path, "cannot be read: \(error.localizedDescription)")
+            }
+            return try ArrowIPCReader.read(bytes, source: path)
+        }
         let format: any DatasetFileFormat =
             DataFormat.of(path: path) == .csv
             ? CSVFormat(declaredTypes: declaredTypes, options: CSVReadOptions(threads: threads)) : ParquetFormat()

@@ -170,3 +170,30 @@ def check_entities(table: pa.Table, join_keys: Mapping[str, str], time: str) -> 
 
 def is_path(data: Any) -> bool:
     return isinstance(data, (str, Path))
+
+
+def undictionary(table: pa.Table) -> pa.Table:
+    """``table`` with dictionary-encoded columns (pandas categoricals) as their values:
+    Tessera takes no dictionary-encoded columns."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
+    return table
+
+
+def read_file(path: Path) -> pa.Table:
+    """A table from a Parquet, CSV or Arrow IPC (``.arrow`` file, ``.arrows`` stream) file."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return pacsv.read_csv(path)
+    if suffix in (".arrow", ".arrows"):
+        with pa.memory_map(str(path)) as source:
+            try:
+                return pa.ipc.open_file(source).read_all()
+            except pa.ArrowInvalid:
+                source.seek(0)
+                return pa.ipc.open_stream(source).read_all()
+    return pq.read_table(path)

@@ -15,9 +15,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.ipc  # noqa: F401  (pa.ipc)
-import pyarrow.parquet as pq
 
 from . import _binary, _frames, errors
 from ._http import HTTPClient
@@ -318,7 +316,9 @@ class FeatureStore:
         if not self.is_local:
             return self._remote_training_set(entity_df, features, service, full_feature_names, timestamp_column)
         with tempfile.TemporaryDirectory(prefix="tessera-") as folder:
-            arguments = ["training-set", "--output", os.path.join(folder, "training.parquet"), "--json"]
+            # Arrow IPC both ways: no Parquet encode and decode between this process and the binary.
+            output = os.path.join(folder, "training.arrows")
+            arguments = ["training-set", "--output", output, "--json"]
             if _frames.is_path(entity_df):
                 arguments += ["--entities", str(Path(str(entity_df)).expanduser().resolve())]
                 if timestamp_column:
@@ -327,9 +327,9 @@ class FeatureStore:
                 table = _frames.to_table(entity_df)  # type: ignore[arg-type]
                 time = _frames.timestamp_column(table, timestamp_column)
                 table = _frames.check_entities(table, self._join_keys(features, service), time)
-                path = os.path.join(folder, "entities.parquet")
-                # A file for the binary next door: uncompressed writes and reads fastest.
-                pq.write_table(table, path, compression="none")
+                path = os.path.join(folder, "entities.arrows")
+                with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, _frames.undictionary(table).schema) as writer:
+                    writer.write_table(_frames.undictionary(table))
                 arguments += ["--entities", path, "--timestamp-column", time]
             if service is not None:
                 arguments += ["--service", service]
@@ -338,7 +338,8 @@ class FeatureStore:
             if full_feature_names:
                 arguments.append("--full-feature-names")
             self._cli(*arguments)
-            return RetrievalJob(pq.read_table(os.path.join(folder, "training.parquet")))
+            with pa.memory_map(output) as source:
+                return RetrievalJob(pa.ipc.open_stream(source).read_all())
 
     def _remote_training_set(
         self,
@@ -352,15 +353,12 @@ class FeatureStore:
         Parquet encode here or decode there), the training set comes back as one."""
         if _frames.is_path(entity_df):
             path = Path(str(entity_df)).expanduser()
-            table = pacsv.read_csv(path) if path.suffix.lower() == ".csv" else pq.read_table(path)
+            table = _frames.read_file(path)
         else:
             table = _frames.to_table(entity_df)  # type: ignore[arg-type]
         time = _frames.timestamp_column(table, timestamp_column)
         table = _frames.check_entities(table, self._join_keys(features, service), time)
-        # Categoricals go as their values: the server takes no dictionary-encoded columns.
-        for i, field in enumerate(table.schema):
-            if pa.types.is_dictionary(field.type):
-                table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
+        table = _frames.undictionary(table)
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
