@@ -50,22 +50,31 @@ extension Handlers {
                 )
             }
             let store = server.store
-            let stream = try await blocking(server.pools.maintenance) { () throws(APIError) -> [UInt8] in
+            let result = try await blocking(server.pools.maintenance) { () throws(APIError) -> RecordBatch in
                 try Handlers.trainingSet(
                     store, body: body, parquet: parquet, features: features, service: service,
                     fullFeatureNames: full, timestampColumn: timestamp)
             }
+            // Streamed: one record-batch message at a time, so the answer is never held
+            // encoded whole beside the table (chunked transfer encoding).
             return Response(
                 status: .ok, headers: [.contentType: Handlers.arrowStream],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: stream)))
+                body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(bytes: ArrowIPCWriter.header(result.schema)))
+                    for range in ArrowIPCWriter.ranges(result.rowCount) {
+                        try await writer.write(ByteBuffer(bytes: try ArrowIPCWriter.message(result.slice(range))))
+                    }
+                    try await writer.write(ByteBuffer(bytes: ArrowIPCWriter.end))
+                    try await writer.finish(nil)
+                })
         }
     }
 
-    /// The training set as an Arrow IPC stream (blocking: run it on a pool).
+    /// The training set (blocking: run it on a pool).
     static func trainingSet(
         _ store: FeatureStore, body: ByteBuffer, parquet: Bool, features: String?, service: String?,
         fullFeatureNames: Bool, timestampColumn: String
-    ) throws(APIError) -> [UInt8] {
+    ) throws(APIError) -> RecordBatch {
         let selection: TrainingSetRequest.Selection =
             service.map { .service($0) } ?? .features(FeatureReference.splitList(features ?? ""))
         var request = TrainingSetRequest(
@@ -107,8 +116,8 @@ extension Handlers {
         }
     }
 
-    /// The training set of `request` as an Arrow IPC stream.
-    static func answer(_ store: FeatureStore, _ request: TrainingSetRequest) throws(APIError) -> [UInt8] {
+    /// The training set of `request`.
+    static func answer(_ store: FeatureStore, _ request: TrainingSetRequest) throws(APIError) -> RecordBatch {
         let result: TrainingSet
         do {
             result = try store.trainingSet(request)
@@ -117,11 +126,7 @@ extension Handlers {
         } catch {
             throw Handlers.trainingSetError(String(describing: error), hint: nil)
         }
-        do {
-            return try ArrowIPCWriter.stream(result.batch)
-        } catch {
-            throw APIError(status: 500, code: "internal", field: "body", error.description)
-        }
+        return result.batch
     }
 
     /// A training-set failure as an answer: unknown names are 404, the rest 400.

@@ -360,6 +360,9 @@ def test_remote_training_sets_equal_local_ones(remote, local, repo, server):
         headers={"Content-Type": "application/vnd.apache.parquet"})
     with urllib.request.urlopen(request) as answer:
         assert answer.headers["Content-Type"] == "application/vnd.apache.arrow.stream"
+        # Streamed, a record batch at a time: no length known up front.
+        assert answer.headers.get("Transfer-Encoding") == "chunked"
+        assert answer.headers.get("Content-Length") is None
         table = pa.ipc.open_stream(answer.read()).read_all()
     assert table.column_names == ["driver_id", "event_timestamp", "label", "conv_rate"]
     # The same rows as an Arrow IPC body (what the client sends) give the same table.

@@ -17,18 +17,38 @@ public enum ArrowIPCWriter {
     public static func stream(_ batch: RecordBatch, rowsPerBatch: Int = defaultRowsPerBatch) throws(FormatError)
         -> [UInt8]
     {
-        var out: [UInt8] = []
-        message(schema(batch.schema), body: [], into: &out)
-        let step = max(1, rowsPerBatch)
-        var start = 0
-        repeat {
-            let range = start..<min(batch.rowCount, start + step)
+        var out = header(batch.schema)
+        for range in ranges(batch.rowCount, rowsPerBatch: rowsPerBatch) {
             try recordBatch(batch.slice(range), into: &out)
-            start += step
-        } while start < batch.rowCount
-        // End of stream: a continuation marker and a zero length.
-        out += [0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]
+        }
+        out += end
         return out
+    }
+
+    /// The stream's first message: the schema.
+    public static func header(_ schema: Schema) -> [UInt8] {
+        var out: [UInt8] = []
+        message(self.schema(schema), body: [], into: &out)
+        return out
+    }
+
+    /// One record-batch message of `batch` (between `header` and `end`; a streamed answer
+    /// sends the messages one by one).
+    public static func message(_ batch: RecordBatch) throws(FormatError) -> [UInt8] {
+        var out: [UInt8] = []
+        try recordBatch(batch, into: &out)
+        return out
+    }
+
+    /// The end-of-stream marker: a continuation marker and a zero length.
+    public static let end: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]
+
+    /// The row ranges of the record-batch messages of `rows` rows (one empty range for none,
+    /// so a stream always has a batch).
+    public static func ranges(_ rows: Int, rowsPerBatch: Int = defaultRowsPerBatch) -> [Range<Int>] {
+        let step = max(1, rowsPerBatch)
+        guard rows > 0 else { return [0..<0] }
+        return stride(from: 0, to: rows, by: step).map { $0..<min(rows, $0 + step) }
     }
 
     // MARK: Schema
