@@ -15,7 +15,9 @@ entity_df.parquet and its applied repo/). Measures, best of --runs:
   as a Parquet body to POST /get-historical-features, the training set comes back as
   an Arrow IPC stream);
 - with --feast-python, Feast 0.67's in-process get_online_features of 1 entity
-  (benchmarks/online_feast_bench.py, its SQLite online store);
+  (benchmarks/online_feast_bench.py, its SQLite online store), and its remote client
+  (online_store type: remote) against `feast serve` of the same repository
+  (benchmarks/online_feast_remote.py);
 - get_online_features of 1 entity in remote mode over one kept-alive connection, against a
   `tessera serve` of the repository (materialized first): median and p99.
 Prints a table and one JSON line.
@@ -82,11 +84,18 @@ def main() -> None:
         feast = json.loads(peer.stdout.strip().splitlines()[-1])["seconds"]
         # Feast's own in-process lookups (its SQLite online store, 100,000 drivers of the S
         # workload: a lookup's cost does not grow with the store).
+        feast_repo = tempfile.mkdtemp(prefix="tessera-py-feast-")
         peer = subprocess.run(
             [args.feast_python, os.path.join(os.path.dirname(__file__), "online_feast_bench.py"),
-             tempfile.mkdtemp(prefix="tessera-py-feast-"), "1000000", "100000"],
+             feast_repo, "1000000", "100000"],
             check=True, capture_output=True, text=True)
         feast_online = json.loads(peer.stdout.strip().splitlines()[-1])
+        # Feast's own remote client (online_store type: remote) against `feast serve` of that repository.
+        peer = subprocess.run(
+            [args.feast_python, os.path.join(os.path.dirname(__file__), "online_feast_remote.py"),
+             feast_repo, "100000", str(min(args.lookups, 2000))],
+            check=True, capture_output=True, text=True)
+        feast_online.update(json.loads(peer.stdout.strip().splitlines()[-1]))
 
     subprocess.run([args.tessera, "materialize", "2000-01-01T00:00:00Z", "now", "--repo", repo], check=True,
                    capture_output=True)
@@ -135,6 +144,9 @@ def main() -> None:
     else:
         reference, ratio = "", ""
     print(f"| get_online_features, 1 entity, remote, kept-alive | median {median:.0f} µs, p99 {p99:.0f} µs | {reference} | {ratio} | median ≤ 300 µs |")
+    if feast_online is not None and "remote_1_median_us" in feast_online:
+        remote_median = feast_online["remote_1_median_us"]
+        print(f"| get_online_features, 1 entity, remote | median {median:.0f} µs, p99 {p99:.0f} µs | Feast 0.67 remote client (feast serve), median {remote_median:.0f} µs, p99 {feast_online['remote_1_p99_us']:.0f} µs | {remote_median / median:.2f}× faster | |")
     print(json.dumps({"cli_seconds": cli, "python_local_seconds": python_local, "python_remote_seconds": python_remote,
                       "feast_seconds": feast, "feast_online": feast_online,
                       "online_median_us": median, "online_p99_us": p99, "rows": rows}))
