@@ -122,6 +122,15 @@ let package = Package(
             name: "TesseraOnlineSQLite",
             dependencies: ["TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraOnline", "TesseraSQLite"],
             path: "Sources/Backends/OnlineSQLite", swiftSettings: swiftSettings),
+        // A focused Redis client (RESP on SwiftNIO): pipelining, timeouts, AUTH/ACL, pooling
+        // with reconnects (issue: scale-out stores).
+        .target(
+            name: "TesseraRedis",
+            dependencies: [
+                "TesseraCore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
         // The application layer: FeatureStore (a repository opened from tessera.yaml, with its
         // backends), the one API the CLI, the server, the benchmarks and tests call.
         .target(
@@ -179,6 +188,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        .testTarget(
+            name: "TesseraRedisTests", dependencies: ["TesseraRedis"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraCoreTests",
             dependencies: [
