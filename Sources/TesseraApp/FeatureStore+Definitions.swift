@@ -64,12 +64,16 @@ extension FeatureStore {
     /// interrupted before it could), then marks the drops done. Idempotent.
     @discardableResult
     public func finishOnlineDrops() throws -> [String] {
-        let pending = try registry.with { (store) throws(RegistryError) in try store.pendingOnlineDrops() }
-        guard !pending.isEmpty else { return [] }
+        let drops = try registry.with { (store) throws(RegistryError) in try store.pendingOnlineDrops() }
+        guard !drops.isEmpty else { return [] }
         let online = try onlineStore()
-        for view in pending { try online.dropView(view) }
-        try registry.with { (store) throws(RegistryError) in try store.completeOnlineDrops(pending) }
-        return pending
+        for view in drops {
+            try online.dropView(view)
+            // Its pushed rows go with it (the store removed their log records).
+            pending.discard(view: view, through: Int64.max)
+        }
+        try registry.with { (store) throws(RegistryError) in try store.completeOnlineDrops(drops) }
+        return drops
     }
 
     /// Applied versions, newest first.

@@ -261,4 +261,38 @@ import Testing
             try Self.replay(route, seed: 6, sqlite: true, foldRows: 23)
         }
     }
+
+    /// A view an apply drops loses its pushed rows too: re-created, it serves no rows until
+    /// materialized, in the process that pushed as in a new one.
+    @Test func aDroppedViewForgetsItsPushedRows() throws {
+        let dir = try TemporaryDirectory("aggregation-drop")
+        defer { dir.remove() }
+        try dir.write("tessera.yaml", "project: drop\n")
+        try dir.write("features/aggs.yaml", Self.definitions)
+        try FileManager.default.createDirectory(atPath: dir.file("data"), withIntermediateDirectories: true)
+        try Self.writeParquet([], to: dir.file("data/trips.parquet"))
+        let clock = Mutex<Int64>(Self.base + 48 * Self.hour)
+        var configuration = FeatureStore.Configuration()
+        configuration.now = { Timestamp(microseconds: clock.withLock { $0 }) }
+        let store = try FeatureStore.open(dir.path, configuration: configuration)
+        _ = try store.apply(try store.repository(), allowBreaking: false)
+        let events = (0..<3).map {
+            Event(driver: 1, time: Self.base + 47 * Self.hour + Int64($0), fare: 2, n: 1, rider: "r")
+        }
+        _ = try store.push(PushRequest(source: "trips_push", columns: Self.columns(events)), to: .online)
+        func count(_ store: FeatureStore) throws -> ScalarValue? {
+            try store.onlineFeatures(
+                LookupRequest(features: .references(["aggs:count_1d"]), entities: [("driver_id", [.int64(1)])])
+            ).vector(named: "count_1d")?.values.first
+        }
+        #expect(try count(store) == .int64(3))
+        // Drop the view, then bring it back without materializing.
+        let without = Self.definitions.replacingOccurrences(of: "  - name: aggs\n", with: "  - name: aggs_gone\n")
+        try dir.write("features/aggs.yaml", without)
+        _ = try store.apply(try store.repository(), allowBreaking: true)
+        try dir.write("features/aggs.yaml", Self.definitions)
+        _ = try store.apply(try store.repository(), allowBreaking: true)
+        #expect(try count(store) == .int64(0), "the process that pushed")
+        #expect(try count(try FeatureStore.open(dir.path, configuration: configuration)) == .int64(0), "a new process")
+    }
 }
