@@ -251,9 +251,10 @@ extension FeatureLookup {
     /// The aggregation states of a read's keys, with the rows pushed since they were stored.
     func states(_ read: PreparedLookup.Read) throws(OnlineStoreError) -> [[UInt8]?] {
         guard let program = read.aggregation else { return try store.readStates(view: read.view, keys: read.keys) }
+        // The catalog is looked at only when the log is followed (rarely), not on every read.
         return try pending.states(
             view: read.view, keys: read.keys, program: program, store: store,
-            now: configuration.now().microseconds, programs: programs())
+            now: configuration.now().microseconds, programs: { self.catalog().views[$0]?.aggregation })
     }
 }
 

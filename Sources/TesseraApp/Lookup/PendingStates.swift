@@ -13,8 +13,8 @@ import TesseraOnline
 /// pushes to about 15,000 events a second. Now a push appends one log record (its rows, a
 /// page or two) and adds the rows here; reads merge a key's pending rows into its stored
 /// state with the same merge a fold uses, so values are unchanged to the bit. Once enough
-/// rows are pending, a push folds them into the states in one transaction, and every
-/// page it rewrites then carries many events.
+/// rows are pending, a push starts a fold on a thread of its own, which merges them into
+/// the states a chunk of keys per transaction, so every page it rewrites carries many events.
 ///
 /// Several processes may share one store: each follows the log (at most once per
 /// `followInterval` on reads), so rows another process pushed are served within it. A
@@ -106,9 +106,6 @@ public final class PendingStates: Sendable {
         followNanos = MonotonicClock.nanoseconds(settings.followInterval)
         graceNanos = MonotonicClock.nanoseconds(settings.foldGrace)
     }
-
-    /// Rows pending, over all views (for status and tests).
-    public var pendingRows: Int { state.withLock { $0.rows } }
 
     // MARK: Log records
 
@@ -302,23 +299,16 @@ public final class PendingStates: Sendable {
         return states
     }
 
-    /// `held` with the rows of `deltas` the state does not include yet, in log order, in
-    /// one merge (one copy of the state however many pushes are pending).
-    static func merge(_ held: [UInt8]?, _ deltas: [Delta], program: AggregationProgram, now: Int64, mark: Int64? = nil)
-        -> [UInt8]?
-    {
+    /// `held` as a read sees it: with the rows of `deltas` the state does not include yet,
+    /// in log order, in one merge (one copy of the state however many pushes are pending).
+    static func merge(_ held: [UInt8]?, _ deltas: [Delta], program: AggregationProgram, now: Int64) -> [UInt8]? {
         let included = held.map { program.logMark($0) } ?? 0
         let parts = deltas.compactMap { delta in
             delta.seq > included && delta.program.takesSameInputs(as: program)
                 ? AggregationProgram.Part(events: delta.events, rows: delta.rows, push: delta.push) : nil
         }
-        // A mark never moves back (a fold of hot keys may run after another process's full fold).
-        let next = mark.map { max($0, included) }
-        guard !parts.isEmpty else {
-            guard let next, let held, next != included else { return held }
-            return program.marked(held, next)
-        }
-        return program.merged(held, parts: parts, now: now, mark: next)
+        guard !parts.isEmpty else { return held }
+        return program.merged(held, parts: parts, now: now)
     }
 
     /// What fold is due: all pending rows (too many, or twice too many: a background fold
@@ -492,13 +482,10 @@ struct FoldBatch: Sendable {
     /// push), recording `mark` (or the held one, if later): what merging them one by one gives.
     func merged(_ held: [UInt8]?, _ index: Int, now: Int64, mark: Int64) -> [UInt8]? {
         let included = held.map { program.logMark($0) } ?? 0
-        var pushes = program.rememberedPushes(held)
-        let before = pushes
-        var rows: [Int] = []
-        for delta in keys[index] where delta.seq > included && !pushes.contains(delta.push) {
-            pushes = program.remembering(pushes, delta.push)
-            rows.append(contentsOf: delta.rows)
-        }
+        let before = program.rememberedPushes(held)
+        let pending = keys[index].filter { $0.seq > included }
+        let (counted, pushes) = program.counted(pending.map(\.push), after: before)
+        let rows = counted.flatMap { pending[$0].rows }
         let next = max(mark, included)
         if rows.isEmpty && pushes == before {
             guard let held, next != included else { return held }

@@ -96,8 +96,18 @@ public final class AggregationProgram: Sendable {
         return state.withUnsafeBytes { StateView($0, inputs: layout.inputs)?.pushes() ?? [] }
     }
 
-    /// `pushes` after a merge of push `hash`: the last `rememberedPushes` of them.
-    public func remembering(_ pushes: [UInt64], _ hash: UInt64) -> [UInt64] { remembered(pushes, adding: hash) }
+    /// Which of the pushes `hashes` (in order) a state remembering `held` takes, as one
+    /// merge after another decides — a push counts unless remembered at its turn — and the
+    /// pushes remembered after them. Folds and reads of pending pushes both decide here.
+    public func counted(_ hashes: [UInt64], after held: [UInt64]) -> (counted: [Int], remembered: [UInt64]) {
+        var pushes = held
+        var counted: [Int] = []
+        for (index, hash) in hashes.enumerated() where !pushes.contains(hash) {
+            pushes = remembered(pushes, adding: hash)
+            counted.append(index)
+        }
+        return (counted, pushes)
+    }
 
     /// The hash a state remembers a push by.
     public static func pushHash(_ id: String) -> UInt64 { hash(id) }
@@ -123,16 +133,8 @@ public final class AggregationProgram: Sendable {
         }
         return (held ?? []).withUnsafeBytes { raw in
             let view = held == nil ? nil : StateView(raw, inputs: layout.inputs)
-            // The pushes that count, as one merge after another decides: not among the
-            // remembered ones at their turn.
-            var pushes = view?.pushes() ?? []
-            var counted: [Int] = []
-            for (index, part) in parts.enumerated() {
-                let hash = AggregationProgram.hash(part.push)
-                guard !pushes.contains(hash) else { continue }
-                pushes = remembered(pushes, adding: hash)
-                counted.append(index)
-            }
+            let (counted, pushes) = self.counted(
+                parts.map { AggregationProgram.hash($0.push) }, after: view?.pushes() ?? [])
             let nextMark = mark ?? view?.mark ?? 0
             if counted.count <= 1 {
                 let only = counted.first.map { parts[$0] }
