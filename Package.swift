@@ -131,6 +131,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
+        // The online store in Redis, on the client above.
+        .target(
+            name: "TesseraOnlineRedis",
+            dependencies: [
+                "TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraOnline", "TesseraRedis",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/Backends/OnlineRedis", swiftSettings: swiftSettings),
         // The application layer: FeatureStore (a repository opened from tessera.yaml, with its
         // backends), the one API the CLI, the server, the benchmarks and tests call.
         .target(
@@ -139,6 +147,7 @@ let package = Package(
                 "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions", "TesseraExpressions",
                 "TesseraRegistry",
                 "TesseraOnline", "TesseraOffline", "TesseraEngine", "TesseraRegistrySQLite", "TesseraOnlineSQLite",
+                "TesseraOnlineRedis",
             ],
             swiftSettings: swiftSettings),
         // The HTTP feature server (Feast-compatible JSON) on Hummingbird, with Prometheus metrics.
@@ -189,7 +198,11 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         .testTarget(
-            name: "TesseraRedisTests", dependencies: ["TesseraRedis"], swiftSettings: swiftSettings),
+            name: "TesseraRedisTests", dependencies: ["TesseraRedis", "TesseraTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TesseraOnlineRedisTests",
+            dependencies: ["TesseraOnlineRedis", "TesseraOnline", "TesseraRedis", "TesseraColumnar", "TesseraCore", "TesseraDefinitions", "TesseraTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraCoreTests",
             dependencies: [

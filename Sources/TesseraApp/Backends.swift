@@ -3,6 +3,7 @@ import TesseraDefinitions
 import TesseraEngine
 import TesseraOffline
 import TesseraOnline
+import TesseraOnlineRedis
 import TesseraOnlineSQLite
 import TesseraRegistry
 import TesseraRegistrySQLite
@@ -33,7 +34,8 @@ public struct Backends: Sendable {
             SQLiteRegistryFactory()
         ],
         onlineStores: [
-            SQLiteOnlineStoreFactory()
+            SQLiteOnlineStoreFactory(),
+            RedisOnlineStoreFactory(),
         ],
         offlineEngines: [
             NativeEngineFactory()

@@ -118,9 +118,10 @@ extension FeatureStore {
                             view: view.name, rowsRead: rows, entitiesWritten: written, estimatedRows: estimate))
                 },
                 emit: { batch in
-                    let write = try OnlineWriteBatch(
+                    var write = try OnlineWriteBatch(
                         view: view.name, batch: batch, joinKeys: keyNames, eventTimestamp: LatestRows.eventColumn,
                         createdTimestamp: LatestRows.createdColumn)
+                    write.ttl = view.ttl
                     try store.write(write)
                     written += batch.rowCount
                     progress(

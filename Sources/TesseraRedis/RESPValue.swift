@@ -45,25 +45,74 @@ public enum RESPValue: Sendable, Equatable, CustomStringConvertible {
 
 /// Encodes commands as RESP arrays of bulk strings (how clients send every command).
 public enum RESPEncoder {
-    /// Appends `arguments` (the command's name first) as one RESP array.
-    public static func append(_ arguments: [[UInt8]], to out: inout [UInt8]) {
-        func line(_ prefix: UInt8, _ count: Int) {
-            out.append(prefix)
-            out.append(contentsOf: String(count).utf8)
-            out.append(contentsOf: [13, 10])
-        }
-        line(UInt8(ascii: "*"), arguments.count)
-        for argument in arguments {
-            line(UInt8(ascii: "$"), argument.count)
-            out.append(contentsOf: argument)
-            out.append(contentsOf: [13, 10])
+    public static func encode(_ arguments: [[UInt8]]) -> [UInt8] {
+        RESPCommands([arguments]).bytes
+    }
+}
+
+/// Builds pipelined commands straight into one buffer: arguments are appended from any
+/// bytes (slices of a larger encoded column, numbers), so a bulk write allocates no array
+/// per argument.
+public struct RESPCommands: Sendable {
+    public private(set) var bytes: [UInt8] = []
+    /// The commands appended so far.
+    public private(set) var count = 0
+
+    public init(reservingCapacity capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    /// Commands given as their arguments (the name first).
+    public init(_ commands: [[[UInt8]]]) {
+        for command in commands {
+            begin(command.count)
+            for argument in command { self.argument(argument) }
         }
     }
 
-    public static func encode(_ arguments: [[UInt8]]) -> [UInt8] {
-        var out: [UInt8] = []
-        append(arguments, to: &out)
-        return out
+    private mutating func line(_ prefix: UInt8, _ number: Int) {
+        bytes.append(prefix)
+        appendDecimal(number)
+        bytes.append(13)
+        bytes.append(10)
+    }
+
+    private mutating func appendDecimal(_ number: Int) {
+        if number >= 0 && number < 10 {
+            bytes.append(UInt8(48 + number))
+            return
+        }
+        bytes.append(contentsOf: String(number).utf8)
+    }
+
+    /// Starts a command of `arguments` arguments (its name counts as one).
+    public mutating func begin(_ arguments: Int) {
+        line(UInt8(ascii: "*"), arguments)
+        count += 1
+    }
+
+    public mutating func argument(_ value: some Collection<UInt8>) {
+        line(UInt8(ascii: "$"), value.count)
+        bytes.append(contentsOf: value)
+        bytes.append(13)
+        bytes.append(10)
+    }
+
+    /// An argument made of two parts (a key's prefix and its entity bytes).
+    public mutating func argument(_ head: some Collection<UInt8>, _ tail: some Collection<UInt8>) {
+        line(UInt8(ascii: "$"), head.count + tail.count)
+        bytes.append(contentsOf: head)
+        bytes.append(contentsOf: tail)
+        bytes.append(13)
+        bytes.append(10)
+    }
+
+    public mutating func argument(_ text: String) { argument(Array(text.utf8)) }
+
+    public mutating func argument(_ number: Int) { argument(Array(String(number).utf8)) }
+
+    /// A whole command of text arguments.
+    public mutating func command(_ arguments: [String]) {
+        begin(arguments.count)
+        for argument in arguments { self.argument(argument) }
     }
 }
 

@@ -41,15 +41,53 @@ public final class RedisClient: RedisSender {
     ///   on the next call (a write may or may not have been applied: callers retry only
     ///   idempotent commands).
     public func send(_ commands: [[[UInt8]]]) async throws(RedisError) -> [RESPValue] {
-        let slot = slots[next.increment() % slots.count]
-        let connection = try await slot.connection(endpoint, settings: settings, group: group)
         do {
-            return try await connection.send(commands)
+            return try await sending(commands).get()
         } catch {
-            if error.kind == .connection || error.kind == .timeout || error.kind == .protocolError {
-                await slot.drop(connection)
+            throw RedisConnection.redisError(error, endpoint)
+        }
+    }
+
+    /// `send` for a thread that may block (never an event loop's): it waits on the future
+    /// alone, so it needs no Swift task to run and cannot starve the cooperative pool.
+    public func sendBlocking(_ commands: [[[UInt8]]]) throws(RedisError) -> [RESPValue] {
+        do {
+            return try sending(commands).wait()
+        } catch {
+            throw RedisConnection.redisError(error, endpoint)
+        }
+    }
+
+    /// `sendBlocking` of encoded commands.
+    public func sendBlocking(_ commands: RESPCommands) throws(RedisError) -> [RESPValue] {
+        do {
+            return try sending(commands).wait()
+        } catch {
+            throw RedisConnection.redisError(error, endpoint)
+        }
+    }
+
+    /// `send` as a future.
+    public func sending(_ commands: [[[UInt8]]]) -> EventLoopFuture<[RESPValue]> {
+        sending(RESPCommands(commands))
+    }
+
+    /// Encoded commands on one connection of the pool, as a future.
+    public func sending(_ commands: RESPCommands) -> EventLoopFuture<[RESPValue]> {
+        let slot = slots[next.increment() % slots.count]
+        // A slot still backing off after a failure while another is connected: the server is
+        // back, so it connects now instead of failing calls until its wait ends.
+        if slot.isBackingOff, slots.contains(where: \.isConnected) { slot.clearFailure() }
+        let loop = group.next()
+        return slot.connection(endpoint, settings: settings, group: group, loop: loop).flatMap { connection in
+            connection.sending(commands).flatMapError { error in
+                if let error = error as? RedisError,
+                    error.kind == .connection || error.kind == .timeout || error.kind == .protocolError
+                {
+                    slot.drop(connection)
+                }
+                return loop.makeFailedFuture(error)
             }
-            throw error
         }
     }
 
@@ -58,39 +96,92 @@ public final class RedisClient: RedisSender {
         for slot in slots { await slot.close() }
     }
 
-    /// One connection of the pool, opened on demand; connects are serialized per slot.
-    actor Slot {
-        private var connection: RedisConnection?
-        private var failure: (error: RedisError, at: ContinuousClock.Instant, wait: Duration)?
+    /// One connection of the pool, opened on demand; concurrent callers share one connect.
+    final class Slot: Sendable {
+        private struct State {
+            var connection: RedisConnection?
+            var connecting: EventLoopFuture<RedisConnection>?
+            var failure: (error: RedisError, at: ContinuousClock.Instant, wait: Duration)?
+        }
+        private let state = Mutex(State())
 
-        func connection(_ endpoint: RedisEndpoint, settings: Settings, group: any EventLoopGroup)
-            async throws(RedisError) -> RedisConnection
-        {
-            if let connection, connection.isActive { return connection }
-            connection = nil
-            if let failure, ContinuousClock.now < failure.at + failure.wait { throw failure.error }
-            do {
-                let opened = try await RedisConnection.connect(to: endpoint, timeout: settings.timeout, group: group)
-                connection = opened
-                failure = nil
-                return opened
-            } catch {
-                let wait = failure.map { min(settings.longestBackoff, $0.wait * 2) } ?? settings.firstBackoff
-                failure = (error, ContinuousClock.now, wait)
-                throw error
+        func connection(
+            _ endpoint: RedisEndpoint, settings: Settings, group: any EventLoopGroup, loop: any EventLoop
+        ) -> EventLoopFuture<RedisConnection> {
+            let decision = state.withLock { state -> Result<EventLoopFuture<RedisConnection>?, RedisError> in
+                if let connection = state.connection, connection.isActive {
+                    return .success(loop.makeSucceededFuture(connection))
+                }
+                state.connection = nil
+                if let connecting = state.connecting { return .success(connecting) }
+                if let failure = state.failure, ContinuousClock.now < failure.at + failure.wait {
+                    return .failure(failure.error)
+                }
+                return .success(nil)
+            }
+            switch decision {
+            case .failure(let error): return loop.makeFailedFuture(error)
+            case .success(let future?): return future
+            case .success(nil): break
+            }
+            let future = RedisConnection.connecting(to: endpoint, timeout: settings.timeout, group: group)
+            let shared = state.withLock { state -> EventLoopFuture<RedisConnection> in
+                // Another caller may have started one meanwhile: use it, drop ours when it opens.
+                if let connecting = state.connecting { return connecting }
+                state.connecting = future
+                return future
+            }
+            if shared !== future {
+                future.whenSuccess { $0.closeNow() }
+                return shared
+            }
+            future.whenComplete { result in
+                self.state.withLock { state in
+                    state.connecting = nil
+                    switch result {
+                    case .success(let connection):
+                        state.connection = connection
+                        state.failure = nil
+                    case .failure(let error):
+                        let redis = RedisConnection.redisError(error, endpoint)
+                        let wait =
+                            state.failure.map { min(settings.longestBackoff, $0.wait * 2) } ?? settings.firstBackoff
+                        state.failure = (redis, ContinuousClock.now, wait)
+                    }
+                }
+            }
+            return future
+        }
+
+        var isConnected: Bool { state.withLock { $0.connection?.isActive ?? false } }
+
+        var isBackingOff: Bool {
+            state.withLock { state in
+                guard let failure = state.failure else { return false }
+                return ContinuousClock.now < failure.at + failure.wait
             }
         }
 
-        func drop(_ dropped: RedisConnection) async {
-            guard connection === dropped else { return }
-            connection = nil
-            await dropped.close()
+        func clearFailure() { state.withLock { $0.failure = nil } }
+
+        func drop(_ dropped: RedisConnection) {
+            let isCurrent = state.withLock { state -> Bool in
+                guard state.connection === dropped else { return false }
+                state.connection = nil
+                return true
+            }
+            if isCurrent { dropped.closeNow() }
         }
 
         func close() async {
-            await connection?.close()
-            connection = nil
-            failure = nil
+            let open = state.withLock { state -> RedisConnection? in
+                defer {
+                    state.connection = nil
+                    state.failure = nil
+                }
+                return state.connection
+            }
+            await open?.close()
         }
     }
 }

@@ -98,49 +98,67 @@ public final class RedisConnection: RedisSender {
         to endpoint: RedisEndpoint, timeout: Duration = .seconds(5),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(RedisError) -> RedisConnection {
+        do {
+            return try await connecting(to: endpoint, timeout: timeout, group: group).get()
+        } catch {
+            throw RedisConnection.redisError(error, endpoint)
+        }
+    }
+
+    /// `connect` as a future: what a caller that blocks a thread (not an event loop) waits
+    /// on, so that no Swift task has to run for it to complete.
+    public static func connecting(
+        to endpoint: RedisEndpoint, timeout: Duration = .seconds(5),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) -> EventLoopFuture<RedisConnection> {
         let amount = TimeAmount.nanoseconds(
             Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
         let name = endpoint.description
-        let channel: any Channel
-        do {
-            channel = try await ClientBootstrap(group: group)
-                .connectTimeout(amount)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(RESPChannelHandler(endpoint: name))
-                    }
+        let opened = ClientBootstrap(group: group)
+            .connectTimeout(amount)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RESPChannelHandler(endpoint: name))
                 }
-                .connect(host: endpoint.host, port: endpoint.port)
-                .get()
-        } catch {
-            throw RedisError(.connection, "cannot connect to Redis at \(name): \(RedisConnection.reason(error))")
-        }
-        let connection = RedisConnection(channel: channel, endpoint: endpoint, timeout: amount)
-        do throws(RedisError) {
+            }
+            .connect(host: endpoint.host, port: endpoint.port)
+            .flatMapErrorThrowing { error -> any Channel in
+                throw RedisError(.connection, "cannot connect to Redis at \(name): \(RedisConnection.reason(error))")
+            }
+        return opened.flatMap { channel in
+            let connection = RedisConnection(channel: channel, endpoint: endpoint, timeout: amount)
+            var greeting: [[[UInt8]]] = []
             if let password = endpoint.password {
                 var auth = ["AUTH"]
                 if let user = endpoint.user { auth.append(user) }
                 auth.append(password)
-                let reply = try await connection.send([auth.map { Array($0.utf8) }])
-                if case .error(let message)? = reply.first {
-                    let who = endpoint.user.map { "user '\($0)'" } ?? "the default user"
-                    throw RedisError(
-                        .authentication, "Redis at \(name) refused the credentials of \(who): \(message)")
-                }
+                greeting.append(auth.map { Array($0.utf8) })
             }
             if endpoint.database != 0 {
-                let reply = try await connection.send([["SELECT", String(endpoint.database)].map { Array($0.utf8) }])
-                if case .error(let message)? = reply.first {
+                greeting.append(["SELECT", String(endpoint.database)].map { Array($0.utf8) })
+            }
+            guard !greeting.isEmpty else { return channel.eventLoop.makeSucceededFuture(connection) }
+            return connection.sending(greeting).flatMapThrowing { replies -> RedisConnection in
+                var index = 0
+                if endpoint.password != nil {
+                    if case .error(let message)? = replies.first {
+                        let who = endpoint.user.map { "user '\($0)'" } ?? "the default user"
+                        throw RedisError(
+                            .authentication, "Redis at \(name) refused the credentials of \(who): \(message)")
+                    }
+                    index = 1
+                }
+                if endpoint.database != 0, index < replies.count, case .error(let message) = replies[index] {
                     throw RedisError(
                         .server, "Redis at \(name) cannot select database \(endpoint.database): \(message)")
                 }
+                return connection
+            }.flatMapError { error in
+                channel.close(promise: nil)
+                return channel.eventLoop.makeFailedFuture(error)
             }
-        } catch {
-            await connection.close()
-            throw error
         }
-        return connection
     }
 
     static func reason(_ error: any Error) -> String {
@@ -148,6 +166,12 @@ public final class RedisConnection: RedisSender {
         if text.contains("connectTimeout") { return "no answer within the connect timeout" }
         if text.lowercased().contains("refused") { return "connection refused (is redis-server running there?)" }
         return text
+    }
+
+    /// Any failure of a future of this client as the `RedisError` it is (or wraps).
+    static func redisError(_ error: any Error, _ endpoint: RedisEndpoint) -> RedisError {
+        if let error = error as? RedisError { return error }
+        return RedisError(.connection, "the connection to \(endpoint) failed: \(error)")
     }
 
     /// Whether the connection is still open.
@@ -158,9 +182,22 @@ public final class RedisConnection: RedisSender {
     /// - Throws: `RedisError` `.connection` (closed), `.timeout` (no full answer within the
     ///   connection's timeout: the connection is then closed), `.protocolError`.
     public func send(_ commands: [[[UInt8]]]) async throws(RedisError) -> [RESPValue] {
-        guard !commands.isEmpty else { return [] }
-        var bytes: [UInt8] = []
-        for command in commands { RESPEncoder.append(command, to: &bytes) }
+        do {
+            return try await sending(commands).get()
+        } catch {
+            throw RedisConnection.redisError(error, endpoint)
+        }
+    }
+
+    /// `send` as a future, failed with a `RedisError`.
+    public func sending(_ commands: [[[UInt8]]]) -> EventLoopFuture<[RESPValue]> {
+        sending(RESPCommands(commands))
+    }
+
+    /// Commands already encoded, sent in one write.
+    public func sending(_ commands: RESPCommands) -> EventLoopFuture<[RESPValue]> {
+        guard commands.count > 0 else { return channel.eventLoop.makeSucceededFuture([]) }
+        let bytes = commands.bytes
         let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
         let timedOut = Atomic<Bool>(false)
         let channel = self.channel
@@ -171,23 +208,24 @@ public final class RedisConnection: RedisSender {
         }
         channel.writeAndFlush(
             RedisRequest(bytes: ByteBuffer(bytes: bytes), count: commands.count, promise: promise), promise: nil)
-        do {
-            let replies = try await promise.futureResult.get()
-            timer.cancel()
-            return replies
-        } catch {
-            timer.cancel()
+        let endpoint = self.endpoint
+        let timeout = self.timeout
+        return promise.futureResult.always { _ in timer.cancel() }.flatMapErrorThrowing { error in
             if timedOut.load(ordering: .relaxed) {
                 throw RedisError(
                     .timeout, "Redis at \(endpoint) did not answer within \(timeout.nanoseconds / 1_000_000) ms")
             }
-            if let error = error as? RedisError { throw error }
-            throw RedisError(.connection, "the connection to \(endpoint) failed: \(error)")
+            throw RedisConnection.redisError(error, endpoint)
         }
     }
 
     public func close() async {
         try? await channel.close()
+    }
+
+    /// Closes without waiting.
+    public func closeNow() {
+        channel.close(promise: nil)
     }
 }
 

@@ -33,4 +33,21 @@ public enum CommandRunner {
         let (process, out, err) = try start(arguments, in: directory, environment: environment)
         return ProcessRunner.finish(process, out, err)
     }
+
+    /// Starts `tessera arguments…` once per delay and kills it (SIGKILL) after that many
+    /// milliseconds if it is still running: how tests cut a run short at several points.
+    /// - Returns: how many runs were killed (the rest had finished).
+    public static func killRuns(_ arguments: [String], afterMilliseconds delays: [Int]) throws -> Int {
+        var interrupted = 0
+        for delay in delays {
+            let (process, _, _) = try start(arguments)
+            usleep(UInt32(delay * 1000))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                interrupted += 1
+            }
+            process.waitUntilExit()
+        }
+        return interrupted
+    }
 }

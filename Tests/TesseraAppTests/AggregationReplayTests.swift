@@ -130,7 +130,36 @@ import Testing
     /// lookups at many times compared with training sets at those times.
     /// - Parameter foldRows: pushed rows pending before a push folds them into the states
     ///   (small: many folds between pushes and reads).
+    /// Where the repository keeps its registry and online state.
+    enum Stores {
+        case memory
+        /// The embedded SQLite files (the default).
+        case sqlite
+        /// The embedded registry and a redis-server on this port, keys under the prefix.
+        case redis(port: Int, prefix: String)
+
+        var config: String {
+            switch self {
+            case .memory: "project: replay\nregistry: {type: memory}\nonline_store: {type: memory}\n"
+            case .sqlite: "project: replay\n"
+            // The test's clock is not the wall clock: keys must not expire by it.
+            case .redis(let port, let prefix):
+                "project: replay\nonline_store: {type: redis, url: \"redis://127.0.0.1:\(port)/0\", key_prefix: \(prefix), expire_keys: false}\n"
+            }
+        }
+
+        /// Whether a second process can open the same stores.
+        var shared: Bool {
+            if case .memory = self { return false }
+            return true
+        }
+    }
+
     static func replay(_ route: Route, seed: UInt64, sqlite: Bool, foldRows: Int? = nil) throws {
+        try replay(route, seed: seed, stores: sqlite ? .sqlite : .memory, foldRows: foldRows)
+    }
+
+    static func replay(_ route: Route, seed: UInt64, stores: Stores, foldRows: Int? = nil) throws {
         let dir = try TemporaryDirectory("aggregation-replay")
         defer { dir.remove() }
         let all = events(seed: seed, count: 400)
@@ -144,10 +173,7 @@ import Testing
         }
         // Pushes in random order: many arrive after rows with later event times (late events).
         for i in pushed.indices.reversed() { pushed.swapAt(i, rng.below(i + 1)) }
-        // The embedded SQLite stores (the default), or the in-memory ones.
-        try dir.write(
-            "tessera.yaml",
-            sqlite ? "project: replay\n" : "project: replay\nregistry: {type: memory}\nonline_store: {type: memory}\n")
+        try dir.write("tessera.yaml", stores.config)
         try dir.write("features/aggs.yaml", definitions)
         try FileManager.default.createDirectory(atPath: dir.file("data"), withIntermediateDirectories: true)
         try writeParquet(batchPart, to: dir.file("data/trips.parquet"))
@@ -185,7 +211,7 @@ import Testing
                     .range(start: Timestamp(microseconds: 0), end: Timestamp(microseconds: base + 96 * hour))))
         }
         // Another process on the same file replays the log of pushes it did not make.
-        let other = sqlite ? try FeatureStore.open(dir.path, configuration: configuration) : nil
+        let other = stores.shared ? try FeatureStore.open(dir.path, configuration: configuration) : nil
 
         let definitions = try store.applied().definitions
         let aggs = definitions.featureView("aggs")?.features.map(\.name) ?? []
@@ -259,6 +285,20 @@ import Testing
             // Folds between pushes, through either store.
             try Self.replay(route, seed: 5, sqlite: false, foldRows: 37)
             try Self.replay(route, seed: 6, sqlite: true, foldRows: 23)
+        }
+    }
+
+    /// The same through a Redis online store (states merged in place by each push; a second
+    /// process reads them from the server).
+    @Test(arguments: Route.allCases)
+    func onlineEqualsOfflineThroughRedis(_ route: Route) async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let port = server.port
+        try await runOffPool {
+            for seed in [7, 8] as [UInt64] {
+                try Self.replay(route, seed: seed, stores: .redis(port: port, prefix: "seed\(seed)"))
+            }
         }
     }
 

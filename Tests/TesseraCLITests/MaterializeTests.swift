@@ -91,16 +91,8 @@ import Testing
         let killed = try MaterializeTests.repo(dir, name: "killed")
         let args = ["materialize", "2026-01-01", "2026-02-01", "--batch-rows", "150", "--threads", "1"]
         #expect(try CommandRunner.run(args + ["--repo", clean]).status == 0)
-        var interrupted = 0
-        for delay in [15, 40, 70, 110, 160, 230] {
-            let (process, _, _) = try CommandRunner.start(args + ["--repo", killed])
-            usleep(UInt32(delay * 1000))
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                interrupted += 1
-            }
-            process.waitUntilExit()
-        }
+        let interrupted = try CommandRunner.killRuns(
+            args + ["--repo", killed], afterMilliseconds: [15, 40, 70, 110, 160, 230])
         #expect(interrupted >= 2, "the kills must land while materializing")
         #expect(try CommandRunner.run(args + ["--repo", killed]).status == 0)
         let expected = try MaterializeTests.records(clean)
@@ -132,16 +124,8 @@ import Testing
         let args = ["materialize", "now-30d", "2100-01-01", "--views", "driver_trip_aggs", "--threads", "1"]
         let first = try CommandRunner.run(args + ["--repo", clean])
         #expect(first.status == 0, "\(first)")
-        var interrupted = 0
-        for delay in [20, 60, 120, 200, 320] {
-            let (process, _, _) = try CommandRunner.start(args + ["--repo", killed])
-            usleep(UInt32(delay * 1000))
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                interrupted += 1
-            }
-            process.waitUntilExit()
-        }
+        let interrupted = try CommandRunner.killRuns(
+            args + ["--repo", killed], afterMilliseconds: [20, 60, 120, 200, 320])
         #expect(interrupted >= 2, "the kills must land while materializing")
         #expect(try CommandRunner.run(args + ["--repo", killed]).status == 0)
 

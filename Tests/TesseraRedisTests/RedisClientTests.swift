@@ -1,4 +1,5 @@
 import Foundation
+import TesseraTesting
 import Testing
 
 @testable import TesseraRedis

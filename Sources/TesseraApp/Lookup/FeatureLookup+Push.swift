@@ -392,10 +392,12 @@ final class TypedColumns {
         do {
             func named(_ name: String) -> Column? { table.column(named: name) }
             guard let events = named(event) else { throw LookupError(.invalidRequest, field: "df", "no '\(event)'") }
-            return try OnlineWriteBatch(
+            var batch = try OnlineWriteBatch(
                 view: view.name, joinKeys: joinKeys.compactMap { named($0.name) }, eventTimestamps: events,
                 createdTimestamps: created.flatMap { named($0) },
                 features: view.plainFeatures.compactMap { f in named(f.name).map { (f.name, $0) } })
+            batch.ttl = view.ttl
+            return batch
         } catch let error as LookupError {
             throw error
         } catch {

@@ -20,6 +20,9 @@ public struct OnlineWriteBatch: Sendable {
     public let featureNames: [String]
     /// The feature columns.
     public let features: [Column]
+    /// The view's ttl (zero: values never expire). Stores apply ttl on read whatever this
+    /// says; a store that can evict dead keys (Redis) uses it to expire them.
+    public var ttl: TimeSpan = .zero
 
     /// The number of rows.
     public var count: Int { eventTimestamps.count }

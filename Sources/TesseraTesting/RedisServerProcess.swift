@@ -1,15 +1,16 @@
 import Foundation
+import TesseraCore
 
 /// A redis-server of a test's own, on a free loopback port, without persistence: started
 /// by the test, stopped by it (CI installs the binary; nothing runs as a service).
-final class RedisServerProcess {
-    let port: Int
-    let password: String?
+public final class RedisServerProcess {
+    public let port: Int
+    public let password: String?
     /// The server's process id (spawned and reaped here, not through Foundation's `Process`,
     /// whose exit monitoring needs a run loop that test tasks do not run).
     private var pid: pid_t?
 
-    init(password: String? = nil, port: Int? = nil) throws {
+    public init(password: String? = nil, port: Int? = nil) throws {
         self.port = port ?? RedisServerProcess.freePort()
         self.password = password
         try start()
@@ -17,24 +18,9 @@ final class RedisServerProcess {
 
     deinit { stop() }
 
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    public static func freePort() -> Int { LoopbackPort.free() }
 
-    func start() throws {
+    public func start() throws {
         let binary = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first {
             FileManager.default.isExecutableFile(atPath: $0)
         }
@@ -63,7 +49,7 @@ final class RedisServerProcess {
         throw RedisTestError("redis-server did not start on port \(port)")
     }
 
-    func stop() {
+    public func stop() {
         guard let pid else { return }
         kill(pid, SIGKILL)
         var status: Int32 = 0
@@ -71,7 +57,7 @@ final class RedisServerProcess {
         self.pid = nil
     }
 
-    static func accepts(_ port: Int) -> Bool {
+    public static func accepts(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -86,7 +72,7 @@ final class RedisServerProcess {
     }
 }
 
-struct RedisTestError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct RedisTestError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,171 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+import TesseraCore
+import TesseraOnline
+import TesseraRedis
+
+/// The online store in Redis (one server; `online_store: {type: redis, url: …}`).
+///
+/// **Layout** (docs/operations.md has the measured memory per entity):
+/// - one string key per (view, entity): `<prefix>:r:<view>:<entity key bytes>`, whose value is
+///   a 24-byte header — event time and created time (8 bytes each, big-endian with the sign
+///   bit flipped, so byte order is time order) and the id of its row layout — followed by the
+///   row's encoded features (`RowLayout`, the encoding the embedded store uses);
+/// - one string key per (view, entity) of aggregation state: `<prefix>:s:<view>:<entity>`;
+/// - the layouts, shared by every view: hash `<prefix>:layouts`, field the layout's 8-byte id
+///   (a digest of its names and types, so writers need no coordination), value its spec;
+/// - the views written: set `<prefix>:views`.
+///
+/// A lookup of any number of keys of one view is one `MGET`. A write is a Lua script that
+/// compares each stored header with the new one and keeps the newer, so writers racing from
+/// several machines cannot let an older row win (the conformance suite's rule). With
+/// `expire_keys`, each row key gets `PXAT` its event time + the view's ttl + a grace, so
+/// Redis evicts dead keys; ttl is still applied on read, as in every store.
+///
+/// Atomicity: a write of up to `Configuration.atomicKeys` keys, or one that updates held
+/// aggregation states, is one script call — atomic. Larger writes (bulk loads by
+/// `materialize`) are split into calls of that size, each atomic and newest-wins: a load cut
+/// short leaves some of them applied, and a rerun converges to the same store.
+///
+/// Calls block the calling thread on a future (never an event loop's; the feature server
+/// runs store calls on its blocking pools) and need no Swift task to complete.
+public final class RedisOnlineStore: OnlineStore {
+    public struct Configuration: Sendable {
+        /// The first part of every key, so several repositories can share one server.
+        public var keyPrefix = "tessera"
+        public var connections = 4
+        /// How long a connect or one round trip may take.
+        public var timeout: Duration = .seconds(5)
+        /// Whether row keys expire (`PXAT`) once their view's ttl and `expireGrace` have passed.
+        public var expireKeys = true
+        /// How long a dead row stays readable (as `OUTSIDE_MAX_AGE`) before Redis evicts it.
+        public var expireGrace: TimeSpan = .days(1)
+        /// Keys one script call writes at most (see the type's note on atomicity).
+        public var atomicKeys = 4096
+
+        public init() {}
+    }
+
+    public let endpoint: RedisEndpoint
+    public let configuration: Configuration
+    let client: RedisClient
+    let keys: RedisKeyspace
+    /// Layouts by id, as read from or written to `<prefix>:layouts`.
+    let layouts = Mutex<[UInt64: RowLayout]>([:])
+    /// The write script's SHA-1, once Redis has it (`SCRIPT LOAD`); cleared on `NOSCRIPT`.
+    let loadedScript = Mutex<[UInt8]?>(nil)
+
+    /// A store on the server at `endpoint`. Nothing is connected until the first call, so a
+    /// server that is down at start-up is an error of the calls, not of opening.
+    public init(
+        endpoint: RedisEndpoint, configuration: Configuration = Configuration(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.endpoint = endpoint
+        self.configuration = configuration
+        var settings = RedisClient.Settings()
+        settings.connections = configuration.connections
+        settings.timeout = configuration.timeout
+        client = RedisClient(endpoint, settings: settings, group: group)
+        keys = RedisKeyspace(prefix: configuration.keyPrefix)
+    }
+
+    deinit {
+        let client = self.client
+        Task { await client.close() }
+    }
+
+    /// Sends encoded commands and waits for their replies.
+    func round(_ commands: RESPCommands) throws(OnlineStoreError) -> [RESPValue] {
+        do {
+            return try client.sendBlocking(commands)
+        } catch {
+            throw RedisOnlineStore.storeError(error)
+        }
+    }
+
+    /// One command of text arguments; a server error is thrown.
+    func command(_ arguments: [String]) throws(OnlineStoreError) -> RESPValue {
+        var commands = RESPCommands()
+        commands.command(arguments)
+        let reply = try round(commands).first ?? .bulk(nil)
+        try check(reply, doing: arguments.first ?? "")
+        return reply
+    }
+
+    /// Throws a server's error reply as an `OnlineStoreError` naming the server.
+    func check(_ reply: RESPValue, doing what: String) throws(OnlineStoreError) {
+        if case .error(let message) = reply {
+            throw OnlineStoreError(.io, "Redis at \(endpoint) refused \(what): \(message)")
+        }
+    }
+
+    static func storeError(_ error: RedisError) -> OnlineStoreError {
+        OnlineStoreError(.io, "the Redis online store is unavailable: \(error.description)")
+    }
+}
+
+/// Where everything lives in Redis (see `RedisOnlineStore`).
+struct RedisKeyspace: Sendable {
+    let prefix: String
+
+    func rows(_ view: String) -> [UInt8] { Array("\(prefix):r:\(view):".utf8) }
+    func states(_ view: String) -> [UInt8] { Array("\(prefix):s:\(view):".utf8) }
+    var views: String { "\(prefix):views" }
+    var layouts: String { "\(prefix):layouts" }
+
+    /// A `SCAN MATCH` pattern for every key under `head`: its glob characters escaped.
+    static func pattern(_ head: [UInt8]) -> String {
+        var out = ""
+        for character in String(decoding: head, as: UTF8.self) {
+            if "*?[]\\".contains(character) { out.append("\\") }
+            out.append(character)
+        }
+        return out + "*"
+    }
+}
+
+/// The 24-byte header of a stored row: event and created time in byte-comparable form (what
+/// the write script compares), then the layout id.
+enum RedisRowHeader {
+    static let size = 24
+
+    static func append(event: Int64, created: Int64, layout: UInt64, to out: inout [UInt8]) {
+        appendOrdered(event, to: &out)
+        appendOrdered(created, to: &out)
+        for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: layout >> UInt64(56 - 8 * k))) }
+    }
+
+    static func appendOrdered(_ value: Int64, to out: inout [UInt8]) {
+        let flipped = UInt64(bitPattern: value) ^ (1 << 63)
+        for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: flipped >> UInt64(56 - 8 * k))) }
+    }
+
+    static func word(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+        var value: UInt64 = 0
+        for k in 0..<8 { value = value << 8 | UInt64(bytes[offset + k]) }
+        return value
+    }
+
+    static func times(_ bytes: UnsafeRawBufferPointer) -> (event: Int64, created: Int64, layout: UInt64) {
+        (
+            Int64(bitPattern: word(bytes, at: 0) ^ (1 << 63)), Int64(bitPattern: word(bytes, at: 8) ^ (1 << 63)),
+            word(bytes, at: 16)
+        )
+    }
+
+    /// A layout's id: the first 8 bytes of the SHA-256 of its spec.
+    static func layoutID(_ spec: String) -> UInt64 {
+        var digest = SHA256()
+        digest.update(spec)
+        let bytes = digest.finalize()
+        var value: UInt64 = 0
+        for k in 0..<8 { value = value << 8 | UInt64(bytes[k]) }
+        return value
+    }
+
+    static func idBytes(_ id: UInt64) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: id >> UInt64(56 - 8 * $0)) }
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import TesseraColumnar
+import TesseraCore
+import TesseraOnline
+import TesseraOnlineRedis
+import TesseraOnlineSQLite
+import TesseraRedis
+import TesseraTesting
+import Testing
+
+/// The command line with a Redis online store: `materialize` into it serves exactly what the
+/// embedded store does; a materialization killed with SIGKILL, or one whose Redis restarts
+/// under it, then run again, leaves the same store as a clean run.
+@Suite(.serialized) struct RedisEndToEndTests {
+    static let features = MaterializeTests.features
+
+    /// A repository from `tessera init` whose online store is the server at `port`.
+    static func repo(_ dir: TemporaryDirectory, name: String, port: Int, prefix: String) throws -> String {
+        let repo = try MaterializeTests.repo(dir, name: name)
+        let config = try String(contentsOfFile: repo + "/tessera.yaml", encoding: .utf8)
+        let redis = """
+            online_store:
+              type: redis
+              url: redis://127.0.0.1:\(port)/0
+              key_prefix: \(prefix)
+              # The data is from January: keys must not expire by today's clock.
+              expire_keys: false
+            """
+        let replaced = config.replacingOccurrences(
+            of: "online_store:\n  type: sqlite\n  path: .tessera/online.db", with: redis)
+        #expect(replaced != config, "tessera init's online_store section was found")
+        try replaced.write(toFile: repo + "/tessera.yaml", atomically: true, encoding: .utf8)
+        return repo
+    }
+
+    static func redisStore(_ port: Int, prefix: String) -> RedisOnlineStore {
+        var configuration = RedisOnlineStore.Configuration()
+        configuration.keyPrefix = prefix
+        return RedisOnlineStore(endpoint: RedisEndpoint(host: "127.0.0.1", port: port), configuration: configuration)
+    }
+
+    static func records(_ store: any OnlineStore) throws -> [OnlineRecord?] {
+        let keys = (0..<MaterializeTests.drivers).map { EntityKey(int64: Int64($0)) }
+        return try store.readRecords(view: "driver_hourly_stats", keys: keys, features: features)
+    }
+
+    @Test func materializedRedisServesWhatTheEmbeddedStoreDoes() throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let dir = try TemporaryDirectory("redis-e2e")
+        defer { dir.remove() }
+        let embedded = try MaterializeTests.repo(dir, name: "embedded")
+        let redis = try Self.repo(dir, name: "redis", port: server.port, prefix: "e2e")
+        let args = ["materialize", "2026-01-01", "2026-01-20T12:00:00Z"]
+        #expect(try CommandRunner.run(args + ["--repo", embedded]).status == 0)
+        let result = try CommandRunner.run(args + ["--repo", redis, "--json"])
+        #expect(result.status == 0, "\(result)")
+        let expected = try Self.records(try SQLiteOnlineStore(path: embedded + "/.tessera/online.db"))
+        let got = try Self.records(Self.redisStore(server.port, prefix: "e2e"))
+        #expect(expected.compactMap { $0 }.count > 1000)
+        #expect(got == expected)
+    }
+
+    /// `tessera serve` on Redis: pushes are served; while Redis is down lookups and pushes
+    /// answer 503 naming the store and the server keeps running; it recovers by itself.
+    @Test func servingRidesOutARedisOutage() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let dir = try TemporaryDirectory("redis-serve")
+        defer { dir.remove() }
+        let repo = try Self.repo(dir, name: "serve", port: server.port, prefix: "serve")
+        #expect(try CommandRunner.run(["apply", "--repo", repo]).status == 0)
+        let (process, port) = try ServeAndPushTests.serve(repo)
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        let now = Timestamp.now.iso8601
+        let push = """
+            {"push_source_name": "driver_stats_push", "to": "online",
+             "df": {"driver_id": [5, 6], "event_timestamp": ["\(now)", "\(now)"],
+                    "conv_rate": [0.125, 0.25], "acc_rate": [0.5, 0.5], "avg_daily_trips": [77, 78]}}
+            """
+        let lookup = #"{"features": ["driver_hourly_stats:avg_daily_trips"], "entities": {"driver_id": [5, 6, 99999]}}"#
+        let (pushed, pushBody) = try await ServeAndPushTests.post(port, "/push", push)
+        #expect(pushed == 200, "\(pushBody)")
+        let (status, body) = try await ServeAndPushTests.post(port, "/get-online-features", lookup)
+        #expect(status == 200, "\(body)")
+        #expect(body.contains("[77,78,null]"), "\(body)")
+        #expect(body.contains(#""statuses":["PRESENT","PRESENT","NOT_FOUND"]"#), "\(body)")
+
+        // Concurrent pushes and lookups: every lookup sees a whole push (both drivers equal).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for value in 100..<140 {
+                    let body = push.replacingOccurrences(of: "[77, 78]", with: "[\(value), \(value)]")
+                    let (status, answer) = try await ServeAndPushTests.post(port, "/push", body)
+                    #expect(status == 200, "\(answer)")
+                }
+            }
+            group.addTask {
+                for _ in 0..<40 {
+                    let (status, answer) = try await ServeAndPushTests.post(port, "/get-online-features", lookup)
+                    #expect(status == 200, "\(answer)")
+                }
+            }
+            try await group.waitForAll()
+        }
+
+        server.stop()
+        let (down, downBody) = try await ServeAndPushTests.post(port, "/get-online-features", lookup)
+        #expect(down == 503, "\(downBody)")
+        #expect(downBody.contains("127.0.0.1:\(server.port)") && downBody.lowercased().contains("redis"), "\(downBody)")
+        let (pushDown, pushDownBody) = try await ServeAndPushTests.post(port, "/push", push)
+        #expect(pushDown == 503, "\(pushDownBody)")
+        #expect(process.isRunning, "the server keeps running while its store is down")
+
+        try server.start()
+        var recovered = false
+        for _ in 0..<100 where !recovered {
+            let (status, _) = try await ServeAndPushTests.post(port, "/push", push)
+            recovered = status == 200
+            if !recovered { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(recovered, "the server recovers by itself once Redis is back")
+        let (after, afterBody) = try await ServeAndPushTests.post(port, "/get-online-features", lookup)
+        #expect(after == 200 && afterBody.contains("[77,78,null]"), "\(afterBody)")
+    }
+
+    @Test func killedOrCutOffMaterializationsRerunToTheCleanState() throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let dir = try TemporaryDirectory("redis-kill")
+        defer { dir.remove() }
+        let clean = try Self.repo(dir, name: "clean", port: server.port, prefix: "clean")
+        let killed = try Self.repo(dir, name: "killed", port: server.port, prefix: "killed")
+        let args = ["materialize", "2026-01-01", "2026-02-01", "--batch-rows", "150", "--threads", "1"]
+        #expect(try CommandRunner.run(args + ["--repo", clean]).status == 0)
+        let interrupted = try CommandRunner.killRuns(
+            args + ["--repo", killed], afterMilliseconds: [15, 40, 70, 110, 160])
+        #expect(interrupted >= 2, "the kills must land while materializing")
+        #expect(try CommandRunner.run(args + ["--repo", killed]).status == 0)
+        let expected = try Self.records(Self.redisStore(server.port, prefix: "clean"))
+        #expect(expected.compactMap { $0 }.count > 1000)
+        #expect(try Self.records(Self.redisStore(server.port, prefix: "killed")) == expected)
+
+        // Redis goes away mid-load: the run fails naming the server; it comes back (empty, as a
+        // server without persistence does) and a rerun gives the clean state again.
+        let (process, _, errors) = try CommandRunner.start(args + ["--repo", killed])
+        usleep(60_000)
+        server.stop()
+        process.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        if process.terminationStatus != 0 {
+            #expect(message.contains("127.0.0.1:\(server.port)"), "\(message)")
+            #expect(message.lowercased().contains("redis"), "\(message)")
+        }
+        try server.start()
+        let rerun = try CommandRunner.run(args + ["--repo", killed])
+        #expect(rerun.status == 0, "\(rerun)")
+        #expect(try CommandRunner.run(args + ["--repo", clean]).status == 0)
+        let again = try Self.records(Self.redisStore(server.port, prefix: "clean"))
+        #expect(again == expected)
+        #expect(try Self.records(Self.redisStore(server.port, prefix: "killed")) == expected)
+    }
+}

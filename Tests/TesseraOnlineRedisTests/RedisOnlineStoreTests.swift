@@ -1,0 +1,206 @@
+import Foundation
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraOnline
+import TesseraOnlineRedis
+import TesseraRedis
+import TesseraTesting
+import Testing
+
+/// What the conformance suite cannot see: keys Redis evicts, writers on several machines
+/// racing, a server that restarts (losing its scripts) or refuses credentials.
+@Suite struct RedisOnlineStoreTests {
+    static func store(_ server: RedisServerProcess, _ change: (inout RedisOnlineStore.Configuration) -> Void = { _ in })
+        -> RedisOnlineStore
+    {
+        var configuration = RedisOnlineStore.Configuration()
+        change(&configuration)
+        return RedisOnlineStore(
+            endpoint: RedisEndpoint(host: "127.0.0.1", port: server.port, password: server.password),
+            configuration: configuration)
+    }
+
+    static func raw(_ server: RedisServerProcess, _ arguments: [String]) async throws -> RESPValue {
+        let connection = try await RedisConnection.connect(
+            to: RedisEndpoint(host: "127.0.0.1", port: server.port, password: server.password))
+        let reply = try await connection.command(arguments)
+        await connection.close()
+        return reply
+    }
+
+    static func batch(_ ids: [Int64], events: [Int64], values: [Double], ttl: TimeSpan = .zero) throws
+        -> OnlineWriteBatch
+    {
+        var batch = try OnlineWriteBatch(
+            view: "v", joinKeys: [.int64(ids)], eventTimestamps: .timestamp(events), features: [("f", .float64(values))]
+        )
+        batch.ttl = ttl
+        return batch
+    }
+
+    /// The error `body` throws; `nil` (a recorded issue) when it does not.
+    static func failure(_ body: () throws(OnlineStoreError) -> Void) -> OnlineStoreError? {
+        do {
+            try body()
+            Issue.record("the call succeeded")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func rowKeysExpireAtTheirTtlPlusGrace() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let now = Timestamp.now.microseconds
+        let hour: Int64 = 3_600_000_000
+        let store = Self.store(server) { $0.expireGrace = .hours(1) }
+        // Fresh (event an hour ago) and dead (event three days ago) rows of a 1-day ttl.
+        try store.write(try Self.batch([1, 2], events: [now - hour, now - 72 * hour], values: [1, 2], ttl: .days(1)))
+        let rows = try store.readRecords(view: "v", keys: [1, 2].map(EntityKey.init(int64:)), features: ["f"])
+        #expect(rows[0]?.values == [.float64(1)])
+        #expect(rows[1] == nil, "a row dead for longer than the grace is evicted at once")
+        let keys = try await Self.raw(server, ["KEYS", "tessera:r:v:*"])
+        guard case .array(let found?) = keys, let name = found.first?.bytes, found.count == 1 else {
+            throw RedisTestError("expected one row key, found \(keys)")
+        }
+        let connection = try await RedisConnection.connect(to: RedisEndpoint(host: "127.0.0.1", port: server.port))
+        let pttl = try await connection.send([[Array("PTTL".utf8), name]]).first
+        await connection.close()
+        guard case .integer(let millis)? = pttl else { throw RedisTestError("PTTL: \(String(describing: pttl))") }
+        // Event an hour ago + 1 day + 1 hour: about 24 hours from now.
+        let expected = Int64(24 * 3_600_000)
+        #expect(abs(millis - expected) < 60_000, "PTTL \(millis) ms, expected about \(expected)")
+
+        // Without a ttl, or with expire_keys off, keys stay.
+        let keep = Self.store(server) {
+            $0.expireKeys = false
+            $0.keyPrefix = "keep"
+        }
+        try keep.write(try Self.batch([3], events: [now - 72 * hour], values: [3], ttl: .days(1)))
+        #expect(try keep.rowCount(view: "v") == 1)
+        try store.write(try Self.batch([4], events: [now - 72 * hour], values: [4]))
+        #expect(try store.rowCount(view: "v") == 2)
+    }
+
+    /// Writers on several "machines" (stores with their own connections) race on the same
+    /// keys: each key ends with the newest row any of them wrote, never an older one.
+    @Test func racingWritersKeepTheNewestRow() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let stores = (0..<4).map { _ in Self.store(server) }
+        let keys = 50
+        // Each writer returns the newest event it wrote per key.
+        let expected = try await withThrowingTaskGroup(of: [Int64: Int64].self) { group in
+            for (w, store) in stores.enumerated() {
+                group.addTask {
+                    var rng = SplitMixRNG(seed: UInt64(w + 1))
+                    var newest: [Int64: Int64] = [:]
+                    for _ in 0..<60 {
+                        let ids = (0..<keys).map { Int64($0) }
+                        let events = ids.map { _ in Int64(rng.below(1_000_000)) * 1_000_000 }
+                        // The value is the event time, so the stored value names the row that won.
+                        try store.write(try Self.batch(ids, events: events, values: events.map(Double.init)))
+                        for (id, event) in zip(ids, events) { newest[id] = max(newest[id] ?? .min, event) }
+                    }
+                    return newest
+                }
+            }
+            var all: [Int64: Int64] = [:]
+            for try await newest in group { all.merge(newest) { max($0, $1) } }
+            return all
+        }
+        let rows = try stores[0].readRecords(
+            view: "v", keys: (0..<keys).map { EntityKey(int64: Int64($0)) }, features: ["f"])
+        for (id, row) in rows.enumerated() {
+            #expect(row?.eventTimestamp.microseconds == expected[Int64(id)], "key \(id)")
+            #expect(row?.values == [.float64(Double(expected[Int64(id)] ?? 0))], "key \(id)")
+        }
+    }
+
+    /// Read-modify-writes of aggregation state from several writers lose no update: each
+    /// appends its byte; every byte is there at the end.
+    @Test func concurrentStateUpdatesLoseNothing() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let stores = (0..<3).map { _ in Self.store(server) }
+        let key = EntityKey(int64: 7)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (w, store) in stores.enumerated() {
+                group.addTask {
+                    for _ in 0..<30 {
+                        try store.write(
+                            [],
+                            states: [
+                                OnlineStateUpdate(view: "aggs", keys: [key]) { _, held in (held ?? []) + [UInt8(w)] }
+                            ])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let state = try stores[0].readStates(view: "aggs", keys: [key]).first ?? nil
+        #expect(state?.count == 90)
+        for w in 0..<3 { #expect(state?.filter { $0 == UInt8(w) }.count == 30, "writer \(w)") }
+    }
+
+    /// A server that goes away fails calls with an error naming it; once it is back (empty,
+    /// without its scripts) the same store writes and reads again.
+    @Test func aRestartedServerIsUsedAgain() throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let store = Self.store(server)
+        try store.write(try Self.batch([1], events: [1_000_000], values: [1]))
+        server.stop()
+        let batch = try Self.batch([2], events: [1_000_000], values: [2])
+        let down = Self.failure { () throws(OnlineStoreError) in try store.write(batch) }
+        #expect(down?.kind == .io)
+        #expect(down?.description.contains("127.0.0.1:\(server.port)") == true, "\(String(describing: down))")
+        #expect(down?.description.contains("Redis") == true, "\(String(describing: down))")
+        #expect(throws: OnlineStoreError.self) {
+            try store.readRecords(view: "v", keys: [EntityKey(int64: 1)], features: ["f"])
+        }
+        try server.start()
+        // Reconnects back off from 50 ms: allow a few tries.
+        var written = false
+        for _ in 0..<60 where !written {
+            written = (try? store.write(try Self.batch([2], events: [1_000_000], values: [2]))) != nil
+            if !written { usleep(50_000) }
+        }
+        #expect(written)
+        let rows = try store.readRecords(view: "v", keys: [1, 2].map(EntityKey.init(int64:)), features: ["f"])
+        #expect(
+            rows.map { $0?.values } == [nil, [.float64(2)]], "the restarted server kept nothing; the new row is there")
+    }
+
+    /// The factory: options reach the store, a bad URL is a configuration error, and a refused
+    /// password is named without being shown.
+    @Test func theFactoryValidatesAndNeverShowsPasswords() throws {
+        let server = try RedisServerProcess(password: "s3cret")
+        defer { server.stop() }
+        let dir = try TemporaryDirectory("redis-factory")
+        defer { dir.remove() }
+        let factory = RedisOnlineStoreFactory()
+        func settings(_ options: [String: String]) throws -> BackendSettings {
+            let config = StoreConfig(type: "redis", options: options.mapValues { OptionValue.scalar($0) })
+            return try BackendSettings.validate(config, role: "online_store", available: [factory], root: dir.path)
+                .get().1
+        }
+        let good = try factory.makeStore(
+            try settings(["url": "redis://:s3cret@127.0.0.1:\(server.port)/2", "key_prefix": "f"]))
+        try good.write(try Self.batch([1], events: [1], values: [1]))
+        #expect(try good.rowCount(view: "v") == 1)
+        let wrong = try factory.makeStore(try settings(["url": "redis://:hunter2@127.0.0.1:\(server.port)/2"]))
+        let refused = Self.failure { () throws(OnlineStoreError) in _ = try wrong.rowCount(view: "v") }
+        #expect(refused?.description.contains("127.0.0.1:\(server.port)") == true, "\(String(describing: refused))")
+        #expect(refused?.debugDescription.contains("hunter2") == false, "\(String(describing: refused))")
+        #expect(throws: OnlineStoreError.self) { try factory.makeStore(try settings(["url": "http://127.0.0.1"])) }
+        if case .success = BackendSettings.validate(
+            StoreConfig(type: "redis", options: ["connections": .scalar("0")]), role: "online_store",
+            available: [factory], root: dir.path)
+        {
+            Issue.record("0 connections was accepted")
+        }
+    }
+}
