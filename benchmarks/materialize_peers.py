@@ -1,6 +1,7 @@
-"""Peer for `tessera bench materialize`: Feast 0.67 materializing the same source into its SQLite online store.
+"""Peer for `tessera bench materialize`: Feast 0.67 materializing the same source into its SQLite online store,
+or (--redis PORT) into its Redis online store (feast[redis]) on a server the benchmark started.
 
-    python3 benchmarks/materialize_peers.py feast DATA_DIR WORK_DIR
+    python3 benchmarks/materialize_peers.py feast DATA_DIR WORK_DIR [--redis PORT]
 
 DATA_DIR holds driver_stats.parquet (benchmarks/workload.py). Runs in its own process and
 prints one JSON object: {"peer", "seconds", "peak_rss_bytes", "rows", "entities"}. The
@@ -22,18 +23,26 @@ def main():
     if peer != "feast":
         raise SystemExit(f"unknown peer {peer}")
     from feast import FeatureStore
-    repo = feast_repo(data, os.path.join(work, "feast_repo"))
+    redis_port = sys.argv[sys.argv.index("--redis") + 1] if "--redis" in sys.argv else None
+    online = None
+    if redis_port:
+        online = f"online_store:\n  type: redis\n  connection_string: 127.0.0.1:{redis_port}\n"
+    repo = feast_repo(data, os.path.join(work, "feast_repo"), online=online)
     store = FeatureStore(repo_path=repo)
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     end = datetime(2026, 1, 31, tzinfo=timezone.utc)
     began = time.perf_counter()
     store.materialize(start_date=start, end_date=end, feature_views=["driver_hourly_stats"])
     seconds = time.perf_counter() - began
-    import sqlite3
-    con = sqlite3.connect(os.path.join(repo, "online.db"))
-    tables = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
-    table = next(t for t in tables if t.endswith("driver_hourly_stats"))
-    entities = con.execute(f"select count(distinct entity_key) from {table}").fetchone()[0]
+    if redis_port:
+        import redis
+        entities = redis.Redis(host="127.0.0.1", port=int(redis_port)).dbsize()
+    else:
+        import sqlite3
+        con = sqlite3.connect(os.path.join(repo, "online.db"))
+        tables = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
+        table = next(t for t in tables if t.endswith("driver_hourly_stats"))
+        entities = con.execute(f"select count(distinct entity_key) from {table}").fetchone()[0]
     import pyarrow.parquet as pq
     rows = pq.ParquetFile(os.path.join(data, "driver_stats.parquet")).metadata.num_rows
     print(json.dumps({"peer": "feast", "seconds": seconds,

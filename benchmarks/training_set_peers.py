@@ -73,12 +73,19 @@ driver_hourly_stats = FeatureView(
 """
 
 
-def feast_repo(data, workdir):
-    """A Feast repository over the same files, applied once (not timed)."""
+def feast_repo(data, workdir, online=None):
+    """A Feast repository over the same files, applied once (not timed).
+
+    online: the feature_store.yaml online_store section (default: SQLite in workdir)."""
     os.makedirs(workdir, exist_ok=True)
+    text = FEAST_REPO.format(registry=os.path.join(workdir, "registry.db"),
+                             online=os.path.join(workdir, "online.db"))
+    if online:
+        start = text.index("online_store:")
+        end = text.index("offline_store:")
+        text = text[:start] + online + text[end:]
     with open(os.path.join(workdir, "feature_store.yaml"), "w") as f:
-        f.write(FEAST_REPO.format(registry=os.path.join(workdir, "registry.db"),
-                                  online=os.path.join(workdir, "online.db")))
+        f.write(text)
     with open(os.path.join(workdir, "definitions.py"), "w") as f:
         f.write(FEAST_DEFS.format(stats=os.path.abspath(os.path.join(data, "driver_stats.parquet"))))
     import subprocess

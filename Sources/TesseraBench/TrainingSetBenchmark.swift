@@ -41,10 +41,15 @@ public enum TrainingSetBenchmark {
     }
 
     /// A feature repository over the workload's files, applied.
-    public static func repository(data: String, binary: String) throws -> String {
-        let repo = data + "/repo"
+    /// - Parameters:
+    ///   - folder: the repository's folder under `data`.
+    ///   - config: its `tessera.yaml` (the embedded defaults unless given).
+    public static func repository(
+        data: String, binary: String, folder: String = "repo", config: String = "project: bench\n"
+    ) throws -> String {
+        let repo = data + "/" + folder
         try FileManager.default.createDirectory(atPath: repo + "/features", withIntermediateDirectories: true)
-        try "project: bench\n".write(toFile: repo + "/tessera.yaml", atomically: true, encoding: .utf8)
+        try config.write(toFile: repo + "/tessera.yaml", atomically: true, encoding: .utf8)
         try """
         entities:
           - name: driver

@@ -7,7 +7,7 @@ public struct TesseraCommand: AsyncParsableCommand {
         QuickstartCommand.self, InitCommand.self, PlanCommand.self, ApplyCommand.self, ListCommand.self,
         DescribeCommand.self, HistoryCommand.self, TrainingSetCommand.self, MaterializeCommand.self,
         MaterializeIncrementalCommand.self, ServeCommand.self, APIKeyCommand.self, InspectCommand.self,
-        HeadCommand.self,
+        HeadCommand.self, DoctorCommand.self,
     ]
 
     /// The root command's configuration with `extra` subcommands after the CLI's own.

@@ -23,6 +23,8 @@ public final class RedisClient: RedisSender {
     public let endpoint: RedisEndpoint
     public let settings: Settings
     private let slots: [Slot]
+    /// For each event loop of the group (by identity), the slots whose connection lives on it.
+    private let slotsByLoop: [ObjectIdentifier: [Slot]]
     private let next = ManagedCounter()
     private let group: any EventLoopGroup
 
@@ -33,7 +35,16 @@ public final class RedisClient: RedisSender {
         self.endpoint = endpoint
         self.settings = settings
         self.group = group
-        slots = (0..<max(1, settings.connections)).map { _ in Slot() }
+        // Connections are spread over the group's loops, each bound to one: a call made on an
+        // event loop (the feature server answering a lookup) uses a connection of that loop,
+        // so the command and its reply never cross a thread.
+        let loops = Array(group.makeIterator())
+        slots = (0..<max(1, settings.connections)).map { index in
+            Slot(loop: loops.isEmpty ? group.next() : loops[index % loops.count])
+        }
+        var byLoop: [ObjectIdentifier: [Slot]] = [:]
+        for slot in slots { byLoop[ObjectIdentifier(slot.loop), default: []].append(slot) }
+        slotsByLoop = byLoop
     }
 
     /// Sends `commands` on one connection of the pool, pipelined; their replies in order.
@@ -74,12 +85,18 @@ public final class RedisClient: RedisSender {
 
     /// Encoded commands on one connection of the pool, as a future.
     public func sending(_ commands: RESPCommands) -> EventLoopFuture<[RESPValue]> {
-        let slot = slots[next.increment() % slots.count]
+        var candidates = slots
+        if let current = MultiThreadedEventLoopGroup.currentEventLoop,
+            let local = slotsByLoop[ObjectIdentifier(current)]
+        {
+            candidates = local
+        }
+        let slot = candidates[next.increment() % candidates.count]
         // A slot still backing off after a failure while another is connected: the server is
         // back, so it connects now instead of failing calls until its wait ends.
         if slot.isBackingOff, slots.contains(where: \.isConnected) { slot.clearFailure() }
-        let loop = group.next()
-        return slot.connection(endpoint, settings: settings, group: group, loop: loop).flatMap { connection in
+        let loop = slot.loop
+        return slot.connection(endpoint, settings: settings, loop: loop).flatMap { connection in
             connection.sending(commands).flatMapError { error in
                 if let error = error as? RedisError,
                     error.kind == .connection || error.kind == .timeout || error.kind == .protocolError
@@ -104,10 +121,14 @@ public final class RedisClient: RedisSender {
             var failure: (error: RedisError, at: ContinuousClock.Instant, wait: Duration)?
         }
         private let state = Mutex(State())
+        /// The event loop the slot's connection lives on.
+        let loop: any EventLoop
 
-        func connection(
-            _ endpoint: RedisEndpoint, settings: Settings, group: any EventLoopGroup, loop: any EventLoop
-        ) -> EventLoopFuture<RedisConnection> {
+        init(loop: any EventLoop) { self.loop = loop }
+
+        func connection(_ endpoint: RedisEndpoint, settings: Settings, loop: any EventLoop)
+            -> EventLoopFuture<RedisConnection>
+        {
             let decision = state.withLock { state -> Result<EventLoopFuture<RedisConnection>?, RedisError> in
                 if let connection = state.connection, connection.isActive {
                     return .success(loop.makeSucceededFuture(connection))
@@ -124,7 +145,7 @@ public final class RedisClient: RedisSender {
             case .success(let future?): return future
             case .success(nil): break
             }
-            let future = RedisConnection.connecting(to: endpoint, timeout: settings.timeout, group: group)
+            let future = RedisConnection.connecting(to: endpoint, timeout: settings.timeout, group: loop)
             let shared = state.withLock { state -> EventLoopFuture<RedisConnection> in
                 // Another caller may have started one meanwhile: use it, drop ours when it opens.
                 if let connecting = state.connecting { return connecting }

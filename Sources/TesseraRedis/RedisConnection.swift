@@ -17,7 +17,10 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private var parser = RESPParser()
-    private var waiting = CircularBuffer<(count: Int, replies: [RESPValue], promise: EventLoopPromise<[RESPValue]>)>()
+    private var waiting = CircularBuffer<(count: Int, promise: EventLoopPromise<[RESPValue]>)>()
+    /// The replies so far of the oldest waiting batch (kept apart from `waiting`: appending
+    /// through its subscript would copy the array on every reply).
+    private var replies: [RESPValue] = []
     private let endpoint: String
     /// Set once the connection closed: a later write would never be answered.
     private var closed = false
@@ -32,7 +35,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             promise?.fail(error)
             return
         }
-        waiting.append((request.count, [], request.promise))
+        waiting.append((request.count, request.promise))
         context.write(wrapOutboundOut(request.bytes), promise: promise)
     }
 
@@ -45,10 +48,13 @@ final class RESPChannelHandler: ChannelDuplexHandler {
                     fail(RedisError(.protocolError, "\(endpoint) sent a reply to no command"), context)
                     return
                 }
-                waiting[waiting.startIndex].replies.append(value)
-                if waiting[waiting.startIndex].replies.count == waiting[waiting.startIndex].count {
+                if replies.isEmpty { replies.reserveCapacity(waiting[waiting.startIndex].count) }
+                replies.append(value)
+                if replies.count == waiting[waiting.startIndex].count {
                     let done = waiting.removeFirst()
-                    done.promise.succeed(done.replies)
+                    let answered = replies
+                    replies = []
+                    done.promise.succeed(answered)
                 }
             }
         } catch {
@@ -73,6 +79,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     }
 
     private func failWaiting(_ error: RedisError) {
+        replies = []
         while let next = waiting.popFirst() { next.promise.fail(error) }
     }
 }
@@ -84,6 +91,8 @@ public final class RedisConnection: RedisSender {
     public let endpoint: RedisEndpoint
     let channel: any Channel
     let timeout: TimeAmount
+    /// Whether a flush of writes made on the channel's loop is already queued on it.
+    private let flushQueued = Atomic<Bool>(false)
 
     init(channel: any Channel, endpoint: RedisEndpoint, timeout: TimeAmount) {
         self.channel = channel
@@ -169,7 +178,7 @@ public final class RedisConnection: RedisSender {
     }
 
     /// Any failure of a future of this client as the `RedisError` it is (or wraps).
-    static func redisError(_ error: any Error, _ endpoint: RedisEndpoint) -> RedisError {
+    public static func redisError(_ error: any Error, _ endpoint: RedisEndpoint) -> RedisError {
         if let error = error as? RedisError { return error }
         return RedisError(.connection, "the connection to \(endpoint) failed: \(error)")
     }
@@ -206,8 +215,21 @@ public final class RedisConnection: RedisSender {
             timedOut.store(true, ordering: .relaxed)
             channel.close(promise: nil)
         }
-        channel.writeAndFlush(
-            RedisRequest(bytes: ByteBuffer(bytes: bytes), count: commands.count, promise: promise), promise: nil)
+        let request = RedisRequest(bytes: ByteBuffer(bytes: bytes), count: commands.count, promise: promise)
+        if channel.eventLoop.inEventLoop {
+            // Sends made while the loop handles one round of events (lookups from many HTTP
+            // connections) go out in one write: one system call, one wakeup of the server.
+            channel.write(request, promise: nil)
+            if !flushQueued.exchange(true, ordering: .acquiring) {
+                let queued = self
+                channel.eventLoop.execute {
+                    queued.flushQueued.store(false, ordering: .releasing)
+                    queued.channel.flush()
+                }
+            }
+        } else {
+            channel.writeAndFlush(request, promise: nil)
+        }
         let endpoint = self.endpoint
         let timeout = self.timeout
         return promise.futureResult.always { _ in timer.cancel() }.flatMapErrorThrowing { error in

@@ -117,6 +117,31 @@ struct Handlers: Sendable {
         return FeastJSON.write(response)
     }
 
+    /// The same answer without blocking, when the store can call back (Redis): parsed and
+    /// resolved on the calling thread (an event loop), `done` called with the encoded answer
+    /// once the store replied. `false`: answer with `lookupAnswer` on the read pool instead.
+    func lookupAnswer(_ body: ByteBuffer, done: @escaping @Sendable (Result<[UInt8], APIError>) -> Void) -> Bool {
+        guard lookup.store is any CallbackOnlineStore else { return false }
+        let lookupRequest: LookupRequest
+        do {
+            lookupRequest = try FeastJSON.lookupRequest(try Handlers.parse(body))
+        } catch {
+            done(.failure(error))
+            return true
+        }
+        let metrics = self.metrics
+        return lookup.onlineFeatures(lookupRequest) { result in
+            switch result {
+            case .success(let response):
+                let rows = response.results.first?.values.count ?? 0
+                metrics.keysRead.increment(by: Int64(rows * max(0, response.results.count)))
+                done(.success(FeastJSON.write(response)))
+            case .failure(let error):
+                done(.failure(APIError(error)))
+            }
+        }
+    }
+
     /// Parses a complete body.
     static func parse(_ buffer: ByteBuffer) throws(APIError) -> JSONValue {
         let parsed: Result<JSONValue, JSONParseError> = buffer.withUnsafeReadableBytes { bytes in

@@ -51,16 +51,17 @@ public enum OnlineFixture {
                 fullFeatureNames: true),
         ])
 
-    /// Writes `tessera.yaml` into `directory` and applies `definitions` to its registry.
+    /// Writes `tessera.yaml` (`config`) into `directory` and applies `definitions` to its registry.
     ///
     /// - Returns: the repository's root folder.
     @discardableResult
     public static func repository(
-        in directory: TemporaryDirectory, definitions: Definitions = OnlineFixture.definitions
+        in directory: TemporaryDirectory, definitions: Definitions = OnlineFixture.definitions,
+        config: String = "project: fixture\n"
     )
         throws -> String
     {
-        try directory.write("tessera.yaml", "project: fixture\n")
+        try directory.write("tessera.yaml", config)
         try apply(definitions, root: directory.path)
         return directory.path
     }

@@ -13,8 +13,10 @@ import Testing
     static let now = Timestamp(seconds: 1_768_003_200)
 
     /// A fixture repository with drivers 1001 (fresh) and 1002 (3 days old) written.
-    static func makeLookup(_ dir: TemporaryDirectory, interval: Duration = .seconds(1)) throws -> FeatureLookup {
-        let root = try OnlineFixture.repository(in: dir)
+    static func makeLookup(
+        _ dir: TemporaryDirectory, interval: Duration = .seconds(1), config: String = "project: fixture\n"
+    ) throws -> FeatureLookup {
+        let root = try OnlineFixture.repository(in: dir, config: config)
         var configuration = FeatureLookup.Configuration()
         configuration.now = { FeatureLookupTests.now }
         configuration.registryCheckInterval = interval
@@ -49,6 +51,44 @@ import Testing
             return nil
         } catch {
             return error
+        }
+    }
+
+    /// A store that calls back (Redis) answers without blocking exactly what the blocking
+    /// path answers: values, statuses, event times, errors; aggregated views stay on the
+    /// blocking path.
+    @Test func callbackReadsAnswerAsBlockingReadsDo() async throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let dir = try TemporaryDirectory("lookup-callback")
+        defer { dir.remove() }
+        let lookup = try Self.makeLookup(
+            dir,
+            config:
+                "project: fixture\nonline_store: {type: redis, url: \"redis://127.0.0.1:\(server.port)/0\", expire_keys: false}\n"
+        )
+        let requests = [
+            LookupRequest(
+                features: .references(["driver_hourly_stats:conv_rate", "driver_hourly_stats:avg_daily_trips"]),
+                entities: [("driver_id", [.int64(1001), .int64(1002), .int64(9)])]),
+            LookupRequest(
+                features: .references([
+                    "driver_hourly_stats:acc_rate", "customer_profile:name", "customer_profile:tags",
+                ]),
+                entities: [("driver_id", [.int64(1002)]), ("customer_id", [.string("c1")])], fullFeatureNames: true),
+            LookupRequest(features: .references(["driver_hourly_stats:nope"]), entities: [("driver_id", [.int64(1)])]),
+        ]
+        for request in requests {
+            let blocking = Result { () throws(LookupError) in try lookup.onlineFeatures(request) }
+            let called: Result<OnlineFeaturesResponse, LookupError>? = await withCheckedContinuation { continuation in
+                let started = lookup.onlineFeatures(request) { continuation.resume(returning: $0) }
+                if !started { continuation.resume(returning: nil) }
+            }
+            switch (blocking, called) {
+            case (.success(let a), .success(let b)?): #expect(a == b)
+            case (.failure(let a), .failure(let b)?): #expect(a.description == b.description)
+            default: Issue.record("blocking \(blocking), callback \(String(describing: called))")
+            }
         }
     }
 

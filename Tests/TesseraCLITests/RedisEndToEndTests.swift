@@ -164,3 +164,29 @@ import Testing
         #expect(try Self.records(Self.redisStore(server.port, prefix: "killed")) == expected)
     }
 }
+
+/// `tessera doctor`: every backend checked, a working setup passes, a dead Redis fails by name.
+@Suite(.serialized) struct DoctorCommandTests {
+    @Test func aWorkingRepositoryPassesAndADeadRedisFailsByName() throws {
+        let dir = try TemporaryDirectory("doctor")
+        defer { dir.remove() }
+        let embedded = try MaterializeTests.repo(dir, name: "embedded")
+        let ok = try CommandRunner.run(["doctor", "--repo", embedded, "--json"])
+        #expect(ok.status == 0, "\(ok)")
+        let checks = try JSONSerialization.jsonObject(with: Data(ok.stdout.utf8)) as? [[String: Any]] ?? []
+        let roles = Set(checks.compactMap { $0["role"] as? String })
+        #expect(roles.isSuperset(of: ["registry", "online_store", "offline_store", "source driver_stats"]), "\(roles)")
+        #expect(checks.allSatisfy { ($0["status"] as? String) == "ok" }, "\(ok.stdout)")
+
+        let server = try RedisServerProcess()
+        let redis = try RedisEndToEndTests.repo(dir, name: "redis", port: server.port, prefix: "doctor")
+        let live = try CommandRunner.run(["doctor", "--repo", redis])
+        #expect(live.status == 0, "\(live)")
+        #expect(live.stdout.contains("connect") && live.stdout.contains("Redis 7."), "\(live.stdout)")
+        #expect(live.stdout.contains("permissions"), "\(live.stdout)")
+        server.stop()
+        let dead = try CommandRunner.run(["doctor", "--repo", redis])
+        #expect(dead.status == 1, "\(dead)")
+        #expect(dead.stdout.contains("FAILED") && dead.stdout.contains("127.0.0.1:\(server.port)"), "\(dead.stdout)")
+    }
+}

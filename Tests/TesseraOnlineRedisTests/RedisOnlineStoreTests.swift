@@ -86,10 +86,12 @@ import Testing
 
     /// Writers on several "machines" (stores with their own connections) race on the same
     /// keys: each key ends with the newest row any of them wrote, never an older one.
-    @Test func racingWritersKeepTheNewestRow() async throws {
+    /// (Writes of 50 keys: one atomic script call each, or bulk loads in parts of 8 keys.)
+    @Test(arguments: [4096, 8])
+    func racingWritersKeepTheNewestRow(atomicKeys: Int) async throws {
         let server = try RedisServerProcess()
         defer { server.stop() }
-        let stores = (0..<4).map { _ in Self.store(server) }
+        let stores = (0..<4).map { _ in Self.store(server) { $0.atomicKeys = atomicKeys } }
         let keys = 50
         // Each writer returns the newest event it wrote per key.
         let expected = try await withThrowingTaskGroup(of: [Int64: Int64].self) { group in
@@ -117,6 +119,26 @@ import Testing
             #expect(row?.eventTimestamp.microseconds == expected[Int64(id)], "key \(id)")
             #expect(row?.values == [.float64(Double(expected[Int64(id)] ?? 0))], "key \(id)")
         }
+    }
+
+    /// A bulk load over stored rows keeps, per key, the newer row, and counts what it wrote.
+    @Test func bulkLoadsOverStoredRowsKeepTheNewer() throws {
+        let server = try RedisServerProcess()
+        defer { server.stop() }
+        let store = Self.store(server) { $0.atomicKeys = 4 }
+        let ids = (0..<20).map { Int64($0) }
+        try store.write(try Self.batch(ids, events: ids.map { _ in 100_000_000 }, values: ids.map { _ in 1 }))
+        // Even keys get an older row, odd keys a newer one, plus 5 new keys.
+        let more = (0..<25).map { Int64($0) }
+        let events = more.map { $0 < 20 && $0 % 2 == 0 ? Int64(50_000_000) : 200_000_000 }
+        let summary = try store.write(try Self.batch(more, events: events, values: more.map { _ in 2 }))
+        #expect(summary.written == 15 && summary.skipped == 10, "\(summary)")
+        let rows = try store.readRecords(view: "v", keys: more.map(EntityKey.init(int64:)), features: ["f"])
+        for (id, row) in zip(more, rows) {
+            let expected: Double = id < 20 && id % 2 == 0 ? 1 : 2
+            #expect(row?.values == [.float64(expected)], "key \(id)")
+        }
+        #expect(try store.rowCount(view: "v") == 25)
     }
 
     /// Read-modify-writes of aggregation state from several writers lose no update: each

@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 import TesseraColumnar
 import TesseraCore
@@ -10,17 +11,58 @@ extension RedisOnlineStore {
     {
         guard !entityKeys.isEmpty else { return [] }
         let values = try mget(keys.rows(view), entityKeys)
-        var known = layouts.withLock { $0 }
+        let missing = missingLayouts(values)
+        if !missing.isEmpty { try loadLayouts(missing) }
+        return try decode(values, view: view, features: features).get()
+    }
+
+    /// The same read, answered by calling back: the `MGET` is sent from the calling thread
+    /// (on an event loop, to a connection of that loop) and decoded where its reply arrives.
+    public func readRecords(
+        view: String, keys entityKeys: [EntityKey], features: [String],
+        done: @escaping @Sendable (Result<[OnlineRecord?], OnlineStoreError>) -> Void
+    ) {
+        guard !entityKeys.isEmpty else { return done(.success([])) }
+        let endpoint = self.endpoint
+        client.sending(mgetCommand(keys.rows(view), entityKeys)).whenComplete { result in
+            let values: [[UInt8]?]
+            switch result {
+            case .failure(let error):
+                return done(.failure(RedisOnlineStore.storeError(RedisConnection.redisError(error, endpoint))))
+            case .success(let replies):
+                do throws(OnlineStoreError) {
+                    values = try self.mgetValues(replies.first ?? .bulk(nil), count: entityKeys.count)
+                } catch {
+                    return done(.failure(error))
+                }
+            }
+            let missing = self.missingLayouts(values)
+            guard !missing.isEmpty else { return done(self.decode(values, view: view, features: features)) }
+            // Rows written by another process with a layout this one has not seen: a rare second trip.
+            self.client.sending(self.layoutsCommand(missing)).whenComplete { result in
+                if case .success(let replies) = result { self.cacheLayouts(missing, replies.first ?? .bulk(nil)) }
+                done(self.decode(values, view: view, features: features))
+            }
+        }
+    }
+
+    /// The layout ids of `values` this process has not cached.
+    private func missingLayouts(_ values: [[UInt8]?]) -> Set<UInt64> {
+        let known = layouts.withLock { $0 }
         var missing: Set<UInt64> = []
         for value in values {
             guard let value, value.count >= RedisRowHeader.size else { continue }
             let id = value.withUnsafeBytes { RedisRowHeader.times($0).layout }
             if known[id] == nil { missing.insert(id) }
         }
-        if !missing.isEmpty {
-            try loadLayouts(missing)
-            known = layouts.withLock { $0 }
-        }
+        return missing
+    }
+
+    /// Stored values as records of `features`.
+    private func decode(_ values: [[UInt8]?], view: String, features: [String]) -> Result<
+        [OnlineRecord?], OnlineStoreError
+    > {
+        let known = layouts.withLock { $0 }
         var out: [OnlineRecord?] = []
         out.reserveCapacity(values.count)
         var positions: (id: UInt64, positions: [Int?])?
@@ -55,9 +97,12 @@ extension RedisOnlineStore {
                         eventTimestamp: Timestamp(microseconds: event),
                         createdTimestamp: Timestamp(microseconds: created), values: decoded))
             }
-            out.append(try decodedRecord.get())
+            switch decodedRecord {
+            case .success(let record): out.append(record)
+            case .failure(let error): return .failure(error)
+            }
         }
-        return out
+        return .success(out)
     }
 
     private func corrupt(_ view: String) -> OnlineStoreError {
@@ -71,34 +116,48 @@ extension RedisOnlineStore {
 
     /// The values of `head` + each key, in order, in one round trip.
     private func mget(_ head: [UInt8], _ entityKeys: [EntityKey]) throws(OnlineStoreError) -> [[UInt8]?] {
+        try mgetValues(try round(mgetCommand(head, entityKeys)).first ?? .bulk(nil), count: entityKeys.count)
+    }
+
+    private func mgetCommand(_ head: [UInt8], _ entityKeys: [EntityKey]) -> RESPCommands {
         var commands = RESPCommands(reservingCapacity: 16 + entityKeys.count * (head.count + 24))
         commands.begin(entityKeys.count + 1)
         commands.argument("MGET")
         for key in entityKeys { commands.argument(head, key.bytes) }
-        let reply = try round(commands).first ?? .bulk(nil)
+        return commands
+    }
+
+    private func mgetValues(_ reply: RESPValue, count: Int) throws(OnlineStoreError) -> [[UInt8]?] {
         try check(reply, doing: "MGET")
-        guard case .array(let values?) = reply, values.count == entityKeys.count else {
-            throw OnlineStoreError(.io, "Redis at \(endpoint) answered MGET of \(entityKeys.count) keys with \(reply)")
+        guard case .array(let values?) = reply, values.count == count else {
+            throw OnlineStoreError(.io, "Redis at \(endpoint) answered MGET of \(count) keys with \(reply)")
         }
         return values.map(\.bytes)
     }
 
-    /// Reads layouts written by other processes.
-    private func loadLayouts(_ ids: Set<UInt64>) throws(OnlineStoreError) {
-        let ordered = ids.sorted()
+    private func layoutsCommand(_ ids: Set<UInt64>) -> RESPCommands {
         var commands = RESPCommands()
-        commands.begin(ordered.count + 2)
+        commands.begin(ids.count + 2)
         commands.argument("HMGET")
         commands.argument(keys.layouts)
-        for id in ordered { commands.argument(RedisRowHeader.idBytes(id)) }
-        let reply = try round(commands).first ?? .bulk(nil)
-        try check(reply, doing: "HMGET")
-        guard case .array(let specs?) = reply, specs.count == ordered.count else { return }
+        for id in ids.sorted() { commands.argument(RedisRowHeader.idBytes(id)) }
+        return commands
+    }
+
+    private func cacheLayouts(_ ids: Set<UInt64>, _ reply: RESPValue) {
+        guard case .array(let specs?) = reply, specs.count == ids.count else { return }
         layouts.withLock { cache in
-            for (id, spec) in zip(ordered, specs) {
+            for (id, spec) in zip(ids.sorted(), specs) {
                 if let text = spec.string, let layout = RowLayout(spec: text) { cache[id] = layout }
             }
         }
+    }
+
+    /// Reads layouts written by other processes.
+    private func loadLayouts(_ ids: Set<UInt64>) throws(OnlineStoreError) {
+        let reply = try round(layoutsCommand(ids)).first ?? .bulk(nil)
+        try check(reply, doing: "HMGET")
+        cacheLayouts(ids, reply)
     }
 
     public func stateCount(view: String) throws(OnlineStoreError) -> Int {

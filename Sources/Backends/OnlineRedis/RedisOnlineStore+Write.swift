@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 import TesseraColumnar
 import TesseraCore
@@ -7,6 +8,9 @@ import TesseraRedis
 extension RedisOnlineStore {
     /// How often a write whose held states another writer changed is tried again.
     static let stateAttempts = 32
+    /// Keys per `MSETNX` of a bulk load: large enough to make the command's own cost vanish,
+    /// small enough that a group with one existing key sends few rows the slower way.
+    static let msetGroup = 64
 
     @discardableResult
     public func write(_ batches: [OnlineWriteBatch], states: [OnlineStateUpdate]) throws(OnlineStoreError)
@@ -30,32 +34,32 @@ extension RedisOnlineStore {
         guard !views.isEmpty else { return [] }
         var layoutsSent: [UInt64: String] = [:]
         for rows in prepared where rows.winners > 0 { layoutsSent[rows.layoutID] = rows.spec }
+        let total = prepared.reduce(0) { $0 + $1.winners } + rebuilt.count
+        if checked.isEmpty && total > configuration.atomicKeys {
+            let written = try bulkWrite(prepared, rebuilt, views: views, layouts: layoutsSent)
+            return zip(batches, written).map {
+                OnlineWriteSummary(received: $0.count, written: $1, skipped: $0.count - $1)
+            }
+        }
 
         for _ in 0..<RedisOnlineStore.stateAttempts {
             let entries = rebuilt + (try checkedEntries(checked))
             let sha = try scriptSHA()
             var commands = RESPCommands()
-            commands.begin(views.count + 2)
-            commands.argument("SADD")
-            commands.argument(keys.views)
-            for view in views { commands.argument(view) }
-            for (id, spec) in layoutsSent.sorted(by: { $0.key < $1.key }) {
-                commands.begin(4)
-                commands.argument("HSET")
-                commands.argument(keys.layouts)
-                commands.argument(RedisRowHeader.idBytes(id))
-                commands.argument(spec)
-            }
+            appendCatalog(views: views, layouts: layoutsSent, to: &commands)
             let before = commands.count
-            let parts = plan(prepared, entries: entries, hasChecks: !checked.isEmpty)
-            for part in parts { appendScript(part, prepared, entries, sha: sha, to: &commands) }
+            // Everything in one call: atomic.
+            var part = Part()
+            part.rows = prepared.indices.map { ($0, Array(0..<prepared[$0].winners)) }
+            part.states = 0..<entries.count
+            appendScript(part, prepared, entries, sha: sha, to: &commands)
             let replies = try round(commands)
             for (index, reply) in replies[..<min(before, replies.count)].enumerated() {
                 try check(reply, doing: index == 0 ? "SADD" : "HSET")
             }
             var written = [Int](repeating: 0, count: prepared.count)
             var outcome = Outcome.done
-            for (part, reply) in zip(parts, replies.dropFirst(before)) {
+            for reply in replies.dropFirst(before) {
                 switch try scriptReply(reply) {
                 case .noScript: outcome = .noScript
                 case .conflict: outcome = .conflict
@@ -122,67 +126,196 @@ extension RedisOnlineStore {
         return sha
     }
 
-    /// One script call's share of a write: row ranges of batches, and a range of state entries.
+    /// One script call's share of a write: rows (winner numbers) of batches, and a range of
+    /// state entries.
     struct Part {
-        var rows: [(batch: Int, range: Range<Int>)] = []
+        var rows: [(batch: Int, winners: [Int])] = []
         var states: Range<Int> = 0..<0
         var batches: [Int] { rows.map(\.batch) }
-        var keyCount: Int { rows.reduce(0) { $0 + $1.range.count } + states.count }
     }
 
-    /// Everything in one call when it is small or checks held states; else calls of at most
-    /// `atomicKeys` keys, each within one batch.
-    private func plan(_ prepared: [PreparedRows], entries: [StateEntry], hasChecks: Bool) -> [Part] {
-        let total = prepared.reduce(0) { $0 + $1.winners } + entries.count
-        if hasChecks || total <= configuration.atomicKeys {
-            var part = Part()
-            part.rows = prepared.indices.map { ($0, 0..<prepared[$0].winners) }
-            part.states = 0..<entries.count
-            return [part]
+    /// The views and layouts a write uses, recorded before its rows (pipelined commands run in order).
+    private func appendCatalog(views: [String], layouts: [UInt64: String], to commands: inout RESPCommands) {
+        commands.begin(views.count + 2)
+        commands.argument("SADD")
+        commands.argument(keys.views)
+        for view in views { commands.argument(view) }
+        for (id, spec) in layouts.sorted(by: { $0.key < $1.key }) {
+            commands.begin(4)
+            commands.argument("HSET")
+            commands.argument(keys.layouts)
+            commands.argument(RedisRowHeader.idBytes(id))
+            commands.argument(spec)
         }
+    }
+
+    /// A bulk load (more than `atomicKeys` keys, no held state to check): each row first as
+    /// `SET … NX` (with its expiry), or in groups by `MSETNX` (without), which lands at once
+    /// where the keys are new (a first load: no script at all); the rows whose key exists
+    /// (or whose group had one that does) then go through the write script, which keeps the
+    /// newer. Per key this is newest-wins like every write; there is no atomicity across keys
+    /// (a key deleted in between is simply set by the script). Parts go out at once over the
+    /// pool's connections; the server serves other clients between them.
+    /// - Returns: rows written per batch.
+    private func bulkWrite(
+        _ prepared: [PreparedRows], _ rebuilt: [StateEntry], views: [String], layouts: [UInt64: String]
+    ) throws(OnlineStoreError) -> [Int] {
         let size = max(1, configuration.atomicKeys)
-        var parts: [Part] = []
+        var first = RESPCommands()
+        appendCatalog(views: views, layouts: layouts, to: &first)
+        var sends: [(commands: RESPCommands, rows: (batch: Int, winners: Range<Int>)?)] = [(first, nil)]
         for (index, rows) in prepared.enumerated() {
             for start in stride(from: 0, to: rows.winners, by: size) {
+                let range = start..<min(rows.winners, start + size)
+                var commands = RESPCommands(reservingCapacity: range.count * (rows.head.count + 64))
+                if rows.expiry == nil {
+                    // No expiry: MSETNX of groups, one command per group where every key is new.
+                    for group in stride(from: range.lowerBound, to: range.upperBound, by: Self.msetGroup) {
+                        let members = group..<min(range.upperBound, group + Self.msetGroup)
+                        commands.begin(1 + 2 * members.count)
+                        commands.argument("MSETNX")
+                        for winner in members {
+                            commands.argument(rows.head, rows.key(winner))
+                            commands.argument(rows.values[rows.offsets[winner]..<rows.offsets[winner + 1]])
+                        }
+                    }
+                    sends.append((commands, (index, range)))
+                    continue
+                }
+                for winner in range {
+                    let expiry = rows.expiry.map { Int($0[winner]) }
+                    commands.begin(expiry == nil ? 4 : 6)
+                    commands.argument("SET")
+                    commands.argument(rows.head, rows.key(winner))
+                    commands.argument(rows.values[rows.offsets[winner]..<rows.offsets[winner + 1]])
+                    commands.argument("NX")
+                    if let expiry {
+                        commands.argument("PXAT")
+                        commands.argument(expiry)
+                    }
+                }
+                sends.append((commands, (index, range)))
+            }
+        }
+        // A rebuild's states are absolute: plain SETs and UNLINKs.
+        for start in stride(from: 0, to: rebuilt.count, by: size) {
+            var commands = RESPCommands()
+            for entry in rebuilt[start..<min(rebuilt.count, start + size)] {
+                if let next = entry.next {
+                    commands.begin(3)
+                    commands.argument("SET")
+                    commands.argument(entry.key)
+                    commands.argument(next)
+                } else {
+                    commands.begin(2)
+                    commands.argument("UNLINK")
+                    commands.argument(entry.key)
+                }
+            }
+            sends.append((commands, nil))
+        }
+        var written = [Int](repeating: 0, count: prepared.count)
+        var existing: [[Int]] = Array(repeating: [], count: prepared.count)
+        let futures = sends.map { client.sending($0.commands) }
+        for (send, future) in zip(sends, futures) {
+            let replies: [RESPValue]
+            do {
+                replies = try future.wait()
+            } catch {
+                throw RedisOnlineStore.storeError(RedisConnection.redisError(error, endpoint))
+            }
+            guard let (batch, range) = send.rows else {
+                for reply in replies { try check(reply, doing: "a bulk write") }
+                continue
+            }
+            if prepared[batch].expiry == nil {
+                for (group, reply) in zip(
+                    stride(from: range.lowerBound, to: range.upperBound, by: Self.msetGroup), replies)
+                {
+                    let members = group..<min(range.upperBound, group + Self.msetGroup)
+                    switch reply {
+                    case .integer(1): written[batch] += members.count
+                    // Some key of the group exists: MSETNX set none of them.
+                    case .integer(0): existing[batch] += members
+                    default: try check(reply, doing: "MSETNX")
+                    }
+                }
+                continue
+            }
+            for (winner, reply) in zip(range, replies) {
+                switch reply {
+                case .simple: written[batch] += 1
+                case .bulk(nil): existing[batch].append(winner)
+                default: try check(reply, doing: "SET NX")
+                }
+            }
+        }
+        // The keys that exist: newest-wins by the script, in parts.
+        var parts: [Part] = []
+        for (batch, winners) in existing.enumerated() {
+            for start in stride(from: 0, to: winners.count, by: size) {
                 var part = Part()
-                part.rows = [(index, start..<min(rows.winners, start + size))]
+                part.rows = [(batch, Array(winners[start..<min(winners.count, start + size)]))]
                 parts.append(part)
             }
         }
-        for start in stride(from: 0, to: entries.count, by: size) {
-            var part = Part()
-            part.states = start..<min(entries.count, start + size)
-            parts.append(part)
+        for _ in 0..<2 where !parts.isEmpty {
+            let sha = try scriptSHA()
+            let futures = parts.map { part in
+                var commands = RESPCommands()
+                appendScript(part, prepared, [], sha: sha, to: &commands)
+                return client.sending(commands)
+            }
+            var again: [Part] = []
+            for (part, future) in zip(parts, futures) {
+                let reply: RESPValue
+                do {
+                    reply = try future.wait().first ?? .bulk(nil)
+                } catch {
+                    throw RedisOnlineStore.storeError(RedisConnection.redisError(error, endpoint))
+                }
+                switch try scriptReply(reply) {
+                case .noScript: again.append(part)
+                case .conflict: break
+                case .written(let counts):
+                    for (batch, count) in zip(part.batches, counts) { written[batch] += count }
+                }
+            }
+            if !again.isEmpty { loadedScript.withLock { $0 = nil } }
+            parts = again
         }
-        return parts
+        if !parts.isEmpty {
+            throw OnlineStoreError(.io, "Redis at \(endpoint) lost the write script twice during one write")
+        }
+        return written
     }
 
     private func appendScript(
         _ part: Part, _ prepared: [PreparedRows], _ entries: [StateEntry], sha: [UInt8], to out: inout RESPCommands
     ) {
-        let n = part.rows.reduce(0) { $0 + $1.range.count }
+        let n = part.rows.reduce(0) { $0 + $1.winners.count }
         let m = part.states.count
         let b = part.rows.count
         out.begin(3 + n + m + 3 + b + 2 * n + 3 * m)
         out.argument("EVALSHA")
         out.argument(sha)
         out.argument(n + m)
-        for (batch, range) in part.rows {
+        for (batch, winners) in part.rows {
             let rows = prepared[batch]
-            for winner in range { out.argument(rows.head, rows.key(winner)) }
+            for winner in winners { out.argument(rows.head, rows.key(winner)) }
         }
         for index in part.states { out.argument(entries[index].key) }
         out.argument(n)
         out.argument(m)
         out.argument(b)
         var end = 0
-        for (_, range) in part.rows {
-            end += range.count
+        for (_, winners) in part.rows {
+            end += winners.count
             out.argument(end)
         }
-        for (batch, range) in part.rows {
+        for (batch, winners) in part.rows {
             let rows = prepared[batch]
-            for winner in range {
+            for winner in winners {
                 out.argument(rows.values[rows.offsets[winner]..<rows.offsets[winner + 1]])
                 out.argument(rows.expiry.map { Int($0[winner]) } ?? 0)
             }

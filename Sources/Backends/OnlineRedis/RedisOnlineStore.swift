@@ -30,7 +30,7 @@ import TesseraRedis
 ///
 /// Calls block the calling thread on a future (never an event loop's; the feature server
 /// runs store calls on its blocking pools) and need no Swift task to complete.
-public final class RedisOnlineStore: OnlineStore {
+public final class RedisOnlineStore: CallbackOnlineStore {
     public struct Configuration: Sendable {
         /// The first part of every key, so several repositories can share one server.
         public var keyPrefix = "tessera"

@@ -1,3 +1,4 @@
+import Synchronization
 import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
@@ -148,31 +149,43 @@ extension FeatureLookup {
         return out
     }
 
-    /// The same answer, reading an `AsyncOnlineStore` without blocking a thread (other stores
-    /// are read synchronously: call this on a thread that may block).
-    public func onlineFeatures(_ request: LookupRequest) async throws(LookupError) -> OnlineFeaturesResponse {
-        let prepared = try prepare(request)
-        guard let network = store as? any AsyncOnlineStore else { return try read(prepared) }
-        var records: [ReadResult] = []
-        for read in prepared.reads {
-            do {
-                if read.aggregation != nil && read.plainFeatures.isEmpty {
-                    records.append(.states(try states(read)))
-                    continue
+    /// The same answer without blocking, when the store can call back
+    /// (`CallbackOnlineStore`) and every requested view is read from stored rows: the
+    /// request is checked and resolved on the calling thread, the views are read at once,
+    /// and `done` gets the answer on the thread the last reply arrived on.
+    /// - Returns: `false` (and `done` is never called) when this lookup must be answered
+    ///   by `onlineFeatures(_:)` on a thread that may block: the store blocks, or a view is
+    ///   window-aggregated (its pending pushes are merged in process).
+    public func onlineFeatures(
+        _ request: LookupRequest, done: @escaping @Sendable (Result<OnlineFeaturesResponse, LookupError>) -> Void
+    ) -> Bool {
+        guard let network = store as? any CallbackOnlineStore else { return false }
+        let prepared: PreparedLookup
+        do {
+            prepared = try prepare(request)
+        } catch {
+            done(.failure(error))
+            return true
+        }
+        guard prepared.reads.allSatisfy({ $0.aggregation == nil }) else { return false }
+        guard !prepared.reads.isEmpty else {
+            done(.success(assemble(prepared, records: [])))
+            return true
+        }
+        let gathered = ReadGathering(count: prepared.reads.count)
+        let lookup = self
+        for (index, read) in prepared.reads.enumerated() {
+            network.readRecords(view: read.view, keys: read.keys, features: read.features) { result in
+                guard let all = gathered.add(index, result) else { return }
+                switch all {
+                case .success(let records):
+                    done(.success(lookup.assemble(prepared, records: records.map { .records($0) })))
+                case .failure(let error):
+                    done(.failure(LookupError(.unavailable, field: "online_store", error.description)))
                 }
-                let plain =
-                    read.plainFeatures.isEmpty
-                    ? nil
-                    : try await network.readRecords(view: read.view, keys: read.keys, features: read.plainFeatures)
-                records.append(
-                    .records(read.aggregation == nil ? plain ?? [] : try aggregatedRecords(read, plain: plain)))
-            } catch let error as LookupError {
-                throw error
-            } catch {
-                throw LookupError(.unavailable, field: "online_store", "\(error)")
             }
         }
-        return assemble(prepared, records: records)
+        return true
     }
 
     /// Checks and resolves a request; reads nothing from the store.
@@ -460,5 +473,30 @@ extension FeatureLookup {
             out.append(converted)
         }
         return out
+    }
+}
+
+/// The replies of a lookup's concurrent reads, until the last one arrives.
+final class ReadGathering: Sendable {
+    private let state: Mutex<(results: [[OnlineRecord?]?], left: Int, failed: Bool)>
+
+    init(count: Int) { state = Mutex((Array(repeating: nil, count: count), count, false)) }
+
+    /// Records reply `index`; every reply (or the first failure) once complete, else `nil`.
+    func add(_ index: Int, _ result: Result<[OnlineRecord?], OnlineStoreError>) -> Result<
+        [[OnlineRecord?]], OnlineStoreError
+    >? {
+        state.withLock { state in
+            guard !state.failed else { return nil }
+            switch result {
+            case .failure(let error):
+                state.failed = true
+                return .failure(error)
+            case .success(let records):
+                state.results[index] = records
+                state.left -= 1
+                return state.left == 0 ? .success(state.results.map { $0 ?? [] }) : nil
+            }
+        }
     }
 }

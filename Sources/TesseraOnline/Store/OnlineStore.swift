@@ -43,9 +43,10 @@ public struct OnlineFeatureRow: Sendable, Equatable {
 /// embedded SQLite file, the in-memory store) answers a point read in about a microsecond,
 /// which a task or a future would cost more than. They may block the calling thread on file
 /// I/O or locks, so the feature server never calls them on an event loop: it runs them on its
-/// blocking pool. A store that talks to a server over the network (Redis, PostgreSQL) also
-/// conforms to `AsyncOnlineStore`, whose async requirements the server calls instead, so no
-/// thread waits on the network. Methods may be called from many threads at once.
+/// blocking pool. A store that talks to a server over the network (Redis) also conforms to
+/// `CallbackOnlineStore`, whose reads the server starts on its event loops and finishes
+/// when the answer arrives, so no thread waits on the network. Methods may be called from
+/// many threads at once.
 ///
 /// Every implementation runs the conformance suite in `TesseraTesting`
 /// (`OnlineStoreConformance`); adding a backend means passing it, then one line in
@@ -103,15 +104,16 @@ public protocol OnlineStore: Sendable {
     func viewNames() throws(OnlineStoreError) -> [String]
 }
 
-/// An online store reached over the network: the same operations as `OnlineStore`, as async
-/// calls that suspend instead of blocking a thread (SwiftNIO clients). The feature server
-/// prefers these; the synchronous requirements remain for command-line tools.
-public protocol AsyncOnlineStore: OnlineStore {
-    func readRecords(view: String, keys: [EntityKey], features: [String]) async throws(OnlineStoreError)
-        -> [OnlineRecord?]
-
-    @discardableResult
-    func write(_ batches: [OnlineWriteBatch]) async throws(OnlineStoreError) -> [OnlineWriteSummary]
+/// An online store reached over the network that can answer a read by calling back instead
+/// of blocking a thread: the feature server answers lookups from such a store on its event
+/// loops, with no thread waiting on the network (a blocked thread per request in flight
+/// costs a context switch each way, which on a small machine is most of a lookup).
+public protocol CallbackOnlineStore: OnlineStore {
+    /// `readRecords(view:keys:features:)`; `done` is called exactly once, on the thread the
+    /// answer arrived on (an event loop: keep the work there short).
+    func readRecords(
+        view: String, keys: [EntityKey], features: [String],
+        done: @escaping @Sendable (Result<[OnlineRecord?], OnlineStoreError>) -> Void)
 }
 
 extension OnlineStore {

@@ -133,6 +133,23 @@ final class LookupFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         mode = .answering
         let handlers = self.handlers
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        // A store that calls back (Redis): parsed here, read without a thread waiting, answered
+        // on this loop when the reply arrives.
+        let loop = context.eventLoop
+        let started = handlers.lookupAnswer(body) { result in
+            let (status, bytes, code): (Int, [UInt8], String?)
+            switch result {
+            case .success(let answer): (status, bytes, code) = (200, answer, nil)
+            case .failure(let error): (status, bytes, code) = (error.status, error.json, error.code)
+            }
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.respond(
+                    context: context, status: status, bytes: bytes, keepAlive: head.keepAlive, start: start, code: code)
+                handler.resume(context: context)
+            }
+        }
+        if started { return }
         handlers.server.pools.reads.runIfActive(eventLoop: context.eventLoop) { () -> (Int, [UInt8], String?) in
             do throws(APIError) {
                 return (200, try handlers.lookupAnswer(try Handlers.parse(body)), nil)

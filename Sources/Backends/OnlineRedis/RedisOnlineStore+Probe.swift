@@ -1,0 +1,82 @@
+import TesseraCore
+import TesseraOnline
+import TesseraRedis
+
+extension RedisOnlineStore: BackendProbing {
+    /// Connects, times `PING`, reads the server's version and mode, and writes, reads and
+    /// removes a probe key under the store's prefix with the commands the store uses.
+    public func probe(role: String) -> [BackendCheck] {
+        var checks: [BackendCheck] = []
+        func add(_ check: String, _ status: BackendCheck.Status, _ detail: String, _ milliseconds: Double? = nil) {
+            checks.append(
+                BackendCheck(role: role, check: check, status: status, detail: detail, milliseconds: milliseconds))
+        }
+        var pings: [Double] = []
+        for _ in 0..<5 {
+            let start = MonotonicClock.nanoseconds()
+            do {
+                _ = try command(["PING"])
+            } catch {
+                add("connect", .failed, error.description)
+                return checks
+            }
+            pings.append(Double(MonotonicClock.nanoseconds() &- start) / 1e6)
+        }
+        pings.sort()
+        add("connect", .ok, "Redis at \(endpoint) answers PING (median of 5)", pings[2])
+
+        let info = (try? command(["INFO", "server"]))?.string ?? ""
+        let version = RedisOnlineStore.field("redis_version", in: info) ?? "unknown"
+        let parts = version.split(separator: ".").compactMap { Int($0) }
+        if parts.count >= 2, (parts[0], parts[1]) >= (6, 2) {
+            add("version", .ok, "Redis \(version) (6.2 or later needed)")
+        } else {
+            add("version", .failed, "Redis \(version): Tessera needs 6.2 or later (SET … PXAT)")
+        }
+        let clusterInfo = (try? command(["INFO", "cluster"]))?.string ?? ""
+        if RedisOnlineStore.field("cluster_enabled", in: clusterInfo) == "1" {
+            add(
+                "mode", .failed,
+                "the server runs in cluster mode; this online store speaks to one server (url), not to a Redis Cluster")
+        }
+
+        // The commands the store runs, on a probe key that expires by itself if removing it fails.
+        let probe = "\(configuration.keyPrefix):doctor:\(MonotonicClock.nanoseconds())"
+        let start = MonotonicClock.nanoseconds()
+        do {
+            _ = try command(["SET", probe, "1", "PX", "60000"])
+            _ = try command(["GET", probe])
+            _ = try command(["UNLINK", probe])
+            _ = try scriptSHA()
+            _ = try command([
+                "SCAN", "0", "MATCH", RedisKeyspace.pattern(Array("\(configuration.keyPrefix):".utf8)), "COUNT", "10",
+            ])
+            add(
+                "permissions", .ok,
+                "SET, GET, UNLINK, SCRIPT LOAD and SCAN work on keys under '\(configuration.keyPrefix):'",
+                Double(MonotonicClock.nanoseconds() &- start) / 1e6)
+        } catch {
+            add("permissions", .failed, error.description)
+        }
+        if let policy = (try? command(["CONFIG", "GET", "maxmemory-policy"])),
+            case .array(let pair?) = policy, pair.count == 2, let value = pair[1].string
+        {
+            if value.hasPrefix("allkeys") {
+                add(
+                    "eviction", .warning,
+                    "maxmemory-policy is \(value): under memory pressure Redis may drop rows that are still valid; volatile-ttl or noeviction keep them"
+                )
+            } else {
+                add("eviction", .ok, "maxmemory-policy is \(value)")
+            }
+        }
+        return checks
+    }
+
+    static func field(_ name: String, in info: String) -> String? {
+        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix(name + ":") {
+            return String(line.dropFirst(name.count + 1)).trimmingSpaces()
+        }
+        return nil
+    }
+}
