@@ -55,8 +55,10 @@ public enum RESPEncoder {
 /// per argument.
 public struct RESPCommands: Sendable {
     public private(set) var bytes: [UInt8] = []
+    /// Where each command starts in `bytes`.
+    public private(set) var starts: [Int] = []
     /// The commands appended so far.
-    public private(set) var count = 0
+    public var count: Int { starts.count }
 
     public init(reservingCapacity capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
@@ -85,8 +87,19 @@ public struct RESPCommands: Sendable {
 
     /// Starts a command of `arguments` arguments (its name counts as one).
     public mutating func begin(_ arguments: Int) {
+        starts.append(bytes.count)
         line(UInt8(ascii: "*"), arguments)
-        count += 1
+    }
+
+    /// The encoded bytes of command `index`.
+    public func command(at index: Int) -> ArraySlice<UInt8> {
+        bytes[starts[index]..<(index + 1 < starts.count ? starts[index + 1] : bytes.count)]
+    }
+
+    /// Appends a command already encoded (one of another `RESPCommands`).
+    public mutating func append(encoded command: ArraySlice<UInt8>) {
+        starts.append(bytes.count)
+        bytes.append(contentsOf: command)
     }
 
     public mutating func argument(_ value: some Collection<UInt8>) {

@@ -10,9 +10,13 @@ public final class RedisServerProcess {
     /// whose exit monitoring needs a run loop that test tasks do not run).
     private var pid: pid_t?
 
-    public init(password: String? = nil, port: Int? = nil) throws {
+    /// Options added to the command line (cluster mode, a data folder).
+    public let arguments: [String]
+
+    public init(password: String? = nil, port: Int? = nil, arguments: [String] = []) throws {
         self.port = port ?? RedisServerProcess.freePort()
         self.password = password
+        self.arguments = arguments
         try start()
     }
 
@@ -33,6 +37,7 @@ public final class RedisServerProcess {
             "no", "--logfile", "/dev/null",
         ]
         if let password { arguments += ["--requirepass", password] }
+        arguments += self.arguments
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var spawned = pid_t()

@@ -137,6 +137,8 @@ import Testing
         case sqlite
         /// The embedded registry and a redis-server on this port, keys under the prefix.
         case redis(port: Int, prefix: String)
+        /// The embedded registry and a Redis Cluster of these nodes.
+        case redisCluster(ports: [Int], prefix: String)
 
         var config: String {
             switch self {
@@ -145,6 +147,8 @@ import Testing
             // The test's clock is not the wall clock: keys must not expire by it.
             case .redis(let port, let prefix):
                 "project: replay\nonline_store: {type: redis, url: \"redis://127.0.0.1:\(port)/0\", key_prefix: \(prefix), expire_keys: false}\n"
+            case .redisCluster(let ports, let prefix):
+                "project: replay\nonline_store: {type: redis, cluster: [\(ports.map { "\"127.0.0.1:\($0)\"" }.joined(separator: ", "))], key_prefix: \(prefix), expire_keys: false}\n"
             }
         }
 
@@ -298,6 +302,18 @@ import Testing
         try await runOffPool {
             for seed in [7, 8] as [UInt64] {
                 try Self.replay(route, seed: seed, stores: .redis(port: port, prefix: "seed\(seed)"))
+            }
+        }
+    }
+
+    /// And through a Redis Cluster (states merged per slot, each with its compare-and-set).
+    @Test func onlineEqualsOfflineThroughARedisCluster() async throws {
+        let cluster = try RedisClusterProcess()
+        defer { cluster.stop() }
+        let ports = cluster.ports
+        try await runOffPool {
+            for route in Route.allCases {
+                try Self.replay(route, seed: 9, stores: .redisCluster(ports: ports, prefix: "r-\(route)"))
             }
         }
     }

@@ -14,14 +14,20 @@ import Testing
 @Suite(.serialized) struct RedisEndToEndTests {
     static let features = MaterializeTests.features
 
-    /// A repository from `tessera init` whose online store is the server at `port`.
-    static func repo(_ dir: TemporaryDirectory, name: String, port: Int, prefix: String) throws -> String {
+    /// A repository from `tessera init` whose online store is the server at `port` (or the
+    /// cluster with those nodes).
+    static func repo(
+        _ dir: TemporaryDirectory, name: String, port: Int, prefix: String, cluster: [Int]? = nil
+    ) throws -> String {
         let repo = try MaterializeTests.repo(dir, name: name)
         let config = try String(contentsOfFile: repo + "/tessera.yaml", encoding: .utf8)
+        let server =
+            cluster.map { "cluster: [" + $0.map { "127.0.0.1:\($0)" }.joined(separator: ", ") + "]" }
+            ?? "url: redis://127.0.0.1:\(port)/0"
         let redis = """
             online_store:
               type: redis
-              url: redis://127.0.0.1:\(port)/0
+              \(server)
               key_prefix: \(prefix)
               # The data is from January: keys must not expire by today's clock.
               expire_keys: false
@@ -31,6 +37,16 @@ import Testing
         #expect(replaced != config, "tessera init's online_store section was found")
         try replaced.write(toFile: repo + "/tessera.yaml", atomically: true, encoding: .utf8)
         return repo
+    }
+
+    /// A push of drivers 5 and 6 (77 and 78 trips) at the current time.
+    static var push: String {
+        let now = Timestamp.now.iso8601
+        return """
+            {"push_source_name": "driver_stats_push", "to": "online",
+             "df": {"driver_id": [5, 6], "event_timestamp": ["\(now)", "\(now)"],
+                    "conv_rate": [0.125, 0.25], "acc_rate": [0.5, 0.5], "avg_daily_trips": [77, 78]}}
+            """
     }
 
     static func redisStore(_ port: Int, prefix: String) -> RedisOnlineStore {
@@ -61,6 +77,41 @@ import Testing
         #expect(got == expected)
     }
 
+    /// The same through a Redis Cluster: materialize, then serve, push and look up.
+    @Test func aClusterServesWhatTheEmbeddedStoreDoes() async throws {
+        let cluster = try RedisClusterProcess()
+        defer { cluster.stop() }
+        let dir = try TemporaryDirectory("redis-cluster-e2e")
+        defer { dir.remove() }
+        let embedded = try MaterializeTests.repo(dir, name: "embedded")
+        let clustered = try Self.repo(dir, name: "cluster", port: 0, prefix: "e2e", cluster: cluster.ports)
+        let args = ["materialize", "2026-01-01", "2026-01-20T12:00:00Z"]
+        #expect(try CommandRunner.run(args + ["--repo", embedded]).status == 0)
+        let result = try CommandRunner.run(args + ["--repo", clustered])
+        #expect(result.status == 0, "\(result)")
+        var configuration = RedisOnlineStore.Configuration()
+        configuration.keyPrefix = "e2e"
+        let store = RedisOnlineStore(
+            cluster: cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }, configuration: configuration)
+        let expected = try Self.records(try SQLiteOnlineStore(path: embedded + "/.tessera/online.db"))
+        #expect(expected.compactMap { $0 }.count > 1000)
+        #expect(try Self.records(store) == expected)
+        let doctor = try CommandRunner.run(["doctor", "--repo", clustered])
+        #expect(doctor.status == 0 && doctor.stdout.contains("cluster_state ok"), "\(doctor)")
+
+        let (process, port) = try ServeAndPushTests.serve(clustered)
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        let push = Self.push
+        let (pushed, pushBody) = try await ServeAndPushTests.post(port, "/push", push)
+        #expect(pushed == 200, "\(pushBody)")
+        let lookup = #"{"features": ["driver_hourly_stats:avg_daily_trips"], "entities": {"driver_id": [5, 6, 99999]}}"#
+        let (status, body) = try await ServeAndPushTests.post(port, "/get-online-features", lookup)
+        #expect(status == 200 && body.contains("[77,78,null]"), "\(body)")
+    }
+
     /// `tessera serve` on Redis: pushes are served; while Redis is down lookups and pushes
     /// answer 503 naming the store and the server keeps running; it recovers by itself.
     @Test func servingRidesOutARedisOutage() async throws {
@@ -75,12 +126,7 @@ import Testing
             process.terminate()
             process.waitUntilExit()
         }
-        let now = Timestamp.now.iso8601
-        let push = """
-            {"push_source_name": "driver_stats_push", "to": "online",
-             "df": {"driver_id": [5, 6], "event_timestamp": ["\(now)", "\(now)"],
-                    "conv_rate": [0.125, 0.25], "acc_rate": [0.5, 0.5], "avg_daily_trips": [77, 78]}}
-            """
+        let push = Self.push
         let lookup = #"{"features": ["driver_hourly_stats:avg_daily_trips"], "entities": {"driver_id": [5, 6, 99999]}}"#
         let (pushed, pushBody) = try await ServeAndPushTests.post(port, "/push", push)
         #expect(pushed == 200, "\(pushBody)")

@@ -23,7 +23,7 @@ extension RedisOnlineStore: BackendProbing {
             pings.append(Double(MonotonicClock.nanoseconds() &- start) / 1e6)
         }
         pings.sort()
-        add("connect", .ok, "Redis at \(endpoint) answers PING (median of 5)", pings[2])
+        add("connect", .ok, "\(place) answers PING (median of 5)", pings[2])
 
         let info = (try? command(["INFO", "server"]))?.string ?? ""
         let version = RedisOnlineStore.field("redis_version", in: info) ?? "unknown"
@@ -33,20 +33,31 @@ extension RedisOnlineStore: BackendProbing {
         } else {
             add("version", .failed, "Redis \(version): Tessera needs 6.2 or later (SET … PXAT)")
         }
-        let clusterInfo = (try? command(["INFO", "cluster"]))?.string ?? ""
-        if RedisOnlineStore.field("cluster_enabled", in: clusterInfo) == "1" {
+        if router.isCluster {
+            let info = (try? command(["CLUSTER", "INFO"]))?.string ?? ""
+            let state = RedisOnlineStore.field("cluster_state", in: info) ?? "unknown"
+            let masters = (try? router.nodes().count) ?? 0
             add(
-                "mode", .failed,
-                "the server runs in cluster mode; this online store speaks to one server (url), not to a Redis Cluster")
+                "cluster", state == "ok" ? .ok : .failed,
+                "cluster_state \(state), \(masters) master(s) own the 16384 slots"
+                    + (state == "ok" ? "" : ": some slots have no reachable master"))
+        } else {
+            let clusterInfo = (try? command(["INFO", "cluster"]))?.string ?? ""
+            if RedisOnlineStore.field("cluster_enabled", in: clusterInfo) == "1" {
+                add(
+                    "mode", .failed,
+                    "the server runs in cluster mode: configure online_store.cluster with its nodes instead of url")
+            }
         }
 
         // The commands the store runs, on a probe key that expires by itself if removing it fails.
         let probe = "\(configuration.keyPrefix):doctor:\(MonotonicClock.nanoseconds())"
         let start = MonotonicClock.nanoseconds()
         do {
-            _ = try command(["SET", probe, "1", "PX", "60000"])
-            _ = try command(["GET", probe])
-            _ = try command(["UNLINK", probe])
+            let probeSlot = slot(Array(probe.utf8))
+            _ = try command(["SET", probe, "1", "PX", "60000"], slot: probeSlot)
+            _ = try command(["GET", probe], slot: probeSlot)
+            _ = try command(["UNLINK", probe], slot: probeSlot)
             _ = try scriptSHA()
             _ = try command([
                 "SCAN", "0", "MATCH", RedisKeyspace.pattern(Array("\(configuration.keyPrefix):".utf8)), "COUNT", "10",

@@ -10,7 +10,7 @@ extension RedisOnlineStore {
         -> [OnlineRecord?]
     {
         guard !entityKeys.isEmpty else { return [] }
-        let values = try mget(keys.rows(view), entityKeys)
+        let values = try mget(keys.rows(view), entityKeys.map { $0.bytes[...] })
         let missing = missingLayouts(values)
         if !missing.isEmpty { try loadLayouts(missing) }
         return try decode(values, view: view, features: features).get()
@@ -23,15 +23,17 @@ extension RedisOnlineStore {
         done: @escaping @Sendable (Result<[OnlineRecord?], OnlineStoreError>) -> Void
     ) {
         guard !entityKeys.isEmpty else { return done(.success([])) }
-        let endpoint = self.endpoint
-        client.sending(mgetCommand(keys.rows(view), entityKeys)).whenComplete { result in
+        let request = mgetRequest(keys.rows(view), entityKeys.map { $0.bytes[...] })
+        let name = router.name
+        router.sending(request.commands, slots: request.slots).whenComplete { result in
             let values: [[UInt8]?]
             switch result {
             case .failure(let error):
-                return done(.failure(RedisOnlineStore.storeError(RedisConnection.redisError(error, endpoint))))
+                let redis = error as? RedisError ?? RedisError(.connection, "Redis at \(name): \(error)")
+                return done(.failure(RedisOnlineStore.storeError(redis)))
             case .success(let replies):
                 do throws(OnlineStoreError) {
-                    values = try self.mgetValues(replies.first ?? .bulk(nil), count: entityKeys.count)
+                    values = try self.mgetValues(replies, request)
                 } catch {
                     return done(.failure(error))
                 }
@@ -39,10 +41,11 @@ extension RedisOnlineStore {
             let missing = self.missingLayouts(values)
             guard !missing.isEmpty else { return done(self.decode(values, view: view, features: features)) }
             // Rows written by another process with a layout this one has not seen: a rare second trip.
-            self.client.sending(self.layoutsCommand(missing)).whenComplete { result in
-                if case .success(let replies) = result { self.cacheLayouts(missing, replies.first ?? .bulk(nil)) }
-                done(self.decode(values, view: view, features: features))
-            }
+            self.router.sending(self.layoutsCommand(missing), slots: [self.slot(Array(self.keys.layouts.utf8))])
+                .whenComplete { result in
+                    if case .success(let replies) = result { self.cacheLayouts(missing, replies.first ?? .bulk(nil)) }
+                    done(self.decode(values, view: view, features: features))
+                }
         }
     }
 
@@ -78,7 +81,7 @@ extension RedisOnlineStore {
                     return .failure(
                         OnlineStoreError(
                             .corrupt,
-                            "a row of '\(view)' in Redis at \(endpoint) names a layout the store does not hold"))
+                            "a row of '\(view)' in \(place) names a layout the store does not hold"))
                 }
                 if positions?.id != id { positions = (id, features.map { layout.position(of: $0) }) }
                 let blob = UnsafeRawBufferPointer(rebasing: bytes[RedisRowHeader.size...])
@@ -106,33 +109,62 @@ extension RedisOnlineStore {
     }
 
     private func corrupt(_ view: String) -> OnlineStoreError {
-        OnlineStoreError(.corrupt, "a stored row of '\(view)' in Redis at \(endpoint) does not match its layout")
+        OnlineStoreError(.corrupt, "a stored row of '\(view)' in \(place) does not match its layout")
     }
 
     public func readStates(view: String, keys entityKeys: [EntityKey]) throws(OnlineStoreError) -> [[UInt8]?] {
         guard !entityKeys.isEmpty else { return [] }
-        return try mget(keys.states(view), entityKeys)
+        return try mget(keys.states(view), entityKeys.map { $0.bytes[...] })
     }
 
-    /// The values of `head` + each key, in order, in one round trip.
-    private func mget(_ head: [UInt8], _ entityKeys: [EntityKey]) throws(OnlineStoreError) -> [[UInt8]?] {
-        try mgetValues(try round(mgetCommand(head, entityKeys)).first ?? .bulk(nil), count: entityKeys.count)
+    /// `MGET`s of `head` + each key: one on a single server; one per slot in a cluster
+    /// (where a command may only name keys of one slot). `groups[i]`: the keys of command `i`.
+    struct KeyedRead {
+        var commands = RESPCommands()
+        var slots: [Int]?
+        var groups: [[Int]] = []
+        var count = 0
     }
 
-    private func mgetCommand(_ head: [UInt8], _ entityKeys: [EntityKey]) -> RESPCommands {
-        var commands = RESPCommands(reservingCapacity: 16 + entityKeys.count * (head.count + 24))
-        commands.begin(entityKeys.count + 1)
-        commands.argument("MGET")
-        for key in entityKeys { commands.argument(head, key.bytes) }
-        return commands
-    }
-
-    private func mgetValues(_ reply: RESPValue, count: Int) throws(OnlineStoreError) -> [[UInt8]?] {
-        try check(reply, doing: "MGET")
-        guard case .array(let values?) = reply, values.count == count else {
-            throw OnlineStoreError(.io, "Redis at \(endpoint) answered MGET of \(count) keys with \(reply)")
+    func mgetRequest(_ head: [UInt8], _ tails: [ArraySlice<UInt8>]) -> KeyedRead {
+        var request = KeyedRead()
+        request.count = tails.count
+        var groups: [[Int]]
+        if router.isCluster {
+            var bySlot: [Int: [Int]] = [:]
+            for (index, tail) in tails.enumerated() { bySlot[RedisSlot.of(head, tail), default: []].append(index) }
+            groups = bySlot.values.map { $0 }
+            request.slots = groups.map { RedisSlot.of(head, tails[$0[0]]) }
+        } else {
+            groups = [Array(tails.indices)]
         }
-        return values.map(\.bytes)
+        request.commands = RESPCommands(reservingCapacity: 16 + tails.count * (head.count + 24))
+        for group in groups {
+            request.commands.begin(group.count + 1)
+            request.commands.argument("MGET")
+            for index in group { request.commands.argument(head, tails[index]) }
+        }
+        request.groups = groups
+        return request
+    }
+
+    /// The values of `head` + each key, in order (one round trip; per node in a cluster).
+    func mget(_ head: [UInt8], _ tails: [ArraySlice<UInt8>]) throws(OnlineStoreError) -> [[UInt8]?] {
+        guard !tails.isEmpty else { return [] }
+        let request = mgetRequest(head, tails)
+        return try mgetValues(try round(request.commands, slots: request.slots), request)
+    }
+
+    func mgetValues(_ replies: [RESPValue], _ request: KeyedRead) throws(OnlineStoreError) -> [[UInt8]?] {
+        var out = [[UInt8]?](repeating: nil, count: request.count)
+        for (group, reply) in zip(request.groups, replies) {
+            try check(reply, doing: "MGET")
+            guard case .array(let values?) = reply, values.count == group.count else {
+                throw OnlineStoreError(.io, "\(place) answered MGET of \(group.count) keys with \(reply)")
+            }
+            for (index, value) in zip(group, values) { out[index] = value.bytes }
+        }
+        return out
     }
 
     private func layoutsCommand(_ ids: Set<UInt64>) -> RESPCommands {
@@ -155,7 +187,7 @@ extension RedisOnlineStore {
 
     /// Reads layouts written by other processes.
     private func loadLayouts(_ ids: Set<UInt64>) throws(OnlineStoreError) {
-        let reply = try round(layoutsCommand(ids)).first ?? .bulk(nil)
+        let reply = try round(layoutsCommand(ids), slots: [slot(Array(keys.layouts.utf8))]).first ?? .bulk(nil)
         try check(reply, doing: "HMGET")
         cacheLayouts(ids, reply)
     }
@@ -169,7 +201,7 @@ extension RedisOnlineStore {
     }
 
     public func viewNames() throws(OnlineStoreError) -> [String] {
-        let reply = try command(["SMEMBERS", keys.views])
+        let reply = try command(["SMEMBERS", keys.views], slot: slot(Array(keys.views.utf8)))
         guard case .array(let members?) = reply else { return [] }
         return members.compactMap(\.string).sorted()
     }
@@ -181,30 +213,44 @@ extension RedisOnlineStore {
             for start in stride(from: 0, to: found.count, by: 1000) {
                 let slice = found[start..<min(found.count, start + 1000)]
                 var commands = RESPCommands()
-                commands.begin(slice.count + 1)
-                commands.argument("UNLINK")
-                for key in slice { commands.argument(key) }
-                for reply in try round(commands) { try check(reply, doing: "UNLINK") }
+                var slots: [Int]?
+                if router.isCluster {
+                    // One key per command: keys of one command must share a slot.
+                    slots = []
+                    for key in slice {
+                        commands.begin(2)
+                        commands.argument("UNLINK")
+                        commands.argument(key)
+                        slots?.append(RedisSlot.of(key))
+                    }
+                } else {
+                    commands.begin(slice.count + 1)
+                    commands.argument("UNLINK")
+                    for key in slice { commands.argument(key) }
+                }
+                for reply in try round(commands, slots: slots) { try check(reply, doing: "UNLINK") }
             }
         }
-        _ = try command(["SREM", keys.views, view])
+        _ = try command(["SREM", keys.views, view], slot: slot(Array(keys.views.utf8)))
     }
 
-    /// Every key matching `pattern` (`SCAN`, so the server is never blocked for long).
+    /// Every key matching `pattern` (`SCAN` on every node, so none is blocked for long).
     func scan(_ pattern: String) throws(OnlineStoreError) -> [[UInt8]] {
-        var cursor = "0"
         // SCAN may return a key twice (when the table is resized meanwhile).
         var found = Set<[UInt8]>()
-        repeat {
-            let reply = try command(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"])
-            guard case .array(let parts?) = reply, parts.count == 2, let next = parts[0].string,
-                case .array(let names?) = parts[1]
-            else {
-                throw OnlineStoreError(.io, "Redis at \(endpoint) answered SCAN with \(reply)")
-            }
-            for name in names { if let bytes = name.bytes { found.insert(bytes) } }
-            cursor = next
-        } while cursor != "0"
+        for node in try nodes() {
+            var cursor = "0"
+            repeat {
+                let reply = try command(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"], on: node)
+                guard case .array(let parts?) = reply, parts.count == 2, let next = parts[0].string,
+                    case .array(let names?) = parts[1]
+                else {
+                    throw OnlineStoreError(.io, "\(place) answered SCAN with \(reply)")
+                }
+                for name in names { if let bytes = name.bytes { found.insert(bytes) } }
+                cursor = next
+            } while cursor != "0"
+        }
         return Array(found)
     }
 }

@@ -34,63 +34,137 @@ extension RedisOnlineStore {
         guard !views.isEmpty else { return [] }
         var layoutsSent: [UInt64: String] = [:]
         for rows in prepared where rows.winners > 0 { layoutsSent[rows.layoutID] = rows.spec }
+        try recordCatalog(views: views, layouts: layoutsSent)
         let total = prepared.reduce(0) { $0 + $1.winners } + rebuilt.count
+        let written: [Int]
         if checked.isEmpty && total > configuration.atomicKeys {
-            let written = try bulkWrite(prepared, rebuilt, views: views, layouts: layoutsSent)
-            return zip(batches, written).map {
-                OnlineWriteSummary(received: $0.count, written: $1, skipped: $0.count - $1)
+            written = try bulkWrite(prepared, rebuilt)
+        } else {
+            written = try atomicWrite(prepared, rebuilt, checked)
+        }
+        layouts.withLock { cache in
+            for (id, spec) in layoutsSent where cache[id] == nil { cache[id] = RowLayout(spec: spec) }
+        }
+        return zip(batches, written).map {
+            OnlineWriteSummary(received: $0.count, written: $1, skipped: $0.count - $1)
+        }
+    }
+
+    /// The views and layouts a write uses, recorded before its rows: a reader that finds a
+    /// row finds its layout.
+    private func recordCatalog(views: [String], layouts: [UInt64: String]) throws(OnlineStoreError) {
+        var commands = RESPCommands()
+        var slots: [Int] = []
+        commands.begin(views.count + 2)
+        commands.argument("SADD")
+        commands.argument(keys.views)
+        for view in views { commands.argument(view) }
+        slots.append(slot(Array(keys.views.utf8)))
+        for (id, spec) in layouts.sorted(by: { $0.key < $1.key }) {
+            commands.begin(4)
+            commands.argument("HSET")
+            commands.argument(keys.layouts)
+            commands.argument(RedisRowHeader.idBytes(id))
+            commands.argument(spec)
+            slots.append(slot(Array(keys.layouts.utf8)))
+        }
+        for reply in try round(commands, slots: slots) { try check(reply, doing: "SADD/HSET of the catalog") }
+    }
+
+    /// One script call's share of a write: rows (winner numbers) of batches, and state
+    /// entries — all of one slot in a cluster.
+    struct Part {
+        var rows: [(batch: Int, winners: [Int])] = []
+        var states: [Int] = []
+        /// Checked updates of this part: (update, key index) whose entries are computed from
+        /// the held states at each attempt.
+        var checked: [(update: Int, key: Int)] = []
+        var slot = 0
+        var batches: [Int] { rows.map(\.batch) }
+    }
+
+    /// Small writes and writes that read held state: one script call on a server (atomic);
+    /// one per slot in a cluster (atomic per slot). A part whose held states changed
+    /// meanwhile is tried again with the states read anew; the others are done.
+    private func atomicWrite(_ prepared: [PreparedRows], _ rebuilt: [StateEntry], _ checked: [OnlineStateUpdate])
+        throws(OnlineStoreError) -> [Int]
+    {
+        var bySlot: [Int: Part] = [:]
+        for (batch, rows) in prepared.enumerated() where rows.winners > 0 {
+            var winnersBySlot: [Int: [Int]] = [:]
+            for winner in 0..<rows.winners {
+                winnersBySlot[slot(rows.head, rows.key(winner)), default: []].append(winner)
+            }
+            for (slot, winners) in winnersBySlot {
+                bySlot[slot, default: Part(slot: slot)].rows.append((batch, winners))
             }
         }
-
-        for _ in 0..<RedisOnlineStore.stateAttempts {
-            let entries = rebuilt + (try checkedEntries(checked))
-            let sha = try scriptSHA()
-            var commands = RESPCommands()
-            appendCatalog(views: views, layouts: layoutsSent, to: &commands)
-            let before = commands.count
-            // Everything in one call: atomic.
-            var part = Part()
-            part.rows = prepared.indices.map { ($0, Array(0..<prepared[$0].winners)) }
-            part.states = 0..<entries.count
-            appendScript(part, prepared, entries, sha: sha, to: &commands)
-            let replies = try round(commands)
-            for (index, reply) in replies[..<min(before, replies.count)].enumerated() {
-                try check(reply, doing: index == 0 ? "SADD" : "HSET")
+        for (index, entry) in rebuilt.enumerated() {
+            bySlot[slot(entry.key), default: Part(slot: slot(entry.key))].states.append(index)
+        }
+        for (u, update) in checked.enumerated() {
+            let head = keys.states(update.view)
+            for k in update.keys.indices {
+                let s = slot(head, update.keys[k].bytes)
+                bySlot[s, default: Part(slot: s)].checked.append((u, k))
             }
-            var written = [Int](repeating: 0, count: prepared.count)
-            var outcome = Outcome.done
-            for reply in replies.dropFirst(before) {
+        }
+        var pending = bySlot.values.sorted { $0.slot < $1.slot }
+        var written = [Int](repeating: 0, count: prepared.count)
+        var useEval = false
+        for _ in 0..<RedisOnlineStore.stateAttempts {
+            // The checked parts' entries from the states held now.
+            var heldKeys: [[UInt8]] = []
+            for part in pending {
+                for (u, k) in part.checked { heldKeys.append(keys.states(checked[u].view) + checked[u].keys[k].bytes) }
+            }
+            let held = try mget([], heldKeys.map { $0[...] })
+            var entries = rebuilt
+            var at = 0
+            var partEntries: [[Int]] = []
+            for part in pending {
+                var indices = part.states
+                for (u, k) in part.checked {
+                    let old = held[at]
+                    at += 1
+                    let next = checked[u].transform(k, old)
+                    if old == next { continue }
+                    let flag = (old == nil ? "n" : "v") + (next == nil ? "d" : "s")
+                    entries.append(
+                        StateEntry(key: heldKeys[at - 1], flag: flag, held: old, next: next))
+                    indices.append(entries.count - 1)
+                }
+                partEntries.append(indices)
+            }
+            let sha = useEval ? nil : try scriptSHA()
+            var commands = RESPCommands()
+            for (part, indices) in zip(pending, partEntries) {
+                var sent = part
+                sent.states = indices
+                appendScript(sent, prepared, entries, sha: sha, to: &commands)
+            }
+            let replies = try round(commands, slots: router.isCluster ? pending.map(\.slot) : nil)
+            var again: [Part] = []
+            for (part, reply) in zip(pending, replies) {
                 switch try scriptReply(reply) {
-                case .noScript: outcome = .noScript
-                case .conflict: outcome = .conflict
+                case .noScript:
+                    // A node without the script (restarted, or never asked to load it): send it whole.
+                    useEval = true
+                    loadedScript.withLock { $0 = nil }
+                    again.append(part)
+                case .conflict: again.append(part)
                 case .written(let counts):
                     for (batch, count) in zip(part.batches, counts) { written[batch] += count }
                 }
             }
-            switch outcome {
-            case .noScript:
-                // The server restarted (or flushed its scripts): load it again and redo; rows are
-                // newest-wins and rebuilt states absolute, so redoing a part that landed changes nothing.
-                loadedScript.withLock { $0 = nil }
-                continue
-            case .conflict:
-                continue
-            case .done:
-                layouts.withLock { cache in
-                    for (id, spec) in layoutsSent where cache[id] == nil { cache[id] = RowLayout(spec: spec) }
-                }
-                return zip(batches, written).map {
-                    OnlineWriteSummary(received: $0.count, written: $1, skipped: $0.count - $1)
-                }
-            }
+            pending = again
+            if pending.isEmpty { return written }
         }
         throw OnlineStoreError(
             .conflict,
-            "other writers kept changing the aggregation state this write read (\(RedisOnlineStore.stateAttempts) attempts); nothing was written"
+            "other writers kept changing the aggregation state this write read (\(RedisOnlineStore.stateAttempts) attempts); nothing more was written"
         )
     }
-
-    private enum Outcome { case done, noScript, conflict }
 
     private enum ScriptReply {
         case written([Int])
@@ -112,41 +186,24 @@ extension RedisOnlineStore {
         default: break
         }
         try check(reply, doing: "the write")
-        throw OnlineStoreError(.io, "Redis at \(endpoint) answered a write with \(reply)")
+        throw OnlineStoreError(.io, "\(place) answered a write with \(reply)")
     }
 
     /// The write script's SHA-1, loading the script when Redis does not have it yet.
     func scriptSHA() throws(OnlineStoreError) -> [UInt8] {
         if let sha = loadedScript.withLock({ $0 }) { return sha }
-        let reply = try command(["SCRIPT", "LOAD", RedisWriteScript.source])
-        guard let sha = reply.bytes else {
-            throw OnlineStoreError(.io, "Redis at \(endpoint) answered SCRIPT LOAD with \(reply)")
+        var sha: [UInt8]?
+        // Every node loads it (a cluster's scripts are per node).
+        for node in try nodes() {
+            let reply = try command(["SCRIPT", "LOAD", RedisWriteScript.source], on: node)
+            guard let bytes = reply.bytes else {
+                throw OnlineStoreError(.io, "\(place) answered SCRIPT LOAD with \(reply)")
+            }
+            sha = bytes
         }
+        guard let sha else { throw OnlineStoreError(.io, "\(place) has no node to load the write script on") }
         loadedScript.withLock { $0 = sha }
         return sha
-    }
-
-    /// One script call's share of a write: rows (winner numbers) of batches, and a range of
-    /// state entries.
-    struct Part {
-        var rows: [(batch: Int, winners: [Int])] = []
-        var states: Range<Int> = 0..<0
-        var batches: [Int] { rows.map(\.batch) }
-    }
-
-    /// The views and layouts a write uses, recorded before its rows (pipelined commands run in order).
-    private func appendCatalog(views: [String], layouts: [UInt64: String], to commands: inout RESPCommands) {
-        commands.begin(views.count + 2)
-        commands.argument("SADD")
-        commands.argument(keys.views)
-        for view in views { commands.argument(view) }
-        for (id, spec) in layouts.sorted(by: { $0.key < $1.key }) {
-            commands.begin(4)
-            commands.argument("HSET")
-            commands.argument(keys.layouts)
-            commands.argument(RedisRowHeader.idBytes(id))
-            commands.argument(spec)
-        }
     }
 
     /// A bulk load (more than `atomicKeys` keys, no held state to check): each row first as
@@ -155,125 +212,128 @@ extension RedisOnlineStore {
     /// (or whose group had one that does) then go through the write script, which keeps the
     /// newer. Per key this is newest-wins like every write; there is no atomicity across keys
     /// (a key deleted in between is simply set by the script). Parts go out at once over the
-    /// pool's connections; the server serves other clients between them.
+    /// pool's connections; the server serves other clients between them. In a cluster, an
+    /// `MSETNX` group holds keys of one slot.
     /// - Returns: rows written per batch.
-    private func bulkWrite(
-        _ prepared: [PreparedRows], _ rebuilt: [StateEntry], views: [String], layouts: [UInt64: String]
-    ) throws(OnlineStoreError) -> [Int] {
+    private func bulkWrite(_ prepared: [PreparedRows], _ rebuilt: [StateEntry]) throws(OnlineStoreError) -> [Int] {
         let size = max(1, configuration.atomicKeys)
-        var first = RESPCommands()
-        appendCatalog(views: views, layouts: layouts, to: &first)
-        var sends: [(commands: RESPCommands, rows: (batch: Int, winners: Range<Int>)?)] = [(first, nil)]
-        for (index, rows) in prepared.enumerated() {
-            for start in stride(from: 0, to: rows.winners, by: size) {
-                let range = start..<min(rows.winners, start + size)
-                var commands = RESPCommands(reservingCapacity: range.count * (rows.head.count + 64))
+        /// One send: its commands, their slots, and per command the rows it carries.
+        struct Send {
+            var commands = RESPCommands()
+            var slots: [Int] = []
+            var rows: [(batch: Int, winners: ArraySlice<Int>, grouped: Bool)?] = []
+        }
+        var sends: [Send] = []
+        var current = Send()
+        func flush() {
+            if current.commands.count > 0 { sends.append(current) }
+            current = Send()
+        }
+        for (batch, rows) in prepared.enumerated() where rows.winners > 0 {
+            // Winners by slot (one group on a single server), in key order within each.
+            var order: [(slot: Int, winners: [Int])]
+            if router.isCluster {
+                var bySlot: [Int: [Int]] = [:]
+                for winner in 0..<rows.winners {
+                    bySlot[RedisSlot.of(rows.head, rows.key(winner)), default: []].append(winner)
+                }
+                order = bySlot.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            } else {
+                order = [(0, Array(0..<rows.winners))]
+            }
+            for (slot, winners) in order {
                 if rows.expiry == nil {
-                    // No expiry: MSETNX of groups, one command per group where every key is new.
-                    for group in stride(from: range.lowerBound, to: range.upperBound, by: Self.msetGroup) {
-                        let members = group..<min(range.upperBound, group + Self.msetGroup)
-                        commands.begin(1 + 2 * members.count)
-                        commands.argument("MSETNX")
+                    for start in stride(from: 0, to: winners.count, by: Self.msetGroup) {
+                        let members = winners[start..<min(winners.count, start + Self.msetGroup)]
+                        current.commands.begin(1 + 2 * members.count)
+                        current.commands.argument("MSETNX")
                         for winner in members {
-                            commands.argument(rows.head, rows.key(winner))
-                            commands.argument(rows.values[rows.offsets[winner]..<rows.offsets[winner + 1]])
+                            current.commands.argument(rows.head, rows.key(winner))
+                            current.commands.argument(rows.values[rows.offsets[winner]..<rows.offsets[winner + 1]])
                         }
+                        current.slots.append(slot)
+                        current.rows.append((batch, members, true))
+                        if current.commands.count * Self.msetGroup >= size { flush() }
                     }
-                    sends.append((commands, (index, range)))
-                    continue
-                }
-                for winner in range {
-                    let expiry = rows.expiry.map { Int($0[winner]) }
-                    commands.begin(expiry == nil ? 4 : 6)
-                    commands.argument("SET")
-                    commands.argument(rows.head, rows.key(winner))
-                    commands.argument(rows.values[rows.offsets[winner]..<rows.offsets[winner + 1]])
-                    commands.argument("NX")
-                    if let expiry {
-                        commands.argument("PXAT")
-                        commands.argument(expiry)
+                } else {
+                    for winner in winners {
+                        current.commands.begin(6)
+                        current.commands.argument("SET")
+                        current.commands.argument(rows.head, rows.key(winner))
+                        current.commands.argument(rows.values[rows.offsets[winner]..<rows.offsets[winner + 1]])
+                        current.commands.argument("NX")
+                        current.commands.argument("PXAT")
+                        current.commands.argument(Int(rows.expiry?[winner] ?? 0))
+                        current.slots.append(slot)
+                        current.rows.append((batch, [winner][...], false))
+                        if current.commands.count >= size { flush() }
                     }
                 }
-                sends.append((commands, (index, range)))
             }
         }
         // A rebuild's states are absolute: plain SETs and UNLINKs.
-        for start in stride(from: 0, to: rebuilt.count, by: size) {
-            var commands = RESPCommands()
-            for entry in rebuilt[start..<min(rebuilt.count, start + size)] {
-                if let next = entry.next {
-                    commands.begin(3)
-                    commands.argument("SET")
-                    commands.argument(entry.key)
-                    commands.argument(next)
-                } else {
-                    commands.begin(2)
-                    commands.argument("UNLINK")
-                    commands.argument(entry.key)
-                }
+        for entry in rebuilt {
+            if let next = entry.next {
+                current.commands.begin(3)
+                current.commands.argument("SET")
+                current.commands.argument(entry.key)
+                current.commands.argument(next)
+            } else {
+                current.commands.begin(2)
+                current.commands.argument("UNLINK")
+                current.commands.argument(entry.key)
             }
-            sends.append((commands, nil))
+            current.slots.append(slot(entry.key))
+            current.rows.append(nil)
+            if current.commands.count >= size { flush() }
         }
+        flush()
         var written = [Int](repeating: 0, count: prepared.count)
         var existing: [[Int]] = Array(repeating: [], count: prepared.count)
-        let futures = sends.map { client.sending($0.commands) }
+        let futures = sends.map { router.sending($0.commands, slots: router.isCluster ? $0.slots : nil) }
         for (send, future) in zip(sends, futures) {
             let replies: [RESPValue]
             do {
                 replies = try future.wait()
             } catch {
-                throw RedisOnlineStore.storeError(RedisConnection.redisError(error, endpoint))
+                throw RedisOnlineStore.storeError(
+                    error as? RedisError ?? RedisError(.connection, "\(place): \(error)"))
             }
-            guard let (batch, range) = send.rows else {
-                for reply in replies { try check(reply, doing: "a bulk write") }
-                continue
-            }
-            if prepared[batch].expiry == nil {
-                for (group, reply) in zip(
-                    stride(from: range.lowerBound, to: range.upperBound, by: Self.msetGroup), replies)
-                {
-                    let members = group..<min(range.upperBound, group + Self.msetGroup)
-                    switch reply {
-                    case .integer(1): written[batch] += members.count
-                    // Some key of the group exists: MSETNX set none of them.
-                    case .integer(0): existing[batch] += members
-                    default: try check(reply, doing: "MSETNX")
-                    }
+            for (carried, reply) in zip(send.rows, replies) {
+                guard let (batch, winners, grouped) = carried else {
+                    try check(reply, doing: "a bulk write of states")
+                    continue
                 }
-                continue
-            }
-            for (winner, reply) in zip(range, replies) {
                 switch reply {
-                case .simple: written[batch] += 1
-                case .bulk(nil): existing[batch].append(winner)
-                default: try check(reply, doing: "SET NX")
+                case .integer(1) where grouped, .simple where !grouped: written[batch] += winners.count
+                // A key exists (in an MSETNX group: one of them, so none was set).
+                case .integer(0) where grouped, .bulk(nil) where !grouped: existing[batch] += winners
+                default: try check(reply, doing: grouped ? "MSETNX" : "SET NX")
                 }
             }
         }
-        // The keys that exist: newest-wins by the script, in parts.
+        // The keys that exist: newest-wins by the script, in parts (of one slot in a cluster).
         var parts: [Part] = []
-        for (batch, winners) in existing.enumerated() {
-            for start in stride(from: 0, to: winners.count, by: size) {
-                var part = Part()
-                part.rows = [(batch, Array(winners[start..<min(winners.count, start + size)]))]
-                parts.append(part)
+        for (batch, winners) in existing.enumerated() where !winners.isEmpty {
+            let rows = prepared[batch]
+            var bySlot: [Int: [Int]] = [:]
+            for winner in winners { bySlot[slot(rows.head, rows.key(winner)), default: []].append(winner) }
+            for (slot, members) in bySlot.sorted(by: { $0.key < $1.key }) {
+                for start in stride(from: 0, to: members.count, by: size) {
+                    var part = Part(slot: slot)
+                    part.rows = [(batch, Array(members[start..<min(members.count, start + size)]))]
+                    parts.append(part)
+                }
             }
         }
+        var useEval = false
         for _ in 0..<2 where !parts.isEmpty {
-            let sha = try scriptSHA()
-            let futures = parts.map { part in
-                var commands = RESPCommands()
-                appendScript(part, prepared, [], sha: sha, to: &commands)
-                return client.sending(commands)
-            }
+            let sha = useEval ? nil : try scriptSHA()
+            var commands = RESPCommands()
+            for part in parts { appendScript(part, prepared, [], sha: sha, to: &commands) }
+            let replies = try round(commands, slots: router.isCluster ? parts.map(\.slot) : nil)
             var again: [Part] = []
-            for (part, future) in zip(parts, futures) {
-                let reply: RESPValue
-                do {
-                    reply = try future.wait().first ?? .bulk(nil)
-                } catch {
-                    throw RedisOnlineStore.storeError(RedisConnection.redisError(error, endpoint))
-                }
+            for (part, reply) in zip(parts, replies) {
                 switch try scriptReply(reply) {
                 case .noScript: again.append(part)
                 case .conflict: break
@@ -281,24 +341,34 @@ extension RedisOnlineStore {
                     for (batch, count) in zip(part.batches, counts) { written[batch] += count }
                 }
             }
-            if !again.isEmpty { loadedScript.withLock { $0 = nil } }
+            if !again.isEmpty {
+                useEval = true
+                loadedScript.withLock { $0 = nil }
+            }
             parts = again
         }
         if !parts.isEmpty {
-            throw OnlineStoreError(.io, "Redis at \(endpoint) lost the write script twice during one write")
+            throw OnlineStoreError(.io, "\(place) refused the write script twice during one write")
         }
         return written
     }
 
+    /// One script call: `EVALSHA` when the script's digest is known, else `EVAL` with its text
+    /// (which also loads it on the node that runs it).
     private func appendScript(
-        _ part: Part, _ prepared: [PreparedRows], _ entries: [StateEntry], sha: [UInt8], to out: inout RESPCommands
+        _ part: Part, _ prepared: [PreparedRows], _ entries: [StateEntry], sha: [UInt8]?, to out: inout RESPCommands
     ) {
         let n = part.rows.reduce(0) { $0 + $1.winners.count }
         let m = part.states.count
         let b = part.rows.count
         out.begin(3 + n + m + 3 + b + 2 * n + 3 * m)
-        out.argument("EVALSHA")
-        out.argument(sha)
+        if let sha {
+            out.argument("EVALSHA")
+            out.argument(sha)
+        } else {
+            out.argument("EVAL")
+            out.argument(RedisWriteScript.source)
+        }
         out.argument(n + m)
         for (batch, winners) in part.rows {
             let rows = prepared[batch]
@@ -342,23 +412,6 @@ extension RedisOnlineStore {
         }
         for stale in try scan(RedisKeyspace.pattern(head)) where !kept.contains(stale) {
             entries.append(StateEntry(key: stale, flag: "xd", held: nil, next: nil))
-        }
-        return entries
-    }
-
-    /// The entries of read-modify-write updates: each key's held state now, and its new one.
-    private func checkedEntries(_ updates: [OnlineStateUpdate]) throws(OnlineStoreError) -> [StateEntry] {
-        var entries: [StateEntry] = []
-        for update in updates where !update.keys.isEmpty {
-            let held = try readStates(view: update.view, keys: update.keys)
-            let head = keys.states(update.view)
-            for (index, key) in update.keys.enumerated() {
-                let old = held[index]
-                let next = update.transform(index, old)
-                if old == next { continue }
-                let flag = (old == nil ? "n" : "v") + (next == nil ? "d" : "s")
-                entries.append(StateEntry(key: head + key.bytes, flag: flag, held: old, next: next))
-            }
         }
         return entries
     }

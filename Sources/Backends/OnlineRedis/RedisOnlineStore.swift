@@ -47,9 +47,9 @@ public final class RedisOnlineStore: CallbackOnlineStore {
         public init() {}
     }
 
-    public let endpoint: RedisEndpoint
     public let configuration: Configuration
-    let client: RedisClient
+    /// One server, or a cluster's masters by slot.
+    let router: any RedisRouter
     let keys: RedisKeyspace
     /// Layouts by id, as read from or written to `<prefix>:layouts`.
     let layouts = Mutex<[UInt64: RowLayout]>([:])
@@ -58,38 +58,88 @@ public final class RedisOnlineStore: CallbackOnlineStore {
 
     /// A store on the server at `endpoint`. Nothing is connected until the first call, so a
     /// server that is down at start-up is an error of the calls, not of opening.
-    public init(
+    public convenience init(
         endpoint: RedisEndpoint, configuration: Configuration = Configuration(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
-        self.endpoint = endpoint
+        self.init(
+            router: RedisClient(endpoint, settings: RedisOnlineStore.settings(configuration), group: group),
+            configuration: configuration)
+    }
+
+    /// A store on the Redis Cluster that `seeds` belong to (any reachable one gives the slot map).
+    public convenience init(
+        cluster seeds: [RedisEndpoint], configuration: Configuration = Configuration(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.init(
+            router: RedisClusterClient(seeds: seeds, settings: RedisOnlineStore.settings(configuration), group: group),
+            configuration: configuration)
+    }
+
+    init(router: any RedisRouter, configuration: Configuration) {
+        self.router = router
         self.configuration = configuration
-        var settings = RedisClient.Settings()
-        settings.connections = configuration.connections
-        settings.timeout = configuration.timeout
-        client = RedisClient(endpoint, settings: settings, group: group)
         keys = RedisKeyspace(prefix: configuration.keyPrefix)
     }
 
-    deinit {
-        let client = self.client
-        Task { await client.close() }
+    static func settings(_ configuration: Configuration) -> RedisClient.Settings {
+        var settings = RedisClient.Settings()
+        settings.connections = configuration.connections
+        settings.timeout = configuration.timeout
+        return settings
     }
 
-    /// Sends encoded commands and waits for their replies.
-    func round(_ commands: RESPCommands) throws(OnlineStoreError) -> [RESPValue] {
+    deinit {
+        let router = self.router
+        Task { await router.close() }
+    }
+
+    /// How errors name the server: `Redis at host:port`, or the cluster and its seeds.
+    var place: String { router.isCluster ? router.name : "Redis at \(router.name)" }
+
+    /// The slot of a key (`head` + `tail`) when the store is a cluster; 0 on one server.
+    func slot(_ head: some Collection<UInt8>, _ tail: some Collection<UInt8> = EmptyCollection()) -> Int {
+        router.isCluster ? RedisSlot.of(head, tail) : 0
+    }
+
+    /// Sends encoded commands (`slots`: each one's key slot, in a cluster) and waits for their replies.
+    func round(_ commands: RESPCommands, slots: [Int]? = nil) throws(OnlineStoreError) -> [RESPValue] {
         do {
-            return try client.sendBlocking(commands)
+            return try router.sendBlocking(commands, slots: slots)
         } catch {
             throw RedisOnlineStore.storeError(error)
         }
     }
 
-    /// One command of text arguments; a server error is thrown.
-    func command(_ arguments: [String]) throws(OnlineStoreError) -> RESPValue {
+    /// One command of text arguments (on the node of `slot`); a server error is thrown.
+    func command(_ arguments: [String], slot: Int = 0) throws(OnlineStoreError) -> RESPValue {
         var commands = RESPCommands()
         commands.command(arguments)
-        let reply = try round(commands).first ?? .bulk(nil)
+        let reply = try round(commands, slots: [slot]).first ?? .bulk(nil)
+        try check(reply, doing: arguments.first ?? "")
+        return reply
+    }
+
+    /// The nodes commands of every node go to: the server, or the cluster's masters.
+    func nodes() throws(OnlineStoreError) -> [RedisClient] {
+        do {
+            return try router.nodes()
+        } catch {
+            throw RedisOnlineStore.storeError(error)
+        }
+    }
+
+    /// One command of text arguments on `node`; a server error is thrown.
+    func command(_ arguments: [String], on node: RedisClient) throws(OnlineStoreError) -> RESPValue {
+        var commands = RESPCommands()
+        commands.command(arguments)
+        let reply: RESPValue
+        do {
+            reply = try node.sendBlocking(commands).first ?? .bulk(nil)
+        } catch {
+            throw RedisOnlineStore.storeError(error)
+        }
         try check(reply, doing: arguments.first ?? "")
         return reply
     }
@@ -97,7 +147,7 @@ public final class RedisOnlineStore: CallbackOnlineStore {
     /// Throws a server's error reply as an `OnlineStoreError` naming the server.
     func check(_ reply: RESPValue, doing what: String) throws(OnlineStoreError) {
         if case .error(let message) = reply {
-            throw OnlineStoreError(.io, "Redis at \(endpoint) refused \(what): \(message)")
+            throw OnlineStoreError(.io, "\(place) refused \(what): \(message)")
         }
     }
 

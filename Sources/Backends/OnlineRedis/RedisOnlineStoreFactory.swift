@@ -21,6 +21,11 @@ public struct RedisOnlineStoreFactory: OnlineStoreFactory {
                     "redis://[user[:password]@]host[:port][/database]; without a password in the URL, TESSERA_REDIS_PASSWORD is used if set"
             ),
             BackendOption(
+                "cluster", .stringList,
+                help:
+                    "a Redis Cluster instead of one server: some of its nodes as host:port (or redis:// URLs with credentials); the slot map is read from any that answers. Without credentials in them, url's user and password (or TESSERA_REDIS_PASSWORD) are used"
+            ),
+            BackendOption(
                 "key_prefix", .string, default: defaults.keyPrefix,
                 help: "the first part of every key, so several repositories can share one server"),
             BackendOption(
@@ -58,7 +63,24 @@ public struct RedisOnlineStoreFactory: OnlineStoreFactory {
         {
             endpoint.password = password
         }
-        return RedisOnlineStore(endpoint: endpoint, configuration: RedisOnlineStoreFactory.configuration(settings))
+        let configuration = RedisOnlineStoreFactory.configuration(settings)
+        if let seeds = settings.list("cluster"), !seeds.isEmpty {
+            var endpoints: [RedisEndpoint] = []
+            for seed in seeds {
+                do {
+                    var node = try RedisEndpoint(url: seed.hasPrefix("redis://") ? seed : "redis://" + seed)
+                    if node.password == nil {
+                        node.user = node.user ?? endpoint.user
+                        node.password = endpoint.password
+                    }
+                    endpoints.append(node)
+                } catch {
+                    throw OnlineStoreError(.unsupported, "online_store.cluster: \(error.description)")
+                }
+            }
+            return RedisOnlineStore(cluster: endpoints, configuration: configuration)
+        }
+        return RedisOnlineStore(endpoint: endpoint, configuration: configuration)
     }
 
     public static func configuration(_ settings: BackendSettings) -> RedisOnlineStore.Configuration {

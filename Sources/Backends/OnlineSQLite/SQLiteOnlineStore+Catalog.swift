@@ -104,7 +104,6 @@ extension SQLiteOnlineStore {
                 throw wrap(error)
             }
         }
-        writeGeneration.add(1, ordering: .releasing)
         catalog.withLock { $0.views[view] = nil }
     }
 }

@@ -79,7 +79,11 @@ extension ReaderState {
     /// is younger than `store.snapshotNanos` and no write went through the store since.
     mutating func snapshot(_ store: SQLiteOnlineStore, now: UInt64) throws(OnlineStoreError) {
         let generation = store.writeGeneration.load(ordering: .acquiring)
-        if let since = snapshotSince, now &- since < store.snapshotNanos, snapshotGeneration == generation { return }
+        if let since = snapshotSince, now &- since < store.snapshotNanos, snapshotGeneration == generation,
+            generation & 1 == 0
+        {
+            return
+        }
         endSnapshot()
         let db = try connection(store)
         do throws(SQLiteError) {
@@ -163,6 +167,13 @@ extension SQLiteOnlineStore {
     func withWriter<T: Sendable>(_ body: (inout WriterState) throws(OnlineStoreError) -> T) throws(OnlineStoreError)
         -> T
     {
-        try writer.withLock { (state) throws(OnlineStoreError) -> T in try body(&state) }
+        try writer.withLock { (state) throws(OnlineStoreError) -> T in
+            // A seqlock: odd while a write may commit, so a reader never reuses a snapshot it
+            // began meanwhile (one begun just before a commit would hide it from a reader that
+            // already saw it through another connection: reads must never go back in time).
+            writeGeneration.add(1, ordering: .acquiringAndReleasing)
+            defer { writeGeneration.add(1, ordering: .releasing) }
+            return try body(&state)
+        }
     }
 }

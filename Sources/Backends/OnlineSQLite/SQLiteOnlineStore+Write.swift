@@ -81,7 +81,6 @@ extension SQLiteOnlineStore {
                 $0.layouts[result.2] = write.layout
             }
         }
-        writeGeneration.add(1, ordering: .releasing)
         var written: [String: Int] = [:]
         for (write, result) in zip(prepared, results) { written[write.batch.view, default: 0] += result.0 }
         var summaries: [OnlineWriteSummary] = []

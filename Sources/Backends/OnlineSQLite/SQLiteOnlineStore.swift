@@ -75,7 +75,7 @@ public final class SQLiteOnlineStore: OnlineStore {
     let readers: [ReaderSlot]
     let nextReader = Atomic<Int>(0)
     let catalog = Mutex(Catalog())
-    /// Bumped after every commit through this store, so reused read snapshots see it.
+    /// A seqlock over writes through this store (odd while one may commit; see `withWriter`), so reused read snapshots never hide a commit.
     let writeGeneration = Atomic<UInt64>(0)
     let snapshotNanos: UInt64
     /// Whether a sweep of idle snapshots is scheduled (see `requestSweep`).
