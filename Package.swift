@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -122,6 +124,15 @@ let package = Package(
             name: "TesseraOnlineSQLite",
             dependencies: ["TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraOnline", "TesseraSQLite"],
             path: "Sources/Backends/OnlineSQLite", swiftSettings: swiftSettings),
+        // The registry in PostgreSQL (postgres-nio), shared by every machine of a deployment.
+        .target(
+            name: "TesseraRegistryPostgres",
+            dependencies: [
+                "TesseraCore", "TesseraDefinitions", "TesseraRegistry",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/Backends/RegistryPostgres", swiftSettings: swiftSettings),
         // A focused Redis client (RESP on SwiftNIO): pipelining, timeouts, AUTH/ACL, pooling
         // with reconnects (issue: scale-out stores).
         .target(
@@ -147,7 +158,7 @@ let package = Package(
                 "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions", "TesseraExpressions",
                 "TesseraRegistry",
                 "TesseraOnline", "TesseraOffline", "TesseraEngine", "TesseraRegistrySQLite", "TesseraOnlineSQLite",
-                "TesseraOnlineRedis",
+                "TesseraOnlineRedis", "TesseraRegistryPostgres",
             ],
             swiftSettings: swiftSettings),
         // The HTTP feature server (Feast-compatible JSON) on Hummingbird, with Prometheus metrics.
@@ -238,6 +249,10 @@ let package = Package(
         .testTarget(
             name: "TesseraRegistryTests",
             dependencies: ["TesseraRegistry", "TesseraDefinitions", "TesseraTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TesseraRegistryPostgresTests",
+            dependencies: ["TesseraRegistryPostgres", "TesseraRegistry", "TesseraDefinitions", "TesseraCore", "TesseraTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraRegistrySQLiteTests",

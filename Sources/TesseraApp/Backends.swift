@@ -6,6 +6,7 @@ import TesseraOnline
 import TesseraOnlineRedis
 import TesseraOnlineSQLite
 import TesseraRegistry
+import TesseraRegistryPostgres
 import TesseraRegistrySQLite
 
 /// The backends of this build, by role and `type`: the one place a backend is registered.
@@ -31,7 +32,8 @@ public struct Backends: Sendable {
     /// What `tessera` ships with.
     public static let standard = Backends(
         registries: [
-            SQLiteRegistryFactory()
+            SQLiteRegistryFactory(),
+            PostgresRegistryFactory(),
         ],
         onlineStores: [
             SQLiteOnlineStoreFactory(),

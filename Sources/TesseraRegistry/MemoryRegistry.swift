@@ -36,18 +36,12 @@ public final class MemoryRegistry: RegistryStore, Sendable {
         let digest = CanonicalFields.digest(normalized)
         let result: Result<RegistryVersion, RegistryError> = state.withLock { state in
             let latest = state.versions.last
-            if let latest, latest.project != project {
-                return .failure(
-                    RegistryError(
-                        .projectMismatch, path: "memory",
-                        "this registry belongs to project '\(latest.project)', not '\(project)'"))
-            }
-            guard latest?.version.version == expectedVersion else {
-                return .failure(
-                    RegistryError(
-                        .conflict, path: "memory",
-                        "the registry moved to version \(latest?.version.version ?? 0) since the plan was made (against \(expectedVersion ?? 0)); run plan again"
-                    ))
+            do throws(RegistryError) {
+                try ApplyRules.check(
+                    latest: latest.map { ($0.version.version, $0.project) }, project: project,
+                    expectedVersion: expectedVersion, path: "memory")
+            } catch {
+                return .failure(error)
             }
             let version = RegistryVersion(
                 version: (latest?.version.version ?? 0) + 1, appliedAt: time, user: user, digest: digest, plan: plan)

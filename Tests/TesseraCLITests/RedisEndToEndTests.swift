@@ -236,3 +236,48 @@ import Testing
         #expect(dead.stdout.contains("FAILED") && dead.stdout.contains("127.0.0.1:\(server.port)"), "\(dead.stdout)")
     }
 }
+
+/// A repository whose registry is PostgreSQL (the password from `TESSERA_PG_PASSWORD`):
+/// apply, plan, history, materialize (watermarks), doctor — and a second checkout on another
+/// "machine" sees the same registry.
+@Suite(.serialized) struct PostgresRegistryEndToEndTests {
+    @Test func applyPlanMaterializeAndASecondMachine() throws {
+        let server = try PostgresServerProcess()
+        defer { server.stop() }
+        let dir = try TemporaryDirectory("pg-registry-e2e")
+        defer { dir.remove() }
+        var repos: [String] = []
+        for name in ["first", "second"] {
+            let repo = dir.file(name)
+            #expect(
+                try CommandRunner.run(["init", repo, "--rows", "2000", "--data-start", "2026-01-01"]).status == 0)
+            let config = try String(contentsOfFile: repo + "/tessera.yaml", encoding: .utf8)
+            let replaced = config.replacingOccurrences(
+                of: "registry:\n  type: sqlite\n  path: .tessera/registry.db",
+                with: "registry:\n  type: postgres\n  url: postgresql://postgres@127.0.0.1:\(server.port)/postgres")
+            #expect(replaced != config)
+            try replaced.write(toFile: repo + "/tessera.yaml", atomically: true, encoding: .utf8)
+            repos.append(repo)
+        }
+        let environment = ["TESSERA_PG_PASSWORD": server.password]
+        let apply = try CommandRunner.run(["apply", "--repo", repos[0]], environment: environment)
+        #expect(apply.status == 0, "\(apply)")
+        #expect(!FileManager.default.fileExists(atPath: repos[0] + "/.tessera/registry.db"))
+        // The other machine's checkout (same definitions) finds the registry up to date.
+        let plan = try CommandRunner.run(["plan", "--repo", repos[1]], environment: environment)
+        #expect(plan.status == 0 && plan.stdout.contains("No changes"), "\(plan)")
+        let history = try CommandRunner.run(["history", "--repo", repos[1], "--json"], environment: environment)
+        #expect(history.status == 0 && history.stdout.contains("\"version\""), "\(history)")
+        let materialize = try CommandRunner.run(
+            ["materialize", "2026-01-01", "2026-01-20", "--repo", repos[0]], environment: environment)
+        #expect(materialize.status == 0, "\(materialize)")
+        #expect(try server.psql("SELECT count(*) FROM tessera.watermarks").trimmingSpaces() != "0")
+        let doctor = try CommandRunner.run(["doctor", "--repo", repos[1]], environment: environment)
+        #expect(doctor.status == 0 && doctor.stdout.contains("postgres: version 1"), "\(doctor)")
+        // Without the password: a clear error naming the server, never a password.
+        let denied = try CommandRunner.run(["plan", "--repo", repos[1]])
+        #expect(denied.status != 0, "\(denied)")
+        #expect(denied.stderr.contains("127.0.0.1:\(server.port)"), "\(denied)")
+        #expect(!denied.stderr.contains(server.password), "\(denied)")
+    }
+}

@@ -39,17 +39,6 @@ import Testing
         return batch
     }
 
-    /// The error `body` throws; `nil` (a recorded issue) when it does not.
-    static func failure(_ body: () throws(OnlineStoreError) -> Void) -> OnlineStoreError? {
-        do {
-            try body()
-            Issue.record("the call succeeded")
-            return nil
-        } catch {
-            return error
-        }
-    }
-
     @Test func rowKeysExpireAtTheirTtlPlusGrace() async throws {
         let server = try RedisServerProcess()
         defer { server.stop() }
@@ -176,7 +165,7 @@ import Testing
         try store.write(try Self.batch([1], events: [1_000_000], values: [1]))
         server.stop()
         let batch = try Self.batch([2], events: [1_000_000], values: [2])
-        let down = Self.failure { () throws(OnlineStoreError) in try store.write(batch) }
+        let down = thrownError { () throws(OnlineStoreError) in try store.write(batch) }
         #expect(down?.kind == .io)
         #expect(down?.description.contains("127.0.0.1:\(server.port)") == true, "\(String(describing: down))")
         #expect(down?.description.contains("Redis") == true, "\(String(describing: down))")
@@ -214,7 +203,7 @@ import Testing
         try good.write(try Self.batch([1], events: [1], values: [1]))
         #expect(try good.rowCount(view: "v") == 1)
         let wrong = try factory.makeStore(try settings(["url": "redis://:hunter2@127.0.0.1:\(server.port)/2"]))
-        let refused = Self.failure { () throws(OnlineStoreError) in _ = try wrong.rowCount(view: "v") }
+        let refused = thrownError { () throws(OnlineStoreError) in _ = try wrong.rowCount(view: "v") }
         #expect(refused?.description.contains("127.0.0.1:\(server.port)") == true, "\(String(describing: refused))")
         #expect(refused?.debugDescription.contains("hunter2") == false, "\(String(describing: refused))")
         #expect(throws: OnlineStoreError.self) { try factory.makeStore(try settings(["url": "http://127.0.0.1"])) }

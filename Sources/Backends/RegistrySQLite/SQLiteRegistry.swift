@@ -149,22 +149,14 @@ public final class SQLiteRegistry: RegistryStore {
             return try db.transaction { () throws -> RegistryVersion in
                 let head = try db.prepare("SELECT version, project FROM versions ORDER BY version DESC LIMIT 1")
                 var latest: Int? = nil
+                var applied: String?
                 if try head.step() {
                     latest = Int(head.int64(0))
-                    let applied = head.string(1)
-                    if applied != project {
-                        throw RegistryError(
-                            .projectMismatch, path: path,
-                            "this registry belongs to project '\(applied)', not '\(project)'; point the repository at its own registry"
-                        )
-                    }
+                    applied = head.string(1)
                 }
-                if latest != expectedVersion {
-                    throw RegistryError(
-                        .conflict, path: path,
-                        "the registry moved to version \(latest ?? 0) since the plan was made (against \(expectedVersion ?? 0)); run plan again"
-                    )
-                }
+                try ApplyRules.check(
+                    latest: latest.flatMap { version in applied.map { (version, $0) } }, project: project,
+                    expectedVersion: expectedVersion, path: path)
                 let version = (latest ?? 0) + 1
                 let insert = try db.prepare(
                     "INSERT INTO versions(version, applied_at, user, project, digest, plan, definitions) VALUES (?, ?, ?, ?, ?, ?, ?)"
