@@ -209,7 +209,7 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         .testTarget(
-            name: "TesseraRedisTests", dependencies: ["TesseraRedis", "TesseraTesting"], swiftSettings: swiftSettings),
+            name: "TesseraRedisTests", dependencies: ["TesseraRedis", "TesseraCore", "TesseraTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraOnlineRedisTests",
             dependencies: ["TesseraOnlineRedis", "TesseraOnline", "TesseraRedis", "TesseraColumnar", "TesseraCore", "TesseraDefinitions", "TesseraTesting"],

@@ -12,15 +12,10 @@ extension FeatureStore {
     /// is changed (a backend's probe key is removed again).
     public func doctor() -> [BackendCheck] {
         var checks: [BackendCheck] = []
-        func timed<T>(_ body: () throws -> T) -> (Result<T, any Error>, Double) {
-            let start = MonotonicClock.nanoseconds()
-            let result = Result { try body() }
-            return (result, Double(MonotonicClock.nanoseconds() &- start) / 1e6)
-        }
 
         // The registry: what was applied.
         let registryType = config.registry.type
-        let (current, registryMillis) = timed {
+        let (current, registryMillis) = Measure.timed {
             try registry.with { (store) throws(RegistryError) in try store.current() }
         }
         var applied: Definitions?
@@ -50,7 +45,7 @@ extension FeatureStore {
             if let probing = store as? any BackendProbing {
                 checks += probing.probe(role: "online_store")
             } else {
-                let (views, millis) = timed { try store.viewNames() }
+                let (views, millis) = Measure.timed { try store.viewNames() }
                 switch views {
                 case .success(let names):
                     checks.append(
@@ -78,7 +73,7 @@ extension FeatureStore {
             let sources = RepositorySources(root: root, definitions: definitions)
             for source in definitions.sources {
                 guard case .file(let path, _) = source.kind else { continue }
-                let (readers, millis) = timed { try sources.readers(for: source) }
+                let (readers, millis) = Measure.timed { try sources.readers(for: source) }
                 switch readers {
                 case .success(let found):
                     let files = found.compactMap { ($0 as? DatasetSourceReader)?.dataset.files.count }.reduce(0, +)

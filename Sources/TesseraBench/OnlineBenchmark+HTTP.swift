@@ -69,7 +69,7 @@ enum HTTPBenchmark {
         if let feast {
             let feastBinary = URL(fileURLWithPath: feast.python).deletingLastPathComponent()
                 .appendingPathComponent("feast").path
-            let port = Processes.freePort()
+            let port = LoopbackPort.free()
             feastProcess = try Processes.start(
                 feastBinary,
                 [
@@ -118,18 +118,11 @@ enum HTTPBenchmark {
 
         // Redis GET, the ceiling.
         var redis: [Int: (Double, Double)] = [:]
-        if let server = Processes.which("redis-server"), let bench = Processes.which("redis-benchmark") {
-            var process: Process?
-            let port: Int
-            if let redisPort {
-                port = redisPort
-            } else {
-                port = Processes.freePort()
-                process = try Processes.start(
-                    server, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                try await Task.sleep(for: .milliseconds(500))
-            }
-            defer { process.map(Processes.stop) }
+        if Processes.which("redis-server") != nil, let bench = Processes.which("redis-benchmark") {
+            // The store's own server, or one of the benchmark's.
+            let own = redisPort == nil ? try RedisServer.start() : nil
+            defer { own?.stop() }
+            let port = redisPort ?? own?.port ?? 0
             for connections in options.connections {
                 options.progress("redis-benchmark GET, \(connections) connections…")
                 let csv = try Processes.run(

@@ -162,9 +162,6 @@ enum Processes {
         }
         return false
     }
-
-    /// A free TCP port on 127.0.0.1 (bound, read, released).
-    static func freePort() -> Int { LoopbackPort.free() }
 }
 
 /// Bytes handed from a reader thread to the waiting one.

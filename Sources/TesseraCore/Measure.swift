@@ -9,6 +9,13 @@ public enum Measure {
         return Double(MonotonicClock.nanoseconds() &- start) / 1e9
     }
 
+    /// `body`'s outcome and the milliseconds it took (for checks that report their latency).
+    public static func timed<T, E: Error>(_ body: () throws(E) -> T) -> (result: Result<T, E>, milliseconds: Double) {
+        let start = MonotonicClock.nanoseconds()
+        let result = Result { () throws(E) -> T in try body() }
+        return (result, Double(MonotonicClock.nanoseconds() &- start) / 1e6)
+    }
+
     /// This process's peak resident set size so far, in bytes (VmHWM on Linux; 0 elsewhere).
     public static func peakRSS() -> Int {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }

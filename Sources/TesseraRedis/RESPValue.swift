@@ -24,13 +24,6 @@ public enum RESPValue: Sendable, Equatable, CustomStringConvertible {
     /// The text of a bulk or simple string.
     public var string: String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
 
-    public var isNull: Bool {
-        switch self {
-        case .bulk(nil), .array(nil): true
-        default: false
-        }
-    }
-
     public var description: String {
         switch self {
         case .simple(let text): "+\(text)"

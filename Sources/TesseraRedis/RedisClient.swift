@@ -59,25 +59,6 @@ public final class RedisClient: RedisSender {
         }
     }
 
-    /// `send` for a thread that may block (never an event loop's): it waits on the future
-    /// alone, so it needs no Swift task to run and cannot starve the cooperative pool.
-    public func sendBlocking(_ commands: [[[UInt8]]]) throws(RedisError) -> [RESPValue] {
-        do {
-            return try sending(commands).wait()
-        } catch {
-            throw RedisConnection.redisError(error, endpoint)
-        }
-    }
-
-    /// `sendBlocking` of encoded commands.
-    public func sendBlocking(_ commands: RESPCommands) throws(RedisError) -> [RESPValue] {
-        do {
-            return try sending(commands).wait()
-        } catch {
-            throw RedisConnection.redisError(error, endpoint)
-        }
-    }
-
     /// `send` as a future.
     public func sending(_ commands: [[[UInt8]]]) -> EventLoopFuture<[RESPValue]> {
         sending(RESPCommands(commands))

@@ -44,7 +44,7 @@ public final class RedisClusterClient: RedisRouter {
             do {
                 try refresh().wait()
             } catch {
-                throw error as? RedisError ?? RedisError(.connection, "\(name): \(error)")
+                throw redisError(error)
             }
         }
         let (nodes, owners) = state.withLock { ($0.nodes, Set($0.owners)) }
@@ -53,13 +53,10 @@ public final class RedisClusterClient: RedisRouter {
     }
 
     /// The pool for `host:port`, made on first use with the seeds' credentials.
-    private static func node(
-        _ host: String, _ port: Int, in topology: inout Topology, seed: RedisEndpoint, settings: RedisClient.Settings,
-        group: any EventLoopGroup
-    ) -> Int {
+    private func node(_ host: String, _ port: Int, in topology: inout Topology) -> Int {
         let address = "\(host):\(port)"
         if let index = topology.byAddress[address] { return index }
-        var endpoint = seed
+        var endpoint = seeds.first ?? RedisEndpoint(host: host)
         endpoint.host = host
         endpoint.port = port
         // A cluster has only database 0.
@@ -67,11 +64,6 @@ public final class RedisClusterClient: RedisRouter {
         topology.nodes.append(RedisClient(endpoint, settings: settings, group: group))
         topology.byAddress[address] = topology.nodes.count - 1
         return topology.nodes.count - 1
-    }
-
-    private func node(_ host: String, _ port: Int, in topology: inout Topology) -> Int {
-        RedisClusterClient.node(
-            host, port, in: &topology, seed: seeds.first ?? RedisEndpoint(host: host), settings: settings, group: group)
     }
 
     /// Reads the slot map again (one read at a time: concurrent callers share it).

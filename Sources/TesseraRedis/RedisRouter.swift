@@ -24,15 +24,20 @@ public protocol RedisRouter: Sendable {
 }
 
 extension RedisRouter {
-    /// `sending` for a thread that may block (never an event loop's).
+    /// `sending` for a thread that may block (never an event loop's): it waits on the future
+    /// alone, so it needs no Swift task to run and cannot starve the cooperative pool.
     public func sendBlocking(_ commands: RESPCommands, slots: [Int]?) throws(RedisError) -> [RESPValue] {
         do {
             return try sending(commands, slots: slots).wait()
-        } catch let error as RedisError {
-            throw error
         } catch {
-            throw RedisError(.connection, "Redis at \(name): \(error)")
+            throw redisError(error)
         }
+    }
+
+    /// A failed future's error as the `RedisError` it is (every failure of this client's
+    /// futures is one), or one naming the server.
+    public func redisError(_ error: any Error) -> RedisError {
+        error as? RedisError ?? RedisError(.connection, "Redis at \(name): \(error)")
     }
 }
 

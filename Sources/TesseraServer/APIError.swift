@@ -24,6 +24,11 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The HTTP form of a lookup error: 404 for unknown objects, 400 for bad requests,
     /// 503 when the registry or store fails.
+    /// What a request gets when the pool that would run it has stopped.
+    static var shuttingDown: APIError {
+        APIError(status: 503, code: "unavailable", field: "server", "the server is shutting down")
+    }
+
     public init(_ error: LookupError) {
         let status =
             switch error.kind {

@@ -87,7 +87,7 @@ struct Handlers: Sendable {
                 }
             }
         } catch {
-            throw APIError(status: 503, code: "unavailable", field: "server", "the server is shutting down")
+            throw APIError.shuttingDown
         }
         return try result.get()
     }
@@ -111,7 +111,11 @@ struct Handlers: Sendable {
     /// path); blocking: run it on the read pool.
     func lookupAnswer(_ body: JSONValue) throws(APIError) -> [UInt8] {
         let lookupRequest = try FeastJSON.lookupRequest(body)
-        let response = try Handlers.mapped { () throws(LookupError) in try lookup.onlineFeatures(lookupRequest) }
+        return encoded(try Handlers.mapped { () throws(LookupError) in try lookup.onlineFeatures(lookupRequest) })
+    }
+
+    /// A lookup's answer as the response body, counted in the metrics.
+    func encoded(_ response: OnlineFeaturesResponse) -> [UInt8] {
         let rows = response.results.first?.values.count ?? 0
         metrics.keysRead.increment(by: Int64(rows * max(0, response.results.count)))
         return FeastJSON.write(response)
@@ -119,8 +123,12 @@ struct Handlers: Sendable {
 
     /// The same answer without blocking, when the store can call back (Redis): parsed and
     /// resolved on the calling thread (an event loop), `done` called with the encoded answer
-    /// once the store replied. `false`: answer with `lookupAnswer` on the read pool instead.
-    func lookupAnswer(_ body: ByteBuffer, done: @escaping @Sendable (Result<[UInt8], APIError>) -> Void) -> Bool {
+    /// once the store replied — or, for a lookup of window-aggregated views, once the read
+    /// pool answered it (already resolved: nothing is parsed twice). `false`: the store
+    /// blocks; answer with `lookupAnswer` on the read pool instead.
+    func lookupAnswer(
+        _ body: ByteBuffer, on loop: any EventLoop, done: @escaping @Sendable (Result<[UInt8], APIError>) -> Void
+    ) -> Bool {
         guard lookup.store is any CallbackOnlineStore else { return false }
         let lookupRequest: LookupRequest
         do {
@@ -129,17 +137,21 @@ struct Handlers: Sendable {
             done(.failure(error))
             return true
         }
-        let metrics = self.metrics
-        return lookup.onlineFeatures(lookupRequest) { result in
-            switch result {
-            case .success(let response):
-                let rows = response.results.first?.values.count ?? 0
-                metrics.keysRead.increment(by: Int64(rows * max(0, response.results.count)))
-                done(.success(FeastJSON.write(response)))
-            case .failure(let error):
-                done(.failure(APIError(error)))
+        let (handlers, lookup) = (self, self.lookup)
+        let answer: @Sendable (Result<OnlineFeaturesResponse, LookupError>) -> Void = { result in
+            done(result.map(handlers.encoded).mapError(APIError.init))
+        }
+        guard let prepared = lookup.onlineFeatures(lookupRequest, done: answer) else { return true }
+        server.pools.reads.runIfActive(eventLoop: loop) {
+            Result { () throws(LookupError) in try lookup.onlineFeatures(prepared) }
+        }.whenComplete { outcome in
+            switch outcome {
+            case .success(let result): answer(result)
+            case .failure:
+                done(.failure(APIError.shuttingDown))
             }
         }
+        return true
     }
 
     /// Parses a complete body.

@@ -20,7 +20,7 @@ public final class RedisClusterProcess {
                 var started: RedisServerProcess?
                 var lastError: (any Error)?
                 for _ in 0..<3 where started == nil {
-                    let port = try RedisClusterProcess.portWithBus()
+                    let port = try TestServer.port(in: 12_000..<22_000, alsoFree: [10_000])
                     do {
                         started = try RedisServerProcess(
                             port: port,
@@ -32,7 +32,7 @@ public final class RedisClusterProcess {
                         lastError = error
                     }
                 }
-                guard let started else { throw lastError ?? RedisTestError("no cluster node started") }
+                guard let started else { throw lastError ?? TestServerError("no cluster node started") }
                 nodes.append(started)
             }
         } catch {
@@ -48,7 +48,7 @@ public final class RedisClusterProcess {
             ])
         guard created.status == 0 else {
             stop()
-            throw RedisTestError("redis-cli --cluster create failed: \(created)")
+            throw TestServerError("redis-cli --cluster create failed: \(created)")
         }
         for _ in 0..<200 {
             if try nodes.allSatisfy({
@@ -59,20 +59,10 @@ public final class RedisClusterProcess {
             usleep(50_000)
         }
         stop()
-        throw RedisTestError("the cluster on \(ports) did not reach cluster_state:ok")
+        throw TestServerError("the cluster on \(ports) did not reach cluster_state:ok")
     }
 
     deinit { stop() }
-
-    /// A free port whose cluster bus port (port + 10000) is free too, both below Linux's
-    /// ephemeral range (32768 and up), where outgoing connections of other tests take ports.
-    static func portWithBus() throws -> Int {
-        for _ in 0..<200 {
-            let port = Int.random(in: 12_000..<22_000)
-            if !RedisServerProcess.accepts(port) && !RedisServerProcess.accepts(port + 10_000) { return port }
-        }
-        throw RedisTestError("no free port pair for a cluster node")
-    }
 
     static var cli: String {
         ["/usr/bin/redis-cli", "/usr/local/bin/redis-cli"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -83,7 +73,7 @@ public final class RedisClusterProcess {
     @discardableResult
     public func cli(_ arguments: [String]) throws -> String {
         let result = try ProcessRunner.run(RedisClusterProcess.cli, arguments)
-        guard result.status == 0 else { throw RedisTestError("redis-cli \(arguments): \(result)") }
+        guard result.status == 0 else { throw TestServerError("redis-cli \(arguments): \(result)") }
         return result.stdout
     }
 

@@ -81,8 +81,8 @@ import Testing
         for request in requests {
             let blocking = Result { () throws(LookupError) in try lookup.onlineFeatures(request) }
             let called: Result<OnlineFeaturesResponse, LookupError>? = await withCheckedContinuation { continuation in
-                let started = lookup.onlineFeatures(request) { continuation.resume(returning: $0) }
-                if !started { continuation.resume(returning: nil) }
+                let blockingNeeded = lookup.onlineFeatures(request) { continuation.resume(returning: $0) }
+                if blockingNeeded != nil { continuation.resume(returning: nil) }
             }
             switch (blocking, called) {
             case (.success(let a), .success(let b)?): #expect(a == b)

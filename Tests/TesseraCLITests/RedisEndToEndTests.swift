@@ -134,6 +134,13 @@ import Testing
         #expect(status == 200, "\(body)")
         #expect(body.contains("[77,78,null]"), "\(body)")
         #expect(body.contains(#""statuses":["PRESENT","PRESENT","NOT_FOUND"]"#), "\(body)")
+        // A window-aggregated view is answered on the read pool (its pending pushes are merged
+        // in process); a plain one beside it, in the same request.
+        let mixed =
+            #"{"features": ["driver_trip_aggs:count_7d", "driver_hourly_stats:avg_daily_trips"], "entities": {"driver_id": [5]}}"#
+        let (mixedStatus, mixedBody) = try await ServeAndPushTests.post(port, "/get-online-features", mixed)
+        #expect(mixedStatus == 200, "\(mixedBody)")
+        #expect(mixedBody.contains(#""values":[0]"#) && mixedBody.contains(#""values":[77]"#), "\(mixedBody)")
 
         // Concurrent pushes and lookups: every lookup sees a whole push (both drivers equal).
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -67,13 +67,14 @@ import Testing
         // Move the slot of driver 7's row to another master, step by step.
         let key = Array("t:r:v:".utf8) + EntityKey(int64: 7).bytes
         let slot = RedisSlot.of(key)
-        var source = cluster.ports[0]
+        var holder: Int?
         for port in cluster.ports {
             let answer = try await Self.raw(
                 port, [Array("CLUSTER".utf8), Array("COUNTKEYSINSLOT".utf8), Array(String(slot).utf8)])
-            if case .integer(let count) = answer, count > 0 { source = port }
+            if case .integer(let count) = answer, count > 0 { holder = port }
         }
-        guard let target = cluster.ports.first(where: { $0 != source }) else { return }
+        let source = try #require(holder, "a master holds the slot of driver 7's row")
+        let target = try #require(cluster.ports.first(where: { $0 != source }))
         let sourceID = try cluster.cli(["-p", String(source), "CLUSTER", "MYID"]).trimmingSpaces()
         let targetID = try cluster.cli(["-p", String(target), "CLUSTER", "MYID"]).trimmingSpaces()
         try cluster.cli(["-p", String(target), "CLUSTER", "SETSLOT", String(slot), "IMPORTING", sourceID])

@@ -52,12 +52,12 @@ import Testing
         #expect(rows[1] == nil, "a row dead for longer than the grace is evicted at once")
         let keys = try await Self.raw(server, ["KEYS", "tessera:r:v:*"])
         guard case .array(let found?) = keys, let name = found.first?.bytes, found.count == 1 else {
-            throw RedisTestError("expected one row key, found \(keys)")
+            throw TestServerError("expected one row key, found \(keys)")
         }
         let connection = try await RedisConnection.connect(to: RedisEndpoint(host: "127.0.0.1", port: server.port))
         let pttl = try await connection.send([[Array("PTTL".utf8), name]]).first
         await connection.close()
-        guard case .integer(let millis)? = pttl else { throw RedisTestError("PTTL: \(String(describing: pttl))") }
+        guard case .integer(let millis)? = pttl else { throw TestServerError("PTTL: \(String(describing: pttl))") }
         // Event an hour ago + 1 day + 1 hour: about 24 hours from now.
         let expected = Int64(24 * 3_600_000)
         #expect(abs(millis - expected) < 60_000, "PTTL \(millis) ms, expected about \(expected)")

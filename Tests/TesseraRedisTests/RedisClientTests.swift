@@ -1,4 +1,5 @@
 import Foundation
+import TesseraCore
 import TesseraTesting
 import Testing
 
@@ -32,7 +33,7 @@ import Testing
         ])
         #expect(replies[1] == .bulk(binary))
         guard case .error(let message) = replies[2] else {
-            throw RedisTestError("INCR of a binary value: \(replies[2])")
+            throw TestServerError("INCR of a binary value: \(replies[2])")
         }
         #expect(message.contains("not an integer"))
         await #expect(throws: RedisError.self) { try await connection.command(["INCR", "bin"]) }
@@ -74,7 +75,7 @@ import Testing
     }
 
     @Test func refusedConnectionsAndTimeoutsAreNamed() async throws {
-        let port = RedisServerProcess.freePort()
+        let port = LoopbackPort.free()
         do {
             _ = try await RedisConnection.connect(to: RedisEndpoint(host: "127.0.0.1", port: port))
             Issue.record("a connection to a closed port succeeded")
@@ -95,7 +96,7 @@ import Testing
     }
 
     @Test func aPoolServesConcurrentCallersAndReconnects() async throws {
-        let port = RedisServerProcess.freePort()
+        let port = LoopbackPort.free()
         var server = try RedisServerProcess(port: port)
         var settings = RedisClient.Settings()
         settings.connections = 3

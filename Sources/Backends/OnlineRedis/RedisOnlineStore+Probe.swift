@@ -13,14 +13,12 @@ extension RedisOnlineStore: BackendProbing {
         }
         var pings: [Double] = []
         for _ in 0..<5 {
-            let start = MonotonicClock.nanoseconds()
-            do {
-                _ = try command(["PING"])
-            } catch {
+            let (result, milliseconds) = Measure.timed { () throws(OnlineStoreError) in try command(["PING"]) }
+            if case .failure(let error) = result {
                 add("connect", .failed, error.description)
                 return checks
             }
-            pings.append(Double(MonotonicClock.nanoseconds() &- start) / 1e6)
+            pings.append(milliseconds)
         }
         pings.sort()
         add("connect", .ok, "\(place) answers PING (median of 5)", pings[2])
@@ -52,8 +50,7 @@ extension RedisOnlineStore: BackendProbing {
 
         // The commands the store runs, on a probe key that expires by itself if removing it fails.
         let probe = "\(configuration.keyPrefix):doctor:\(MonotonicClock.nanoseconds())"
-        let start = MonotonicClock.nanoseconds()
-        do {
+        let (permissions, milliseconds) = Measure.timed { () throws(OnlineStoreError) in
             let probeSlot = slot(Array(probe.utf8))
             _ = try command(["SET", probe, "1", "PX", "60000"], slot: probeSlot)
             _ = try command(["GET", probe], slot: probeSlot)
@@ -62,11 +59,13 @@ extension RedisOnlineStore: BackendProbing {
             _ = try command([
                 "SCAN", "0", "MATCH", RedisKeyspace.pattern(Array("\(configuration.keyPrefix):".utf8)), "COUNT", "10",
             ])
+        }
+        switch permissions {
+        case .success:
             add(
                 "permissions", .ok,
-                "SET, GET, UNLINK, SCRIPT LOAD and SCAN work on keys under '\(configuration.keyPrefix):'",
-                Double(MonotonicClock.nanoseconds() &- start) / 1e6)
-        } catch {
+                "SET, GET, UNLINK, SCRIPT LOAD and SCAN work on keys under '\(configuration.keyPrefix):'", milliseconds)
+        case .failure(let error):
             add("permissions", .failed, error.description)
         }
         if let policy = (try? command(["CONFIG", "GET", "maxmemory-policy"])),

@@ -24,13 +24,11 @@ extension RedisOnlineStore {
     ) {
         guard !entityKeys.isEmpty else { return done(.success([])) }
         let request = mgetRequest(keys.rows(view), entityKeys.map { $0.bytes[...] })
-        let name = router.name
         router.sending(request.commands, slots: request.slots).whenComplete { result in
             let values: [[UInt8]?]
             switch result {
             case .failure(let error):
-                let redis = error as? RedisError ?? RedisError(.connection, "Redis at \(name): \(error)")
-                return done(.failure(RedisOnlineStore.storeError(redis)))
+                return done(.failure(RedisOnlineStore.storeError(self.router.redisError(error))))
             case .success(let replies):
                 do throws(OnlineStoreError) {
                     values = try self.mgetValues(replies, request)
@@ -41,7 +39,7 @@ extension RedisOnlineStore {
             let missing = self.missingLayouts(values)
             guard !missing.isEmpty else { return done(self.decode(values, view: view, features: features)) }
             // Rows written by another process with a layout this one has not seen: a rare second trip.
-            self.router.sending(self.layoutsCommand(missing), slots: [self.slot(Array(self.keys.layouts.utf8))])
+            self.router.sending(self.layoutsCommand(missing), slots: [self.layoutsSlot])
                 .whenComplete { result in
                     if case .success(let replies) = result { self.cacheLayouts(missing, replies.first ?? .bulk(nil)) }
                     done(self.decode(values, view: view, features: features))
@@ -129,15 +127,9 @@ extension RedisOnlineStore {
     func mgetRequest(_ head: [UInt8], _ tails: [ArraySlice<UInt8>]) -> KeyedRead {
         var request = KeyedRead()
         request.count = tails.count
-        var groups: [[Int]]
-        if router.isCluster {
-            var bySlot: [Int: [Int]] = [:]
-            for (index, tail) in tails.enumerated() { bySlot[RedisSlot.of(head, tail), default: []].append(index) }
-            groups = bySlot.values.map { $0 }
-            request.slots = groups.map { RedisSlot.of(head, tails[$0[0]]) }
-        } else {
-            groups = [Array(tails.indices)]
-        }
+        let bySlot = self.bySlot(tails.indices) { RedisSlot.of(head, tails[$0]) }
+        let groups = bySlot.map(\.members)
+        if router.isCluster { request.slots = bySlot.map(\.slot) }
         request.commands = RESPCommands(reservingCapacity: 16 + tails.count * (head.count + 24))
         for group in groups {
             request.commands.begin(group.count + 1)
@@ -187,7 +179,7 @@ extension RedisOnlineStore {
 
     /// Reads layouts written by other processes.
     private func loadLayouts(_ ids: Set<UInt64>) throws(OnlineStoreError) {
-        let reply = try round(layoutsCommand(ids), slots: [slot(Array(keys.layouts.utf8))]).first ?? .bulk(nil)
+        let reply = try round(layoutsCommand(ids), slots: [layoutsSlot]).first ?? .bulk(nil)
         try check(reply, doing: "HMGET")
         cacheLayouts(ids, reply)
     }
@@ -201,7 +193,7 @@ extension RedisOnlineStore {
     }
 
     public func viewNames() throws(OnlineStoreError) -> [String] {
-        let reply = try command(["SMEMBERS", keys.views], slot: slot(Array(keys.views.utf8)))
+        let reply = try command(["SMEMBERS", keys.views], slot: viewsSlot)
         guard case .array(let members?) = reply else { return [] }
         return members.compactMap(\.string).sorted()
     }
@@ -231,7 +223,7 @@ extension RedisOnlineStore {
                 for reply in try round(commands, slots: slots) { try check(reply, doing: "UNLINK") }
             }
         }
-        _ = try command(["SREM", keys.views, view], slot: slot(Array(keys.views.utf8)))
+        _ = try command(["SREM", keys.views, view], slot: viewsSlot)
     }
 
     /// Every key matching `pattern` (`SCAN` on every node, so none is blocked for long).

@@ -34,13 +34,15 @@ extension RedisOnlineStore {
         guard !views.isEmpty else { return [] }
         var layoutsSent: [UInt64: String] = [:]
         for rows in prepared where rows.winners > 0 { layoutsSent[rows.layoutID] = rows.spec }
-        try recordCatalog(views: views, layouts: layoutsSent)
+        let catalog = catalogCommands(views: views, layouts: layoutsSent)
         let total = prepared.reduce(0) { $0 + $1.winners } + rebuilt.count
         let written: [Int]
         if checked.isEmpty && total > configuration.atomicKeys {
+            // Parts go out on several connections at once: the catalog lands first, on its own.
+            try send(catalog)
             written = try bulkWrite(prepared, rebuilt)
         } else {
-            written = try atomicWrite(prepared, rebuilt, checked)
+            written = try atomicWrite(prepared, rebuilt, checked, catalog: catalog)
         }
         layouts.withLock { cache in
             for (id, spec) in layoutsSent where cache[id] == nil { cache[id] = RowLayout(spec: spec) }
@@ -50,25 +52,33 @@ extension RedisOnlineStore {
         }
     }
 
-    /// The views and layouts a write uses, recorded before its rows: a reader that finds a
-    /// row finds its layout.
-    private func recordCatalog(views: [String], layouts: [UInt64: String]) throws(OnlineStoreError) {
+    /// The views and layouts a write uses, recorded before its rows (a reader that finds a
+    /// row finds its layout): `SADD` and `HSET`s, with their slots.
+    private func catalogCommands(views: [String], layouts: [UInt64: String]) -> (
+        commands: RESPCommands, slots: [Int]
+    ) {
         var commands = RESPCommands()
         var slots: [Int] = []
         commands.begin(views.count + 2)
         commands.argument("SADD")
         commands.argument(keys.views)
         for view in views { commands.argument(view) }
-        slots.append(slot(Array(keys.views.utf8)))
+        slots.append(viewsSlot)
         for (id, spec) in layouts.sorted(by: { $0.key < $1.key }) {
             commands.begin(4)
             commands.argument("HSET")
             commands.argument(keys.layouts)
             commands.argument(RedisRowHeader.idBytes(id))
             commands.argument(spec)
-            slots.append(slot(Array(keys.layouts.utf8)))
+            slots.append(layoutsSlot)
         }
-        for reply in try round(commands, slots: slots) { try check(reply, doing: "SADD/HSET of the catalog") }
+        return (commands, slots)
+    }
+
+    private func send(_ catalog: (commands: RESPCommands, slots: [Int])) throws(OnlineStoreError) {
+        for reply in try round(catalog.commands, slots: catalog.slots) {
+            try check(reply, doing: "SADD/HSET of the catalog")
+        }
     }
 
     /// One script call's share of a write: rows (winner numbers) of batches, and state
@@ -86,16 +96,19 @@ extension RedisOnlineStore {
     /// Small writes and writes that read held state: one script call on a server (atomic);
     /// one per slot in a cluster (atomic per slot). A part whose held states changed
     /// meanwhile is tried again with the states read anew; the others are done.
-    private func atomicWrite(_ prepared: [PreparedRows], _ rebuilt: [StateEntry], _ checked: [OnlineStateUpdate])
-        throws(OnlineStoreError) -> [Int]
-    {
+    ///
+    /// On a single server the catalog goes in the first round, ahead of the script on the
+    /// same connection (so in order, and a push costs one round trip, not two); a cluster
+    /// may keep them on different nodes, so there it lands first, on its own.
+    private func atomicWrite(
+        _ prepared: [PreparedRows], _ rebuilt: [StateEntry], _ checked: [OnlineStateUpdate],
+        catalog: (commands: RESPCommands, slots: [Int])
+    ) throws(OnlineStoreError) -> [Int] {
+        var catalogPending = !router.isCluster
+        if router.isCluster { try send(catalog) }
         var bySlot: [Int: Part] = [:]
         for (batch, rows) in prepared.enumerated() where rows.winners > 0 {
-            var winnersBySlot: [Int: [Int]] = [:]
-            for winner in 0..<rows.winners {
-                winnersBySlot[slot(rows.head, rows.key(winner)), default: []].append(winner)
-            }
-            for (slot, winners) in winnersBySlot {
+            for (slot, winners) in self.bySlot(0..<rows.winners, { RedisSlot.of(rows.head, rows.key($0)) }) {
                 bySlot[slot, default: Part(slot: slot)].rows.append((batch, winners))
             }
         }
@@ -137,13 +150,17 @@ extension RedisOnlineStore {
                 partEntries.append(indices)
             }
             let sha = useEval ? nil : try scriptSHA()
-            var commands = RESPCommands()
+            var commands = catalogPending ? catalog.commands : RESPCommands()
+            let ahead = commands.count
             for (part, indices) in zip(pending, partEntries) {
                 var sent = part
                 sent.states = indices
                 appendScript(sent, prepared, entries, sha: sha, to: &commands)
             }
-            let replies = try round(commands, slots: router.isCluster ? pending.map(\.slot) : nil)
+            var replies = try round(commands, slots: router.isCluster ? pending.map(\.slot) : nil)
+            for reply in replies.prefix(ahead) { try check(reply, doing: "SADD/HSET of the catalog") }
+            replies.removeFirst(min(ahead, replies.count))
+            catalogPending = false
             var again: [Part] = []
             for (part, reply) in zip(pending, replies) {
                 switch try scriptReply(reply) {
@@ -231,17 +248,7 @@ extension RedisOnlineStore {
         }
         for (batch, rows) in prepared.enumerated() where rows.winners > 0 {
             // Winners by slot (one group on a single server), in key order within each.
-            var order: [(slot: Int, winners: [Int])]
-            if router.isCluster {
-                var bySlot: [Int: [Int]] = [:]
-                for winner in 0..<rows.winners {
-                    bySlot[RedisSlot.of(rows.head, rows.key(winner)), default: []].append(winner)
-                }
-                order = bySlot.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-            } else {
-                order = [(0, Array(0..<rows.winners))]
-            }
-            for (slot, winners) in order {
+            for (slot, winners) in bySlot(0..<rows.winners, { RedisSlot.of(rows.head, rows.key($0)) }) {
                 if rows.expiry == nil {
                     for start in stride(from: 0, to: winners.count, by: Self.msetGroup) {
                         let members = winners[start..<min(winners.count, start + Self.msetGroup)]
@@ -296,8 +303,7 @@ extension RedisOnlineStore {
             do {
                 replies = try future.wait()
             } catch {
-                throw RedisOnlineStore.storeError(
-                    error as? RedisError ?? RedisError(.connection, "\(place): \(error)"))
+                throw RedisOnlineStore.storeError(router.redisError(error))
             }
             for (carried, reply) in zip(send.rows, replies) {
                 guard let (batch, winners, grouped) = carried else {
@@ -316,9 +322,7 @@ extension RedisOnlineStore {
         var parts: [Part] = []
         for (batch, winners) in existing.enumerated() where !winners.isEmpty {
             let rows = prepared[batch]
-            var bySlot: [Int: [Int]] = [:]
-            for winner in winners { bySlot[slot(rows.head, rows.key(winner)), default: []].append(winner) }
-            for (slot, members) in bySlot.sorted(by: { $0.key < $1.key }) {
+            for (slot, members) in bySlot(winners, { RedisSlot.of(rows.head, rows.key($0)) }) {
                 for start in stride(from: 0, to: members.count, by: size) {
                     var part = Part(slot: slot)
                     part.rows = [(batch, Array(members[start..<min(members.count, start + size)]))]

@@ -5,7 +5,8 @@ import TesseraCore
 import TesseraOnline
 import TesseraRedis
 
-/// The online store in Redis (one server; `online_store: {type: redis, url: …}`).
+/// The online store in Redis: one server (`online_store: {type: redis, url: …}`) or a Redis
+/// Cluster (`cluster: [host:port, …]`), reached through a `RedisRouter`.
 ///
 /// **Layout** (docs/operations.md has the measured memory per entity):
 /// - one string key per (view, entity): `<prefix>:r:<view>:<entity key bytes>`, whose value is
@@ -24,12 +25,14 @@ import TesseraRedis
 /// Redis evicts dead keys; ttl is still applied on read, as in every store.
 ///
 /// Atomicity: a write of up to `Configuration.atomicKeys` keys, or one that updates held
-/// aggregation states, is one script call — atomic. Larger writes (bulk loads by
-/// `materialize`) are split into calls of that size, each atomic and newest-wins: a load cut
-/// short leaves some of them applied, and a rerun converges to the same store.
+/// aggregation states, is one script call on a server (one per slot in a cluster) —
+/// atomic. Larger writes (bulk loads by `materialize`) go as `MSETNX`/`SET NX` with only the
+/// keys that exist through the script: newest-wins per key, no atomicity across keys; a
+/// load cut short leaves some rows applied, and a rerun converges to the same store.
 ///
-/// Calls block the calling thread on a future (never an event loop's; the feature server
-/// runs store calls on its blocking pools) and need no Swift task to complete.
+/// The `OnlineStore` calls block the calling thread on a future (never an event loop's)
+/// and need no Swift task to complete; lookups from the feature server use the
+/// `CallbackOnlineStore` read instead, on its event loops.
 public final class RedisOnlineStore: CallbackOnlineStore {
     public struct Configuration: Sendable {
         /// The first part of every key, so several repositories can share one server.
@@ -51,6 +54,9 @@ public final class RedisOnlineStore: CallbackOnlineStore {
     /// One server, or a cluster's masters by slot.
     let router: any RedisRouter
     let keys: RedisKeyspace
+    /// The slots of `<prefix>:views` and `<prefix>:layouts` (0 on one server).
+    let viewsSlot: Int
+    let layoutsSlot: Int
     /// Layouts by id, as read from or written to `<prefix>:layouts`.
     let layouts = Mutex<[UInt64: RowLayout]>([:])
     /// The write script's SHA-1, once Redis has it (`SCRIPT LOAD`); cleared on `NOSCRIPT`.
@@ -80,7 +86,10 @@ public final class RedisOnlineStore: CallbackOnlineStore {
     init(router: any RedisRouter, configuration: Configuration) {
         self.router = router
         self.configuration = configuration
-        keys = RedisKeyspace(prefix: configuration.keyPrefix)
+        let keys = RedisKeyspace(prefix: configuration.keyPrefix)
+        self.keys = keys
+        viewsSlot = router.isCluster ? RedisSlot.of(keys.views.utf8) : 0
+        layoutsSlot = router.isCluster ? RedisSlot.of(keys.layouts.utf8) : 0
     }
 
     static func settings(_ configuration: Configuration) -> RedisClient.Settings {
@@ -101,6 +110,15 @@ public final class RedisOnlineStore: CallbackOnlineStore {
     /// The slot of a key (`head` + `tail`) when the store is a cluster; 0 on one server.
     func slot(_ head: some Collection<UInt8>, _ tail: some Collection<UInt8> = EmptyCollection()) -> Int {
         router.isCluster ? RedisSlot.of(head, tail) : 0
+    }
+
+    /// `indices` grouped by the slot `slotOf` gives each, in slot order; one group (slot 0)
+    /// on a single server, where a command may name any keys.
+    func bySlot(_ indices: some Collection<Int>, _ slotOf: (Int) -> Int) -> [(slot: Int, members: [Int])] {
+        guard router.isCluster else { return [(0, Array(indices))] }
+        var groups: [Int: [Int]] = [:]
+        for index in indices { groups[slotOf(index), default: []].append(index) }
+        return groups.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     /// Sends encoded commands (`slots`: each one's key slot, in a cluster) and waits for their replies.
@@ -136,7 +154,7 @@ public final class RedisOnlineStore: CallbackOnlineStore {
         commands.command(arguments)
         let reply: RESPValue
         do {
-            reply = try node.sendBlocking(commands).first ?? .bulk(nil)
+            reply = try node.sendBlocking(commands, slots: nil).first ?? .bulk(nil)
         } catch {
             throw RedisOnlineStore.storeError(error)
         }
@@ -159,11 +177,17 @@ public final class RedisOnlineStore: CallbackOnlineStore {
 /// Where everything lives in Redis (see `RedisOnlineStore`).
 struct RedisKeyspace: Sendable {
     let prefix: String
+    let views: String
+    let layouts: String
+
+    init(prefix: String) {
+        self.prefix = prefix
+        views = "\(prefix):views"
+        layouts = "\(prefix):layouts"
+    }
 
     func rows(_ view: String) -> [UInt8] { Array("\(prefix):r:\(view):".utf8) }
     func states(_ view: String) -> [UInt8] { Array("\(prefix):s:\(view):".utf8) }
-    var views: String { "\(prefix):views" }
-    var layouts: String { "\(prefix):layouts" }
 
     /// A `SCAN MATCH` pattern for every key under `head`: its glob characters escaped.
     static func pattern(_ head: [UInt8]) -> String {
@@ -181,15 +205,11 @@ struct RedisKeyspace: Sendable {
 enum RedisRowHeader {
     static let size = 24
 
+    /// The times in the integer encoding of entity keys (big-endian, sign bit flipped).
     static func append(event: Int64, created: Int64, layout: UInt64, to out: inout [UInt8]) {
-        appendOrdered(event, to: &out)
-        appendOrdered(created, to: &out)
-        for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: layout >> UInt64(56 - 8 * k))) }
-    }
-
-    static func appendOrdered(_ value: Int64, to out: inout [UInt8]) {
-        let flipped = UInt64(bitPattern: value) ^ (1 << 63)
-        for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: flipped >> UInt64(56 - 8 * k))) }
+        EntityKey.appendInt(event, to: &out)
+        EntityKey.appendInt(created, to: &out)
+        EntityKey.appendInt(Int64(bitPattern: layout ^ (1 << 63)), to: &out)
     }
 
     static func word(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
@@ -215,7 +235,10 @@ enum RedisRowHeader {
         return value
     }
 
+    /// The id as 8 big-endian bytes (as in a row's header).
     static func idBytes(_ id: UInt64) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: id >> UInt64(56 - 8 * $0)) }
+        var out: [UInt8] = []
+        EntityKey.appendInt(Int64(bitPattern: id ^ (1 << 63)), to: &out)
+        return out
     }
 }

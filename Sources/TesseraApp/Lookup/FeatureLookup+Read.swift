@@ -49,11 +49,12 @@ extension FeatureLookup {
     ///   missing entity column, wrong key type, unequal column lengths, name collisions, limits).
     /// - Complexity: one store read per requested view, of one key per entity row.
     public func onlineFeatures(_ request: LookupRequest) throws(LookupError) -> OnlineFeaturesResponse {
-        try read(try prepare(request))
+        try onlineFeatures(try prepare(request))
     }
 
-    /// The store reads of a prepared lookup, synchronously, and the answer.
-    private func read(_ prepared: PreparedLookup) throws(LookupError) -> OnlineFeaturesResponse {
+    /// The store reads of a prepared lookup, synchronously, and the answer (on a thread that
+    /// may block).
+    public func onlineFeatures(_ prepared: PreparedLookup) throws(LookupError) -> OnlineFeaturesResponse {
         var records: [ReadResult] = []
         records.reserveCapacity(prepared.reads.count)
         for read in prepared.reads {
@@ -153,24 +154,26 @@ extension FeatureLookup {
     /// (`CallbackOnlineStore`) and every requested view is read from stored rows: the
     /// request is checked and resolved on the calling thread, the views are read at once,
     /// and `done` gets the answer on the thread the last reply arrived on.
-    /// - Returns: `false` (and `done` is never called) when this lookup must be answered
-    ///   by `onlineFeatures(_:)` on a thread that may block: the store blocks, or a view is
-    ///   window-aggregated (its pending pushes are merged in process).
+    /// - Returns: `nil` when the answer is under way (`done` will be called, once); else the
+    ///   resolved lookup, to answer with `onlineFeatures(_:)` on a thread that may block (a
+    ///   view is window-aggregated: its pending pushes are merged in process), and `done` is
+    ///   never called. Call it only when `store` is a `CallbackOnlineStore`: resolving may read
+    ///   the registry.
     public func onlineFeatures(
         _ request: LookupRequest, done: @escaping @Sendable (Result<OnlineFeaturesResponse, LookupError>) -> Void
-    ) -> Bool {
-        guard let network = store as? any CallbackOnlineStore else { return false }
+    ) -> PreparedLookup? {
         let prepared: PreparedLookup
         do {
             prepared = try prepare(request)
         } catch {
             done(.failure(error))
-            return true
+            return nil
         }
-        guard prepared.reads.allSatisfy({ $0.aggregation == nil }) else { return false }
+        guard let network = store as? any CallbackOnlineStore, prepared.reads.allSatisfy({ $0.aggregation == nil })
+        else { return prepared }
         guard !prepared.reads.isEmpty else {
             done(.success(assemble(prepared, records: [])))
-            return true
+            return nil
         }
         let gathered = ReadGathering(count: prepared.reads.count)
         let lookup = self
@@ -185,7 +188,7 @@ extension FeatureLookup {
                 }
             }
         }
-        return true
+        return nil
     }
 
     /// Checks and resolves a request; reads nothing from the store.

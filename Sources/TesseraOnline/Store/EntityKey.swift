@@ -53,7 +53,7 @@ public struct EntityKey: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     @inline(__always)
-    static func appendInt(_ value: Int64, to out: inout [UInt8]) {
+    package static func appendInt(_ value: Int64, to out: inout [UInt8]) {
         let flipped = UInt64(bitPattern: value) ^ (1 << 63)
         for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: flipped >> UInt64(56 - 8 * k))) }
     }

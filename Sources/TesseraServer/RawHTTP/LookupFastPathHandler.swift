@@ -136,7 +136,7 @@ final class LookupFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         // A store that calls back (Redis): parsed here, read without a thread waiting, answered
         // on this loop when the reply arrives.
         let loop = context.eventLoop
-        let started = handlers.lookupAnswer(body) { result in
+        let started = handlers.lookupAnswer(body, on: loop) { result in
             let (status, bytes, code): (Int, [UInt8], String?)
             switch result {
             case .success(let answer): (status, bytes, code) = (200, answer, nil)
@@ -162,7 +162,7 @@ final class LookupFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
             switch result {
             case .success(let answer): (status, bytes, code) = answer
             case .failure:
-                let error = APIError(status: 503, code: "unavailable", field: "server", "the server is shutting down")
+                let error = APIError.shuttingDown
                 (status, bytes, code) = (error.status, error.json, error.code)
             }
             handler.respond(
