@@ -75,7 +75,8 @@ let package = Package(
             dependencies: [
                 "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraWorkload", "TesseraDefinitions",
                 "TesseraExpressions", "TesseraRegistry", "TesseraOffline", "TesseraEngine", "TesseraOnline", "TesseraApp", "TesseraServer",
-                "TesseraConsole", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "TesseraConsole", "TesseraLocalServers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
         // The offline seam: the OfflineEngine protocol (training sets and latest rows for an
@@ -124,15 +125,32 @@ let package = Package(
             name: "TesseraOnlineSQLite",
             dependencies: ["TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraOnline", "TesseraSQLite"],
             path: "Sources/Backends/OnlineSQLite", swiftSettings: swiftSettings),
-        // The registry in PostgreSQL (postgres-nio), shared by every machine of a deployment.
+        // PostgreSQL endpoints (URL, password sources) and a few blocking connections on
+        // postgres-nio, shared by the PostgreSQL backends.
         .target(
-            name: "TesseraRegistryPostgres",
+            name: "TesseraPostgres",
             dependencies: [
-                "TesseraCore", "TesseraDefinitions", "TesseraRegistry",
+                "TesseraCore", "TesseraDefinitions",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings),
+        // The registry in PostgreSQL, shared by every machine of a deployment.
+        .target(
+            name: "TesseraRegistryPostgres",
+            dependencies: [
+                "TesseraCore", "TesseraDefinitions", "TesseraRegistry", "TesseraPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             path: "Sources/Backends/RegistryPostgres", swiftSettings: swiftSettings),
+        // The online store in PostgreSQL, shared by every replica.
+        .target(
+            name: "TesseraOnlinePostgres",
+            dependencies: [
+                "TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraOnline", "TesseraPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/Backends/OnlinePostgres", swiftSettings: swiftSettings),
         // A focused Redis client (RESP on SwiftNIO): pipelining, timeouts, AUTH/ACL, pooling
         // with reconnects (issue: scale-out stores).
         .target(
@@ -158,7 +176,7 @@ let package = Package(
                 "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions", "TesseraExpressions",
                 "TesseraRegistry",
                 "TesseraOnline", "TesseraOffline", "TesseraEngine", "TesseraRegistrySQLite", "TesseraOnlineSQLite",
-                "TesseraOnlineRedis", "TesseraRegistryPostgres",
+                "TesseraOnlineRedis", "TesseraRegistryPostgres", "TesseraOnlinePostgres",
             ],
             swiftSettings: swiftSettings),
         // The HTTP feature server (Feast-compatible JSON) on Hummingbird, with Prometheus metrics.
@@ -198,13 +216,16 @@ let package = Package(
             ],
             path: "Examples/FeatureStoreTour", swiftSettings: swiftSettings),
 
-        // Shared test support: temporary folders, fixtures, running the built binary, and the
-        // conformance suites every OnlineStore and RegistryStore implementation runs.
+        // Throwaway servers on loopback ports (PostgreSQL clusters in temporary folders) and
+        // temporary folders, for the tests and the benchmarks.
+        .target(name: "TesseraLocalServers", dependencies: ["TesseraCore"], swiftSettings: swiftSettings),
+        // Shared test support: fixtures, running the built binary, and the conformance suites
+        // every OnlineStore and RegistryStore implementation runs.
         .target(
             name: "TesseraTesting",
             dependencies: [
                 "TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraRegistry", "TesseraOnline",
-                "TesseraRegistrySQLite",
+                "TesseraRegistrySQLite", "TesseraLocalServers",
             ],
             swiftSettings: swiftSettings),
 
@@ -252,7 +273,14 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraRegistryPostgresTests",
-            dependencies: ["TesseraRegistryPostgres", "TesseraRegistry", "TesseraDefinitions", "TesseraCore", "TesseraTesting"],
+            dependencies: ["TesseraRegistryPostgres", "TesseraPostgres", "TesseraRegistry", "TesseraDefinitions", "TesseraCore", "TesseraTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TesseraOnlinePostgresTests",
+            dependencies: [
+                "TesseraOnlinePostgres", "TesseraPostgres", "TesseraOnline", "TesseraColumnar", "TesseraCore",
+                "TesseraDefinitions", "TesseraTesting",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TesseraRegistrySQLiteTests",
@@ -286,7 +314,7 @@ let package = Package(
             dependencies: [
                 "TesseraCLI", "TesseraApp", "TesseraRegistry", "TesseraTesting", "TesseraOnline", "TesseraEngine",
                 "TesseraFormats", "TesseraDefinitions", "TesseraColumnar", "TesseraOffline", "TesseraRegistrySQLite",
-                "TesseraOnlineSQLite",
+                "TesseraOnlineSQLite", "TesseraOnlinePostgres", "TesseraPostgres",
             ],
             swiftSettings: swiftSettings),
     ]

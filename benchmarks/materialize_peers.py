@@ -1,7 +1,8 @@
 """Peer for `tessera bench materialize`: Feast 0.67 materializing the same source into its SQLite online store,
-or (--redis PORT) into its Redis online store (feast[redis]) on a server the benchmark started.
+or (--redis PORT) into its Redis online store (feast[redis]), or (--postgres PORT PASSWORD) into its
+PostgreSQL online store (feast[postgres]), on a server the benchmark started.
 
-    python3 benchmarks/materialize_peers.py feast DATA_DIR WORK_DIR [--redis PORT]
+    python3 benchmarks/materialize_peers.py feast DATA_DIR WORK_DIR [--redis PORT | --postgres PORT PASSWORD]
 
 DATA_DIR holds driver_stats.parquet (benchmarks/workload.py). Runs in its own process and
 prints one JSON object: {"peer", "seconds", "peak_rss_bytes", "rows", "entities"}. The
@@ -18,15 +19,24 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from training_set_peers import feast_repo  # noqa: E402
 
 
+def postgres_online_store(port, password):
+    """Feast's PostgreSQL online store section for the server on 127.0.0.1:PORT."""
+    return ("online_store:\n  type: postgres\n  host: 127.0.0.1\n  port: " + str(port) + "\n"
+            "  database: postgres\n  db_schema: public\n  user: postgres\n  password: " + password + "\n")
+
+
 def main():
     peer, data, work = sys.argv[1], sys.argv[2], sys.argv[3]
     if peer != "feast":
         raise SystemExit(f"unknown peer {peer}")
     from feast import FeatureStore
     redis_port = sys.argv[sys.argv.index("--redis") + 1] if "--redis" in sys.argv else None
+    postgres = sys.argv[sys.argv.index("--postgres") + 1:][:2] if "--postgres" in sys.argv else None
     online = None
     if redis_port:
         online = f"online_store:\n  type: redis\n  connection_string: 127.0.0.1:{redis_port}\n"
+    if postgres:
+        online = postgres_online_store(*postgres)
     repo = feast_repo(data, os.path.join(work, "feast_repo"), online=online)
     store = FeatureStore(repo_path=repo)
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -37,6 +47,13 @@ def main():
     if redis_port:
         import redis
         entities = redis.Redis(host="127.0.0.1", port=int(redis_port)).dbsize()
+    elif postgres:
+        import psycopg
+        with psycopg.connect(host="127.0.0.1", port=int(postgres[0]), user="postgres", password=postgres[1],
+                             dbname="postgres") as con:
+            table = con.execute("SELECT table_name FROM information_schema.tables "
+                                "WHERE table_name LIKE '%driver_hourly_stats'").fetchone()[0]
+            entities = con.execute(f'SELECT count(DISTINCT entity_key) FROM "{table}"').fetchone()[0]
     else:
         import sqlite3
         con = sqlite3.connect(os.path.join(repo, "online.db"))

@@ -1,6 +1,7 @@
 """The Feast side of `tessera bench online` (Feast 0.67, local provider, SQLite online store).
 
-Usage: python benchmarks/online_feast_bench.py REPO_DIR ROWS DRIVERS
+Usage: python benchmarks/online_feast_bench.py REPO_DIR ROWS DRIVERS [--postgres PORT PASSWORD]
+With --postgres, Feast's PostgreSQL online store (feast[postgres]) on 127.0.0.1:PORT instead of SQLite.
 Makes a Feast repository in REPO_DIR with WORKLOAD.md's definitions, writes the newest row of
 drivers [0, DRIVERS) of the workload of ROWS driver_stats rows (the same values Tessera
 loads, from benchmarks/workload.py) into Feast's online store, times in-process
@@ -38,18 +39,23 @@ def percentile(values, q):
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def repository(repo, rows, drivers):
+def repository(repo, rows, drivers, online=None):
     """The Feast repository in REPO with the newest rows as its batch source: (store, rows)."""
     df = newest_rows(rows, drivers)
     stats_path = os.path.join(repo, "data", "driver_stats.parquet")
     os.makedirs(os.path.dirname(stats_path), exist_ok=True)
     df.to_parquet(stats_path)
-    return make_repo(repo, "bench", stats_path), df
+    return make_repo(repo, "bench", stats_path, online=online), df
 
 
 def main():
     repo, rows, drivers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    store, df = repository(repo, rows, drivers)
+    online = None
+    if "--postgres" in sys.argv:
+        from materialize_peers import postgres_online_store
+        port, password = sys.argv[sys.argv.index("--postgres") + 1:][:2]
+        online = postgres_online_store(port, password)
+    store, df = repository(repo, rows, drivers, online=online)
     start = time.perf_counter()
     store.write_to_online_store("driver_hourly_stats", df)
     write_seconds = time.perf_counter() - start

@@ -19,16 +19,22 @@ entity_key_serialization_version: 3
 """
 
 
-def make_repo(path, project, stats_path):
+def make_repo(path, project, stats_path, online=None):
     """Writes feature_store.yaml, applies driver / driver_hourly_stats (ttl 2 days) and
-    the driver_quality service, and returns the FeatureStore."""
+    the driver_quality service, and returns the FeatureStore. `online`: another
+    online_store section (default: SQLite in the repository)."""
     from feast import Entity, FeatureService, FeatureStore, FeatureView, Field, FileSource, PushSource
     from feast.types import Float32, Int32
     from feast.value_type import ValueType
 
     os.makedirs(os.path.join(path, "data"), exist_ok=True)
     with open(os.path.join(path, "feature_store.yaml"), "w") as f:
-        f.write(FEATURE_STORE_YAML.format(project=project))
+        text = FEATURE_STORE_YAML.format(project=project)
+        if online:
+            start = text.index("online_store:")
+            end = text.index("offline_store:")
+            text = text[:start] + online + text[end:]
+        f.write(text)
     driver = Entity(name="driver", join_keys=["driver_id"], value_type=ValueType.INT64)
     stats = FileSource(name="driver_stats", path=stats_path, timestamp_field="event_timestamp",
                        created_timestamp_column="created")

@@ -3,6 +3,7 @@ import TesseraDefinitions
 import TesseraEngine
 import TesseraOffline
 import TesseraOnline
+import TesseraOnlinePostgres
 import TesseraOnlineRedis
 import TesseraOnlineSQLite
 import TesseraRegistry
@@ -38,6 +39,7 @@ public struct Backends: Sendable {
         onlineStores: [
             SQLiteOnlineStoreFactory(),
             RedisOnlineStoreFactory(),
+            PostgresOnlineStoreFactory(),
         ],
         offlineEngines: [
             NativeEngineFactory()

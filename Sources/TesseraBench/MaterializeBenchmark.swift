@@ -3,11 +3,19 @@ import TesseraCore
 
 /// `tessera bench materialize`: loading the workload's latest row per driver into the online
 /// store, as a process, against Feast 0.67's `materialize` into the same kind of store, in the
-/// same run: the embedded SQLite store against Feast's SQLite store, or (`--online-store redis`)
-/// a redis-server the benchmark starts, loaded by each tool in turn.
+/// same run: the embedded SQLite store against Feast's SQLite store, or (`--online-store redis`
+/// or `postgres`) a server the benchmark starts, loaded by each tool in turn.
 public enum MaterializeBenchmark {
     public enum Store: String, Sendable, CaseIterable {
-        case sqlite, redis
+        case sqlite, redis, postgres
+
+        var peerName: String {
+            switch self {
+            case .sqlite: "SQLite"
+            case .redis: "Redis"
+            case .postgres: "PostgreSQL"
+            }
+        }
     }
 
     public static func run(_ options: TrainingSetBenchmark.Options, store: Store = .sqlite) throws -> BenchmarkReport {
@@ -15,8 +23,14 @@ public enum MaterializeBenchmark {
         var redis: RedisServer?
         if store == .redis { redis = try RedisServer.start() }
         defer { redis?.stop() }
+        let postgres = store == .postgres ? try PostgresBenchServer.start() : nil
+        defer { postgres?.stop() }
         let repo: String
-        if let redis {
+        if let postgres {
+            repo = try TrainingSetBenchmark.repository(
+                data: data, binary: options.binary, folder: "repo-postgres",
+                config: "project: bench\nonline_store: {type: postgres, url: \"\(postgres.url)\"}\n")
+        } else if let redis {
             // The data is from January: keys must not expire by today's clock (Feast's do not either).
             repo = try TrainingSetBenchmark.repository(
                 data: data, binary: options.binary, folder: "repo-redis",
@@ -30,12 +44,15 @@ public enum MaterializeBenchmark {
             title: "materialize into the online store (\(store.rawValue)), workload \(options.size.uppercased())")
         var best: (seconds: Double, rss: Double, rows: Double, entities: Double)? = nil
         var memory: (bytes: Double, keys: Double)?
+        var databaseBytes: Double?
         for _ in 0..<max(1, options.runs) {
             // A fresh store and no watermark each run: the whole interval is loaded.
             for suffix in ["", "-wal", "-shm"] {
                 try? FileManager.default.removeItem(atPath: repo + "/.tessera/online.db" + suffix)
             }
             try redis?.flush()
+            try postgres?.reset()
+            let empty = try postgres?.databaseBytes()
             let start = Date()
             let out = try PeerProcess.run(
                 options.binary,
@@ -50,18 +67,23 @@ public enum MaterializeBenchmark {
             let entities = views.reduce(0.0) { $0 + (($1["entities_written"] as? NSNumber)?.doubleValue ?? 0) }
             let rss = (json["peak_rss_bytes"] as? NSNumber)?.doubleValue ?? 0
             if let redis { memory = try redis.memory() }
+            if let postgres, let empty { databaseBytes = try postgres.databaseBytes() - empty }
             if let current = best, current.seconds <= wall { continue }
             best = (wall, rss, rows, entities)
         }
         guard let ours = best else { return report }
         var feast: (seconds: Double, rss: Double, memory: (bytes: Double, keys: Double)?)? = nil
+        var feastDatabaseBytes: Double?
         if let python = options.feastPython {
             try redis?.flush()
+            try postgres?.reset()
+            let empty = try postgres?.databaseBytes()
             var arguments = [
                 options.packageRoot + "/benchmarks/materialize_peers.py", "feast", data,
-                data + (redis == nil ? "/feast-materialize" : "/feast-materialize-redis"),
+                data + (store == .sqlite ? "/feast-materialize" : "/feast-materialize-\(store.rawValue)"),
             ]
             if let redis { arguments += ["--redis", String(redis.port)] }
+            if let postgres { arguments += ["--postgres", String(postgres.port), postgres.password] }
             let out = try PeerProcess.run(python, arguments)
             let json = PeerProcess.lastJSON(out) ?? [:]
             feast = (
@@ -69,12 +91,13 @@ public enum MaterializeBenchmark {
                 (json["peak_rss_bytes"] as? NSNumber)?.doubleValue ?? 0,
                 try redis?.memory()
             )
+            if let postgres, let empty { feastDatabaseBytes = try postgres.databaseBytes() - empty }
         } else {
             report.notes.append(
-                "Feast was skipped: pass --feast-python PATH (a Python with feast[duckdb\(redis == nil ? "" : ",redis")]==0.67.0)."
+                "Feast was skipped: pass --feast-python PATH (a Python with feast[duckdb\(store == .sqlite ? "" : "," + store.rawValue)]==0.67.0)."
             )
         }
-        let peerName = "Feast 0.67 materialize (\(store == .redis ? "Redis" : "SQLite") online store)"
+        let peerName = "Feast 0.67 materialize (\(store.peerName) online store)"
         report.figures.append(
             BenchmarkFigure(
                 task: "materialize, source rows per second", metric: "rows/s", tessera: ours.rows / ours.seconds,
@@ -100,6 +123,14 @@ public enum MaterializeBenchmark {
                 "Redis held \(Int(memory.keys)) keys (\(Int(memory.bytes / 1e6)) MB) after Tessera's load"
                     + (theirs.map { " and \(Int($0.keys)) keys (\(Int($0.bytes / 1e6)) MB) after Feast's" } ?? "")
                     + ", over an empty server's baseline.")
+        }
+        if let databaseBytes {
+            report.figures.append(
+                BenchmarkFigure(
+                    task: "PostgreSQL bytes per entity (database size over entities)", metric: "bytes",
+                    tessera: databaseBytes / max(1, ours.entities),
+                    peer: feastDatabaseBytes.map { $0 / max(1, ours.entities) },
+                    peerName: feastDatabaseBytes == nil ? nil : peerName))
         }
         report.notes.append(
             "Tessera read \(Int(ours.rows)) rows and wrote \(Int(ours.entities)) entities; best of \(max(1, options.runs)) run(s), --threads \(options.threads), each tool in its own process."

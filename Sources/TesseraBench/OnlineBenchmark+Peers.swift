@@ -40,11 +40,14 @@ enum FeastPeer {
     }
 
     /// Builds Feast's repository and online store in `folder` and times its in-process lookups.
-    static func setUp(python: String, folder: String, workload: Workload, drivers: Int) throws -> FeastFigures {
+    /// `extra`: arguments for the script (`--postgres PORT PASSWORD`: Feast's PostgreSQL store).
+    static func setUp(python: String, folder: String, workload: Workload, drivers: Int, extra: [String] = [])
+        throws -> FeastFigures
+    {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let script = packageRoot + "/benchmarks/online_feast_bench.py"
         let output = try Processes.run(
-            python, [script, folder, String(workload.rows), String(min(drivers, workload.entities))])
+            python, [script, folder, String(workload.rows), String(min(drivers, workload.entities))] + extra)
         guard let line = output.split(separator: "\n").last,
             var figures = try? JSONDecoder().decode(FeastFigures.self, from: Data(line.utf8))
         else { throw PeerError(description: "online_feast_bench.py printed no figures:\n\(output.suffix(2000))") }

@@ -68,11 +68,16 @@ public enum OnlineBenchmark {
         var redis: RedisServer?
         if options.onlineStore == .redis { redis = try RedisServer.start() }
         defer { redis?.stop() }
+        let postgres = options.onlineStore == .postgres ? try PostgresBenchServer.start() : nil
+        defer { postgres?.stop() }
         // The workload's times are from January: Redis keys must not expire by today's clock.
         let config =
             redis.map {
                 "project: bench\nonline_store: {type: redis, url: \"redis://127.0.0.1:\($0.port)/0\", connections: 16, expire_keys: false}\n"
-            } ?? "project: bench\n"
+            } ?? postgres.map {
+                "project: bench\nonline_store: {type: postgres, url: \"\($0.url)\", connections: 16}\n"
+            }
+            ?? "project: bench\n"
         try config.write(toFile: folder + "/tessera.yaml", atomically: true, encoding: .utf8)
         let featureStore = try FeatureStore.open(folder)
         _ = try featureStore.registry.with { (registry) throws(RegistryError) in
@@ -96,7 +101,8 @@ public enum OnlineBenchmark {
         if let python = options.feastPython, FileManager.default.isExecutableFile(atPath: python) {
             options.progress("Feast: writing \(options.feastDrivers) drivers and timing get_online_features…")
             feast = try? FeastPeer.setUp(
-                python: python, folder: folder + "/feast", workload: workload, drivers: options.feastDrivers)
+                python: python, folder: folder + "/feast", workload: workload, drivers: options.feastDrivers,
+                extra: postgres.map { ["--postgres", String($0.port), $0.password] } ?? [])
             if feast == nil {
                 report.notes.append("Feast could not be set up with \(python); its figures are missing.")
             }
@@ -120,26 +126,38 @@ public enum OnlineBenchmark {
         }.sorted { $0.median < $1.median }[1]
         let hundred = try timeLookups(
             lookup, entities: 100, count: max(1, options.lookups / 100), drivers: workload.entities)
+        let peerName = "Feast get_online_features (\(options.onlineStore.peerName))"
+        let target =
+            switch options.onlineStore {
+            case .sqlite: "≤ 5 µs"
+            case .redis: "one round trip to Redis"
+            case .postgres: "≥ 10× Feast"
+            }
         report.figures.append(
             BenchmarkFigure(
                 task: "in-process lookup, 1 entity", metric: "median µs", tessera: one.median,
-                peer: feast?.lookup1Median, peerName: feast.map { _ in "Feast get_online_features" },
-                target: redis == nil ? "≤ 5 µs" : "one round trip to Redis"))
+                peer: feast?.lookup1Median, peerName: feast.map { _ in peerName }, target: target))
         report.figures.append(
             BenchmarkFigure(
                 task: "in-process lookup, 1 entity", metric: "p99 µs", tessera: one.p99, peer: feast?.lookup1P99,
-                peerName: feast.map { _ in "Feast get_online_features" }))
+                peerName: feast.map { _ in peerName }))
         report.figures.append(
             BenchmarkFigure(
                 task: "in-process lookup, 100 entities", metric: "median µs", tessera: hundred.median,
-                peer: feast?.lookup100Median, peerName: feast.map { _ in "Feast get_online_features" }))
+                peer: feast?.lookup100Median, peerName: feast.map { _ in peerName },
+                target: options.onlineStore == .postgres ? "≥ 10× Feast" : nil))
 
-        if redis == nil {
+        if options.onlineStore == .postgres && options.http {
+            report.notes.append(
+                "HTTP figures are measured with the sqlite and redis stores; this run times the PostgreSQL store in process."
+            )
+        }
+        if options.onlineStore == .sqlite {
             try JSONParseBenchmark.run(report: &report)
             try alternativeLayout(batch: batch, folder: folder, workload: workload, report: &report)
         }
 
-        if options.http {
+        if options.http && options.onlineStore != .postgres {
             try await HTTPBenchmark.run(
                 store: featureStore, options: options, feast: feast, folder: folder, redisPort: redis?.port,
                 report: &report)

@@ -32,3 +32,36 @@ public struct BackendCheck: Sendable, Equatable, Encodable {
 public protocol BackendProbing {
     func probe(role: String) -> [BackendCheck]
 }
+
+/// The findings of one backend's probe, in order, with the connect check every probe starts with.
+public struct BackendChecks: Sendable {
+    public let role: String
+    public private(set) var all: [BackendCheck] = []
+
+    public init(role: String) { self.role = role }
+
+    public mutating func add(
+        _ check: String, _ status: BackendCheck.Status, _ detail: String, _ milliseconds: Double? = nil
+    ) {
+        all.append(BackendCheck(role: role, check: check, status: status, detail: detail, milliseconds: milliseconds))
+    }
+
+    /// Times `roundTrip` five times and records `connect`: ok with the median and `detail`,
+    /// or failed with the first error. Whether the backend answered.
+    public mutating func connect<E: Error & CustomStringConvertible>(
+        _ detail: String, _ roundTrip: () throws(E) -> Void
+    ) -> Bool {
+        var times: [Double] = []
+        for _ in 0..<5 {
+            let (result, milliseconds) = Measure.timed(roundTrip)
+            if case .failure(let error) = result {
+                add("connect", .failed, error.description)
+                return false
+            }
+            times.append(milliseconds)
+        }
+        times.sort()
+        add("connect", .ok, detail + " (median of 5)", times[2])
+        return true
+    }
+}

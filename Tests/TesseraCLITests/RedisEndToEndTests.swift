@@ -126,58 +126,10 @@ import Testing
             process.terminate()
             process.waitUntilExit()
         }
-        let push = Self.push
-        let lookup = #"{"features": ["driver_hourly_stats:avg_daily_trips"], "entities": {"driver_id": [5, 6, 99999]}}"#
-        let (pushed, pushBody) = try await ServeAndPushTests.post(port, "/push", push)
-        #expect(pushed == 200, "\(pushBody)")
-        let (status, body) = try await ServeAndPushTests.post(port, "/get-online-features", lookup)
-        #expect(status == 200, "\(body)")
-        #expect(body.contains("[77,78,null]"), "\(body)")
-        #expect(body.contains(#""statuses":["PRESENT","PRESENT","NOT_FOUND"]"#), "\(body)")
-        // A window-aggregated view is answered on the read pool (its pending pushes are merged
-        // in process); a plain one beside it, in the same request.
-        let mixed =
-            #"{"features": ["driver_trip_aggs:count_7d", "driver_hourly_stats:avg_daily_trips"], "entities": {"driver_id": [5]}}"#
-        let (mixedStatus, mixedBody) = try await ServeAndPushTests.post(port, "/get-online-features", mixed)
-        #expect(mixedStatus == 200, "\(mixedBody)")
-        #expect(mixedBody.contains(#""values":[0]"#) && mixedBody.contains(#""values":[77]"#), "\(mixedBody)")
-
-        // Concurrent pushes and lookups: every lookup sees a whole push (both drivers equal).
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for value in 100..<140 {
-                    let body = push.replacingOccurrences(of: "[77, 78]", with: "[\(value), \(value)]")
-                    let (status, answer) = try await ServeAndPushTests.post(port, "/push", body)
-                    #expect(status == 200, "\(answer)")
-                }
-            }
-            group.addTask {
-                for _ in 0..<40 {
-                    let (status, answer) = try await ServeAndPushTests.post(port, "/get-online-features", lookup)
-                    #expect(status == 200, "\(answer)")
-                }
-            }
-            try await group.waitForAll()
-        }
-
-        server.stop()
-        let (down, downBody) = try await ServeAndPushTests.post(port, "/get-online-features", lookup)
-        #expect(down == 503, "\(downBody)")
-        #expect(downBody.contains("127.0.0.1:\(server.port)") && downBody.lowercased().contains("redis"), "\(downBody)")
-        let (pushDown, pushDownBody) = try await ServeAndPushTests.post(port, "/push", push)
-        #expect(pushDown == 503, "\(pushDownBody)")
-        #expect(process.isRunning, "the server keeps running while its store is down")
-
-        try server.start()
-        var recovered = false
-        for _ in 0..<100 where !recovered {
-            let (status, _) = try await ServeAndPushTests.post(port, "/push", push)
-            recovered = status == 200
-            if !recovered { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(recovered, "the server recovers by itself once Redis is back")
-        let (after, afterBody) = try await ServeAndPushTests.post(port, "/get-online-features", lookup)
-        #expect(after == 200 && afterBody.contains("[77,78,null]"), "\(afterBody)")
+        try await ServingScenario.pushesAndLookups(port)
+        try await ServingScenario.ridesOutAnOutage(
+            port: port, server: process, place: "127.0.0.1:\(server.port)", store: "Redis", secret: nil,
+            halt: { server.stop() }, resume: { try server.start() })
     }
 
     @Test func killedOrCutOffMaterializationsRerunToTheCleanState() throws {

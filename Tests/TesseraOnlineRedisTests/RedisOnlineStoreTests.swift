@@ -80,34 +80,8 @@ import Testing
     func racingWritersKeepTheNewestRow(atomicKeys: Int) async throws {
         let server = try RedisServerProcess()
         defer { server.stop() }
-        let stores = (0..<4).map { _ in Self.store(server) { $0.atomicKeys = atomicKeys } }
-        let keys = 50
-        // Each writer returns the newest event it wrote per key.
-        let expected = try await withThrowingTaskGroup(of: [Int64: Int64].self) { group in
-            for (w, store) in stores.enumerated() {
-                group.addTask {
-                    var rng = SplitMixRNG(seed: UInt64(w + 1))
-                    var newest: [Int64: Int64] = [:]
-                    for _ in 0..<60 {
-                        let ids = (0..<keys).map { Int64($0) }
-                        let events = ids.map { _ in Int64(rng.below(1_000_000)) * 1_000_000 }
-                        // The value is the event time, so the stored value names the row that won.
-                        try store.write(try Self.batch(ids, events: events, values: events.map(Double.init)))
-                        for (id, event) in zip(ids, events) { newest[id] = max(newest[id] ?? .min, event) }
-                    }
-                    return newest
-                }
-            }
-            var all: [Int64: Int64] = [:]
-            for try await newest in group { all.merge(newest) { max($0, $1) } }
-            return all
-        }
-        let rows = try stores[0].readRecords(
-            view: "v", keys: (0..<keys).map { EntityKey(int64: Int64($0)) }, features: ["f"])
-        for (id, row) in rows.enumerated() {
-            #expect(row?.eventTimestamp.microseconds == expected[Int64(id)], "key \(id)")
-            #expect(row?.values == [.float64(Double(expected[Int64(id)] ?? 0))], "key \(id)")
-        }
+        try await OnlineStoreConcurrency.racingWritersKeepTheNewest(
+            (0..<4).map { _ in Self.store(server) { $0.atomicKeys = atomicKeys } }, rounds: 60)
     }
 
     /// A bulk load over stored rows keeps, per key, the newer row, and counts what it wrote.
@@ -130,30 +104,12 @@ import Testing
         #expect(try store.rowCount(view: "v") == 25)
     }
 
-    /// Read-modify-writes of aggregation state from several writers lose no update: each
-    /// appends its byte; every byte is there at the end.
+    /// Read-modify-writes of aggregation state from several writers lose no update.
     @Test func concurrentStateUpdatesLoseNothing() async throws {
         let server = try RedisServerProcess()
         defer { server.stop() }
-        let stores = (0..<3).map { _ in Self.store(server) }
-        let key = EntityKey(int64: 7)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (w, store) in stores.enumerated() {
-                group.addTask {
-                    for _ in 0..<30 {
-                        try store.write(
-                            [],
-                            states: [
-                                OnlineStateUpdate(view: "aggs", keys: [key]) { _, held in (held ?? []) + [UInt8(w)] }
-                            ])
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        let state = try stores[0].readStates(view: "aggs", keys: [key]).first ?? nil
-        #expect(state?.count == 90)
-        for w in 0..<3 { #expect(state?.filter { $0 == UInt8(w) }.count == 30, "writer \(w)") }
+        try await OnlineStoreConcurrency.stateUpdatesLoseNothing(
+            (0..<3).map { _ in Self.store(server) }, keys: [EntityKey(int64: 7)])
     }
 
     /// A server that goes away fails calls with an error naming it; once it is back (empty,

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import TesseraCore
 import TesseraDefinitions
+import TesseraPostgres
 import TesseraRegistry
 import TesseraRegistryPostgres
 import TesseraTesting

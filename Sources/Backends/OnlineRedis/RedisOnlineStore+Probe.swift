@@ -6,43 +6,30 @@ extension RedisOnlineStore: BackendProbing {
     /// Connects, times `PING`, reads the server's version and mode, and writes, reads and
     /// removes a probe key under the store's prefix with the commands the store uses.
     public func probe(role: String) -> [BackendCheck] {
-        var checks: [BackendCheck] = []
-        func add(_ check: String, _ status: BackendCheck.Status, _ detail: String, _ milliseconds: Double? = nil) {
-            checks.append(
-                BackendCheck(role: role, check: check, status: status, detail: detail, milliseconds: milliseconds))
-        }
-        var pings: [Double] = []
-        for _ in 0..<5 {
-            let (result, milliseconds) = Measure.timed { () throws(OnlineStoreError) in try command(["PING"]) }
-            if case .failure(let error) = result {
-                add("connect", .failed, error.description)
-                return checks
-            }
-            pings.append(milliseconds)
-        }
-        pings.sort()
-        add("connect", .ok, "\(place) answers PING (median of 5)", pings[2])
+        var checks = BackendChecks(role: role)
+        guard checks.connect("\(place) answers PING", { () throws(OnlineStoreError) in _ = try command(["PING"]) })
+        else { return checks.all }
 
         let info = (try? command(["INFO", "server"]))?.string ?? ""
         let version = RedisOnlineStore.field("redis_version", in: info) ?? "unknown"
         let parts = version.split(separator: ".").compactMap { Int($0) }
         if parts.count >= 2, (parts[0], parts[1]) >= (6, 2) {
-            add("version", .ok, "Redis \(version) (6.2 or later needed)")
+            checks.add("version", .ok, "Redis \(version) (6.2 or later needed)")
         } else {
-            add("version", .failed, "Redis \(version): Tessera needs 6.2 or later (SET … PXAT)")
+            checks.add("version", .failed, "Redis \(version): Tessera needs 6.2 or later (SET … PXAT)")
         }
         if router.isCluster {
             let info = (try? command(["CLUSTER", "INFO"]))?.string ?? ""
             let state = RedisOnlineStore.field("cluster_state", in: info) ?? "unknown"
             let masters = (try? router.nodes().count) ?? 0
-            add(
+            checks.add(
                 "cluster", state == "ok" ? .ok : .failed,
                 "cluster_state \(state), \(masters) master(s) own the 16384 slots"
                     + (state == "ok" ? "" : ": some slots have no reachable master"))
         } else {
             let clusterInfo = (try? command(["INFO", "cluster"]))?.string ?? ""
             if RedisOnlineStore.field("cluster_enabled", in: clusterInfo) == "1" {
-                add(
+                checks.add(
                     "mode", .failed,
                     "the server runs in cluster mode: configure online_store.cluster with its nodes instead of url")
             }
@@ -62,25 +49,25 @@ extension RedisOnlineStore: BackendProbing {
         }
         switch permissions {
         case .success:
-            add(
+            checks.add(
                 "permissions", .ok,
                 "SET, GET, UNLINK, SCRIPT LOAD and SCAN work on keys under '\(configuration.keyPrefix):'", milliseconds)
         case .failure(let error):
-            add("permissions", .failed, error.description)
+            checks.add("permissions", .failed, error.description)
         }
         if let policy = (try? command(["CONFIG", "GET", "maxmemory-policy"])),
             case .array(let pair?) = policy, pair.count == 2, let value = pair[1].string
         {
             if value.hasPrefix("allkeys") {
-                add(
+                checks.add(
                     "eviction", .warning,
                     "maxmemory-policy is \(value): under memory pressure Redis may drop rows that are still valid; volatile-ttl or noeviction keep them"
                 )
             } else {
-                add("eviction", .ok, "maxmemory-policy is \(value)")
+                checks.add("eviction", .ok, "maxmemory-policy is \(value)")
             }
         }
-        return checks
+        return checks.all
     }
 
     static func field(_ name: String, in info: String) -> String? {

@@ -83,15 +83,8 @@ extension RedisOnlineStore {
                 }
                 if positions?.id != id { positions = (id, features.map { layout.position(of: $0) }) }
                 let blob = UnsafeRawBufferPointer(rebasing: bytes[RedisRowHeader.size...])
-                var decoded: [ScalarValue?] = []
-                decoded.reserveCapacity(features.count)
-                for position in positions?.positions ?? [] {
-                    guard let position else {
-                        decoded.append(nil)
-                        continue
-                    }
-                    guard let scalar = layout.decode(position, from: blob) else { return .failure(corrupt(view)) }
-                    decoded.append(scalar)
+                guard let decoded = layout.decode(positions?.positions ?? [], from: blob) else {
+                    return .failure(corrupt(view))
                 }
                 return .success(
                     OnlineRecord(

@@ -457,7 +457,7 @@ struct PreparedRows {
         self.head = head
         let layout = RowLayout(fields: zip(batch.featureNames, batch.features.map(\.type)).map { ($0, $1) })
         spec = layout.spec
-        layoutID = RedisRowHeader.layoutID(spec)
+        layoutID = layout.digestID
         guard batch.count > 0 else {
             (keys, rows, values, offsets, expiry) = (
                 try EncodedKeys(columns: batch.joinKeys, rows: 0), [], [], [0], nil

@@ -225,16 +225,6 @@ enum RedisRowHeader {
         )
     }
 
-    /// A layout's id: the first 8 bytes of the SHA-256 of its spec.
-    static func layoutID(_ spec: String) -> UInt64 {
-        var digest = SHA256()
-        digest.update(spec)
-        let bytes = digest.finalize()
-        var value: UInt64 = 0
-        for k in 0..<8 { value = value << 8 | UInt64(bytes[k]) }
-        return value
-    }
-
     /// The id as 8 big-endian bytes (as in a row's header).
     static func idBytes(_ id: UInt64) -> [UInt8] {
         var out: [UInt8] = []

@@ -1,10 +1,8 @@
 import Foundation
-import Logging
-import NIOCore
-import NIOPosix
 import PostgresNIO
 import TesseraCore
 import TesseraDefinitions
+import TesseraPostgres
 import TesseraRegistry
 
 /// The registry in PostgreSQL, shared by every machine of a deployment
@@ -16,37 +14,21 @@ import TesseraRegistry
 /// machines applying at once serialize on the lock, and the second fails with
 /// "the registry moved on" and writes nothing.
 ///
-/// Calls block the calling thread on a future of a connection that lives on an event
-/// loop of its own (so a server's event loop may call `head()` without waiting on itself).
+/// Calls block the calling thread on one connection (`PostgresConnections`), reopened
+/// after the server restarts.
 public final class PostgresRegistry: RegistryStore {
     public let endpoint: PostgresEndpoint
     public let schema: String
-    private var connection: PostgresConnection?
-    private let logger: Logger = {
-        var logger = Logger(label: "tessera.registry.postgres")
-        logger.logLevel = .critical
-        return logger
-    }()
-    /// The registry's own loop: registry calls are rare and short.
-    private static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let connections: PostgresConnections
 
     static let schemaVersion = 1
 
     public init(endpoint: PostgresEndpoint, schema: String = "tessera") {
         self.endpoint = endpoint
         self.schema = schema
-    }
-
-    deinit { drop() }
-
-    /// Closes and forgets the connection (postgres-nio requires a connection closed before it goes).
-    private func drop() {
-        guard let open = connection else { return }
-        connection = nil
-        if PostgresRegistry.group.any().inEventLoop {
-            open.close().whenComplete { _ in _ = open }
-        } else {
-            _ = try? open.close().wait()
+        // An apply waits its turn on the versions table: no statement timeout.
+        connections = PostgresConnections(endpoint: endpoint, connections: 1) { connection throws(PostgresFailure) in
+            try PostgresRegistry.createTables(schema, on: connection, place: endpoint.description)
         }
     }
 
@@ -55,46 +37,17 @@ public final class PostgresRegistry: RegistryStore {
 
     private var table: (String) -> String { { "\"\(self.schema)\".\($0)" } }
 
-    private func fail(_ error: any Error) -> RegistryError {
-        if let error = error as? RegistryError { return error }
-        if let error = error as? PSQLError {
-            if let message = error.serverInfo?[.message] {
-                return RegistryError(.io, path: place, "PostgreSQL refused: \(message)")
-            }
-            // No answer from the server: the connection is gone.
-            drop()
-            return RegistryError(.io, path: place, "cannot reach PostgreSQL: \(error.code)")
-        }
-        drop()
-        return RegistryError(.io, path: place, "\(error)")
+    private func fail(_ failure: PostgresFailure) -> RegistryError {
+        RegistryError(.io, path: place, failure.description)
     }
 
-    /// The open connection (made, and the schema created, on first use).
-    private func open() throws(RegistryError) -> PostgresConnection {
-        if let connection, !connection.isClosed { return connection }
-        drop()
-        let configuration = PostgresConnection.Configuration(
-            host: endpoint.host, port: endpoint.port, username: endpoint.user, password: endpoint.password,
-            database: endpoint.database, tls: .disable)
-        let opened: PostgresConnection
-        do {
-            opened = try PostgresConnection.connect(
-                on: PostgresRegistry.group.next(), configuration: configuration, id: 1, logger: logger
-            ).wait()
-        } catch {
-            let reason =
-                (error as? PSQLError)?.serverInfo?[.message] ?? (error as? PSQLError).map { "\($0.code)" }
-                ?? "\(error)"
-            throw RegistryError(
-                .io, path: place, "cannot connect to PostgreSQL at \(endpoint.host):\(endpoint.port): \(reason)")
-        }
-        connection = opened
-        do {
-            // CREATE … IF NOT EXISTS is not safe against itself run at once from two machines
-            // (a duplicate type name): serialize the creation on an advisory lock.
-            for statement in [
-                "BEGIN",
-                "SELECT pg_advisory_xact_lock(7368757373)",
+    /// The registry's tables, created if missing, on a new connection.
+    private static func createTables(_ schema: String, on connection: PostgresConnection, place: String)
+        throws(PostgresFailure)
+    {
+        let table = { (name: String) in "\"\(schema)\".\(name)" }
+        try PostgresConnections.create(
+            [
                 "CREATE SCHEMA IF NOT EXISTS \"\(schema)\"",
                 """
                 CREATE TABLE IF NOT EXISTS \(table("versions"))(
@@ -106,37 +59,32 @@ public final class PostgresRegistry: RegistryStore {
                     view TEXT PRIMARY KEY, start BIGINT NOT NULL, "end" BIGINT NOT NULL, recorded_at BIGINT NOT NULL)
                 """,
                 "CREATE TABLE IF NOT EXISTS \(table("pending_drops"))(view TEXT PRIMARY KEY)",
-                "COMMIT",
-            ] {
-                _ = try run(PostgresQuery(unsafeSQL: statement))
-            }
-        } catch {
-            _ = try? opened.query("ROLLBACK", logger: logger).wait()
-            throw fail(error)
-        }
-        return opened
+            ], lock: 7_368_757_373, on: connection, place: place)
     }
 
     private func run(_ query: PostgresQuery) throws(RegistryError) -> PostgresQueryResult {
-        let connection = try open()
-        do {
-            return try connection.query(query, logger: logger).wait()
+        do throws(PostgresFailure) {
+            return try connections.run(query)
         } catch {
             throw fail(error)
         }
     }
 
-    /// `body` inside `BEGIN … COMMIT`; rolled back when it throws.
-    private func transaction<T>(_ body: () throws(RegistryError) -> T) throws(RegistryError) -> T {
-        _ = try run("BEGIN")
-        do {
-            let result = try body()
-            _ = try run("COMMIT")
-            return result
+    private func run(_ query: PostgresQuery, on connection: PostgresConnection) throws(RegistryError)
+        -> PostgresQueryResult
+    {
+        do throws(PostgresFailure) {
+            return try PostgresConnections.run(query, on: connection, place: place)
         } catch {
-            _ = try? run("ROLLBACK")
-            throw error
+            throw fail(error)
         }
+    }
+
+    /// `body` inside `BEGIN … COMMIT` on one connection; rolled back when it throws.
+    private func transaction<T: Sendable>(_ body: (PostgresConnection) throws(RegistryError) -> T)
+        throws(RegistryError) -> T
+    {
+        try connections.transaction({ [place] in RegistryError(.io, path: place, $0.description) }, body)
     }
 
     private func decode<T>(_ body: () throws -> T) throws(RegistryError) -> T {
@@ -193,12 +141,13 @@ public final class PostgresRegistry: RegistryStore {
                 String(decoding: try encoder.encode(plan), as: UTF8.self)
             )
         }
-        return try transaction { () throws(RegistryError) -> RegistryVersion in
+        return try transaction { (connection) throws(RegistryError) -> RegistryVersion in
             // Applies from every machine queue here; reads go on meanwhile.
-            _ = try run(PostgresQuery(unsafeSQL: "LOCK TABLE \(table("versions")) IN EXCLUSIVE MODE"))
+            _ = try run(PostgresQuery(unsafeSQL: "LOCK TABLE \(table("versions")) IN EXCLUSIVE MODE"), on: connection)
             let rows = try run(
                 PostgresQuery(
-                    unsafeSQL: "SELECT version, project FROM \(table("versions")) ORDER BY version DESC LIMIT 1"))
+                    unsafeSQL: "SELECT version, project FROM \(table("versions")) ORDER BY version DESC LIMIT 1"),
+                on: connection)
             var latest: (version: Int, project: String)?
             if let row = rows.first {
                 let (version, applied) = try decode { try row.decode((Int64, String).self) }
@@ -210,10 +159,11 @@ public final class PostgresRegistry: RegistryStore {
                 INSERT INTO \(unescaped: table("versions"))(version, applied_at, "user", project, digest, plan, definitions)
                 VALUES (\(Int64(version)), \(time.microseconds), \(user), \(project), \(digest), \(planJSON), \(definitionsJSON))
                 """
-            _ = try run(insert)
+            _ = try run(insert, on: connection)
             for view in dropOnline {
                 _ = try run(
-                    "INSERT INTO \(unescaped: table("pending_drops"))(view) VALUES (\(view)) ON CONFLICT DO NOTHING")
+                    "INSERT INTO \(unescaped: table("pending_drops"))(view) VALUES (\(view)) ON CONFLICT DO NOTHING",
+                    on: connection)
             }
             if let text = ProcessInfo.processInfo.environment["TESSERA_TEST_APPLY_PAUSE_MS"], let ms = UInt32(text) {
                 FileHandle.standardError.write(Data("apply: holding the transaction open for \(ms) ms\n".utf8))
@@ -260,7 +210,7 @@ public final class PostgresRegistry: RegistryStore {
     }
 
     public func recordMaterialization(_ watermarks: [MaterializationWatermark]) throws(RegistryError) {
-        try transaction { () throws(RegistryError) in
+        try transaction { (connection) throws(RegistryError) in
             for mark in watermarks {
                 _ = try run(
                     """
@@ -269,7 +219,7 @@ public final class PostgresRegistry: RegistryStore {
                     ON CONFLICT (view) DO UPDATE SET start = excluded.start, "end" = excluded."end",
                         recorded_at = excluded.recorded_at
                     WHERE excluded."end" >= \(unescaped: table("watermarks"))."end"
-                    """)
+                    """, on: connection)
             }
         }
     }
@@ -281,10 +231,10 @@ public final class PostgresRegistry: RegistryStore {
 
     public func completeOnlineDrops(_ views: [String]) throws(RegistryError) {
         guard !views.isEmpty else { return }
-        try transaction { () throws(RegistryError) in
+        try transaction { (connection) throws(RegistryError) in
             for view in views {
-                _ = try run("DELETE FROM \(unescaped: table("pending_drops")) WHERE view = \(view)")
-                _ = try run("DELETE FROM \(unescaped: table("watermarks")) WHERE view = \(view)")
+                _ = try run("DELETE FROM \(unescaped: table("pending_drops")) WHERE view = \(view)", on: connection)
+                _ = try run("DELETE FROM \(unescaped: table("watermarks")) WHERE view = \(view)", on: connection)
             }
         }
     }

@@ -12,12 +12,14 @@ struct MaterializeBenchCommand: ParsableCommand {
             With --online-store redis the benchmark starts a redis-server of its own on a free \
             loopback port (redis-server must be installed), loads it with each tool in turn \
             (flushed in between) and reports the memory per entity each layout takes; Feast then \
-            needs feast[redis].
+            needs feast[redis]. With --online-store postgres it starts a PostgreSQL 15 cluster of \
+            its own (postgresql-15 must be installed) the same way, reports the database's size \
+            per entity, and Feast needs feast[postgres].
             """)
 
     @OptionGroup var bench: PeerBenchOptions
 
-    @Option(help: "The online store to load: sqlite (the embedded default) or redis.")
+    @Option(help: "The online store to load: sqlite (the embedded default), redis or postgres.")
     var onlineStore: MaterializeBenchmark.Store = .sqlite
 
     func run() throws {

@@ -21,7 +21,7 @@ struct OnlineBenchCommand: AsyncParsableCommand {
     @Flag(help: "Serve without API keys (the target is measured with authentication on).") var noAuth = false
     @Option(
         help:
-            "The store to serve from: sqlite (the embedded default) or redis (a redis-server the benchmark starts; redis-benchmark then runs against it)."
+            "The store to serve from: sqlite (the embedded default), redis (a redis-server the benchmark starts; redis-benchmark then runs against it) or postgres (a PostgreSQL 15 cluster the benchmark starts; in-process lookups against Feast's PostgreSQL store, no HTTP runs)."
     )
     var onlineStore: MaterializeBenchmark.Store = .sqlite
     @Flag(help: "Print JSON.") var json = false

@@ -85,3 +85,32 @@ extension RowLayout {
         }
     }
 }
+
+extension RowLayout {
+    /// The values of the features at `positions` (`nil`: the layout lacks that feature) from
+    /// a stored value; `nil` when the bytes do not match this layout.
+    package func decode(_ positions: [Int?], from blob: UnsafeRawBufferPointer) -> [ScalarValue?]? {
+        var decoded: [ScalarValue?] = []
+        decoded.reserveCapacity(positions.count)
+        for position in positions {
+            guard let position else {
+                decoded.append(nil)
+                continue
+            }
+            guard let scalar = decode(position, from: blob) else { return nil }
+            decoded.append(scalar)
+        }
+        return decoded
+    }
+
+    /// An id for this layout that every process derives alike, with no coordination: the
+    /// first 8 bytes of the SHA-256 of its spec (stores shared by many writers key layouts by it).
+    package var digestID: UInt64 {
+        var digest = SHA256()
+        digest.update(spec)
+        let bytes = digest.finalize()
+        var value: UInt64 = 0
+        for k in 0..<8 { value = value << 8 | UInt64(bytes[k]) }
+        return value
+    }
+}

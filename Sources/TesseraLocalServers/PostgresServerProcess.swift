@@ -37,15 +37,7 @@ public final class PostgresServerProcess {
         var started: Int?
         for _ in 0..<5 where started == nil {
             let port = try TestServer.port(in: 22_000..<32_000)
-            let start = PostgresServerProcess.asServer(
-                "pg_ctl",
-                [
-                    "-D", data, "-o",
-                    "-p \(port) -k \(folder.path) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
-                    "-l", folder.file("pg.log"), "-w", "start",
-                ], root: isRoot)
-            // Quiet: the server pg_ctl leaves running would hold a pipe of ours open forever.
-            if try TestServer.wait(TestServer.spawn(start, quiet: true)) == 0 { started = port }
+            if try PostgresServerProcess.launch(folder, port: port, root: isRoot) { started = port }
         }
         guard let port = started else {
             let log = (try? String(contentsOfFile: folder.file("pg.log"), encoding: .utf8)) ?? ""
@@ -53,6 +45,40 @@ public final class PostgresServerProcess {
             throw TestServerError("PostgreSQL did not start: \(log.suffix(2000))")
         }
         self.port = port
+        running = true
+    }
+
+    /// `pg_ctl start` of the cluster in `folder` on `port`: whether it started.
+    private static func launch(_ folder: TemporaryDirectory, port: Int, root: Bool) throws -> Bool {
+        let start = PostgresServerProcess.asServer(
+            "pg_ctl",
+            [
+                "-D", folder.file("data"), "-o",
+                "-p \(port) -k \(folder.path) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
+                "-l", folder.file("pg.log"), "-w", "start",
+            ], root: root)
+        // Quiet: the server pg_ctl leaves running would hold a pipe of ours open forever.
+        return try TestServer.wait(TestServer.spawn(start, quiet: true)) == 0
+    }
+
+    /// Stops the server as a crash would (`-m immediate`), keeping its data for `resume()`.
+    public func halt() {
+        guard running else { return }
+        running = false
+        if let pid = try? TestServer.spawn(
+            PostgresServerProcess.asServer(
+                "pg_ctl", ["-D", folder.file("data"), "-m", "immediate", "-w", "stop"], root: isRoot), quiet: true)
+        {
+            TestServer.wait(pid)
+        }
+    }
+
+    /// Starts a halted server again on its port, with its data.
+    public func resume() throws {
+        guard !running else { return }
+        guard try PostgresServerProcess.launch(folder, port: port, root: isRoot) else {
+            throw TestServerError("PostgreSQL did not start again on port \(port)")
+        }
         running = true
     }
 
@@ -78,14 +104,7 @@ public final class PostgresServerProcess {
     }
 
     public func stop() {
-        guard running else { return }
-        running = false
-        if let pid = try? TestServer.spawn(
-            PostgresServerProcess.asServer(
-                "pg_ctl", ["-D", folder.file("data"), "-m", "immediate", "-w", "stop"], root: isRoot), quiet: true)
-        {
-            TestServer.wait(pid)
-        }
+        halt()
         folder.remove()
     }
 }
