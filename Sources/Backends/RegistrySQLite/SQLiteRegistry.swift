@@ -51,7 +51,18 @@ public final class SQLiteRegistry: RegistryStore {
                     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                 }
             }
-            let db = try SQLiteConnection(path: path, mode: create ? .readWriteCreate : .readOnly)
+            // Reads open read-write where they may: a process killed inside a write leaves a hot
+            // journal that only a writable connection can roll back (a read-only one fails with
+            // "attempt to write a readonly database"). Read-only is the fallback for files we
+            // may not write.
+            let db: SQLiteConnection
+            if create {
+                db = try SQLiteConnection(path: path, mode: .readWriteCreate)
+            } else if let writableDB = try? SQLiteConnection(path: path, mode: .readWrite) {
+                db = writableDB
+            } else {
+                db = try SQLiteConnection(path: path, mode: .readOnly)
+            }
             // Reading the schema first detects a file that is not a database before anything is written.
             let check = try db.prepare("SELECT count(*) FROM sqlite_master")
             _ = try check.step()
