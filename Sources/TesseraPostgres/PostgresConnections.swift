@@ -153,6 +153,12 @@ public final class PostgresConnections: Sendable {
     public static func run(_ query: PostgresQuery, on connection: PostgresConnection, place: String)
         throws(PostgresFailure) -> PostgresQueryResult
     {
+        // postgres-nio hands a query to its channel without a promise for the write: on a
+        // connection already closed the query is dropped and its future never completes (a
+        // ROLLBACK after the server died hung `materialize` forever). Fail it here instead.
+        guard !connection.isClosed else {
+            throw PostgresFailure(.unreachable, "cannot reach \(place): the connection is closed")
+        }
         do {
             return try connection.query(query, logger: logger).wait()
         } catch {
