@@ -22,7 +22,8 @@ from training_set_peers import feast_repo  # noqa: E402
 def postgres_online_store(port, password):
     """Feast's PostgreSQL online store section for the server on 127.0.0.1:PORT."""
     return ("online_store:\n  type: postgres\n  host: 127.0.0.1\n  port: " + str(port) + "\n"
-            "  database: postgres\n  db_schema: public\n  user: postgres\n  password: " + password + "\n")
+            "  database: postgres\n  db_schema: public\n  user: postgres\n  password: " + password + "\n"
+            "  sslmode: disable\n")
 
 
 def main():

@@ -66,10 +66,11 @@ public enum MaterializeBenchmark {
             let rows = views.reduce(0.0) { $0 + (($1["rows_read"] as? NSNumber)?.doubleValue ?? 0) }
             let entities = views.reduce(0.0) { $0 + (($1["entities_written"] as? NSNumber)?.doubleValue ?? 0) }
             let rss = (json["peak_rss_bytes"] as? NSNumber)?.doubleValue ?? 0
-            if let redis { memory = try redis.memory() }
-            if let postgres, let empty { databaseBytes = try postgres.databaseBytes() - empty }
             if let current = best, current.seconds <= wall { continue }
             best = (wall, rss, rows, entities)
+            // The store's size as the best run left it.
+            if let redis { memory = try redis.memory() }
+            if let postgres, let empty { databaseBytes = try postgres.databaseBytes() - empty }
         }
         guard let ours = best else { return report }
         var feast: (seconds: Double, rss: Double, memory: (bytes: Double, keys: Double)?)? = nil
@@ -103,7 +104,7 @@ public enum MaterializeBenchmark {
                 task: "materialize, source rows per second", metric: "rows/s", tessera: ours.rows / ours.seconds,
                 peer: feast.map { ours.rows / $0.seconds }, peerName: feast == nil ? nil : peerName,
                 higherIsBetter: true,
-                target: "≥ 30× Feast"))
+                target: store == .postgres ? nil : "≥ 30× Feast"))
         report.figures.append(
             BenchmarkFigure(
                 task: "materialize, process wall time", metric: "seconds", tessera: ours.seconds, peer: feast?.seconds,

@@ -16,13 +16,10 @@ public struct PostgresFailure: Error, Sendable, CustomStringConvertible {
 
     public var kind: Kind
     public var description: String
-    /// The server's SQLSTATE, when it answered with an error.
-    public var sqlState: String?
 
-    public init(_ kind: Kind, _ description: String, sqlState: String? = nil) {
+    public init(_ kind: Kind, _ description: String) {
         self.kind = kind
         self.description = description
-        self.sqlState = sqlState
     }
 }
 
@@ -41,18 +38,22 @@ final class Slot: Sendable {
 /// that group, never of its own loop.
 public final class PostgresConnections: Sendable {
     public let endpoint: PostgresEndpoint
-    /// Runs on every new connection before its first statement (`SET`s, schema creation).
-    public typealias Setup = @Sendable (PostgresConnection) throws(PostgresFailure) -> Void
+    /// Runs before the first statement of the pool's first connection (schema creation),
+    /// given the connection and `place` for its errors; on later connections too until it
+    /// has succeeded once. A server restarted with its data keeps what it made.
+    public typealias Setup = @Sendable (PostgresConnection, _ place: String) throws(PostgresFailure) -> Void
 
     private let slots: [Slot]
     private let next = Atomic<Int>(0)
     private let timeout: Duration
     private let statementTimeout: Duration?
     private let setup: Setup?
+    /// Whether `setup` has succeeded on some connection of this pool.
+    private let setUp = Atomic<Bool>(false)
 
     /// One loop thread: these connections carry short statements, and the callers wait.
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    public static let logger: Logger = {
+    static let logger: Logger = {
         var logger = Logger(label: "tessera.postgres")
         logger.logLevel = .critical
         return logger
@@ -203,8 +204,8 @@ public final class PostgresConnections: Sendable {
                 logger: PostgresConnections.logger
             ).wait()
         } catch {
-            let (kind, reason, state) = PostgresConnections.reason(error)
-            throw PostgresFailure(kind, "cannot connect to \(place) as \(endpoint.user): \(reason)", sqlState: state)
+            let (kind, reason) = PostgresConnections.reason(error)
+            throw PostgresFailure(kind, "cannot connect to \(place) as \(endpoint.user): \(reason)")
         }
         do throws(PostgresFailure) {
             if let statementTimeout {
@@ -212,7 +213,10 @@ public final class PostgresConnections: Sendable {
                 _ = try PostgresConnections.run(
                     PostgresQuery(unsafeSQL: "SET statement_timeout = \(milliseconds)"), on: connection, place: place)
             }
-            try setup?(connection)
+            if let setup, !setUp.load(ordering: .acquiring) {
+                try setup(connection, place)
+                setUp.store(true, ordering: .releasing)
+            }
         } catch {
             let _: EventLoopFuture<Void> = connection.close()
             throw error
@@ -246,18 +250,17 @@ public final class PostgresConnections: Sendable {
     /// Any error of postgres-nio as a failure naming the server.
     public static func failure(_ error: any Error, place: String) -> PostgresFailure {
         if let error = error as? PostgresFailure { return error }
-        let (kind, reason, state) = reason(error)
+        let (kind, reason) = reason(error)
         return PostgresFailure(
-            kind, kind == .refused ? "\(place) refused: \(reason)" : "cannot reach \(place): \(reason)", sqlState: state
-        )
+            kind, kind == .refused ? "\(place) refused: \(reason)" : "cannot reach \(place): \(reason)")
     }
 
     /// What went wrong, without the place: the server's message, or why there was no answer.
-    static func reason(_ error: any Error) -> (PostgresFailure.Kind, String, String?) {
+    static func reason(_ error: any Error) -> (PostgresFailure.Kind, String) {
         if let error = error as? PSQLError {
-            if let message = error.serverInfo?[.message] { return (.refused, message, error.serverInfo?[.sqlState]) }
-            return (.unreachable, "\(error.code)", nil)
+            if let message = error.serverInfo?[.message] { return (.refused, message) }
+            return (.unreachable, "\(error.code)")
         }
-        return (.unreachable, "\(error)", nil)
+        return (.unreachable, "\(error)")
     }
 }

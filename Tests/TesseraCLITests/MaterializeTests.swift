@@ -33,10 +33,15 @@ import Testing
 
     static let features = ["conv_rate", "acc_rate", "avg_daily_trips"]
 
-    /// Every driver's stored record.
+    /// Every driver's stored record in the repository's embedded store.
     static func records(_ repo: String) throws -> [OnlineRecord?] {
+        try records(try store(repo))
+    }
+
+    /// Every driver's stored record in `store`.
+    static func records(_ store: any OnlineStore) throws -> [OnlineRecord?] {
         let keys = (0..<drivers).map { EntityKey(int64: Int64($0)) }
-        return try store(repo).readRecords(view: "driver_hourly_stats", keys: keys, features: features)
+        return try store.readRecords(view: "driver_hourly_stats", keys: keys, features: features)
     }
 
     @Test func servedValuesEqualTheTrainingSetAtTheEnd() throws {

@@ -57,8 +57,8 @@ import Testing
         #expect(try CommandRunner.run(args + ["--repo", embedded]).status == 0)
         let result = try CommandRunner.run(args + ["--repo", postgres, "--json"])
         #expect(result.status == 0, "\(result)")
-        let expected = try RedisEndToEndTests.records(try SQLiteOnlineStore(path: embedded + "/.tessera/online.db"))
-        let got = try RedisEndToEndTests.records(Self.store(server, schema: "e2e"))
+        let expected = try MaterializeTests.records(try SQLiteOnlineStore(path: embedded + "/.tessera/online.db"))
+        let got = try MaterializeTests.records(Self.store(server, schema: "e2e"))
         #expect(expected.compactMap { $0 }.count > 1000)
         #expect(got == expected)
         // Every view the embedded store holds, with as many rows and aggregation states.
@@ -111,9 +111,9 @@ import Testing
             args + ["--repo", killed], afterMilliseconds: [40, 90, 150, 220, 300])
         #expect(interrupted >= 2, "the kills must land while materializing")
         #expect(try CommandRunner.run(args + ["--repo", killed]).status == 0)
-        let expected = try RedisEndToEndTests.records(Self.store(server, schema: "clean"))
+        let expected = try MaterializeTests.records(Self.store(server, schema: "clean"))
         #expect(expected.compactMap { $0 }.count > 1000)
-        #expect(try RedisEndToEndTests.records(Self.store(server, schema: "killed")) == expected)
+        #expect(try MaterializeTests.records(Self.store(server, schema: "killed")) == expected)
 
         // PostgreSQL crashes mid-load: the run fails naming the server (it once hung instead,
         // on a ROLLBACK sent over the dead connection); once the server is back (with what it
@@ -139,6 +139,6 @@ import Testing
         try server.resume()
         let rerun = try CommandRunner.run(args + ["--repo", killed])
         #expect(rerun.status == 0, "\(rerun)")
-        #expect(try RedisEndToEndTests.records(Self.store(server, schema: "killed")) == expected)
+        #expect(try MaterializeTests.records(Self.store(server, schema: "killed")) == expected)
     }
 }

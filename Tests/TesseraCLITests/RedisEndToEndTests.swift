@@ -12,7 +12,6 @@ import Testing
 /// embedded store does; a materialization killed with SIGKILL, or one whose Redis restarts
 /// under it, then run again, leaves the same store as a clean run.
 @Suite(.serialized) struct RedisEndToEndTests {
-    static let features = MaterializeTests.features
 
     /// A repository from `tessera init` whose online store is the server at `port` (or the
     /// cluster with those nodes).
@@ -39,25 +38,10 @@ import Testing
         return repo
     }
 
-    /// A push of drivers 5 and 6 (77 and 78 trips) at the current time.
-    static var push: String {
-        let now = Timestamp.now.iso8601
-        return """
-            {"push_source_name": "driver_stats_push", "to": "online",
-             "df": {"driver_id": [5, 6], "event_timestamp": ["\(now)", "\(now)"],
-                    "conv_rate": [0.125, 0.25], "acc_rate": [0.5, 0.5], "avg_daily_trips": [77, 78]}}
-            """
-    }
-
     static func redisStore(_ port: Int, prefix: String) -> RedisOnlineStore {
         var configuration = RedisOnlineStore.Configuration()
         configuration.keyPrefix = prefix
         return RedisOnlineStore(endpoint: RedisEndpoint(host: "127.0.0.1", port: port), configuration: configuration)
-    }
-
-    static func records(_ store: any OnlineStore) throws -> [OnlineRecord?] {
-        let keys = (0..<MaterializeTests.drivers).map { EntityKey(int64: Int64($0)) }
-        return try store.readRecords(view: "driver_hourly_stats", keys: keys, features: features)
     }
 
     @Test func materializedRedisServesWhatTheEmbeddedStoreDoes() throws {
@@ -71,8 +55,8 @@ import Testing
         #expect(try CommandRunner.run(args + ["--repo", embedded]).status == 0)
         let result = try CommandRunner.run(args + ["--repo", redis, "--json"])
         #expect(result.status == 0, "\(result)")
-        let expected = try Self.records(try SQLiteOnlineStore(path: embedded + "/.tessera/online.db"))
-        let got = try Self.records(Self.redisStore(server.port, prefix: "e2e"))
+        let expected = try MaterializeTests.records(try SQLiteOnlineStore(path: embedded + "/.tessera/online.db"))
+        let got = try MaterializeTests.records(Self.redisStore(server.port, prefix: "e2e"))
         #expect(expected.compactMap { $0 }.count > 1000)
         #expect(got == expected)
     }
@@ -93,9 +77,9 @@ import Testing
         configuration.keyPrefix = "e2e"
         let store = RedisOnlineStore(
             cluster: cluster.ports.map { RedisEndpoint(host: "127.0.0.1", port: $0) }, configuration: configuration)
-        let expected = try Self.records(try SQLiteOnlineStore(path: embedded + "/.tessera/online.db"))
+        let expected = try MaterializeTests.records(try SQLiteOnlineStore(path: embedded + "/.tessera/online.db"))
         #expect(expected.compactMap { $0 }.count > 1000)
-        #expect(try Self.records(store) == expected)
+        #expect(try MaterializeTests.records(store) == expected)
         let doctor = try CommandRunner.run(["doctor", "--repo", clustered])
         #expect(doctor.status == 0 && doctor.stdout.contains("cluster_state ok"), "\(doctor)")
 
@@ -104,12 +88,7 @@ import Testing
             process.terminate()
             process.waitUntilExit()
         }
-        let push = Self.push
-        let (pushed, pushBody) = try await ServeAndPushTests.post(port, "/push", push)
-        #expect(pushed == 200, "\(pushBody)")
-        let lookup = #"{"features": ["driver_hourly_stats:avg_daily_trips"], "entities": {"driver_id": [5, 6, 99999]}}"#
-        let (status, body) = try await ServeAndPushTests.post(port, "/get-online-features", lookup)
-        #expect(status == 200 && body.contains("[77,78,null]"), "\(body)")
+        try await ServingScenario.pushesAndLookups(port)
     }
 
     /// `tessera serve` on Redis: pushes are served; while Redis is down lookups and pushes
@@ -145,9 +124,9 @@ import Testing
             args + ["--repo", killed], afterMilliseconds: [15, 40, 70, 110, 160])
         #expect(interrupted >= 2, "the kills must land while materializing")
         #expect(try CommandRunner.run(args + ["--repo", killed]).status == 0)
-        let expected = try Self.records(Self.redisStore(server.port, prefix: "clean"))
+        let expected = try MaterializeTests.records(Self.redisStore(server.port, prefix: "clean"))
         #expect(expected.compactMap { $0 }.count > 1000)
-        #expect(try Self.records(Self.redisStore(server.port, prefix: "killed")) == expected)
+        #expect(try MaterializeTests.records(Self.redisStore(server.port, prefix: "killed")) == expected)
 
         // Redis goes away mid-load: the run fails naming the server; it comes back (empty, as a
         // server without persistence does) and a rerun gives the clean state again.
@@ -164,9 +143,9 @@ import Testing
         let rerun = try CommandRunner.run(args + ["--repo", killed])
         #expect(rerun.status == 0, "\(rerun)")
         #expect(try CommandRunner.run(args + ["--repo", clean]).status == 0)
-        let again = try Self.records(Self.redisStore(server.port, prefix: "clean"))
+        let again = try MaterializeTests.records(Self.redisStore(server.port, prefix: "clean"))
         #expect(again == expected)
-        #expect(try Self.records(Self.redisStore(server.port, prefix: "killed")) == expected)
+        #expect(try MaterializeTests.records(Self.redisStore(server.port, prefix: "killed")) == expected)
     }
 }
 

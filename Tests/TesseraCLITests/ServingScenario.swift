@@ -5,13 +5,22 @@ import Testing
 /// What `tessera serve` must do on any shared online store: serve pushes, plain and
 /// window-aggregated lookups and concurrent traffic; and ride out an outage of the store.
 enum ServingScenario {
+    /// A push of drivers 5 and 6 (77 and 78 trips) at the current time.
+    static var push: String {
+        let now = Timestamp.now.iso8601
+        return """
+            {"push_source_name": "driver_stats_push", "to": "online",
+             "df": {"driver_id": [5, 6], "event_timestamp": ["\(now)", "\(now)"],
+                    "conv_rate": [0.125, 0.25], "acc_rate": [0.5, 0.5], "avg_daily_trips": [77, 78]}}
+            """
+    }
+
     static let lookup =
         #"{"features": ["driver_hourly_stats:avg_daily_trips"], "entities": {"driver_id": [5, 6, 99999]}}"#
 
     /// A push of drivers 5 and 6, then lookups of it (plain, and beside a window-aggregated
     /// view in one request), then pushes and lookups at once: every lookup sees a whole push.
     static func pushesAndLookups(_ port: Int) async throws {
-        let push = RedisEndToEndTests.push
         let (pushed, pushBody) = try await ServeAndPushTests.post(port, "/push", push)
         #expect(pushed == 200, "\(pushBody)")
         let (status, body) = try await ServeAndPushTests.post(port, "/get-online-features", lookup)
@@ -76,7 +85,6 @@ enum ServingScenario {
         port: Int, server process: Process, place: String, store: String, secret: String?,
         halt: () -> Void, resume: () throws -> Void
     ) async throws {
-        let push = RedisEndToEndTests.push
         halt()
         let (down, downBody) = try await ServeAndPushTests.post(port, "/get-online-features", lookup)
         #expect(down == 503, "\(downBody)")

@@ -67,27 +67,9 @@ import Testing
     @Test func aRestartedServerIsUsedAgain() throws {
         let server = try PostgresServerProcess()
         defer { server.stop() }
-        let store = Self.store(server)
-        try store.write(try Self.batch([1], events: [1_000_000], values: [1]))
-        server.halt()
-        let batch = try Self.batch([2], events: [1_000_000], values: [2])
-        let down = thrownError { () throws(OnlineStoreError) in try store.write(batch) }
-        #expect(down?.kind == .io)
-        #expect(down?.description.contains("127.0.0.1:\(server.port)") == true, "\(String(describing: down))")
-        #expect(down?.description.contains("PostgreSQL") == true, "\(String(describing: down))")
-        #expect(down?.debugDescription.contains(server.password) == false, "\(String(describing: down))")
-        #expect(throws: OnlineStoreError.self) {
-            try store.readRecords(view: "v", keys: [EntityKey(int64: 1)], features: ["f"])
-        }
-        try server.resume()
-        var written = false
-        for _ in 0..<60 where !written {
-            written = (try? store.write(try Self.batch([2], events: [1_000_000], values: [2]))) != nil
-            if !written { usleep(50_000) }
-        }
-        #expect(written)
-        let rows = try store.readRecords(view: "v", keys: [1, 2].map(EntityKey.init(int64:)), features: ["f"])
-        #expect(rows.map { $0?.values } == [[.float64(1)], [.float64(2)]])
+        try OnlineStoreRestart.check(
+            Self.store(server), place: "127.0.0.1:\(server.port)", name: "PostgreSQL", secret: server.password,
+            keepsData: true, halt: { server.halt() }, resume: { try server.resume() })
     }
 
     /// A write that fails part-way (a statement the server refuses after rows were sent)
@@ -100,7 +82,6 @@ import Testing
         // States of a view whose catalog row is locked away: the advisory lock cannot be had
         // within the statement timeout while another session holds it.
         let held = Self.store(server) { $0.statementTimeout = .milliseconds(300) }
-        try server.psql("SELECT 1")
         let blocker = try ProcessRunner.start(
             "/usr/bin/psql",
             [

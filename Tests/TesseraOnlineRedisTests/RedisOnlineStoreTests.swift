@@ -117,28 +117,9 @@ import Testing
     @Test func aRestartedServerIsUsedAgain() throws {
         let server = try RedisServerProcess()
         defer { server.stop() }
-        let store = Self.store(server)
-        try store.write(try Self.batch([1], events: [1_000_000], values: [1]))
-        server.stop()
-        let batch = try Self.batch([2], events: [1_000_000], values: [2])
-        let down = thrownError { () throws(OnlineStoreError) in try store.write(batch) }
-        #expect(down?.kind == .io)
-        #expect(down?.description.contains("127.0.0.1:\(server.port)") == true, "\(String(describing: down))")
-        #expect(down?.description.contains("Redis") == true, "\(String(describing: down))")
-        #expect(throws: OnlineStoreError.self) {
-            try store.readRecords(view: "v", keys: [EntityKey(int64: 1)], features: ["f"])
-        }
-        try server.start()
-        // Reconnects back off from 50 ms: allow a few tries.
-        var written = false
-        for _ in 0..<60 where !written {
-            written = (try? store.write(try Self.batch([2], events: [1_000_000], values: [2]))) != nil
-            if !written { usleep(50_000) }
-        }
-        #expect(written)
-        let rows = try store.readRecords(view: "v", keys: [1, 2].map(EntityKey.init(int64:)), features: ["f"])
-        #expect(
-            rows.map { $0?.values } == [nil, [.float64(2)]], "the restarted server kept nothing; the new row is there")
+        try OnlineStoreRestart.check(
+            Self.store(server), place: "127.0.0.1:\(server.port)", name: "Redis", secret: nil, keepsData: false,
+            halt: { server.stop() }, resume: { try server.start() })
     }
 
     /// The factory: options reach the store, a bad URL is a configuration error, and a refused

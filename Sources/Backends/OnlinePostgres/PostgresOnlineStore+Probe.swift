@@ -15,14 +15,15 @@ extension PostgresOnlineStore: BackendProbing {
                     () throws(OnlineStoreError) in try run("SELECT 1")
                 })
         else { return checks.all }
-        let number = (try? run("SHOW server_version_num").first.map { try $0.decode(String.self) }) ?? nil
-        let version = (try? run("SHOW server_version").first.map { try $0.decode(String.self) }) ?? nil
-        if let number = number.flatMap({ Int($0) }), number >= 110_000 {
-            checks.add("version", .ok, "PostgreSQL \(version ?? String(number)) (11 or later needed)")
+        let versions = try? run(
+            "SELECT current_setting('server_version_num'), current_setting('server_version')"
+        ).first.map { try $0.decode((String, String).self) }
+        if let (number, version) = versions ?? nil, let numeric = Int(number), numeric >= 110_000 {
+            checks.add("version", .ok, "PostgreSQL \(version) (11 or later needed)")
         } else {
             checks.add(
                 "version", .failed,
-                "PostgreSQL \(version ?? "of unknown version"): Tessera needs 11 or later (identity columns, ON CONFLICT)"
+                "PostgreSQL \((versions ?? nil)?.1 ?? "of unknown version"): Tessera needs 11 or later (identity columns, ON CONFLICT)"
             )
         }
         let (permissions, milliseconds) = Measure.timed { () throws(OnlineStoreError) in

@@ -15,7 +15,7 @@ extension PostgresOnlineStore {
             """
             SELECT r.key, r.event_ts, r.created_ts, r.layout, r.value
             FROM \(unescaped: tables.rows) r JOIN \(unescaped: tables.views) v ON v.id = r.view_id
-            WHERE v.name = \(view) AND r.key = ANY(\(entityKeys.map { ByteBuffer(bytes: $0.bytes) })::bytea[])
+            WHERE v.name = \(view) AND r.key = ANY(\(Bytea.array(entityKeys))::bytea[])
             """)
         var found: [(key: EntityKey, event: Int64, created: Int64, layout: Int64, value: ByteBuffer)] = []
         found.reserveCapacity(result.count)
@@ -75,7 +75,7 @@ extension PostgresOnlineStore {
             """
             SELECT s.key, s.state
             FROM \(unescaped: tables.states) s JOIN \(unescaped: tables.views) v ON v.id = s.view_id
-            WHERE v.name = \(view) AND s.key = ANY(\(entityKeys.map { ByteBuffer(bytes: $0.bytes) })::bytea[])
+            WHERE v.name = \(view) AND s.key = ANY(\(Bytea.array(entityKeys))::bytea[])
             """)
         var states: [EntityKey: [UInt8]] = [:]
         for row in result {

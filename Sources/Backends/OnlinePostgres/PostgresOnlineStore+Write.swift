@@ -44,18 +44,7 @@ extension PostgresOnlineStore {
         layouts.withLock { cache in
             for (id, layout) in newLayouts { cache[id] = layout }
         }
-        var summaries: [OnlineWriteSummary] = []
-        var next = 0
-        for batch in batches {
-            guard batch.count > 0 else {
-                summaries.append(OnlineWriteSummary(received: 0, written: 0, skipped: 0))
-                continue
-            }
-            summaries.append(
-                OnlineWriteSummary(received: batch.count, written: written[next], skipped: batch.count - written[next]))
-            next += 1
-        }
-        return summaries
+        return OnlineWriteSummary.perBatch(batches, writtenByNonEmpty: written)
     }
 
     /// The ids of `views`, each made if missing, share-locked until the transaction ends (so
@@ -92,9 +81,7 @@ extension PostgresOnlineStore {
         let replaces = LatestWins.sqlReplaces(
             new: ("excluded.event_ts", "excluded.created_ts"), old: ("r.event_ts", "r.created_ts"))
         var written = 0
-        let chunk = max(1, configuration.rowsPerStatement)
-        for start in stride(from: 0, to: rows.keys.count, by: chunk) {
-            let range = start..<min(rows.keys.count, start + chunk)
+        for range in statements(rows.keys.count) {
             let result = try run(
                 """
                 INSERT INTO \(unescaped: tables.rows) AS r(view_id, key, event_ts, created_ts, layout, value)
@@ -124,10 +111,9 @@ extension PostgresOnlineStore {
         var held: [EntityKey: [UInt8]] = [:]
         var seen: Set<EntityKey> = []
         for key in update.keys where seen.insert(key).inserted { distinct.append(key) }
-        if !update.replacesAll && !distinct.isEmpty {
-            let chunk = max(1, configuration.rowsPerStatement)
-            for start in stride(from: 0, to: distinct.count, by: chunk) {
-                let keys = distinct[start..<min(distinct.count, start + chunk)].map { ByteBuffer(bytes: $0.bytes) }
+        if !update.replacesAll {
+            for range in statements(distinct.count) {
+                let keys = Bytea.array(distinct[range])
                 let result = try run(
                     """
                     SELECT key, state FROM \(unescaped: tables.states)
@@ -144,41 +130,40 @@ extension PostgresOnlineStore {
         for (index, key) in update.keys.enumerated() {
             current[key] = update.transform(index, current[key])
         }
-        var upsertKeys: [ByteBuffer] = []
-        var upsertStates: [ByteBuffer] = []
-        var removed: [ByteBuffer] = []
+        var changed: [EntityKey] = []
+        var states: [[UInt8]] = []
+        var removed: [EntityKey] = []
         for key in distinct {
             let next = current[key]
-            let before = held[key]
-            if next == before { continue }
+            if next == held[key] { continue }
             if let next {
-                upsertKeys.append(ByteBuffer(bytes: key.bytes))
-                upsertStates.append(ByteBuffer(bytes: next))
+                changed.append(key)
+                states.append(next)
             } else {
-                removed.append(ByteBuffer(bytes: key.bytes))
+                removed.append(key)
             }
         }
-        let chunk = max(1, configuration.rowsPerStatement)
-        for start in stride(from: 0, to: upsertKeys.count, by: chunk) {
-            let range = start..<min(upsertKeys.count, start + chunk)
+        for range in statements(changed.count) {
             try run(
                 """
                 INSERT INTO \(unescaped: tables.states)(view_id, key, state)
-                SELECT \(view), k, s FROM unnest(\(Array(upsertKeys[range]))::bytea[], \(Array(upsertStates[range]))::bytea[]) AS t(k, s)
+                SELECT \(view), k, s FROM unnest(\(Bytea.array(changed[range]))::bytea[],
+                    \(Bytea.array(states[range].lazy.map { $0[...] }))::bytea[]) AS t(k, s)
                 ON CONFLICT (view_id, key) DO UPDATE SET state = excluded.state
                 """, on: connection)
         }
-        for start in stride(from: 0, to: removed.count, by: chunk) {
-            let keys = Array(removed[start..<min(removed.count, start + chunk)])
+        for range in statements(removed.count) {
             try run(
-                "DELETE FROM \(unescaped: tables.states) WHERE view_id = \(view) AND key = ANY(\(keys)::bytea[])",
-                on: connection)
+                """
+                DELETE FROM \(unescaped: tables.states)
+                WHERE view_id = \(view) AND key = ANY(\(Bytea.array(removed[range]))::bytea[])
+                """, on: connection)
         }
     }
 }
 
 /// A batch ready to send: per winning row (one per key, by `NewestPerKey`), its key, times
-/// and encoded features.
+/// and encoded features, as `unnest`'s arrays.
 struct PreparedRows {
     let view: String
     let layout: RowLayout
@@ -189,27 +174,41 @@ struct PreparedRows {
     let values: [ByteBuffer]
 
     init(_ batch: OnlineWriteBatch) throws(OnlineStoreError) {
+        let winning = try WinningRows(batch)
         view = batch.view
-        layout = RowLayout(fields: zip(batch.featureNames, batch.features.map(\.type)).map { ($0, $1) })
-        layoutID = Int64(bitPattern: layout.digestID)
-        let encodedKeys = try EncodedKeys(columns: batch.joinKeys, rows: batch.count)
-        let rows = NewestPerKey.select(
-            keys: encodedKeys, events: batch.eventTimestamps, created: batch.createdTimestamps)
-        let encoded = layout.encode(columns: batch.features, rows: rows)
-        var keys: [ByteBuffer] = []
-        var events: [Int64] = []
-        var created: [Int64] = []
-        var values: [ByteBuffer] = []
-        keys.reserveCapacity(rows.count)
-        events.reserveCapacity(rows.count)
-        created.reserveCapacity(rows.count)
-        values.reserveCapacity(rows.count)
-        for (winner, row) in rows.enumerated() {
-            keys.append(ByteBuffer(bytes: encodedKeys.bytes[encodedKeys.offsets[row]..<encodedKeys.offsets[row + 1]]))
-            events.append(batch.eventTimestamps[row])
-            created.append(batch.createdTimestamps?[row] ?? Int64.min)
-            values.append(ByteBuffer(bytes: encoded.bytes[encoded.offsets[winner]..<encoded.offsets[winner + 1]]))
+        layout = winning.layout
+        layoutID = Int64(bitPattern: winning.layout.digestID)
+        keys = Bytea.array((0..<winning.count).lazy.map(winning.key))
+        values = Bytea.array((0..<winning.count).lazy.map(winning.value))
+        events = winning.rows.map { batch.eventTimestamps[$0] }
+        created = winning.rows.map { batch.createdTimestamps?[$0] ?? Int64.min }
+    }
+}
+
+/// Byte strings bound as one `bytea[]` parameter: one buffer holds them all and each element
+/// is a slice of it, so binding a batch costs no allocation per element.
+enum Bytea {
+    static func array(_ elements: some Sequence<ArraySlice<UInt8>>) -> [ByteBuffer] {
+        var buffer = ByteBuffer()
+        var bounds: [(start: Int, length: Int)] = []
+        bounds.reserveCapacity(elements.underestimatedCount)
+        for element in elements {
+            let start = buffer.writerIndex
+            buffer.writeBytes(element)
+            bounds.append((start, buffer.writerIndex - start))
         }
-        (self.keys, self.events, self.created, self.values) = (keys, events, created, values)
+        return bounds.map { buffer.getSlice(at: $0.start, length: $0.length) ?? ByteBuffer() }
+    }
+
+    static func array(_ keys: some Sequence<EntityKey>) -> [ByteBuffer] {
+        array(keys.lazy.map { $0.bytes[...] })
+    }
+}
+
+extension PostgresOnlineStore {
+    /// `0..<count` in pieces of at most `Configuration.rowsPerStatement`: one statement each.
+    func statements(_ count: Int) -> [Range<Int>] {
+        let size = max(1, configuration.rowsPerStatement)
+        return stride(from: 0, to: count, by: size).map { $0..<min(count, $0 + size) }
     }
 }

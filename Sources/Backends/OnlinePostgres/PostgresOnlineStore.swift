@@ -61,8 +61,8 @@ public final class PostgresOnlineStore: OnlineStore {
         connections = PostgresConnections(
             endpoint: endpoint, connections: configuration.connections, timeout: configuration.timeout,
             statementTimeout: configuration.statementTimeout
-        ) { connection throws(PostgresFailure) in
-            try tables.create(on: connection, place: endpoint.description)
+        ) { (connection, place) throws(PostgresFailure) in
+            try tables.create(on: connection, place: place)
         }
     }
 

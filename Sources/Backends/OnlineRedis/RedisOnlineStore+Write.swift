@@ -433,9 +433,8 @@ struct StateEntry {
 /// encoded features) in one buffer.
 struct PreparedRows {
     let head: [UInt8]
-    let keys: EncodedKeys
-    /// The winning row of each key, in key order.
-    let rows: [Int]
+    let winning: WinningRows
+    /// Per winner: its header and encoded features (the stored value).
     let values: [UInt8]
     /// `winners + 1` offsets into `values`.
     let offsets: [Int]
@@ -444,40 +443,28 @@ struct PreparedRows {
     let layoutID: UInt64
     let spec: String
 
-    var winners: Int { rows.count }
+    var winners: Int { winning.count }
 
-    func key(_ winner: Int) -> ArraySlice<UInt8> {
-        let row = rows[winner]
-        return keys.bytes[keys.offsets[row]..<keys.offsets[row + 1]]
-    }
+    func key(_ winner: Int) -> ArraySlice<UInt8> { winning.key(winner) }
 
     init(
         _ batch: OnlineWriteBatch, head: [UInt8], _ configuration: RedisOnlineStore.Configuration
     ) throws(OnlineStoreError) {
         self.head = head
-        let layout = RowLayout(fields: zip(batch.featureNames, batch.features.map(\.type)).map { ($0, $1) })
-        spec = layout.spec
-        layoutID = layout.digestID
-        guard batch.count > 0 else {
-            (keys, rows, values, offsets, expiry) = (
-                try EncodedKeys(columns: batch.joinKeys, rows: 0), [], [], [0], nil
-            )
-            return
-        }
-        let keys = try EncodedKeys(columns: batch.joinKeys, rows: batch.count)
-        self.keys = keys
-        let rows = NewestPerKey.select(keys: keys, events: batch.eventTimestamps, created: batch.createdTimestamps)
-        self.rows = rows
-        let encoded = layout.encode(columns: batch.features, rows: rows)
+        let winning = try WinningRows(batch)
+        self.winning = winning
+        spec = winning.layout.spec
+        layoutID = winning.layout.digestID
+        let rows = winning.rows
         var values: [UInt8] = []
-        values.reserveCapacity(encoded.bytes.count + rows.count * RedisRowHeader.size)
+        values.reserveCapacity(winning.values.bytes.count + rows.count * RedisRowHeader.size)
         var offsets = [0]
         offsets.reserveCapacity(rows.count + 1)
         for (winner, row) in rows.enumerated() {
             RedisRowHeader.append(
                 event: batch.eventTimestamps[row], created: batch.createdTimestamps?[row] ?? .min, layout: layoutID,
                 to: &values)
-            values.append(contentsOf: encoded.bytes[encoded.offsets[winner]..<encoded.offsets[winner + 1]])
+            values.append(contentsOf: winning.value(winner))
             offsets.append(values.count)
         }
         self.values = values

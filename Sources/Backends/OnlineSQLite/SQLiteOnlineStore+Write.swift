@@ -21,13 +21,7 @@ extension SQLiteOnlineStore {
         // CPU work first, outside the writer lock: keys, the latest row per key, the encoded values.
         var prepared: [PreparedWrite] = []
         for batch in batches where batch.count > 0 {
-            let keys = try EncodedKeys(columns: batch.joinKeys, rows: batch.count)
-            let rows = NewestPerKey.select(keys: keys, events: batch.eventTimestamps, created: batch.createdTimestamps)
-            let layout = RowLayout(fields: zip(batch.featureNames, batch.features.map(\.type)).map { ($0, $1) })
-            prepared.append(
-                PreparedWrite(
-                    batch: batch, keys: keys, rows: rows, layout: layout,
-                    values: layout.encode(columns: batch.features, rows: rows)))
+            prepared.append(PreparedWrite(batch: batch, winners: try WinningRows(batch)))
         }
         guard !prepared.isEmpty || !states.isEmpty || !log.isEmpty else {
             return OnlineLoggedWrite(
@@ -81,20 +75,8 @@ extension SQLiteOnlineStore {
                 $0.layouts[result.2] = write.layout
             }
         }
-        var written: [String: Int] = [:]
-        for (write, result) in zip(prepared, results) { written[write.batch.view, default: 0] += result.0 }
-        var summaries: [OnlineWriteSummary] = []
-        var index = 0
-        for batch in batches {
-            guard batch.count > 0 else {
-                summaries.append(OnlineWriteSummary(received: 0, written: 0, skipped: 0))
-                continue
-            }
-            let count = results[index].0
-            index += 1
-            summaries.append(OnlineWriteSummary(received: batch.count, written: count, skipped: batch.count - count))
-        }
-        return OnlineLoggedWrite(summaries: summaries, appended: appended)
+        return OnlineLoggedWrite(
+            summaries: OnlineWriteSummary.perBatch(batches, writtenByNonEmpty: results.map(\.0)), appended: appended)
     }
 
     /// A log change, inside the writer's open transaction: the appended records' numbers.
@@ -268,11 +250,12 @@ private enum WriteOutcome: Sendable {
     case conflict(mark: Int64)
 }
 
-/// A batch ready to write: encoded keys, the winning rows and their encoded values.
+/// A batch ready to write: its winning rows, encoded.
 private struct PreparedWrite {
     var batch: OnlineWriteBatch
-    var keys: EncodedKeys
-    var rows: [Int]
-    var layout: RowLayout
-    var values: EncodedRows
+    var winners: WinningRows
+    var keys: EncodedKeys { winners.keys }
+    var rows: [Int] { winners.rows }
+    var layout: RowLayout { winners.layout }
+    var values: EncodedRows { winners.values }
 }

@@ -27,8 +27,9 @@ public final class PostgresRegistry: RegistryStore {
         self.endpoint = endpoint
         self.schema = schema
         // An apply waits its turn on the versions table: no statement timeout.
-        connections = PostgresConnections(endpoint: endpoint, connections: 1) { connection throws(PostgresFailure) in
-            try PostgresRegistry.createTables(schema, on: connection, place: endpoint.description)
+        connections = PostgresConnections(endpoint: endpoint, connections: 1) {
+            (connection, place) throws(PostgresFailure) in
+            try PostgresRegistry.createTables(schema, on: connection, place: place)
         }
     }
 
@@ -41,7 +42,7 @@ public final class PostgresRegistry: RegistryStore {
         RegistryError(.io, path: place, failure.description)
     }
 
-    /// The registry's tables, created if missing, on a new connection.
+    /// The registry's tables, created if missing, before the first statement of the process.
     private static func createTables(_ schema: String, on connection: PostgresConnection, place: String)
         throws(PostgresFailure)
     {
