@@ -151,6 +151,15 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Sources/Backends/OnlinePostgres", swiftSettings: swiftSettings),
+        // PostgreSQL tables and queries as batch sources of the native engine (`type: postgres`).
+        .target(
+            name: "TesseraSourcePostgres",
+            dependencies: [
+                "TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraEngine", "TesseraPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Backends/SourcePostgres", swiftSettings: swiftSettings),
         // A focused Redis client (RESP on SwiftNIO): pipelining, timeouts, AUTH/ACL, pooling
         // with reconnects (issue: scale-out stores).
         .target(
@@ -176,7 +185,7 @@ let package = Package(
                 "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions", "TesseraExpressions",
                 "TesseraRegistry",
                 "TesseraOnline", "TesseraOffline", "TesseraEngine", "TesseraRegistrySQLite", "TesseraOnlineSQLite",
-                "TesseraOnlineRedis", "TesseraRegistryPostgres", "TesseraOnlinePostgres",
+                "TesseraOnlineRedis", "TesseraRegistryPostgres", "TesseraOnlinePostgres", "TesseraSourcePostgres",
             ],
             swiftSettings: swiftSettings),
         // The HTTP feature server (Feast-compatible JSON) on Hummingbird, with Prometheus metrics.
@@ -280,6 +289,13 @@ let package = Package(
             dependencies: [
                 "TesseraOnlinePostgres", "TesseraPostgres", "TesseraOnline", "TesseraColumnar", "TesseraCore",
                 "TesseraDefinitions", "TesseraTesting",
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TesseraSourcePostgresTests",
+            dependencies: [
+                "TesseraSourcePostgres", "TesseraPostgres", "TesseraEngine", "TesseraColumnar", "TesseraCore",
+                "TesseraDefinitions", "TesseraTesting", .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -9,6 +9,7 @@ import TesseraOnlineSQLite
 import TesseraRegistry
 import TesseraRegistryPostgres
 import TesseraRegistrySQLite
+import TesseraSourcePostgres
 
 /// The backends of this build, by role and `type`: the one place a backend is registered.
 ///
@@ -42,7 +43,8 @@ public struct Backends: Sendable {
             PostgresOnlineStoreFactory(),
         ],
         offlineEngines: [
-            NativeEngineFactory()
+            // The native engine reads files itself, and databases through connectors.
+            NativeEngineFactory(connectors: [PostgresSourceConnector()])
         ])
 
     /// `standard` plus the in-memory registry and online store (`type: memory`), for tests and

@@ -8,7 +8,7 @@ import TesseraRegistry
 
 extension FeatureStore {
     /// `tessera doctor`: every configured backend checked — reachable, its version, what it
-    /// holds, the permissions Tessera needs — and every applied file source found. Nothing
+    /// holds, the permissions Tessera needs — and every applied source found (files) or read (databases). Nothing
     /// is changed (a backend's probe key is removed again).
     public func doctor() -> [BackendCheck] {
         var checks: [BackendCheck] = []
@@ -70,8 +70,27 @@ extension FeatureStore {
             BackendCheck(
                 role: "offline_store", check: "engine", status: .ok, detail: "\(config.offlineStore.type) engine"))
         if let definitions = applied {
-            let sources = RepositorySources(root: root, definitions: definitions)
+            let sources =
+                (offline as? NativeEngine)?.sources(definitions)
+                ?? RepositorySources(root: root, definitions: definitions)
             for source in definitions.sources {
+                if case .postgres = source.kind {
+                    let (found, millis) = Measure.timed {
+                        try sources.connector(for: source).check(source, root: root)
+                    }
+                    switch found {
+                    case .success(let detail):
+                        checks.append(
+                            BackendCheck(
+                                role: "source \(source.name)", check: "read", status: .ok, detail: detail,
+                                milliseconds: millis))
+                    case .failure(let error):
+                        checks.append(
+                            BackendCheck(
+                                role: "source \(source.name)", check: "read", status: .failed, detail: "\(error)"))
+                    }
+                    continue
+                }
                 guard case .file(let path, _) = source.kind else { continue }
                 let (readers, millis) = Measure.timed { try sources.readers(for: source) }
                 switch readers {

@@ -2,7 +2,8 @@ import Foundation
 import TesseraLocalServers
 
 /// A PostgreSQL 15 cluster of the benchmark's own (a temporary folder, a free loopback port),
-/// for `--online-store postgres`: loaded by each tool in turn, emptied in between.
+/// for `--online-store postgres` (loaded by each tool in turn, emptied in between) and
+/// `bench registry --registry postgres`.
 struct PostgresBenchServer {
     let server: PostgresServerProcess
 
@@ -11,7 +12,7 @@ struct PostgresBenchServer {
             return PostgresBenchServer(server: try PostgresServerProcess())
         } catch {
             throw PeerError(
-                description: "--online-store postgres needs PostgreSQL 15 (apt-get install postgresql-15): \(error)")
+                description: "a PostgreSQL benchmark needs PostgreSQL 15 (apt-get install postgresql-15): \(error)")
         }
     }
 

@@ -14,6 +14,8 @@ public enum RegistryBenchmark {
         public var files = 50
         /// The `tessera` binary, to time whole commands as a user runs them (`nil`: in-process only).
         public var binary: String?
+        /// A PostgreSQL registry's URL (`nil`: the embedded SQLite registry).
+        public var postgresURL: String?
 
         public init() {}
     }
@@ -23,7 +25,9 @@ public enum RegistryBenchmark {
         let fm = FileManager.default
         try fm.createDirectory(atPath: folder + "/features", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: folder + "/data", withIntermediateDirectories: true)
-        try "project: bench\n".write(toFile: folder + "/tessera.yaml", atomically: true, encoding: .utf8)
+        var config = "project: bench\n"
+        if let url = options.postgresURL { config += "registry:\n  type: postgres\n  url: \(url)\n" }
+        try config.write(toFile: folder + "/tessera.yaml", atomically: true, encoding: .utf8)
         let header =
             (0..<10).map { "key_\($0)" } + ["ts", "created"] + (0..<options.featuresPerView).map { "feature_\($0)" }
             + ["extra_0", "extra_1"]
@@ -74,7 +78,7 @@ public enum RegistryBenchmark {
         try generate(into: folder, options: options)
         var report = BenchmarkReport(
             title:
-                "registry: plan/apply on \(options.views) views × \(options.featuresPerView) features, \(options.services) services"
+                "registry (\(options.postgresURL == nil ? "SQLite" : "PostgreSQL")): plan/apply on \(options.views) views × \(options.featuresPerView) features, \(options.services) services"
         )
         // Through the application layer, as `tessera plan` and `apply` run.
         struct Service {

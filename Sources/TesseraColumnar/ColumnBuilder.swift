@@ -193,6 +193,17 @@ public struct ColumnBuilder: Sendable {
         }
     }
 
+    /// Appends a string's UTF-8 bytes (or a bytes value) without making a `String`; does
+    /// nothing on a builder of another layout.
+    public mutating func append(binary value: some Collection<UInt8>) {
+        if case .binary(var v) = data {
+            validity.append(true)
+            data = .bool([])
+            v.append(bytes: value)
+            data = .binary(v)
+        }
+    }
+
     /// Appends a string (or its bytes); does nothing on a builder of another layout.
     public mutating func append(string value: String) {
         if case .binary(var v) = data {

@@ -12,14 +12,25 @@ public struct NativeEngine: OfflineEngine {
     public let root: String
     /// Cores to use.
     public let threads: Int
+    /// How sources in databases are read (`type: postgres`).
+    public let connectors: [any SourceConnector]
 
-    public init(root: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(
+        root: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        connectors: [any SourceConnector] = []
+    ) {
         self.root = root
         self.threads = max(1, threads)
+        self.connectors = connectors
+    }
+
+    /// The repository's sources as this engine reads them.
+    public func sources(_ definitions: Definitions) -> RepositorySources {
+        RepositorySources(root: root, definitions: definitions, connectors: connectors)
     }
 
     func readers(_ definitions: Definitions) -> @Sendable (DataSource) throws -> [any SourceReader] {
-        let sources = RepositorySources(root: root, definitions: definitions)
+        let sources = sources(definitions)
         return { try sources.readers(for: $0) }
     }
 
@@ -81,15 +92,15 @@ public struct NativeEngine: OfflineEngine {
     }
 
     public func estimatedRows(of view: FeatureView, definitions: Definitions) -> Int? {
-        try? RepositorySources(root: root, definitions: definitions).estimatedRows(of: view, definitions: definitions)
+        try? sources(definitions).estimatedRows(of: view, definitions: definitions)
     }
 
     public func validateSources(_ repository: FeatureRepository) -> [Diagnostic] {
-        SourceValidation.diagnostics(for: repository)
+        SourceValidation.diagnostics(for: repository, connectors: connectors)
     }
 
     public func columns(of source: DataSource, definitions: Definitions) -> [String: ValueType]? {
-        guard let readers = try? RepositorySources(root: root, definitions: definitions).readers(for: source),
+        guard let readers = try? sources(definitions).readers(for: source),
             let first = readers.first, let schema = try? first.schema()
         else { return nil }
         var out: [String: ValueType] = [:]
@@ -100,7 +111,12 @@ public struct NativeEngine: OfflineEngine {
 
 /// `offline_store: {type: native}`.
 public struct NativeEngineFactory: OfflineEngineFactory {
-    public init() {}
+    /// The database source types the engine reads, besides files.
+    public let connectors: [any SourceConnector]
+
+    public init(connectors: [any SourceConnector] = []) {
+        self.connectors = connectors
+    }
 
     public var type: String { "native" }
     public var summary: String { "Tessera's own engine over the repository's Parquet and CSV files, on this machine" }
@@ -114,6 +130,7 @@ public struct NativeEngineFactory: OfflineEngineFactory {
 
     public func makeEngine(_ settings: BackendSettings) throws -> any OfflineEngine {
         NativeEngine(
-            root: settings.root, threads: settings.integer("threads") ?? ProcessInfo.processInfo.activeProcessorCount)
+            root: settings.root, threads: settings.integer("threads") ?? ProcessInfo.processInfo.activeProcessorCount,
+            connectors: connectors)
     }
 }

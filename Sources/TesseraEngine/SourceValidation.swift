@@ -8,15 +8,24 @@ import TesseraFormats
 /// join keys, the features and the timestamp columns, with compatible types.
 public enum SourceValidation {
     /// Every problem found, located at the view or source definition.
-    public static func diagnostics(for repository: FeatureRepository) -> [Diagnostic] {
+    public static func diagnostics(for repository: FeatureRepository, connectors: [any SourceConnector] = [])
+        -> [Diagnostic]
+    {
         let definitions = repository.definitions
-        let sources = RepositorySources(root: repository.root, definitions: definitions)
+        let sources = RepositorySources(root: repository.root, definitions: definitions, connectors: connectors)
         var out: [Diagnostic] = []
-        var schemas: [String: Result<Schema, FormatError>] = [:]
-        func schema(of source: DataSource) -> Result<Schema, FormatError>? {
-            guard case .file(let path, let format) = source.kind else { return nil }
+        var schemas: [String: Result<Schema, any Error>] = [:]
+        func schema(of source: DataSource) -> Result<Schema, any Error>? {
             if let cached = schemas[source.name] { return cached }
-            let result: Result<Schema, FormatError>
+            if case .postgres = source.kind {
+                let result = Result<Schema, any Error> {
+                    try sources.connector(for: source).reader(for: source, root: repository.root).schema()
+                }
+                schemas[source.name] = result
+                return result
+            }
+            guard case .file(let path, let format) = source.kind else { return nil }
+            let result: Result<Schema, any Error>
             do {
                 let fileFormat: any DatasetFileFormat =
                     format == .csv ? CSVFormat(declaredTypes: sources.declaredTypes(of: source)) : ParquetFormat()
@@ -77,7 +86,7 @@ public enum SourceValidation {
                             .error, at: at(place),
                             "column '\(column)' of source '\(batch.name)' is \(field.type), but feature view '\(view.name)' needs \(expected) (\(role))",
                             hint: expected == .timestamp
-                                ? "timestamps must be stored as timestamps (Parquet TIMESTAMP, ISO 8601 text in CSV)"
+                                ? "timestamps must be stored as timestamps (Parquet TIMESTAMP, ISO 8601 text in CSV, timestamp or timestamptz in PostgreSQL)"
                                 : "change the type in the view's schema, or the data"))
                 }
             }

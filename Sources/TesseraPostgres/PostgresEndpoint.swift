@@ -65,10 +65,16 @@ extension PostgresEndpoint {
         } catch {
             throw PostgresEndpointError("\(section).url: \(error.description)")
         }
+        try fillPassword(file: settings.path("password_file"), field: "\(section).password_file")
+    }
+
+    /// Without a password from the URL: the first line of `file` (an absolute path) if
+    /// given, else `TESSERA_PG_PASSWORD`. `field` names the file's setting in errors.
+    public mutating func fillPassword(file: String?, field: String) throws(PostgresEndpointError) {
         guard password == nil else { return }
-        if let file = settings.path("password_file") {
+        if let file {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw PostgresEndpointError("\(section).password_file \(file) cannot be read")
+                throw PostgresEndpointError("\(field) \(file) cannot be read")
             }
             password = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         } else if let secret = ProcessInfo.processInfo.environment["TESSERA_PG_PASSWORD"], !secret.isEmpty {

@@ -1,5 +1,7 @@
 import Foundation
+import TesseraColumnar
 import TesseraCore
+import TesseraFormats
 import TesseraOnline
 import TesseraOnlinePostgres
 import TesseraOnlineSQLite
@@ -140,5 +142,139 @@ import Testing
         let rerun = try CommandRunner.run(args + ["--repo", killed])
         #expect(rerun.status == 0, "\(rerun)")
         #expect(try MaterializeTests.records(Self.store(server, schema: "killed")) == expected)
+    }
+
+    /// Loads a Parquet file of the repository into a new PostgreSQL table of the same columns
+    /// (through CSV and psql's `\copy`).
+    static func load(_ parquet: String, table: String, server: PostgresServerProcess, dir: TemporaryDirectory)
+        throws
+    {
+        let batch = try ParquetFile(path: parquet).read()
+        let csv = dir.file(table + ".csv")
+        try CSVWriter.write(batch, to: csv)
+        func sqlType(_ type: ValueType) -> String {
+            switch type {
+            case .bool: "boolean"
+            case .int32: "integer"
+            case .int64: "bigint"
+            case .float32: "real"
+            case .float64: "double precision"
+            case .timestamp: "timestamptz"
+            case .bytes: "bytea"
+            default: "text"
+            }
+        }
+        let columns = batch.schema.fields.map { "\"\($0.name)\" \(sqlType($0.type))" }.joined(separator: ", ")
+        try server.psql("CREATE TABLE \(table) (\(columns))")
+        try server.psql("\\copy \(table) FROM '\(csv)' WITH (FORMAT csv, HEADER)")
+        #expect(try server.psql("SELECT count(*) FROM \(table)").trimmingSpaces() == String(batch.rowCount))
+    }
+
+    /// A repository whose registry, online store and batch sources are all in PostgreSQL: the
+    /// driver statistics as a table, the trips as a query. Training sets, materialization and
+    /// serving give exactly what the same repository over its Parquet files gives.
+    @Test func postgresSourcesGiveWhatTheirParquetFilesGive() async throws {
+        let server = try PostgresServerProcess()
+        defer { server.stop() }
+        let dir = try TemporaryDirectory("pg-source")
+        defer { dir.remove() }
+        let embedded = try MaterializeTests.repo(dir, name: "embedded")
+        let repo = try Self.repo(dir, name: "postgres", server: server, schema: "src")
+        try Self.load(repo + "/data/driver_stats.parquet", table: "driver_stats", server: server, dir: dir)
+        try Self.load(repo + "/data/trips.parquet", table: "trips", server: server, dir: dir)
+        // The sources move to PostgreSQL: one reads its password from a file, one from the URL.
+        try (server.password + "\n").write(toFile: repo + "/pg-password", atomically: true, encoding: .utf8)
+        let drivers = try String(contentsOfFile: repo + "/features/drivers.yaml", encoding: .utf8)
+        let movedDrivers = drivers.replacingOccurrences(
+            of: "    type: file\n    path: data/driver_stats.parquet\n",
+            with: """
+                    type: postgres
+                    url: postgresql://postgres@127.0.0.1:\(server.port)/postgres
+                    password_file: pg-password
+                    table: public.driver_stats
+
+                """)
+        #expect(movedDrivers != drivers)
+        try movedDrivers.write(toFile: repo + "/features/drivers.yaml", atomically: true, encoding: .utf8)
+        let trips = try String(contentsOfFile: repo + "/features/trips.yaml", encoding: .utf8)
+        let movedTrips = trips.replacingOccurrences(
+            of: "    path: data/trips.parquet\n",
+            with: """
+                    type: postgres
+                    url: postgresql://postgres:\(server.password)@127.0.0.1:\(server.port)/postgres
+                    query: "SELECT * FROM trips WHERE trip_id IS NOT NULL;"
+
+                """)
+        #expect(movedTrips != trips)
+        try movedTrips.write(toFile: repo + "/features/trips.yaml", atomically: true, encoding: .utf8)
+        // Without the files, nothing can come from them.
+        for file in ["driver_stats", "trips"] {
+            try FileManager.default.removeItem(atPath: "\(repo)/data/\(file).parquet")
+        }
+
+        let plan = try CommandRunner.run(["plan", "--repo", repo])
+        #expect(plan.status == 0, "\(plan)")
+        #expect(plan.stdout.contains("postgres"), "\(plan.stdout)")
+        #expect(!plan.stdout.contains(server.password) && !plan.stderr.contains(server.password), "\(plan)")
+        #expect(plan.stderr.contains("holds a password") || plan.stdout.contains("holds a password"), "\(plan)")
+        let apply = try CommandRunner.run(["apply", "--repo", repo])
+        #expect(apply.status == 0, "\(apply)")
+        let doctor = try CommandRunner.run(["doctor", "--repo", repo])
+        #expect(doctor.status == 0, "\(doctor)")
+        #expect(doctor.stdout.contains("table public.driver_stats readable"), "\(doctor.stdout)")
+        #expect(!doctor.stdout.contains(server.password), "\(doctor.stdout)")
+
+        // Training sets: the aggregations over trips and the as-of join over driver stats.
+        for (entities, features) in [
+            ("trip_labels", ["--service", "driver_activity_v1"]),
+            ("rides", ["--features", "driver_hourly_stats"]),
+        ] {
+            var outputs: [RecordBatch] = []
+            for root in [embedded, repo] {
+                let out = dir.file("\(entities)-\(outputs.count).parquet")
+                let result = try CommandRunner.run(
+                    [
+                        "training-set", "--repo", root, "--entities", embedded + "/data/\(entities).parquet",
+                        "--output", out,
+                    ]
+                        + features)
+                #expect(result.status == 0, "\(result)")
+                outputs.append(try ParquetFile(path: out).read())
+            }
+            #expect(outputs[0].rowCount > 100)
+            #expect(outputs[1] == outputs[0], "\(entities)")
+        }
+
+        // Materialization: the same rows and aggregation states as from the files.
+        let args = ["materialize", "2026-01-01", "2026-01-20T12:00:00Z"]
+        #expect(try CommandRunner.run(args + ["--repo", embedded]).status == 0)
+        let materialized = try CommandRunner.run(args + ["--repo", repo])
+        #expect(materialized.status == 0, "\(materialized)")
+        let expected = try MaterializeTests.records(try SQLiteOnlineStore(path: embedded + "/.tessera/online.db"))
+        #expect(expected.compactMap { $0 }.count > 1000)
+        #expect(try MaterializeTests.records(Self.store(server, schema: "src")) == expected)
+        let embeddedStore = try SQLiteOnlineStore(path: embedded + "/.tessera/online.db")
+        for view in try embeddedStore.viewNames() {
+            #expect(
+                try Self.store(server, schema: "src").stateCount(view: view) == embeddedStore.stateCount(view: view),
+                "\(view)")
+        }
+
+        // Serving and pushes on top of them.
+        let (process, port) = try ServeAndPushTests.serve(repo)
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try await ServingScenario.pushesAndLookups(port)
+
+        // A source whose table is missing is refused at plan, naming it and the server.
+        try movedDrivers.replacingOccurrences(of: "public.driver_stats", with: "public.no_such_table")
+            .write(toFile: repo + "/features/drivers.yaml", atomically: true, encoding: .utf8)
+        let refused = try CommandRunner.run(["plan", "--repo", repo])
+        #expect(refused.status != 0)
+        #expect(
+            refused.stderr.contains("no_such_table") && refused.stderr.contains("127.0.0.1:\(server.port)"),
+            "\(refused)")
     }
 }

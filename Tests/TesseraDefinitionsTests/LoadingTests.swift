@@ -218,6 +218,93 @@ import Testing
         #expect(messages.contains("feature 'ts' of feature view 'v' has the name of the source's timestamp column"))
     }
 
+    /// `type: postgres` sources: a URL naming a user and a database, exactly one of a table
+    /// and a query, and fields of other source types refused; a password in the URL loads
+    /// with a warning, and plans show it as `***`.
+    @Test func postgresSourcesAreCheckedWhereTheyAreWritten() throws {
+        let fixture = try RepositoryFixture()
+        defer { fixture.directory.remove() }
+        try fixture.write(
+            "features/pg.yaml",
+            """
+            sources:
+              - name: both
+                type: postgres
+                url: postgresql://u@db/warehouse
+                table: t
+                query: SELECT 1
+                timestamp_field: ts
+              - name: neither
+                type: postgres
+                url: postgresql://u@db/warehouse
+                timestamp_field: ts
+              - name: no_user
+                type: postgres
+                url: postgresql://db/warehouse
+                table: t
+                timestamp_field: ts
+              - name: not_a_url
+                type: postgres
+                url: mysql://u@db/warehouse
+                table: t
+                timestamp_field: ts
+              - name: bad_table
+                type: postgres
+                url: postgresql://u@db/warehouse
+                table: "a; drop table b"
+                timestamp_field: ts
+              - name: with_path
+                type: postgres
+                url: postgresql://u@db/warehouse
+                table: t
+                path: data/x.parquet
+              - name: typo
+                type: postgress
+                path: data/x.parquet
+                timestamp_field: ts
+            """)
+        let messages = fixture.diagnostics().map(\.message)
+        #expect(messages.contains("source 'both' gives both a table and a query"), "\(messages)")
+        #expect(messages.contains("source 'neither' names no table or query"), "\(messages)")
+        #expect(
+            messages.contains("the url of source 'no_user' names no user (postgresql://user@host/database)"),
+            "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("the url of source 'not_a_url':") }, "\(messages)")
+        #expect(
+            messages.contains("the table 'a; drop table b' of source 'bad_table' is not a table name"), "\(messages)")
+        #expect(messages.contains { $0.contains("'path'") && $0.contains("with_path") }, "\(messages)")
+        #expect(messages.contains { $0.contains("timestamp_field") && $0.contains("with_path") }, "\(messages)")
+        #expect(messages.contains("unknown source type 'postgress' in source 'typo'"), "\(messages)")
+
+        try fixture.write(
+            "features/pg.yaml",
+            """
+            sources:
+              - name: warehouse
+                type: postgres
+                url: postgresql://u:hunter2@db:6432/warehouse
+                query: SELECT * FROM driver_stats
+                timestamp_field: event_timestamp
+              - name: warehouse_push
+                type: push
+                batch_source: warehouse
+            """)
+        let repository = try fixture.load()
+        let source = try #require(repository.definitions.source("warehouse"))
+        #expect(
+            source.kind
+                == .postgres(
+                    PostgresRelation(
+                        url: "postgresql://u:hunter2@db:6432/warehouse", query: "SELECT * FROM driver_stats")))
+        #expect(
+            repository.warnings.map(\.message) == [
+                "the url of source 'warehouse' holds a password, which is kept in git with the definitions"
+            ])
+        let fields = CanonicalFields.fields(of: source).map { "\($0.path)=\($0.value)" }
+        #expect(fields.contains("url=postgresql://u:***@db:6432/warehouse"), "\(fields)")
+        #expect(!fields.joined().contains("hunter2"))
+    }
+
     /// `tessera api-key create --file secrets/api-keys.yaml` writes a YAML file inside the
     /// repository: it is configuration, not definitions, and loading skips it (a file with
     /// other sections beside `api_keys` is still read, and its mistakes reported).

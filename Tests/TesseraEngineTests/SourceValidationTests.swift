@@ -58,7 +58,10 @@ import Testing
         // Each problem points at the field it comes from (the definitions are one flow mapping on line 9).
         #expect(found.map(\.location.line) == [9, 9, 9])
         #expect(Set(found.map(\.location.column)).count == 3, "source, entities and schema are at different columns")
-        #expect(found[1].hint == "timestamps must be stored as timestamps (Parquet TIMESTAMP, ISO 8601 text in CSV)")
+        #expect(
+            found[1].hint
+                == "timestamps must be stored as timestamps (Parquet TIMESTAMP, ISO 8601 text in CSV, timestamp or timestamptz in PostgreSQL)"
+        )
         #expect(throws: DiagnosticsError.self) { try FeatureRepository.loadChecked(at: dir.path) }
     }
 

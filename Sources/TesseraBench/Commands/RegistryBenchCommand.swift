@@ -10,6 +10,8 @@ struct RegistryBenchCommand: ParsableCommand {
     @Option(help: "Feature views to generate.") var views = 500
     @Option(help: "Features per view.") var features = 20
     @Option(help: "Feature services to generate.") var services = 50
+    @Option(help: "The registry: sqlite (the embedded file) or postgres (a PostgreSQL 15 server the benchmark starts).")
+    var registry = "sqlite"
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -19,6 +21,17 @@ struct RegistryBenchCommand: ParsableCommand {
             options.featuresPerView = features
             options.services = services
             options.binary = Bench.binary
+            var server: PostgresBenchServer?
+            defer { server?.stop() }
+            switch registry {
+            case "sqlite": break
+            case "postgres":
+                let started = try PostgresBenchServer.start()
+                server = started
+                options.postgresURL = started.url
+            default:
+                throw ValidationError("--registry must be sqlite or postgres, not '\(registry)'")
+            }
             let report = try RegistryBenchmark.run(options: options)
             if json { try Console.json(report) } else { Console.print(report.table) }
         }

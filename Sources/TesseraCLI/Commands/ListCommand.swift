@@ -54,6 +54,8 @@ struct ListCommand: ParsableCommand {
                     switch source.kind {
                     case .file(let path, let format): detail = "\(format.rawValue) \(path)"
                     case .push(let batch): detail = "push" + (batch.map { " → \($0)" } ?? "")
+                    case .postgres(let relation):
+                        detail = "postgres \(relation.shownURL) " + (relation.table ?? "(query)")
                     }
                     return Row(
                         kind: "source", name: source.name, detail: detail, owner: source.owner,

@@ -135,8 +135,13 @@ struct DefinitionParser {
     }
 
     static let sourceFields = [
-        "name", "type", "path", "format", "timestamp_field", "created_timestamp_field", "field_mapping",
-        "batch_source", "description", "owner", "tags",
+        "name", "type", "path", "format", "url", "table", "query", "password_file", "timestamp_field",
+        "created_timestamp_field", "field_mapping", "batch_source", "description", "owner", "tags",
+    ]
+    static let sourceTypes = ["file", "push", "postgres"]
+    /// The fields only one source type takes.
+    static let typeFields: [String: [String]] = [
+        "file": ["path", "format"], "push": ["batch_source"], "postgres": ["url", "table", "query", "password_file"],
     ]
 
     func source(_ node: Node) -> DataSource? {
@@ -148,21 +153,28 @@ struct DefinitionParser {
         var type = "file"
         if let node = value("type"), let text = reader.string(node, "the type of \(what)") {
             type = text
-            if !["file", "push"].contains(text) {
+            if !DefinitionParser.sourceTypes.contains(text) {
                 reader.error(
                     node, "unknown source type '\(text)' in \(what)",
-                    hint: Suggestions.hint(for: text, in: ["file", "push"]) ?? "expected 'file' or 'push'")
+                    hint: Suggestions.hint(for: text, in: DefinitionParser.sourceTypes)
+                        ?? "expected 'file', 'push' or 'postgres'")
             }
         }
-        let allowed =
-            type == "push"
-            ? DefinitionParser.sourceFields.filter { !["path", "format"].contains($0) }
-            : DefinitionParser.sourceFields.filter { $0 != "batch_source" }
-        reader.checkKeys(
-            pairs, in: node, allowed: allowed,
-            required: type == "push" ? [] : ["path", "timestamp_field"], what: what)
+        let others = DefinitionParser.typeFields.filter { $0.key != type }.values.flatMap { $0 }
+        let allowed = DefinitionParser.sourceFields.filter {
+            !others.contains($0) || DefinitionParser.typeFields[type]?.contains($0) == true
+        }
+        let required: [String] =
+            switch type {
+            case "push": []
+            case "postgres": ["url", "timestamp_field"]
+            default: ["path", "timestamp_field"]
+            }
+        reader.checkKeys(pairs, in: node, allowed: allowed, required: required, what: what)
         var kind = SourceKind.push(batchSource: nil)
-        if type == "file" {
+        if type == "postgres" {
+            kind = .postgres(postgresRelation(value, what: what, node: node))
+        } else if type == "file" {
             let path = value("path").flatMap { reader.string($0, "the path of \(what)") }
             var format: FileFormat? = nil
             if let node = value("format"), let text = reader.string(node, "the format of \(what)") {
@@ -193,6 +205,48 @@ struct DefinitionParser {
         return DataSource(
             name: name, kind: kind, timestampField: timestamp ?? "", createdTimestampField: created,
             fieldMapping: mapping, description: description, owner: owner, tags: tags)
+    }
+
+    /// A `type: postgres` source's server and relation: a `url` naming a user and a database,
+    /// and exactly one of `table` (`name` or `schema.name`) and `query`.
+    private func postgresRelation(_ value: (String) -> Node?, what: String, node: Node) -> PostgresRelation {
+        var url = ""
+        if let urlNode = value("url"), let text = reader.string(urlNode, "the url of \(what)") {
+            url = text
+            do {
+                let parts = try ServiceURL(
+                    text, schemes: ["postgresql://", "postgres://"], form: "postgresql://user@host[:port]/database")
+                if parts.user == nil {
+                    reader.error(urlNode, "the url of \(what) names no user (postgresql://user@host/database)")
+                } else if parts.path.isEmpty {
+                    reader.error(urlNode, "the url of \(what) names no database (postgresql://user@host/database)")
+                }
+                if parts.password != nil {
+                    reader.warning(
+                        urlNode, "the url of \(what) holds a password, which is kept in git with the definitions",
+                        hint: "leave it out and set password_file or TESSERA_PG_PASSWORD")
+                }
+            } catch {
+                reader.error(urlNode, "the url of \(what): \(error.description)")
+            }
+        }
+        let table = value("table").flatMap { reader.string($0, "the table of \(what)") }
+        let query = value("query").flatMap { reader.string($0, "the query of \(what)") }
+        if table != nil, query != nil {
+            reader.error(value("query"), "\(what) gives both a table and a query", hint: "keep one")
+        } else if table == nil, query == nil {
+            reader.error(node, "\(what) names no table or query", hint: "add 'table: name' or 'query: SELECT ...'")
+        }
+        if let table, let tableNode = value("table"), PostgresRelation.tableParts(table) == nil {
+            reader.error(
+                tableNode, "the table '\(table)' of \(what) is not a table name",
+                hint: "write name or schema.name (a part with other characters in double quotes)")
+        }
+        if let query, query.trimmingSpaces().isEmpty {
+            reader.error(value("query"), "the query of \(what) is empty")
+        }
+        let passwordFile = value("password_file").flatMap { reader.string($0, "the password_file of \(what)") }
+        return PostgresRelation(url: url, table: table, query: query, passwordFile: passwordFile)
     }
 
     static let viewFields = [

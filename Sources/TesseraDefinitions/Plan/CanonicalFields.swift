@@ -20,6 +20,12 @@ public enum CanonicalFields {
             out.append(("format", format.rawValue))
         case .push(let batch):
             if let batch { out.append(("batch_source", batch)) }
+        case .postgres(let relation):
+            // The password is never part of what plans show or the registry digests.
+            out.append(("url", relation.shownURL))
+            if let table = relation.table { out.append(("table", table)) }
+            if let query = relation.query { out.append(("query", query)) }
+            if let file = relation.passwordFile { out.append(("password_file", file)) }
         }
         if !source.timestampField.isEmpty { out.append(("timestamp_field", source.timestampField)) }
         if let created = source.createdTimestampField { out.append(("created_timestamp_field", created)) }

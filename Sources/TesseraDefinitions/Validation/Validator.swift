@@ -61,6 +61,8 @@ struct Validator {
                         hint: "paths are relative to the repository folder (\(root))", field: "path")
                 }
             }
+        case .postgres:
+            break  // the server is checked when the source is read (plan, apply, doctor)
         case .push(let batchSource):
             if let batchSource {
                 guard let batch = definitions.source(batchSource) else {
@@ -73,7 +75,7 @@ struct Validator {
                 if case .push = batch.kind {
                     error(
                         id,
-                        "the batch_source of push source '\(source.name)' must be a file source, not push source '\(batchSource)'",
+                        "the batch_source of push source '\(source.name)' must be a batch source (file or postgres), not push source '\(batchSource)'",
                         field: "batch_source")
                 }
             } else if source.timestampField.isEmpty {

@@ -33,15 +33,47 @@ extension Dataset {
     }
 }
 
+/// Reads the sources of one kind that live outside the repository's files (a database):
+/// the seam through which a backend module gives the native engine a source type.
+public protocol SourceConnector: Sendable {
+    /// The source `type` it reads (`postgres`).
+    var type: String { get }
+
+    /// A reader of `source`, whose kind is this connector's; `root` is the repository's
+    /// folder (for files a source names, such as a password file).
+    func reader(for source: DataSource, root: String) throws -> any SourceReader
+
+    /// A check of `source` for `tessera doctor`: what was found ("12 columns, PostgreSQL
+    /// 15.8"), or the error.
+    func check(_ source: DataSource, root: String) throws -> String
+}
+
+/// A source type this build has no connector for.
+public struct MissingSourceConnector: Error, CustomStringConvertible {
+    public var description: String
+}
+
 /// Opens the readers of a repository's sources: file sources as datasets (relative to the
-/// repository), push sources as their batch source plus the rows pushed to the offline store.
+/// repository), database sources through their connectors, push sources as their batch
+/// source plus the rows pushed to the offline store.
 public struct RepositorySources: Sendable {
     public let root: String
     public let definitions: Definitions
+    public let connectors: [any SourceConnector]
 
-    public init(root: String, definitions: Definitions) {
+    public init(root: String, definitions: Definitions, connectors: [any SourceConnector] = []) {
         self.root = root
         self.definitions = definitions
+        self.connectors = connectors
+    }
+
+    /// The connector of a database source's kind.
+    public func connector(for source: DataSource) throws -> any SourceConnector {
+        guard let found = connectors.first(where: { $0.type == source.kind.name }) else {
+            throw MissingSourceConnector(
+                description: "source '\(source.name)' is of type '\(source.kind.name)', which this build cannot read")
+        }
+        return found
     }
 
     /// The absolute location of a path written in a definition file.
@@ -82,6 +114,8 @@ public struct RepositorySources: Sendable {
             let fileFormat: any DatasetFileFormat =
                 format == .csv ? CSVFormat(declaredTypes: declaredTypes(of: source)) : ParquetFormat()
             return [DatasetSourceReader(dataset: try Dataset.open(location, format: fileFormat))]
+        case .postgres:
+            return [try connector(for: source).reader(for: source, root: root)]
         case .push(let batchName):
             var out: [any SourceReader] = []
             if let batchName, let batch = definitions.source(batchName) {
@@ -92,11 +126,17 @@ public struct RepositorySources: Sendable {
         }
     }
 
-    /// The rows a view's source holds, when the files say (Parquet footers); for progress bars.
+    /// The rows a view's source holds, when the files (Parquet footers) or the database's
+    /// statistics say; for progress bars.
     public func estimatedRows(of view: FeatureView, definitions: Definitions) throws -> Int? {
         guard let source = definitions.source(view.source) else { return nil }
         var total = 0
         for reader in try readers(for: source) {
+            if reader is any EstimatingSourceReader {
+                guard let rows = (reader as? any EstimatingSourceReader)?.estimatedRows() else { return nil }
+                total += rows
+                continue
+            }
             guard let dataset = (reader as? DatasetSourceReader)?.dataset else { continue }
             for file in dataset.files {
                 guard file.path.lowercased().hasSuffix(".parquet"), let parquet = try? ParquetFile(path: file.path)

@@ -27,6 +27,13 @@ public protocol SourceReader: Sendable {
     func scan(columns: [String], filter: TimeFilter?, threads: Int, _ body: (RecordBatch) throws -> Void) throws
 }
 
+/// A reader that can tell roughly how many rows a scan returns before it starts (a
+/// database's statistics), for progress bars.
+public protocol EstimatingSourceReader: SourceReader {
+    /// About how many rows the source holds; `nil` when it cannot tell.
+    func estimatedRows() -> Int?
+}
+
 /// A source held in memory (tests, pushed rows, small lookups).
 public struct MemorySourceReader: SourceReader {
     public var batches: [RecordBatch]
