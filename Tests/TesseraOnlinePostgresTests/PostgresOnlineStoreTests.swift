@@ -72,6 +72,33 @@ import Testing
             keepsData: true, halt: { server.halt() }, resume: { try server.resume() })
     }
 
+    /// A reading process follows what other machines do to a view: dropped, written again,
+    /// and the store's tables dropped and made anew under it (where another view now has
+    /// the id the view had: a cache of view ids must not serve that view's rows).
+    @Test func readsFollowDropsAndRecreatedTables() throws {
+        let server = try PostgresServerProcess()
+        defer { server.stop() }
+        let reader = Self.store(server, schema: "ids")
+        let writer = Self.store(server, schema: "ids")
+        let key = [EntityKey(int64: 1)]
+        try writer.write(try Self.batch([1], events: [10], values: [1.5]))
+        #expect(try reader.readRecords(view: "v", keys: key, features: ["f"]).first??.values == [.float64(1.5)])
+        try writer.dropView("v")
+        #expect(try reader.readRecords(view: "v", keys: key, features: ["f"]) == [nil])
+        try writer.write(try Self.batch([1], events: [20], values: [2.5]))
+        #expect(try reader.readRecords(view: "v", keys: key, features: ["f"]).first??.values == [.float64(2.5)])
+
+        // The tables made anew: another view takes v's old id first.
+        try server.psql("DROP SCHEMA ids CASCADE")
+        let fresh = Self.store(server, schema: "ids")
+        try fresh.write(
+            try OnlineWriteBatch(
+                view: "w", joinKeys: [.int64([1])], eventTimestamps: .timestamp([5]), features: [("f", .float64([9]))]))
+        try fresh.write(try Self.batch([1], events: [30], values: [3.5]))
+        #expect(try reader.readRecords(view: "v", keys: key, features: ["f"]).first??.values == [.float64(3.5)])
+        #expect(try reader.readStates(view: "v", keys: key) == [nil])
+    }
+
     /// A write that fails part-way (a statement the server refuses after rows were sent)
     /// leaves the store as it was: the transaction rolls back.
     @Test func aFailedWriteChangesNothing() throws {
