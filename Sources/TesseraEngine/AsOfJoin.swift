@@ -29,7 +29,9 @@ public enum AsOfJoin {
     public struct SortedFeatures: Sendable {
         /// Per group `g`, its rows are positions `start[g] ..< start[g + 1]`.
         public let start: [Int]
-        /// Per position: the feature row, its event time and its created time.
+        /// Per position: the feature row, its event time and its created time. `created` is
+        /// empty when the rows have no created times (every one would be the same, and the
+        /// array as large as `event`: 80 MB for 10M rows).
         public let row: [Int]
         public let event: [Int64]
         public let created: [Int64]
@@ -56,7 +58,7 @@ public enum AsOfJoin {
             var cursor = counts
             var order = [Int](repeating: 0, count: total)
             var event = [Int64](repeating: 0, count: total)
-            var created = [Int64](repeating: Int64.min, count: total)
+            var created = [Int64](repeating: Int64.min, count: createdTimes == nil ? 0 : total)
             featureGroups.withUnsafeBufferPointer { groups in
                 order.withUnsafeMutableBufferPointer { o in
                     event.withUnsafeMutableBufferPointer { e in
@@ -84,7 +86,11 @@ public enum AsOfJoin {
                         let (po, pe, pc) = (UnsafeSendable(o), UnsafeSendable(e), UnsafeSendable(c))
                         Parallel.forEach(chunks) { range in
                             for g in range {
-                                AsOfJoin.sortGroup(po.value, pe.value, pc.value, starts[g], starts[g + 1])
+                                if pc.value.isEmpty {
+                                    AsOfJoin.sortGroup(po.value, pe.value, starts[g], starts[g + 1])
+                                } else {
+                                    AsOfJoin.sortGroup(po.value, pe.value, pc.value, starts[g], starts[g + 1])
+                                }
                             }
                         }
                     }
@@ -128,6 +134,34 @@ public enum AsOfJoin {
         }
     }
 
+    /// `sortGroup` for rows without created times: by (event, row).
+    static func sortGroup(
+        _ o: UnsafeMutableBufferPointer<Int>, _ e: UnsafeMutableBufferPointer<Int64>, _ lo: Int, _ hi: Int
+    ) {
+        let n = hi - lo
+        if n < 2 { return }
+        if n <= 32 {
+            for i in (lo + 1)..<hi {
+                let (ko, ke) = (o[i], e[i])
+                var j = i - 1
+                while j >= lo && (ke, ko) < (e[j], o[j]) {
+                    o[j + 1] = o[j]
+                    e[j + 1] = e[j]
+                    j -= 1
+                }
+                o[j + 1] = ko
+                e[j + 1] = ke
+            }
+            return
+        }
+        var items = (lo..<hi).map { (e[$0], o[$0]) }
+        items.sort { $0 < $1 }
+        for (k, item) in items.enumerated() {
+            e[lo + k] = item.0
+            o[lo + k] = item.1
+        }
+    }
+
     /// For each entity row, the chosen feature row, or -1 when there is none.
     ///
     /// - Parameters:
@@ -141,7 +175,8 @@ public enum AsOfJoin {
         var out = [Int](repeating: -1, count: rows)
         let times = entityTimes.int64Values ?? []
         let ttl = options.ttl.microseconds
-        let guardCreated = options.createdNotAfterTime
+        // Without created times no row was written after any time.
+        let guardCreated = options.createdNotAfterTime && !features.created.isEmpty
         let timeNullable = entityTimes.validity != nil
         let chunks = Parallel.chunks(count: rows, threads: options.threads, minimum: 65_536)
         out.withUnsafeMutableBufferPointer { o in

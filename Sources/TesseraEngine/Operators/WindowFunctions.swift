@@ -125,7 +125,8 @@ struct WindowFunction: Sendable {
             var q = p
             while newest ? q - 1 >= range.lowerBound : q + 1 < range.upperBound {
                 let next = newest ? q - 1 : q + 1
-                guard event[next] == event[p], created[next] == created[p] else { break }
+                // No created times (an empty buffer): ties are on the event time alone.
+                guard event[next] == event[p], created.isEmpty || created[next] == created[p] else { break }
                 q = next
             }
             let group = newest ? q...p : p...q
