@@ -52,9 +52,12 @@ public struct MaterializeSummary: Sendable, Encodable {
         public var rowsRead: Int
         public var entitiesWritten: Int
         public var seconds: Double
+        /// Why a run loaded less than its interval suggests (a window-aggregated view whose
+        /// events all end before the windows of now), or `nil`.
+        public var note: String? = nil
 
         enum CodingKeys: String, CodingKey {
-            case view, start, end, seconds
+            case view, start, end, seconds, note
             case rowsRead = "rows_read"
             case entitiesWritten = "entities_written"
         }
@@ -104,7 +107,8 @@ extension FeatureStore {
                 results.append(
                     MaterializeSummary.View(
                         view: view.name, start: built.start, end: end, rowsRead: built.rowsRead,
-                        entitiesWritten: built.keys, seconds: Double(MonotonicClock.nanoseconds() &- viewBegan) / 1e9))
+                        entitiesWritten: built.keys, seconds: Double(MonotonicClock.nanoseconds() &- viewBegan) / 1e9,
+                        note: built.note))
                 if view.plainFeatures.isEmpty { continue }
             }
             let stats = try offline.latestRows(
@@ -149,7 +153,7 @@ extension FeatureStore {
     func rebuildAggregationState(
         _ view: FeatureView, end: Timestamp, definitions: Definitions, request: MaterializeRequest,
         into store: any OnlineStore, progress: (MaterializeProgress) -> Void
-    ) throws -> (start: Timestamp, rowsRead: Int, keys: Int) {
+    ) throws -> (start: Timestamp, rowsRead: Int, keys: Int, note: String?) {
         let program = AggregationProgram(view: view)
         let now = configuration.now().microseconds
         guard let longest = program.longestWindow else {
@@ -205,7 +209,11 @@ extension FeatureStore {
         progress(
             MaterializeProgress(
                 view: view.name, rowsRead: rowsRead, entitiesWritten: keys.count, estimatedRows: estimate))
-        return (start, rowsRead, keys.count)
+        // An end older than every window of now: nothing a lookup now reads was there to load.
+        guard start > end else { return (start, rowsRead, keys.count, nil) }
+        let note =
+            "every event up to \(end.iso8601) is older than the longest window (\(TimeSpan(microseconds: longest).formatted)) before now (\(Timestamp(microseconds: now).iso8601)): lookups are computed at the current time, so the state holds nothing; training sets compute any past time"
+        return (end, rowsRead, keys.count, note)
     }
 
     /// The online views to load: those named, or all of them.

@@ -87,6 +87,19 @@ import Testing
         #expect(present > 1000 && absent > 1000, "both kinds of rows are exercised (\(present), \(absent))")
         // The watermark was recorded.
         #expect(try registry.watermarks()["driver_hourly_stats"]?.end == end)
+
+        // January's trips are older than every window of now: the aggregated views load
+        // nothing, and say why instead of showing an interval that starts after its end.
+        let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let views = try #require(summary?["views"] as? [[String: Any]])
+        let aggregated = try #require(views.first { $0["view"] as? String == "driver_trip_aggs" })
+        #expect(aggregated["start"] as? String == aggregated["end"] as? String, "\(aggregated)")
+        #expect((aggregated["note"] as? String)?.contains("older than the longest window (1w) before now") == true)
+        #expect(views.first { $0["view"] as? String == "driver_hourly_stats" }?["note"] == nil)
+        let text = try CommandRunner.run([
+            "materialize", "2026-01-01", endText, "--repo", repo, "--views", "driver_trip_aggs",
+        ])
+        #expect(text.status == 0 && text.stdout.contains("note: every event up to 2026-01-20T12:00:00Z"), "\(text)")
     }
 
     @Test func killedMaterializationsRerunToTheCleanState() throws {

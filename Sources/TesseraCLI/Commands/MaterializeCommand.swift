@@ -137,6 +137,7 @@ struct MaterializeOptions: ParsableArguments {
                     format: "%@: %d rows read, %d entities written in %.2f s (%.0f rows/s), [%@, %@]", view.view,
                     view.rowsRead, view.entitiesWritten, view.seconds, Double(view.rowsRead) / max(view.seconds, 1e-9),
                     view.start.iso8601, view.end.iso8601))
+            if let note = view.note { Console.print("  note: \(note)") }
         }
     }
 
