@@ -6,7 +6,7 @@ import TesseraConsole
 struct PeerBenchOptions: ParsableArguments {
     @Option(help: "Workload size: XS, S, M or L.") var size = "M"
     @Option(help: "Where to keep the generated files.") var data = NSTemporaryDirectory() + "tessera-bench"
-    @Option(help: "A Python with feast[duckdb]==0.67.0 (omit to skip Feast).") var feastPython: String?
+    @Option(help: "A Python with feast[duckdb]==0.67.0 (omit, or '', to skip Feast).") var feastPython: String?
     @Option(help: "A Python with pyarrow and duckdb (default: $TESSERA_PYTHON, .venv, python3).") var python: String?
     @Option(help: "Threads for Tessera.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Runs per tool; the best is reported.") var runs = 1
@@ -17,7 +17,8 @@ struct PeerBenchOptions: ParsableArguments {
             binary: Bench.binary, packageRoot: FileManager.default.currentDirectoryPath)
         options.size = size
         options.dataDirectory = data
-        options.feastPython = feastPython
+        // '' skips Feast, as the online benchmark's option does.
+        options.feastPython = feastPython.flatMap { $0.isEmpty ? nil : $0 }
         if let python { options.python = python }
         options.threads = threads
         options.runs = runs
