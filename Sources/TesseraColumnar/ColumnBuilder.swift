@@ -108,7 +108,7 @@ public struct ColumnBuilder: Sendable {
             appended = push(x)
         case .string:
             guard case .string(let x) = value else { return false }
-            appended = pushBinary(Array(x.utf8))
+            appended = pushBinary(x.utf8)
         case .bytes:
             guard case .bytes(let x) = value else { return false }
             appended = pushBinary(x)
@@ -175,7 +175,7 @@ public struct ColumnBuilder: Sendable {
         return true
     }
 
-    private mutating func pushBinary(_ bytes: [UInt8]) -> Bool {
+    private mutating func pushBinary(_ bytes: some Collection<UInt8>) -> Bool {
         guard case .binary(var v) = data else { return false }
         data = .bool([])
         v.append(bytes: bytes)
@@ -196,12 +196,7 @@ public struct ColumnBuilder: Sendable {
     /// Appends a string's UTF-8 bytes (or a bytes value) without making a `String`; does
     /// nothing on a builder of another layout.
     public mutating func append(binary value: some Collection<UInt8>) {
-        if case .binary(var v) = data {
-            validity.append(true)
-            data = .bool([])
-            v.append(bytes: value)
-            data = .binary(v)
-        }
+        if pushBinary(value) { validity.append(true) }
     }
 
     /// Appends a string (or its bytes); does nothing on a builder of another layout.

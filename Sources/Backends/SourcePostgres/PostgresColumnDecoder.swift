@@ -30,12 +30,10 @@ struct PostgresColumnDecoder {
         case .int64:
             builder.append(int64: try Self.fixed(bytes, Int64.self))
         case .timestamp:
-            // ±infinity have no instant: they read as null.
-            let raw = try Self.fixed(bytes, Int64.self)
-            if raw == .max || raw == .min {
-                builder.appendNull()
+            if let instant = Self.instant(try Self.fixed(bytes, Int64.self)) {
+                builder.append(int64: instant)
             } else {
-                builder.append(int64: raw &+ Self.epochOffset)
+                builder.appendNull()
             }
         case .array(let element):
             builder.append(.list(try Self.array(bytes, element: element)))
@@ -68,14 +66,14 @@ struct PostgresColumnDecoder {
         case .text: .string(String(decoding: bytes.readableBytesView, as: UTF8.self))
         case .bytes: .bytes(Array(bytes.readableBytesView))
         case .timestamp:
-            timestamp(try fixed(bytes, Int64.self))
+            instant(try fixed(bytes, Int64.self)).map { .timestamp(Timestamp(microseconds: $0)) } ?? .null
         case .array: throw PostgresDecodeError("arrays of arrays cannot be read")
         }
     }
 
-    /// A timestamp from PostgreSQL's microseconds; ±infinity have no instant and read as null.
-    private static func timestamp(_ raw: Int64) -> ScalarValue {
-        raw == .max || raw == .min ? .null : .timestamp(Timestamp(microseconds: raw &+ epochOffset))
+    /// Unix microseconds from PostgreSQL's; `nil` for ±infinity, which have no instant.
+    private static func instant(_ raw: Int64) -> Int64? {
+        raw == .max || raw == .min ? nil : raw &+ epochOffset
     }
 
     /// A one-dimensional array in PostgreSQL's binary form: dimensions, flags, element

@@ -21,10 +21,14 @@ struct PostgresColumnType: Sendable, Equatable {
     var cast: String
     var wire: Wire
     var type: ValueType
+    /// The type a time filter's literals are cast to, for a column the server can filter
+    /// on (`timestamptz`: instants; `timestamp` and `date`: UTC wall times); else `nil`.
+    var filterCast: String?
 
     /// The reading of a column whose type has OID `oid`, named `serverType` by the server.
     init(oid: Int64, serverType: String) {
         self.serverType = serverType
+        filterCast = oid == 1184 ? "timestamptz" : (oid == 1114 || oid == 1082 ? "timestamp" : nil)
         func scalar(_ oid: Int64) -> (cast: String, wire: Wire, type: ValueType)? {
             switch oid {
             case 16: ("", .bool, .bool)

@@ -111,10 +111,8 @@ public struct PostgresSourceReader: EstimatingSourceReader {
     ) -> String {
         let list = columns.map { $0.reading.select(PostgresRelation.quoted($0.name)) }.joined(separator: ", ")
         var sql = "SELECT \(list.isEmpty ? "1" : list) FROM \(from)"
-        if let filter, let filterType, filterType.wire == .timestamp {
+        if let filter, let cast = filterType?.filterCast {
             // Literals from our own integers (digits, '-', ':', 'T', '.', 'Z'): nothing to escape.
-            // A `timestamp` column is compared with UTC wall times, a `timestamptz` with instants.
-            let cast = filterType.serverType.hasSuffix("with time zone") ? "timestamptz" : "timestamp"
             let column = PostgresRelation.quoted(filter.column)
             var conditions: [String] = []
             if let lower = filter.lower {

@@ -31,12 +31,6 @@ public enum SourceKind: Hashable, Sendable, Codable {
         case .postgres: "postgres"
         }
     }
-
-    /// Whether this is a batch source (rows at rest, not pushed).
-    public var isBatch: Bool {
-        if case .push = self { return false }
-        return true
-    }
 }
 
 /// Where a PostgreSQL source's rows are: a server (`url`) and a `table` or a `query`.
