@@ -171,7 +171,12 @@ public final class PostgresConnections: Sendable {
         _ body: (PostgresConnection) throws(E) -> T, _ convert: (PostgresFailure) -> E,
         on held: inout PostgresConnection?
     ) throws(E) -> T {
-        if let open = held, open.isClosed { held = nil }
+        // A broken connection is closed before it is dropped: postgres-nio asserts (debug
+        // builds) when a connection it still counts as open is deinitialized.
+        if let open = held, open.isClosed {
+            let _: EventLoopFuture<Void> = open.close()
+            held = nil
+        }
         let connection: PostgresConnection
         if let open = held {
             connection = open
@@ -187,7 +192,10 @@ public final class PostgresConnections: Sendable {
             return try body(connection)
         } catch {
             // A broken connection is replaced by the next call; one that answered is kept.
-            if connection.isClosed { held = nil }
+            if connection.isClosed {
+                let _: EventLoopFuture<Void> = connection.close()
+                held = nil
+            }
             throw error
         }
     }
