@@ -160,6 +160,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Backends/SourcePostgres", swiftSettings: swiftSettings),
+        // SQL generation for the SQL offline engines (PostgreSQL, Spark): the point-in-time join
+        // and latest-row queries in each dialect, no I/O.
+        .target(
+            name: "TesseraSQL", dependencies: ["TesseraCore"], swiftSettings: swiftSettings),
+        // PostgreSQL as the offline engine (`offline_store: {type: postgres}`): the generated SQL
+        // run where the sources' tables are.
+        .target(
+            name: "TesseraOfflinePostgres",
+            dependencies: [
+                "TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraOffline", "TesseraEngine", "TesseraSQL",
+                "TesseraPostgres", "TesseraSourcePostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/Backends/OfflinePostgres", swiftSettings: swiftSettings),
         // A focused Redis client (RESP on SwiftNIO): pipelining, timeouts, AUTH/ACL, pooling
         // with reconnects (issue: scale-out stores).
         .target(
@@ -186,6 +200,7 @@ let package = Package(
                 "TesseraRegistry",
                 "TesseraOnline", "TesseraOffline", "TesseraEngine", "TesseraRegistrySQLite", "TesseraOnlineSQLite",
                 "TesseraOnlineRedis", "TesseraRegistryPostgres", "TesseraOnlinePostgres", "TesseraSourcePostgres",
+                "TesseraOfflinePostgres",
             ],
             swiftSettings: swiftSettings),
         // The HTTP feature server (Feast-compatible JSON) on Hummingbird, with Prometheus metrics.
@@ -296,6 +311,14 @@ let package = Package(
             dependencies: [
                 "TesseraSourcePostgres", "TesseraPostgres", "TesseraEngine", "TesseraColumnar", "TesseraCore",
                 "TesseraDefinitions", "TesseraTesting", .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TesseraOfflinePostgresTests",
+            dependencies: [
+                "TesseraOfflinePostgres", "TesseraSourcePostgres", "TesseraSQL", "TesseraPostgres", "TesseraEngine",
+                "TesseraOffline", "TesseraColumnar", "TesseraCore", "TesseraDefinitions", "TesseraTesting",
+                "TesseraWorkload", .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -2,6 +2,7 @@ import TesseraCore
 import TesseraDefinitions
 import TesseraEngine
 import TesseraOffline
+import TesseraOfflinePostgres
 import TesseraOnline
 import TesseraOnlinePostgres
 import TesseraOnlineRedis
@@ -44,7 +45,9 @@ public struct Backends: Sendable {
         ],
         offlineEngines: [
             // The native engine reads files itself, and databases through connectors.
-            NativeEngineFactory(connectors: [PostgresSourceConnector()])
+            NativeEngineFactory(connectors: [PostgresSourceConnector()]),
+            // PostgreSQL computes what it can where the sources' tables are.
+            PostgresOfflineEngineFactory(),
         ])
 
     /// `standard` plus the in-memory registry and online store (`type: memory`), for tests and

@@ -16,6 +16,12 @@ extension FeatureStore {
         return try offline.trainingSet(request, definitions: definitions, progress: progress)
     }
 
+    /// What the offline engine would run for `request` (`tessera training-set --explain`): a
+    /// SQL engine's generated queries and where each view is computed.
+    public func explainTrainingSet(_ request: TrainingSetRequest) throws -> String {
+        try offline.explain(request, definitions: try applied().definitions)
+    }
+
     /// The views, features and key columns a request resolves to against the applied
     /// definitions (to read an entity file with the key types the join needs).
     public func resolve(_ request: TrainingSetRequest) throws -> (

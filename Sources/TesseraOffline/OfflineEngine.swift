@@ -61,6 +61,55 @@ public protocol OfflineEngine: Sendable {
     /// The columns a source holds and their types, named as in the source; `nil` when the
     /// source cannot be read (source checks then say why). Types aggregation inputs.
     func columns(of source: DataSource, definitions: Definitions) -> [String: ValueType]?
+
+    /// What `trainingSet` would run for `request`, without running it (`tessera training-set
+    /// --explain`): a SQL engine's generated queries, and where each view is computed.
+    ///
+    /// - Throws: the same request errors as `trainingSet` (names, services).
+    func explain(_ request: TrainingSetRequest, definitions: Definitions) throws -> String
+}
+
+extension OfflineEngine {
+    /// The native plan: one scan and one operator per view, on this machine.
+    public func explain(_ request: TrainingSetRequest, definitions: Definitions) throws -> String {
+        let (selections, _, onDemand) = try FeatureResolution.selections(for: request, in: definitions)
+        var lines = ["-- The native engine runs no SQL: it reads each view's source once, on this machine."]
+        for selection in selections {
+            lines.append(contentsOf: TrainingSetExplanation.native(selection, reason: nil))
+        }
+        lines.append(contentsOf: TrainingSetExplanation.onDemand(onDemand))
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The lines `explain` writes for the parts engines compute the same way.
+public enum TrainingSetExplanation {
+    /// A view computed natively (`reason`: why not by the engine's server).
+    public static func native(_ selection: ViewSelection, reason: String?) -> [String] {
+        let view = selection.view
+        let plain = selection.features.filter { !$0.isAggregated }.map(\.name)
+        let aggregated = selection.features.filter(\.isAggregated).map(\.name)
+        var lines: [String] = []
+        let why = reason.map { " (\($0))" } ?? ""
+        if !plain.isEmpty {
+            lines.append(
+                "-- \(view.name): as-of join of \(plain.joined(separator: ", ")) over source '\(view.source)' by the native engine\(why)"
+            )
+        }
+        if !aggregated.isEmpty {
+            lines.append(
+                "-- \(view.name): window aggregations \(aggregated.joined(separator: ", ")) over source '\(view.source)' by the native engine"
+            )
+        }
+        return lines
+    }
+
+    /// On-demand features, computed after the joins from the joined columns.
+    public static func onDemand(_ selections: [OnDemandSelection]) -> [String] {
+        selections.map { selection in
+            "-- \(selection.view.name): on-demand features \(selection.features.map(\.name).joined(separator: ", ")) computed by Tessera from the joined columns"
+        }
+    }
 }
 
 /// Makes an `OfflineEngine` from its `offline_store:` settings in `tessera.yaml`.

@@ -38,6 +38,28 @@ import Testing
         return repo
     }
 
+    /// Builds each training set from `embedded` and from `repo` and expects equal files.
+    static func sameTrainingSets(
+        _ cases: [(entities: String, arguments: [String])], embedded: String, repo: String, dir: TemporaryDirectory,
+        label: String
+    ) throws {
+        for (entities, arguments) in cases {
+            var outputs: [RecordBatch] = []
+            for root in [embedded, repo] {
+                let out = dir.file("\(label)-\(entities)-\(outputs.count).parquet")
+                let result = try CommandRunner.run(
+                    [
+                        "training-set", "--repo", root, "--entities", embedded + "/data/\(entities).parquet",
+                        "--output", out,
+                    ] + arguments)
+                #expect(result.status == 0, "\(result)")
+                outputs.append(try ParquetFile(path: out).read())
+            }
+            #expect(outputs[0].rowCount > 100)
+            #expect(outputs[1] == outputs[0], "\(label): \(entities) \(arguments)")
+        }
+    }
+
     static func store(_ server: PostgresServerProcess, schema: String) -> PostgresOnlineStore {
         var configuration = PostgresOnlineStore.Configuration()
         configuration.schema = schema
@@ -225,25 +247,11 @@ import Testing
         #expect(!doctor.stdout.contains(server.password), "\(doctor.stdout)")
 
         // Training sets: the aggregations over trips and the as-of join over driver stats.
-        for (entities, features) in [
-            ("trip_labels", ["--service", "driver_activity_v1"]),
-            ("rides", ["--features", "driver_hourly_stats"]),
-        ] {
-            var outputs: [RecordBatch] = []
-            for root in [embedded, repo] {
-                let out = dir.file("\(entities)-\(outputs.count).parquet")
-                let result = try CommandRunner.run(
-                    [
-                        "training-set", "--repo", root, "--entities", embedded + "/data/\(entities).parquet",
-                        "--output", out,
-                    ]
-                        + features)
-                #expect(result.status == 0, "\(result)")
-                outputs.append(try ParquetFile(path: out).read())
-            }
-            #expect(outputs[0].rowCount > 100)
-            #expect(outputs[1] == outputs[0], "\(entities)")
-        }
+        try Self.sameTrainingSets(
+            [
+                ("trip_labels", ["--service", "driver_activity_v1"]),
+                ("rides", ["--features", "driver_hourly_stats"]),
+            ], embedded: embedded, repo: repo, dir: dir, label: "source")
 
         // Materialization: the same rows and aggregation states as from the files.
         let args = ["materialize", "2026-01-01", "2026-01-20T12:00:00Z"]
@@ -259,6 +267,48 @@ import Testing
                 try Self.store(server, schema: "src").stateCount(view: view) == embeddedStore.stateCount(view: view),
                 "\(view)")
         }
+
+        // PostgreSQL as the offline engine: the as-of joins and latest rows computed by the
+        // server (the aggregations natively), the same training sets, and a fresh online
+        // store materialized from it equal to the one from the files.
+        let config = try String(contentsOfFile: repo + "/tessera.yaml", encoding: .utf8)
+        let engineConfig =
+            config
+            .replacingOccurrences(
+                of: "offline_store:\n  type: native",
+                with:
+                    "offline_store:\n  type: postgres\n  url: postgresql://postgres@127.0.0.1:\(server.port)/postgres\n  password_file: pg-password"
+            )
+            .replacingOccurrences(of: "  schema: src\n", with: "  schema: src_engine\n")
+        #expect(
+            engineConfig.contains("type: postgres\n  url: postgresql://postgres@")
+                && engineConfig.contains("src_engine"))
+        try engineConfig.write(toFile: repo + "/tessera.yaml", atomically: true, encoding: .utf8)
+        try Self.sameTrainingSets(
+            [
+                ("trip_labels", ["--service", "driver_activity_v1"]),
+                ("rides", ["--features", "driver_hourly_stats"]),
+                ("rides", ["--features", "driver_hourly_stats", "--no-future-created"]),
+            ], embedded: embedded, repo: repo, dir: dir, label: "engine")
+        let explained = try CommandRunner.run(
+            [
+                "training-set", "--repo", repo, "--entities", embedded + "/data/rides.parquet", "--features",
+                "driver_hourly_stats", "--explain",
+            ])
+        #expect(explained.status == 0, "\(explained)")
+        #expect(explained.stdout.contains("SELECT DISTINCT ON (e.__row)"), "\(explained.stdout)")
+        #expect(explained.stdout.contains("driver_hourly_stats: as-of join"), "\(explained.stdout)")
+        #expect(!explained.stdout.contains(server.password), "\(explained.stdout)")
+        let explainedAggregations = try CommandRunner.run(
+            [
+                "training-set", "--repo", repo, "--entities", embedded + "/data/trip_labels.parquet", "--service",
+                "driver_activity_v1", "--explain",
+            ])
+        #expect(explainedAggregations.status == 0, "\(explainedAggregations)")
+        #expect(explainedAggregations.stdout.contains("window aggregations"), "\(explainedAggregations.stdout)")
+        let rematerialized = try CommandRunner.run(args + ["--repo", repo])
+        #expect(rematerialized.status == 0, "\(rematerialized)")
+        #expect(try MaterializeTests.records(Self.store(server, schema: "src_engine")) == expected)
 
         // Serving and pushes on top of them.
         let (process, port) = try ServeAndPushTests.serve(repo)

@@ -3,15 +3,15 @@ import TesseraColumnar
 import TesseraCore
 
 /// Decodes the binary values of one selected column into a column, row by row.
-struct PostgresColumnDecoder {
-    let name: String
-    let reading: PostgresColumnType
+public struct PostgresColumnDecoder {
+    public let name: String
+    public let reading: PostgresColumnType
     private var builder: ColumnBuilder
 
     /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 00:00 UTC).
     static let epochOffset: Int64 = 946_684_800_000_000
 
-    init(name: String, reading: PostgresColumnType, capacity: Int) {
+    public init(name: String, reading: PostgresColumnType, capacity: Int) {
         self.name = name
         self.reading = reading
         builder = ColumnBuilder(type: reading.type, capacity: capacity)
@@ -19,7 +19,7 @@ struct PostgresColumnDecoder {
 
     /// Appends one value (`nil`: SQL NULL); throws a reason when the bytes are not a value
     /// of the column's type.
-    mutating func append(_ bytes: ByteBuffer?) throws(PostgresDecodeError) {
+    public mutating func append(_ bytes: ByteBuffer?) throws(PostgresDecodeError) {
         guard let bytes else {
             builder.appendNull()
             return
@@ -42,7 +42,7 @@ struct PostgresColumnDecoder {
         }
     }
 
-    func finish() -> Column { builder.finish() }
+    public func finish() -> Column { builder.finish() }
 
     private static func fixed<T: FixedWidthInteger>(_ bytes: ByteBuffer, _: T.Type) throws(PostgresDecodeError) -> T {
         guard bytes.readableBytes == MemoryLayout<T>.size,
@@ -111,7 +111,7 @@ struct PostgresColumnDecoder {
 }
 
 /// Why a value's bytes could not be read (the reader adds the source, row and column).
-struct PostgresDecodeError: Error {
-    var reason: String
+public struct PostgresDecodeError: Error {
+    public var reason: String
     init(_ reason: String) { self.reason = reason }
 }

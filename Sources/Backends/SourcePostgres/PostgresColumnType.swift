@@ -5,9 +5,9 @@ import TesseraCore
 ///
 /// Every type is readable: those without a Tessera counterpart (`uuid`, `json`, enums,
 /// `interval`, …) are read as their text form, as `psql` prints them.
-struct PostgresColumnType: Sendable, Equatable {
+public struct PostgresColumnType: Sendable, Equatable {
     /// What the binary values of the selected expression are.
-    indirect enum Wire: Sendable, Equatable {
+    public indirect enum Wire: Sendable, Equatable {
         case bool, int32, int64, float32, float64, text, bytes
         /// Microseconds since 2000-01-01 00:00 (UTC for `timestamptz`; as UTC for `timestamp`).
         case timestamp
@@ -16,17 +16,17 @@ struct PostgresColumnType: Sendable, Equatable {
     }
 
     /// The server's type name (`format_type`), for messages.
-    var serverType: String
+    public var serverType: String
     /// `::type` appended to the column in the select list, or `""`.
-    var cast: String
-    var wire: Wire
-    var type: ValueType
+    public var cast: String
+    public var wire: Wire
+    public var type: ValueType
     /// The type a time filter's literals are cast to, for a column the server can filter
     /// on (`timestamptz`: instants; `timestamp` and `date`: UTC wall times); else `nil`.
-    var filterCast: String?
+    public var filterCast: String?
 
     /// The reading of a column whose type has OID `oid`, named `serverType` by the server.
-    init(oid: Int64, serverType: String) {
+    public init(oid: Int64, serverType: String) {
         self.serverType = serverType
         filterCast = oid == 1184 ? "timestamptz" : (oid == 1114 || oid == 1082 ? "timestamp" : nil)
         func scalar(_ oid: Int64) -> (cast: String, wire: Wire, type: ValueType)? {
@@ -68,7 +68,7 @@ struct PostgresColumnType: Sendable, Equatable {
     }
 
     /// The select-list entry reading `column` (already quoted).
-    func select(_ column: String) -> String {
+    public func select(_ column: String) -> String {
         cast.isEmpty ? column : "\(column)::\(cast)"
     }
 }

@@ -14,7 +14,7 @@ import TesseraPostgres
 public struct PostgresSourceReader: EstimatingSourceReader {
     public let source: String
     public let relation: PostgresRelation
-    let pool: PostgresConnections
+    public let pool: PostgresConnections
     /// Rows per `FETCH`: large enough that round trips are a small share of the time.
     public var fetchRows = 50_000
     private let columns = ColumnCache()
@@ -32,7 +32,7 @@ public struct PostgresSourceReader: EstimatingSourceReader {
     }()
 
     /// The source's columns as the server describes them, in order, each with how it is read.
-    func columnTypes() throws(PostgresSourceError) -> [(name: String, reading: PostgresColumnType)] {
+    public func columnTypes() throws(PostgresSourceError) -> [(name: String, reading: PostgresColumnType)] {
         if let known = columns.value.withLock({ $0 }) { return known }
         let catalog = """
             SELECT a.attname::text, a.atttypid::int8, format_type(a.atttypid, a.atttypmod)
@@ -86,7 +86,7 @@ public struct PostgresSourceReader: EstimatingSourceReader {
     }
 
     /// The table, or "its query", for messages.
-    var shown: String { relation.table.map { "table \($0)" } ?? "its query" }
+    public var shown: String { relation.table.map { "table \($0)" } ?? "its query" }
 
     public func schema() throws -> Schema {
         Schema(try columnTypes().map { Field($0.name, $0.reading.type) })
@@ -145,41 +145,16 @@ public struct PostgresSourceReader: EstimatingSourceReader {
         let schema = Schema(selected.map { Field($0.name, $0.reading.type) })
         let place = pool.place
         let source = source
-        let fetch = PostgresQuery(unsafeSQL: "FETCH FORWARD \(fetchRows) FROM tessera_scan")
         let fetchRows = fetchRows
         do {
             try pool.withConnection({ $0 as any Error }) { (connection) throws(any Error) in
-                func send() throws(PostgresFailure) -> EventLoopFuture<PostgresQueryResult> {
-                    // A query written to a closed connection is dropped unanswered (see PostgresConnections.run).
-                    guard !connection.isClosed else {
-                        throw PostgresFailure(.unreachable, "cannot reach \(place): the connection is closed")
-                    }
-                    return connection.query(fetch, logger: Self.logger)
-                }
                 try PostgresConnections.run("BEGIN READ ONLY", on: connection, place: place)
-                var pending: EventLoopFuture<PostgresQueryResult>? = nil
                 do {
-                    try PostgresConnections.run(
-                        PostgresQuery(unsafeSQL: "DECLARE tessera_scan NO SCROLL CURSOR FOR " + sql), on: connection,
-                        place: place)
-                    pending = try send()
-                    var firstRow = 0
-                    while let next = pending {
-                        pending = nil
-                        let result: PostgresQueryResult
-                        do {
-                            result = try next.wait()
-                        } catch {
-                            throw PostgresConnections.failure(error, place: place)
-                        }
-                        // The next batch travels while this one is decoded and used.
-                        if result.rows.count == fetchRows { pending = try send() }
-                        try body(try Self.batch(result.rows, schema: schema, columns: selected, firstRow: firstRow))
-                        firstRow += result.rows.count
+                    try Self.cursor(sql, on: connection, place: place, fetchRows: fetchRows) { rows, firstRow in
+                        try body(try Self.batch(rows, schema: schema, columns: selected, firstRow: firstRow))
                     }
                     try PostgresConnections.run("COMMIT", on: connection, place: place)
                 } catch {
-                    if let pending { _ = try? pending.wait() }
                     _ = try? PostgresConnections.run("ROLLBACK", on: connection, place: place)
                     throw error
                 }
@@ -191,16 +166,60 @@ public struct PostgresSourceReader: EstimatingSourceReader {
         }
     }
 
-    /// One fetched batch as columns.
-    static func batch(
-        _ rows: [PostgresRow], schema: Schema, columns: [(name: String, reading: PostgresColumnType)], firstRow: Int
+    /// Runs `sql` through a cursor inside the connection's open transaction, handing `body`
+    /// each batch of at most `fetchRows` rows with the 0-based number of its first row; the
+    /// next batch travels while `body` works on this one. The cursor is closed at the end.
+    public static func cursor(
+        _ sql: String, on connection: PostgresConnection, place: String, fetchRows: Int, name: String = "tessera_scan",
+        _ body: ([PostgresRow], Int) throws -> Void
+    ) throws {
+        let fetch = PostgresQuery(unsafeSQL: "FETCH FORWARD \(fetchRows) FROM \(name)")
+        func send() throws(PostgresFailure) -> EventLoopFuture<PostgresQueryResult> {
+            // A query written to a closed connection is dropped unanswered (see PostgresConnections.run).
+            guard !connection.isClosed else {
+                throw PostgresFailure(.unreachable, "cannot reach \(place): the connection is closed")
+            }
+            return connection.query(fetch, logger: Self.logger)
+        }
+        var pending: EventLoopFuture<PostgresQueryResult>? = nil
+        do {
+            try PostgresConnections.run(
+                PostgresQuery(unsafeSQL: "DECLARE \(name) NO SCROLL CURSOR FOR " + sql), on: connection, place: place)
+            pending = try send()
+            var firstRow = 0
+            while let next = pending {
+                pending = nil
+                let result: PostgresQueryResult
+                do {
+                    result = try next.wait()
+                } catch {
+                    throw PostgresConnections.failure(error, place: place)
+                }
+                if result.rows.count == fetchRows { pending = try send() }
+                try body(result.rows, firstRow)
+                firstRow += result.rows.count
+            }
+            try PostgresConnections.run(PostgresQuery(unsafeSQL: "CLOSE \(name)"), on: connection, place: place)
+        } catch {
+            if let pending { _ = try? pending.wait() }
+            throw error
+        }
+    }
+
+    /// One fetched batch as columns, after the first `skip` cells of each row (a caller's own).
+    public static func batch(
+        _ rows: [PostgresRow], schema: Schema, columns: [(name: String, reading: PostgresColumnType)], firstRow: Int,
+        skip: Int = 0
     ) throws -> RecordBatch {
         var decoders = columns.map {
             PostgresColumnDecoder(name: $0.name, reading: $0.reading, capacity: rows.count)
         }
         for (offset, row) in rows.enumerated() {
-            var index = 0
-            for cell in row where index < decoders.count {
+            var index = -skip
+            for cell in row {
+                defer { index += 1 }
+                guard index >= 0 else { continue }
+                guard index < decoders.count else { break }
                 do {
                     try decoders[index].append(cell.bytes)
                 } catch {
@@ -208,7 +227,6 @@ public struct PostgresSourceReader: EstimatingSourceReader {
                         row: firstRow + offset + 1, column: decoders[index].name,
                         type: decoders[index].reading.serverType, reason: error.reason)
                 }
-                index += 1
             }
         }
         return try RecordBatch(schema: schema, columns: decoders.map { $0.finish() })
@@ -230,10 +248,10 @@ public struct PostgresSourceError: Error, CustomStringConvertible {
 }
 
 /// A value the reader could not decode, with the row of the scan (1-based) and its column.
-struct PostgresDecodeFailure: Error, CustomStringConvertible {
+public struct PostgresDecodeFailure: Error, CustomStringConvertible {
     var row: Int
     var column: String
     var type: String
     var reason: String
-    var description: String { "row \(row) of the scan, column '\(column)' (\(type)): \(reason)" }
+    public var description: String { "row \(row) of the scan, column '\(column)' (\(type)): \(reason)" }
 }

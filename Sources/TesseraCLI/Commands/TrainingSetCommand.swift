@@ -22,6 +22,7 @@ struct TrainingSetCommand: ParsableCommand {
               tessera training-set --entities data/rides.parquet --service ride_ranking_v1 --output train.parquet
               tessera training-set --entities labels.csv --features driver_hourly_stats:conv_rate,customer_profile --output out.csv
               tessera training-set --start 2026-01-10 --end 2026-01-11 --features driver_hourly_stats --output day.parquet
+              tessera training-set --entities data/rides.parquet --service ride_ranking_v1 --explain
             """)
 
     @OptionGroup var repository: RepositoryOptions
@@ -44,7 +45,13 @@ struct TrainingSetCommand: ParsableCommand {
         help: ArgumentHelp(
             "Where to write the result; .parquet, .csv or .arrows (an Arrow IPC stream) picks the format.",
             valueName: "file"))
-    var output: String
+    var output: String?
+
+    @Flag(
+        help:
+            "Print what the offline engine would run (a SQL engine's generated SQL, and where each view is computed) instead of building the training set."
+    )
+    var explain = false
 
     @Flag(help: "Name feature columns view__feature.")
     var fullFeatureNames = false
@@ -83,7 +90,10 @@ struct TrainingSetCommand: ParsableCommand {
         if entities != nil && (start != nil || end != nil) {
             throw ValidationError("--start/--end build the rows from the sources; they do not combine with --entities")
         }
-        if !output.lowercased().hasSuffix(".arrows") {
+        if output == nil && !explain {
+            throw ValidationError("give --output FILE (or --explain to see what would run)")
+        }
+        if let output, !output.lowercased().hasSuffix(".arrows") {
             guard DataFormat.of(path: output) != nil else {
                 throw ValidationError(
                     "--output \(output): use a .parquet, .csv or .arrows (Arrow IPC stream) file (the extension picks the format)"
@@ -136,6 +146,12 @@ struct TrainingSetCommand: ParsableCommand {
                     start: try TimeArgument.parse(start ?? "", "--start", now: now),
                     end: try TimeArgument.parse(end ?? "", "--end", now: now))
             }
+            if explain {
+                Console.endProgress()
+                Console.print(try store.explainTrainingSet(request))
+                return
+            }
+            guard let output else { throw ValidationError("give --output FILE") }
             let result = try store.trainingSet(request) { Console.progress($0) }
             Console.progress("writing \(output)")
             try DataFiles.write(result.batch, to: output, threads: threads)

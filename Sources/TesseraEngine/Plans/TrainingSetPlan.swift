@@ -125,8 +125,10 @@ public struct TrainingSetBuilder: Sendable {
             requestColumns: requestColumns)
     }
 
-    /// Builds the training set.
-    public func build(_ request: TrainingSetRequest, progress: (String) -> Void = { _ in }) throws -> TrainingSet {
+    /// Builds the training set; `pushdown`, when given, is offered each view's as-of join first.
+    public func build(
+        _ request: TrainingSetRequest, pushdown: (any AsOfJoinPushdown)? = nil, progress: (String) -> Void = { _ in }
+    ) throws -> TrainingSet {
         let plan = try plan(request)
         let entities = plan.entities
         var fields = entities.schema.fields
@@ -167,7 +169,8 @@ public struct TrainingSetBuilder: Sendable {
                 var plainStep = step
                 plainStep.selection.features = plain
                 let output = try join(
-                    plainStep, index: index, timeline: timeline, times: plan.times, timeRange: timeRange, request)
+                    plainStep, index: index, timeline: timeline, times: plan.times, timeRange: timeRange, request,
+                    pushdown: pushdown)
                 for (i, row) in output.picked.enumerated() where row < 0 { matched[i] = false }
                 plainColumns = output.columns
                 rowsRead += output.rowsRead
@@ -234,9 +237,20 @@ public struct TrainingSetBuilder: Sendable {
     /// row can match).
     private func join(
         _ step: Step, index: KeyIndex, timeline: EntityTimeline, times: Column, timeRange: (Int64, Int64)?,
-        _ request: TrainingSetRequest
+        _ request: TrainingSetRequest, pushdown: (any AsOfJoinPushdown)?
     ) throws -> AsOfJoinOperator.Output {
         let view = step.selection.view
+        if let pushdown, let timeRange, index.groupCount > 0,
+            let remote = try pushdown.join(
+                PushdownStep(
+                    view: view, features: step.selection.features, keys: step.keys, entityKeys: step.entityKeys,
+                    entityTimes: times, createdNotAfterTime: request.createdNotAfterTime, timeRange: timeRange,
+                    definitions: definitions))
+        {
+            return AsOfJoinOperator.Output(
+                picked: remote.matched.map { $0 ? 0 : -1 }, columns: remote.columns, rowsRead: remote.rowsReturned,
+                kept: remote.rowsReturned)
+        }
         guard let timeRange, index.groupCount > 0 else {
             _ = try ViewScan(
                 view: view, features: step.selection.features, definitions: definitions, lower: nil, upper: nil)

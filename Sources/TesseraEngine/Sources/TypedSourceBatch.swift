@@ -6,21 +6,21 @@ import TesseraOffline
 /// A batch of a source as the engine uses it: join keys ready to compare, event and created
 /// times, and features in their declared types. One place checks a batch's columns, so the
 /// training-set builder, the materializer and range spines apply the same rules and messages.
-struct TypedSourceBatch {
-    var keys: [Column]
-    var events: Column
-    var created: Column?
-    var features: [Column]
+public struct TypedSourceBatch {
+    public var keys: [Column]
+    public var events: Column
+    public var created: Column?
+    public var features: [Column]
     /// Columns read by window aggregations, in the order asked for, cast to their input types.
-    var inputs: [Column] = []
+    public var inputs: [Column] = []
     /// The rows read from the source for this batch, when a view's filter dropped some (the
     /// batch then holds fewer): what progress and summaries count as read.
-    var sourceRows: Int?
+    public var sourceRows: Int?
 
     /// Picks and checks the columns of `batch` (named as in the source's files).
     ///
     /// - Throws: `TrainingSetError` naming the source, the column and what it is for.
-    init(
+    public init(
         _ batch: RecordBatch, source: DataSource, columns: SourceColumns, keys: [JoinKey], features: [Feature],
         view: String, readCreated: Bool = true, inputs: [(name: String, type: ValueType)] = []
     ) throws(TrainingSetError) {

@@ -1,3 +1,4 @@
+import TesseraColumnar
 import TesseraCore
 
 /// A batch's rows as every store writes them: its encoded keys, the row that wins for each

@@ -1,0 +1,353 @@
+import Foundation
+import PostgresNIO
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraEngine
+import TesseraOffline
+import TesseraPostgres
+import TesseraSQL
+import TesseraSourcePostgres
+
+/// `offline_store: {type: postgres}`: training sets and materializations computed by
+/// PostgreSQL, where the sources' tables are, with the SQL of `TesseraSQL`.
+///
+/// Each view whose source is a `type: postgres` table or query in the engine's database is
+/// joined by the server: the entity rows are uploaded once per key set into a temporary
+/// table, one query per view picks every entity row's source row, and only the chosen rows
+/// come back, typed exactly as the native engine types them. What the SQL does not express
+/// yet (window aggregations, views with a filter or derived features, sources elsewhere,
+/// rows pushed to the local push log) runs in the native engine, reading through the same
+/// connector, so every request gives the native engine's result; `tessera training-set
+/// --explain` shows which part runs where.
+public struct PostgresOfflineEngine: OfflineEngine {
+    public let endpoint: PostgresEndpoint
+    /// Runs what PostgreSQL does not, and reads sources for checks.
+    public let native: NativeEngine
+    let pool: PostgresConnections
+    /// Rows per `FETCH` of a result.
+    public var fetchRows = 50_000
+    /// Rows per upload statement of the entity rows.
+    public var uploadRows = 100_000
+    /// Where the SQL of a failed query is saved (named in the error).
+    public var failedSQLFolder: String
+
+    public init(endpoint: PostgresEndpoint, native: NativeEngine, connections: Int = 2, failedSQLFolder: String? = nil)
+    {
+        self.endpoint = endpoint
+        self.native = native
+        pool = PostgresConnections(endpoint: endpoint, connections: connections, timeout: .seconds(10))
+        self.failedSQLFolder = failedSQLFolder ?? native.root + "/.tessera/sql"
+    }
+
+    // MARK: Training sets
+
+    public func trainingSet(
+        _ request: TrainingSetRequest, definitions: Definitions, progress: @escaping @Sendable (String) -> Void
+    ) throws -> TrainingSet {
+        let builder = TrainingSetBuilder(definitions: definitions) { [native] source in
+            try native.sources(definitions).readers(for: source)
+        }
+        guard try pushesSomething(request, definitions: definitions) else {
+            return try builder.build(request, progress: progress)
+        }
+        return try session(readOnly: false) { connection in
+            let pushdown = PostgresPushdown(engine: self, definitions: definitions, connection: connection)
+            return try builder.build(request, pushdown: pushdown, progress: progress)
+        }
+    }
+
+    /// Whether some requested view's join runs in PostgreSQL (else no connection is opened).
+    func pushesSomething(_ request: TrainingSetRequest, definitions: Definitions) throws -> Bool {
+        guard case .entities = request.spine else { return false }
+        let (selections, _, _) = try FeatureResolution.selections(for: request, in: definitions)
+        return selections.contains { selection in
+            selection.features.contains { !$0.isAggregated }
+                && (try? placement(of: selection.view, definitions: definitions).get()) != nil
+        }
+    }
+
+    /// `body` on one connection inside a transaction that is rolled back at the end (the
+    /// temporary tables go with it), with times compared in UTC.
+    func session<T: Sendable>(readOnly: Bool, _ body: (PostgresConnection) throws -> T) throws -> T {
+        let place = pool.place
+        return try pool.withConnection({ $0 as any Error }) { (connection) throws(any Error) -> T in
+            try PostgresConnections.run(
+                PostgresQuery(unsafeSQL: readOnly ? "BEGIN READ ONLY" : "BEGIN"), on: connection, place: place)
+            do {
+                try PostgresConnections.run("SET LOCAL TimeZone = 'UTC'", on: connection, place: place)
+                let result = try body(connection)
+                try PostgresConnections.run("ROLLBACK", on: connection, place: place)
+                return result
+            } catch {
+                _ = try? PostgresConnections.run("ROLLBACK", on: connection, place: place)
+                throw error
+            }
+        }
+    }
+
+    public func explain(_ request: TrainingSetRequest, definitions: Definitions) throws -> String {
+        let (selections, _, onDemand) = try FeatureResolution.selections(for: request, in: definitions)
+        var range: (Int64, Int64)? = nil
+        if case .entities(let batch, _) = request.spine, let times = batch.column(named: request.timestampColumn),
+            times.type == .timestamp, let values = times.int64Values
+        {
+            for (i, t) in values.enumerated() where times.isValid(i) {
+                range = (min(range?.0 ?? t, t), max(range?.1 ?? t, t))
+            }
+        }
+        var lines = ["-- PostgreSQL at \(endpoint.host):\(endpoint.port), database \(endpoint.database)"]
+        var tables: [String: String] = [:]
+        for selection in selections {
+            let view = selection.view
+            let plain = selection.features.filter { !$0.isAggregated }
+            guard !plain.isEmpty else {
+                lines += TrainingSetExplanation.native(selection, reason: nil)
+                continue
+            }
+            var reason: String? = nil
+            if case .range = request.spine {
+                reason = "a time-range spine is built natively"
+            }
+            switch placement(of: view, definitions: definitions) {
+            case .failure(let why): reason = reason ?? why.description
+            case .success(let placement) where reason == nil:
+                let keys = definitions.joinKeys(of: view)
+                let signature = PostgresPushdown.signature(keys: keys, ttl: view.ttl.microseconds)
+                let table = tables[signature] ?? "tessera_entities_\(tables.count)"
+                if tables[signature] == nil {
+                    tables[signature] = table
+                    let columns = keys.indices.map { "__k\($0)" }.joined(separator: ", ")
+                    lines.append(
+                        "-- the entity rows (their position __row, keys \(columns), time __ts and __ts - ttl as __lo) are uploaded into the temporary table \(table)"
+                    )
+                }
+                let upper = range?.1 ?? 0
+                let lower = view.ttl.microseconds > 0 ? (range?.0 ?? 0) &- view.ttl.microseconds : nil
+                let (scan, _) = self.scan(
+                    placement, view: view, features: plain, definitions: definitions, lower: lower, upper: upper)
+                let sql = PointInTimeSQL(
+                    entities: table, scan: scan, bounded: view.ttl.microseconds > 0,
+                    createdNotAfterTime: request.createdNotAfterTime
+                ).sql(.postgres)
+                lines.append(
+                    "-- \(view.name): as-of join of \(plain.map(\.name).joined(separator: ", ")) in PostgreSQL")
+                lines.append(sql + ";")
+                var rest = selection
+                rest.features = selection.features.filter(\.isAggregated)
+                if !rest.features.isEmpty { lines += TrainingSetExplanation.native(rest, reason: nil) }
+                continue
+            case .success: break
+            }
+            lines += TrainingSetExplanation.native(selection, reason: reason)
+        }
+        lines += TrainingSetExplanation.onDemand(onDemand)
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: Where a view runs
+
+    /// A view PostgreSQL can compute: its source's reader and columns.
+    struct Placement {
+        var reader: PostgresSourceReader
+        var source: DataSource
+        var columns: [(name: String, reading: PostgresColumnType)]
+        var sourceColumns: SourceColumns
+
+        func reading(_ name: String) -> PostgresColumnType? {
+            columns.first { $0.name == name }?.reading
+        }
+    }
+
+    /// Where `view` is computed: in PostgreSQL (`success`), or natively, with the reason.
+    func placement(of view: FeatureView, definitions: Definitions) -> Result<Placement, NativeReason> {
+        guard let source = definitions.source(view.source) else {
+            return .failure(NativeReason("its source '\(view.source)' is not defined"))
+        }
+        if view.hasTransforms {
+            return .failure(NativeReason("it has a filter or derived features, which the SQL does not express yet"))
+        }
+        let readers: [any SourceReader]
+        do {
+            readers = try native.sources(definitions).readers(for: source)
+        } catch {
+            return .failure(NativeReason("its source cannot be read: \(error)"))
+        }
+        guard readers.count == 1, let reader = readers.first as? PostgresSourceReader else {
+            if case .push = source.kind, readers.count > 1 {
+                return .failure(NativeReason("rows pushed to '\(source.name)' are in the local push log"))
+            }
+            return .failure(NativeReason("its source '\(source.name)' is not a PostgreSQL table or query"))
+        }
+        let theirs = reader.pool.endpoint
+        guard theirs.host == endpoint.host, theirs.port == endpoint.port, theirs.database == endpoint.database else {
+            return .failure(
+                NativeReason(
+                    "its source is in database \(theirs.database) at \(theirs.host):\(theirs.port), not the offline store's"
+                ))
+        }
+        let columns: [(name: String, reading: PostgresColumnType)]
+        do {
+            columns = try reader.columnTypes()
+        } catch {
+            return .failure(NativeReason("\(error)"))
+        }
+        let placement = Placement(
+            reader: reader, source: source, columns: columns, sourceColumns: definitions.sourceColumns(of: source))
+        // Keys and times the server compares as the native engine would; anything else is
+        // left to the native engine, whose checks name the problem.
+        for key in definitions.joinKeys(of: view) {
+            guard PostgresArrayParameter.Element(key: key.type) != nil,
+                let reading = placement.reading(placement.sourceColumns.sourceColumn(for: key.name)),
+                reading.cast.isEmpty, Column.canJoin(reading.type, as: key.type)
+            else {
+                return .failure(NativeReason("join key '\(key.name)' is not compared in PostgreSQL as natively"))
+            }
+        }
+        for time in [placement.sourceColumns.timestamp] + [placement.sourceColumns.created].compactMap({ $0 }) {
+            guard placement.reading(time)?.filterCast != nil else {
+                return .failure(NativeReason("column '\(time)' is not a PostgreSQL timestamp or date"))
+            }
+        }
+        return .success(placement)
+    }
+
+    /// Why a view runs in the native engine.
+    struct NativeReason: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// The scan of a view's source returning, for each chosen row, the source columns
+    /// `TypedSourceBatch` reads (keys, times, `features`), under their source names.
+    func scan(
+        _ placement: Placement, view: FeatureView, features: [Feature], definitions: Definitions, lower: Int64?,
+        upper: Int64?
+    ) -> (sql: SourceScanSQL, names: [String]) {
+        let columns = placement.sourceColumns
+        let keys = definitions.joinKeys(of: view).map { columns.sourceColumn(for: $0.name) }
+        var names: [String] = []
+        for name in keys + [columns.timestamp] + [columns.created].compactMap({ $0 })
+            + features.map({ columns.sourceColumn(for: $0.name) }) where !names.contains(name)
+        {
+            names.append(name)
+        }
+        let quoted = PostgresRelation.quoted
+        let outputs = names.map { name in placement.reading(name).map { $0.select(quoted(name)) } ?? quoted(name) }
+        let sql = SourceScanSQL(
+            source: placement.reader.relation.fromClause, keys: keys.map(quoted), eventColumn: columns.timestamp,
+            createdColumn: columns.created, outputs: outputs,
+            rowOrder: placement.reader.relation.table == nil ? [] : ["ctid"], lower: lower, upper: upper,
+            filterCast: placement.reading(columns.timestamp)?.filterCast ?? "timestamptz")
+        return (sql, names)
+    }
+
+    /// Runs `sql` through a cursor on `connection`, handing `body` each batch of rows; a
+    /// refusal is reported with the server's message and position, and the SQL saved to a
+    /// file the message names.
+    func run(
+        _ sql: String, purpose: String, on connection: PostgresConnection, _ body: ([PostgresRow], Int) throws -> Void
+    ) throws {
+        do {
+            try PostgresSourceReader.cursor(sql, on: connection, place: pool.place, fetchRows: fetchRows, body)
+        } catch let error as PostgresFailure {
+            throw PostgresEngineError(failure: error, sql: sql, purpose: purpose, folder: failedSQLFolder)
+        }
+    }
+
+    // MARK: Materialization
+
+    public func latestRows(
+        _ request: LatestRowsRequest, definitions: Definitions, progress: (Int) -> Void,
+        emit: (RecordBatch) throws -> Void
+    ) throws -> LatestRowsStats {
+        guard case .success(let placement) = placement(of: request.view, definitions: definitions) else {
+            return try native.latestRows(request, definitions: definitions, progress: progress, emit: emit)
+        }
+        let view = request.view
+        let (scan, names) = scan(
+            placement, view: view, features: view.plainFeatures, definitions: definitions,
+            lower: request.start.microseconds, upper: request.end.microseconds)
+        let sql = LatestRowsSQL(scan: scan).sql(.postgres)
+        let schema = LatestRows.schema(of: view, definitions: definitions)
+        let keys = definitions.joinKeys(of: view)
+        var entities = 0
+        var engine = self
+        engine.fetchRows = min(fetchRows, request.batchRows)
+        try session(readOnly: true) { connection in
+            try engine.run(sql, purpose: "the latest rows of \(view.name)", on: connection) { rows, first in
+                let batch = try Self.decode(rows, names: names, placement: placement, skip: 0, firstRow: first)
+                let typed = try TypedSourceBatch(
+                    batch, source: placement.source, columns: placement.sourceColumns, keys: keys,
+                    features: view.plainFeatures, view: view.name)
+                let created = typed.created ?? Column(nulls: .timestamp, count: batch.rowCount)
+                try emit(
+                    try RecordBatch(
+                        schema: schema, columns: typed.keys + [typed.events, created] + typed.features))
+                entities += batch.rowCount
+                progress(entities)
+            }
+        }
+        return LatestRowsStats(view: view.name, rowsRead: entities, entities: entities)
+    }
+
+    /// Result rows as a batch named `names` (after `skip` leading cells), each column read
+    /// with its source column's reading.
+    static func decode(_ rows: [PostgresRow], names: [String], placement: Placement, skip: Int, firstRow: Int) throws
+        -> RecordBatch
+    {
+        let columns = names.map { name in
+            (name: name, reading: placement.reading(name) ?? PostgresColumnType(oid: 25, serverType: "text"))
+        }
+        let schema = Schema(columns.map { Field($0.name, $0.reading.type) })
+        return try PostgresSourceReader.batch(rows, schema: schema, columns: columns, firstRow: firstRow, skip: skip)
+    }
+
+    // MARK: The rest, as the native engine does it
+
+    public func aggregationRows(
+        _ request: LatestRowsRequest, definitions: Definitions, progress: (Int) -> Void,
+        emit: (RecordBatch) throws -> Void
+    ) throws -> Int {
+        try native.aggregationRows(request, definitions: definitions, progress: progress, emit: emit)
+    }
+
+    public func appendPushed(_ batch: RecordBatch, source: DataSource, definitions: Definitions, pushID: String)
+        throws
+    {
+        try native.appendPushed(batch, source: source, definitions: definitions, pushID: pushID)
+    }
+
+    public func estimatedRows(of view: FeatureView, definitions: Definitions) -> Int? {
+        native.estimatedRows(of: view, definitions: definitions)
+    }
+
+    public func validateSources(_ repository: FeatureRepository) -> [Diagnostic] {
+        native.validateSources(repository)
+    }
+
+    public func columns(of source: DataSource, definitions: Definitions) -> [String: ValueType]? {
+        native.columns(of: source, definitions: definitions)
+    }
+}
+
+/// A query PostgreSQL refused or could not finish: the server's message (with the position
+/// in the query when it gave one), what the query was for, and the file holding the SQL.
+public struct PostgresEngineError: Error, CustomStringConvertible {
+    public var description: String
+
+    init(failure: PostgresFailure, sql: String, purpose: String, folder: String) {
+        var message = "PostgreSQL could not compute \(purpose): \(failure.description)"
+        let fm = FileManager.default
+        let name = "failed-\(Timestamp.now.microseconds)-\(ProcessInfo.processInfo.processIdentifier).sql"
+        let path = folder + "/" + name
+        if (try? fm.createDirectory(atPath: folder, withIntermediateDirectories: true)) != nil,
+            fm.createFile(atPath: path, contents: Data((sql + "\n").utf8))
+        {
+            message += "\n    the query is in \(path)"
+        } else {
+            message += "\n    the query:\n" + sql
+        }
+        description = message
+    }
+}
