@@ -174,6 +174,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Sources/Backends/OfflinePostgres", swiftSettings: swiftSettings),
+        // Spark as the offline engine (`offline_store: {type: spark}`): the generated Spark SQL run
+        // by a long-lived pyspark driver (or a Spark Connect server) over the Parquet sources.
+        .target(
+            name: "TesseraOfflineSpark",
+            dependencies: [
+                "TesseraCore", "TesseraColumnar", "TesseraFormats", "TesseraDefinitions", "TesseraOffline",
+                "TesseraEngine", "TesseraSQL", "TesseraSourcePostgres",
+            ],
+            path: "Sources/Backends/OfflineSpark", swiftSettings: swiftSettings),
         // A focused Redis client (RESP on SwiftNIO): pipelining, timeouts, AUTH/ACL, pooling
         // with reconnects (issue: scale-out stores).
         .target(
@@ -200,7 +209,7 @@ let package = Package(
                 "TesseraRegistry",
                 "TesseraOnline", "TesseraOffline", "TesseraEngine", "TesseraRegistrySQLite", "TesseraOnlineSQLite",
                 "TesseraOnlineRedis", "TesseraRegistryPostgres", "TesseraOnlinePostgres", "TesseraSourcePostgres",
-                "TesseraOfflinePostgres",
+                "TesseraOfflinePostgres", "TesseraOfflineSpark",
             ],
             swiftSettings: swiftSettings),
         // The HTTP feature server (Feast-compatible JSON) on Hummingbird, with Prometheus metrics.
@@ -242,7 +251,9 @@ let package = Package(
 
         // Throwaway servers on loopback ports (PostgreSQL clusters in temporary folders) and
         // temporary folders, for the tests and the benchmarks.
-        .target(name: "TesseraLocalServers", dependencies: ["TesseraCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "TesseraLocalServers", dependencies: ["TesseraCore", "TesseraColumnar", "TesseraFormats"],
+            swiftSettings: swiftSettings),
         // Shared test support: fixtures, running the built binary, and the conformance suites
         // every OnlineStore and RegistryStore implementation runs.
         .target(
@@ -319,6 +330,13 @@ let package = Package(
                 "TesseraOfflinePostgres", "TesseraSourcePostgres", "TesseraSQL", "TesseraPostgres", "TesseraEngine",
                 "TesseraOffline", "TesseraColumnar", "TesseraCore", "TesseraDefinitions", "TesseraTesting",
                 "TesseraWorkload", .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TesseraOfflineSparkTests",
+            dependencies: [
+                "TesseraOfflineSpark", "TesseraSQL", "TesseraEngine", "TesseraOffline", "TesseraFormats",
+                "TesseraColumnar", "TesseraCore", "TesseraDefinitions", "TesseraTesting",
             ],
             swiftSettings: swiftSettings),
         .testTarget(

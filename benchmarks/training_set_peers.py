@@ -2,6 +2,8 @@
 
     python3 benchmarks/training_set_peers.py duckdb DATA_DIR OUT.parquet [--threads N]
     python3 benchmarks/training_set_peers.py feast  DATA_DIR OUT.parquet
+    python3 benchmarks/training_set_peers.py feast-postgres DATA_DIR OUT.parquet --postgres HOST:PORT:PASSWORD
+        (Feast's PostgreSQL offline store over table driver_stats of database postgres; feast[postgres])
 
 DATA_DIR holds driver_stats.parquet and entity_df.parquet (benchmarks/workload.py).
 Each run is its own process, so the printed peak RSS is the peer's alone. Prints one
@@ -94,10 +96,10 @@ def feast_repo(data, workdir, online=None):
     return workdir
 
 
-def feast_join(data, out):
+def feast_historical(workdir, data, out):
+    """Times get_historical_features of the three features for the entity file, in repo workdir."""
     import pandas as pd
     from feast import FeatureStore
-    workdir = feast_repo(data, os.path.join(os.path.dirname(os.path.abspath(out)), "feast_repo"))
     store = FeatureStore(repo_path=workdir)
     start = time.perf_counter()
     entity_df = pd.read_parquet(os.path.join(data, "entity_df.parquet"))
@@ -107,6 +109,64 @@ def feast_join(data, out):
                   "driver_hourly_stats:avg_daily_trips"]).to_df()
     df.to_parquet(out)
     return len(df), time.perf_counter() - start
+
+
+def feast_join(data, out):
+    workdir = feast_repo(data, os.path.join(os.path.dirname(os.path.abspath(out)), "feast_repo"))
+    return feast_historical(workdir, data, out)
+
+
+FEAST_POSTGRES_REPO = """project: bench_pg
+registry: {registry}
+provider: local
+online_store:
+  type: sqlite
+  path: {online}
+offline_store:
+  type: postgres
+  host: {host}
+  port: {port}
+  database: postgres
+  db_schema: public
+  user: postgres
+  password: {password}
+  sslmode: disable
+entity_key_serialization_version: 3
+"""
+
+FEAST_POSTGRES_DEFS = """
+from datetime import timedelta
+from feast import Entity, FeatureView, Field
+from feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source import PostgreSQLSource
+from feast.types import Float32, Int32
+from feast.value_type import ValueType
+
+driver = Entity(name="driver", join_keys=["driver_id"], value_type=ValueType.INT64)
+driver_stats = PostgreSQLSource(name="driver_stats", table="driver_stats", timestamp_field="event_timestamp",
+                                created_timestamp_column="created")
+driver_hourly_stats = FeatureView(
+    name="driver_hourly_stats", entities=[driver], ttl=timedelta(days=2),
+    schema=[Field(name="conv_rate", dtype=Float32), Field(name="acc_rate", dtype=Float32),
+            Field(name="avg_daily_trips", dtype=Int32)],
+    source=driver_stats, online=True)
+"""
+
+
+def feast_postgres_join(data, out, server):
+    """Feast's PostgreSQL offline store: the entity rows uploaded, the join run by the server."""
+    import subprocess
+    host, port, password = server.split(":", 2)
+    workdir = os.path.join(os.path.dirname(os.path.abspath(out)), "feast_pg_repo")
+    os.makedirs(workdir, exist_ok=True)
+    with open(os.path.join(workdir, "feature_store.yaml"), "w") as f:
+        f.write(FEAST_POSTGRES_REPO.format(registry=os.path.join(workdir, "registry.db"),
+                                           online=os.path.join(workdir, "online.db"), host=host, port=port,
+                                           password=password))
+    with open(os.path.join(workdir, "definitions.py"), "w") as f:
+        f.write(FEAST_POSTGRES_DEFS)
+    subprocess.run([os.path.join(os.path.dirname(sys.executable), "feast"), "apply"], cwd=workdir, check=True,
+                   stdout=subprocess.DEVNULL)
+    return feast_historical(workdir, data, out)
 
 
 def main():
@@ -123,6 +183,8 @@ def main():
         seconds = time.perf_counter() - start
     elif peer == "feast":
         rows, seconds = feast_join(data, out)
+    elif peer == "feast-postgres":
+        rows, seconds = feast_postgres_join(data, out, sys.argv[sys.argv.index("--postgres") + 1])
     else:
         raise SystemExit(f"unknown peer {peer}")
     print(json.dumps({"peer": peer, "seconds": seconds,

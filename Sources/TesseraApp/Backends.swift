@@ -3,6 +3,7 @@ import TesseraDefinitions
 import TesseraEngine
 import TesseraOffline
 import TesseraOfflinePostgres
+import TesseraOfflineSpark
 import TesseraOnline
 import TesseraOnlinePostgres
 import TesseraOnlineRedis
@@ -48,6 +49,8 @@ public struct Backends: Sendable {
             NativeEngineFactory(connectors: [PostgresSourceConnector()]),
             // PostgreSQL computes what it can where the sources' tables are.
             PostgresOfflineEngineFactory(),
+            // Spark computes what it can over the Parquet sources, where Spark reads them.
+            SparkOfflineEngineFactory(),
         ])
 
     /// `standard` plus the in-memory registry and online store (`type: memory`), for tests and

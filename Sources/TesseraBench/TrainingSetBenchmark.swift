@@ -2,6 +2,7 @@ import Foundation
 import TesseraColumnar
 import TesseraCore
 import TesseraFormats
+import TesseraLocalServers
 
 /// `tessera bench training-set`: the point-in-time join on the reference workload, as a
 /// process (reading the inputs and writing Parquet), against DuckDB and Feast run in the same run.
@@ -45,7 +46,8 @@ public enum TrainingSetBenchmark {
     ///   - folder: the repository's folder under `data`.
     ///   - config: its `tessera.yaml` (the embedded defaults unless given).
     public static func repository(
-        data: String, binary: String, folder: String = "repo", config: String = "project: bench\n"
+        data: String, binary: String, folder: String = "repo", config: String = "project: bench\n",
+        source: String? = nil
     ) throws -> String {
         let repo = data + "/" + folder
         try FileManager.default.createDirectory(atPath: repo + "/features", withIntermediateDirectories: true)
@@ -56,7 +58,7 @@ public enum TrainingSetBenchmark {
             join_keys: {driver_id: int64}
         sources:
           - name: driver_stats
-            path: \(data)/driver_stats.parquet
+            \(source ?? "path: \(data)/driver_stats.parquet")
             timestamp_field: event_timestamp
             created_timestamp_field: created
         feature_views:
@@ -76,24 +78,124 @@ public enum TrainingSetBenchmark {
         var rss: Double
     }
 
-    public static func run(_ options: Options) throws -> BenchmarkReport {
-        let data = try ensureData(options)
-        let repo = try repository(data: data, binary: options.binary)
-        var report = BenchmarkReport(title: "training set (point-in-time join), workload \(options.size.uppercased())")
-        let ours = data + "/tessera.parquet"
-        var tessera: [Run] = []
+    /// The best of `runs` runs of `tessera training-set` over `repo`, writing `output`.
+    static func timeTessera(_ options: Options, repo: String, data: String, output: String) throws -> Run {
+        var best: Run? = nil
         for _ in 0..<max(1, options.runs) {
             let start = Date()
             let out = try PeerProcess.run(
                 options.binary,
                 [
                     "training-set", "--repo", repo, "--entities", data + "/entity_df.parquet", "--features",
-                    "driver_hourly_stats", "--output", ours, "--threads", String(options.threads), "--json",
+                    "driver_hourly_stats", "--output", output, "--threads", String(options.threads), "--json",
                 ])
             let wall = Date().timeIntervalSince(start)
             let json = PeerProcess.lastJSON(out) ?? [:]
-            tessera.append(Run(seconds: wall, rss: (json["peak_rss_bytes"] as? NSNumber)?.doubleValue ?? 0))
+            let run = Run(seconds: wall, rss: (json["peak_rss_bytes"] as? NSNumber)?.doubleValue ?? 0)
+            if best == nil || run.seconds < (best?.seconds ?? 0) { best = run }
         }
+        return best ?? Run(seconds: 0, rss: 0)
+    }
+
+    /// `--offline-store postgres|spark`: the same training set computed by a SQL engine, beside
+    /// the native engine over the same data and the peer's store of that kind.
+    public static func runSQLEngine(_ options: Options, engine: String) throws -> BenchmarkReport {
+        let data = try ensureData(options)
+        var report = BenchmarkReport(
+            title: "training set with offline_store \(engine), workload \(options.size.uppercased())")
+        let parquetRepo = try repository(data: data, binary: options.binary)
+        let native = try timeTessera(options, repo: parquetRepo, data: data, output: data + "/native.parquet")
+        let ours = data + "/\(engine)-engine.parquet"
+        switch engine {
+        case "postgres":
+            let server = try PostgresBenchServer.start()
+            defer { server.stop() }
+            try server.server.load(
+                parquet: data + "/driver_stats.parquet", table: "driver_stats", scratch: data + "/driver_stats.csv")
+            let source = "type: postgres\n    url: \(server.url)\n    table: driver_stats"
+            let engineRepo = try repository(
+                data: data, binary: options.binary, folder: "repo-postgres-engine",
+                config: "project: bench\noffline_store:\n  type: postgres\n  url: \(server.url)\n", source: source)
+            let tableRepo = try repository(
+                data: data, binary: options.binary, folder: "repo-postgres-source", source: source)
+            let sql = try timeTessera(options, repo: engineRepo, data: data, output: ours)
+            let pulled = try timeTessera(options, repo: tableRepo, data: data, output: data + "/pulled.parquet")
+            report.figures.append(
+                BenchmarkFigure(
+                    task: "training set, PostgreSQL engine, process wall time", metric: "seconds",
+                    tessera: sql.seconds, peer: pulled.seconds,
+                    peerName: "Tessera's native engine reading the same table"))
+            if let feast = options.feastPython {
+                let out = try PeerProcess.run(
+                    feast,
+                    [
+                        options.packageRoot + "/benchmarks/training_set_peers.py", "feast-postgres", data,
+                        data + "/feast-postgres.parquet", "--postgres", "127.0.0.1:\(server.port):\(server.password)",
+                    ])
+                let json = PeerProcess.lastJSON(out) ?? [:]
+                report.figures.append(
+                    BenchmarkFigure(
+                        task: "training set, PostgreSQL engine, wall time", metric: "seconds", tessera: sql.seconds,
+                        peer: (json["seconds"] as? NSNumber)?.doubleValue ?? 0,
+                        peerName: "Feast 0.67 get_historical_features (PostgreSQL offline store)", target: "≥ 2×"))
+                report.notes.append(
+                    "Feast's output: \((json["rows"] as? NSNumber)?.intValue ?? 0) rows (in its own order; not compared)."
+                )
+            } else {
+                report.notes.append(
+                    "Feast was skipped: pass --feast-python PATH (a Python with feast[postgres]==0.67.0).")
+            }
+            report.figures.append(
+                BenchmarkFigure(
+                    task: "training set, peak RSS of the Tessera process", metric: "MB", tessera: sql.rss / 1e6,
+                    peer: pulled.rss / 1e6, peerName: "Tessera's native engine reading the same table"))
+        case "spark":
+            let config = """
+                project: bench
+                offline_store:
+                  type: spark
+                  master: "local[2]"
+                  python: \(options.python)
+                  conf: {spark.sql.shuffle.partitions: "8"}
+
+                """
+            let engineRepo = try repository(
+                data: data, binary: options.binary, folder: "repo-spark-engine", config: config)
+            let spark = try timeTessera(options, repo: engineRepo, data: data, output: ours)
+            report.figures.append(
+                BenchmarkFigure(
+                    task: "training set on Spark local[2], process wall time (Spark's start included)",
+                    metric: "seconds", tessera: spark.seconds, peer: native.seconds,
+                    peerName: "Tessera's native engine over the same files"))
+            report.figures.append(
+                BenchmarkFigure(
+                    task: "training set, peak RSS of the Tessera process", metric: "MB", tessera: spark.rss / 1e6,
+                    peer: native.rss / 1e6, peerName: "Tessera's native engine over the same files"))
+            report.notes.append("Feast's Spark offline store is not run by this command yet (feast[spark]).")
+        default:
+            throw PeerError(description: "--offline-store \(engine): use native, postgres or spark")
+        }
+        report.figures.append(
+            BenchmarkFigure(
+                task: "the native engine over the Parquet files (reference)", metric: "seconds",
+                tessera: native.seconds))
+        let same = try ParquetFile(path: ours).read() == ParquetFile(path: data + "/native.parquet").read()
+        report.notes.append(
+            same
+                ? "The \(engine) engine's output equals the native engine's, row by row."
+                : "WARNING: the \(engine) engine's output differs from the native engine's.")
+        report.notes.append(
+            "Best of \(max(1, options.runs)) run(s) per repository; each `tessera training-set` is a process (reading the entity file, the join, writing Parquet)."
+        )
+        return report
+    }
+
+    public static func run(_ options: Options) throws -> BenchmarkReport {
+        let data = try ensureData(options)
+        let repo = try repository(data: data, binary: options.binary)
+        var report = BenchmarkReport(title: "training set (point-in-time join), workload \(options.size.uppercased())")
+        let ours = data + "/tessera.parquet"
+        let t = try timeTessera(options, repo: repo, data: data, output: ours)
         var duck: [Run] = []
         let theirs = data + "/duckdb.parquet"
         for _ in 0..<max(1, options.runs) {
@@ -109,7 +211,6 @@ public enum TrainingSetBenchmark {
                     rss: (json["peak_rss_bytes"] as? NSNumber)?.doubleValue ?? 0))
         }
         let best = { (runs: [Run]) in runs.min { $0.seconds < $1.seconds } ?? Run(seconds: 0, rss: 0) }
-        let t = best(tessera)
         let d = best(duck)
         report.figures.append(
             BenchmarkFigure(

@@ -37,7 +37,8 @@ public struct PointInTimeSQL: Sendable {
         self.createdNotAfterTime = createdNotAfterTime
     }
 
-    /// The query, returning `__row` and `c0, c1, …` for every entity row with a match, by `__row`.
+    /// The query, returning `__row` and `c0, c1, …` for every entity row with a match
+    /// (PostgreSQL: in `__row` order; Spark: in no order, the engine places rows by `__row`).
     public func sql(_ dialect: SQLDialect) -> String {
         var on = scan.keys.indices.map { "s.__k\($0) = e.__k\($0)" }
         on.append("s.__ts <= e.__ts")
@@ -60,7 +61,6 @@ public struct PointInTimeSQL: Sendable {
                 SELECT \((["e.__row"] + columns).joined(separator: ", ")), ROW_NUMBER() OVER (PARTITION BY e.__row ORDER BY \(order.joined(separator: ", "))) AS __rank
                 \(from)
                 ) ranked WHERE __rank = 1
-                ORDER BY __row
                 """
         }
     }

@@ -171,25 +171,8 @@ import Testing
     static func load(_ parquet: String, table: String, server: PostgresServerProcess, dir: TemporaryDirectory)
         throws
     {
-        let batch = try ParquetFile(path: parquet).read()
-        let csv = dir.file(table + ".csv")
-        try CSVWriter.write(batch, to: csv)
-        func sqlType(_ type: ValueType) -> String {
-            switch type {
-            case .bool: "boolean"
-            case .int32: "integer"
-            case .int64: "bigint"
-            case .float32: "real"
-            case .float64: "double precision"
-            case .timestamp: "timestamptz"
-            case .bytes: "bytea"
-            default: "text"
-            }
-        }
-        let columns = batch.schema.fields.map { "\"\($0.name)\" \(sqlType($0.type))" }.joined(separator: ", ")
-        try server.psql("CREATE TABLE \(table) (\(columns))")
-        try server.psql("\\copy \(table) FROM '\(csv)' WITH (FORMAT csv, HEADER)")
-        #expect(try server.psql("SELECT count(*) FROM \(table)").trimmingSpaces() == String(batch.rowCount))
+        let rows = try server.load(parquet: parquet, table: table, scratch: dir.file(table + ".csv"))
+        #expect(try server.psql("SELECT count(*) FROM \(table)").trimmingSpaces() == String(rows))
     }
 
     /// A repository whose registry, online store and batch sources are all in PostgreSQL: the

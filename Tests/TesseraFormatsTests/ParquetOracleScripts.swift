@@ -119,6 +119,10 @@ extension ParquetOracleScripts {
 
             write("plain_none", table, use_dictionary=False, compression="none")
             write("dict_snappy", table, compression="snappy")
+            # A compressed PLAIN v1 page whose two nulls' missing values (2 x 4 bytes) take
+            # exactly as many bytes as its levels section: its size alone says "no levels".
+            write("plain_nulls_as_long_as_levels", pa.table({"f": pa.array([1.0] * 9 + [None, None] + [2.0] * 3,
+                  pa.float32())}), use_dictionary=False, compression="snappy", data_page_version="1.0")
             write("dict_v2_zstd", table, compression="zstd", data_page_version="2.0")
             write("plain_v2_gzip", table, compression="gzip", data_page_version="2.0", use_dictionary=False)
             write("lz4raw", table, compression="lz4")

@@ -107,6 +107,26 @@ import Testing
         }
     }
 
+    /// parquet-mr (Spark's writer) encodes a one-value dictionary's indices as the bit width
+    /// 0 alone, without runs: every index is 0.
+    @Test func dictionaryIndicesOfWidthZeroAreAllZero() throws {
+        let data: [UInt8] = [0]
+        var out = [UInt32](repeating: 9, count: 3)
+        try data.withUnsafeBytes { raw in
+            try PageBounds.values(raw, encoding: .rleDictionary, count: 3, width: 8, physical: .int64)
+            try out.withUnsafeMutableBufferPointer { buffer in
+                try FixedDecoding.indices(raw, count: 3, dictionaryCount: 1, into: buffer.baseAddress!)
+            }
+            #expect(throws: DecodeError.self) {
+                var scratch = [UInt32](repeating: 0, count: 3)
+                try scratch.withUnsafeMutableBufferPointer { buffer in
+                    try FixedDecoding.indices(raw, count: 3, dictionaryCount: 0, into: buffer.baseAddress!)
+                }
+            }
+        }
+        #expect(out == [0, 0, 0])
+    }
+
     @Test func compactProtocolSkipsUnknownFieldsAndBoundsNesting() throws {
         // A struct with unknown fields of every wire type around a known one (id 4, the name).
         var e = CompactEncoder()

@@ -41,15 +41,15 @@ import Testing
             func maybe<T>(_ value: T, nullOneIn n: Int) -> T? { rng.below(n) == 0 ? nil : value }
             for _ in 0..<(rng.below(60) + 1) {
                 keys.append(maybe(Int64(rng.below(6)), nullOneIn: 12))
-                events.append(maybe(Int64(rng.below(30)), nullOneIn: 15))
-                created.append(maybe(Int64(rng.below(8)), nullOneIn: 6))
+                events.append(maybe(Int64(rng.below(12)), nullOneIn: 15))
+                created.append(maybe(Int64(rng.below(3)), nullOneIn: 6))
                 values.append(maybe(Double(rng.below(1000)) / 8 - 40, nullOneIn: 5))
                 names.append(maybe(["a", "b", "ç", "a b", ""][rng.below(5)], nullOneIn: 5))
                 counts.append(maybe(Int32(rng.below(100)) - 50, nullOneIn: 5))
             }
             for _ in 0..<(rng.below(40)) {
                 entityKeys.append(maybe(Int64(rng.below(7)), nullOneIn: 10))
-                entityTimes.append(maybe(Int64(rng.below(34)), nullOneIn: 10))
+                entityTimes.append(maybe(Int64(rng.below(16)), nullOneIn: 10))
             }
         }
 
@@ -209,7 +209,7 @@ import Testing
         for (i, c) in cases.enumerated() {
             let definitions = Self.definitions(url: url, table: "t\(i)", case: c)
             let view = try #require(definitions.featureView("driver_stats"))
-            for (start, end) in [(0, 29), (5, 17), (40, 50)] as [(Int64, Int64)] {
+            for (start, end) in [(0, 12), (3, 8), (40, 50)] as [(Int64, Int64)] {
                 let request = LatestRowsRequest(
                     view: view, start: Timestamp(microseconds: c.instant(start)),
                     end: Timestamp(microseconds: c.instant(end)), batchRows: 3)

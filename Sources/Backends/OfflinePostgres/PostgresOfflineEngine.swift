@@ -20,7 +20,7 @@ import TesseraSourcePostgres
 /// rows pushed to the local push log) runs in the native engine, reading through the same
 /// connector, so every request gives the native engine's result; `tessera training-set
 /// --explain` shows which part runs where.
-public struct PostgresOfflineEngine: OfflineEngine {
+public struct PostgresOfflineEngine: NativeBackedEngine {
     public let endpoint: PostgresEndpoint
     /// Runs what PostgreSQL does not, and reads sources for checks.
     public let native: NativeEngine
@@ -88,14 +88,7 @@ public struct PostgresOfflineEngine: OfflineEngine {
 
     public func explain(_ request: TrainingSetRequest, definitions: Definitions) throws -> String {
         let (selections, _, onDemand) = try FeatureResolution.selections(for: request, in: definitions)
-        var range: (Int64, Int64)? = nil
-        if case .entities(let batch, _) = request.spine, let times = batch.column(named: request.timestampColumn),
-            times.type == .timestamp, let values = times.int64Values
-        {
-            for (i, t) in values.enumerated() where times.isValid(i) {
-                range = (min(range?.0 ?? t, t), max(range?.1 ?? t, t))
-            }
-        }
+        let range = TrainingSetExplanation.timeRange(request)
         var lines = ["-- PostgreSQL at \(endpoint.host):\(endpoint.port), database \(endpoint.database)"]
         var tables: [String: String] = [:]
         for selection in selections {
@@ -212,12 +205,6 @@ public struct PostgresOfflineEngine: OfflineEngine {
         return .success(placement)
     }
 
-    /// Why a view runs in the native engine.
-    struct NativeReason: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
-    }
-
     /// The scan of a view's source returning, for each chosen row, the source columns
     /// `TypedSourceBatch` reads (keys, times, `features`), under their source names.
     func scan(
@@ -226,12 +213,8 @@ public struct PostgresOfflineEngine: OfflineEngine {
     ) -> (sql: SourceScanSQL, names: [String]) {
         let columns = placement.sourceColumns
         let keys = definitions.joinKeys(of: view).map { columns.sourceColumn(for: $0.name) }
-        var names: [String] = []
-        for name in keys + [columns.timestamp] + [columns.created].compactMap({ $0 })
-            + features.map({ columns.sourceColumn(for: $0.name) }) where !names.contains(name)
-        {
-            names.append(name)
-        }
+        let names = columns.joinColumns(
+            keys: definitions.joinKeys(of: view).map(\.name), features: features.map(\.name))
         let quoted = PostgresRelation.quoted
         let outputs = names.map { name in placement.reading(name).map { $0.select(quoted(name)) } ?? quoted(name) }
         let sql = SourceScanSQL(
@@ -280,10 +263,7 @@ public struct PostgresOfflineEngine: OfflineEngine {
                 let typed = try TypedSourceBatch(
                     batch, source: placement.source, columns: placement.sourceColumns, keys: keys,
                     features: view.plainFeatures, view: view.name)
-                let created = typed.created ?? Column(nulls: .timestamp, count: batch.rowCount)
-                try emit(
-                    try RecordBatch(
-                        schema: schema, columns: typed.keys + [typed.events, created] + typed.features))
+                try emit(try typed.latestRows(schema: schema))
                 entities += batch.rowCount
                 progress(entities)
             }
@@ -303,32 +283,6 @@ public struct PostgresOfflineEngine: OfflineEngine {
         return try PostgresSourceReader.batch(rows, schema: schema, columns: columns, firstRow: firstRow, skip: skip)
     }
 
-    // MARK: The rest, as the native engine does it
-
-    public func aggregationRows(
-        _ request: LatestRowsRequest, definitions: Definitions, progress: (Int) -> Void,
-        emit: (RecordBatch) throws -> Void
-    ) throws -> Int {
-        try native.aggregationRows(request, definitions: definitions, progress: progress, emit: emit)
-    }
-
-    public func appendPushed(_ batch: RecordBatch, source: DataSource, definitions: Definitions, pushID: String)
-        throws
-    {
-        try native.appendPushed(batch, source: source, definitions: definitions, pushID: pushID)
-    }
-
-    public func estimatedRows(of view: FeatureView, definitions: Definitions) -> Int? {
-        native.estimatedRows(of: view, definitions: definitions)
-    }
-
-    public func validateSources(_ repository: FeatureRepository) -> [Diagnostic] {
-        native.validateSources(repository)
-    }
-
-    public func columns(of source: DataSource, definitions: Definitions) -> [String: ValueType]? {
-        native.columns(of: source, definitions: definitions)
-    }
 }
 
 /// A query PostgreSQL refused or could not finish: the server's message (with the position

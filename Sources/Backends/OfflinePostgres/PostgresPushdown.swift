@@ -35,31 +35,26 @@ final class PostgresPushdown: AsOfJoinPushdown {
             entities: entities, scan: scan, bounded: step.view.ttl.microseconds > 0,
             createdNotAfterTime: step.createdNotAfterTime
         ).sql(.postgres)
-        let count = step.entityTimes.count
-        var picked = [Int](repeating: -1, count: count)
-        var parts: [[Column]] = Array(repeating: [], count: step.features.count)
-        var returned = 0
+        var collector = PushdownCollector(features: step.features, entityRows: step.entityTimes.count)
         try engine.run(sql, purpose: "the point-in-time join of \(step.view.name)", on: connection) { rows, first in
             let batch = try PostgresOfflineEngine.decode(
                 rows, names: names, placement: placement, skip: 1, firstRow: first)
             let typed = try TypedSourceBatch(
                 batch, source: placement.source, columns: placement.sourceColumns, keys: step.keys,
                 features: step.features, view: step.view.name)
-            for (offset, row) in rows.enumerated() {
+            var entityRows: [Int] = []
+            entityRows.reserveCapacity(rows.count)
+            for row in rows {
                 guard let bytes = row.first?.bytes, bytes.readableBytes == 8,
-                    let at = bytes.getInteger(at: bytes.readerIndex, as: Int64.self), at >= 0, Int(at) < count
+                    let at = bytes.getInteger(at: bytes.readerIndex, as: Int64.self)
                 else {
-                    throw PostgresEngineError.unexpected("a row number outside the entity rows", view: step.view.name)
+                    throw PostgresEngineError.unexpected("a row without its entity row number", view: step.view.name)
                 }
-                picked[Int(at)] = returned + offset
+                entityRows.append(Int(truncatingIfNeeded: at))
             }
-            for (k, column) in typed.features.enumerated() { parts[k].append(column) }
-            returned += rows.count
+            try collector.add(typed.features, rows: entityRows, view: step.view.name)
         }
-        let columns = try zip(step.features, parts).map { feature, chunks in
-            chunks.isEmpty ? Column(nulls: feature.type, count: count) : try Column.take(from: chunks, picked)
-        }
-        return PushdownResult(matched: picked.map { $0 >= 0 }, columns: columns, rowsReturned: returned)
+        return try collector.result()
     }
 
     /// What makes two steps' entity tables the same: the keys' upload types and the ttl.

@@ -42,8 +42,20 @@ struct TrainingSetBenchCommand: ParsableCommand {
 
     @OptionGroup var bench: PeerBenchOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "native (against DuckDB and Feast), or postgres / spark: the same training set computed by that engine, beside the native engine (and Feast's PostgreSQL store).",
+            valueName: "engine"))
+    var offlineStore = "native"
+
     func run() throws {
-        try guarded { try bench.print(try TrainingSetBenchmark.run(bench.options)) }
+        try guarded {
+            if offlineStore == "native" {
+                try bench.print(try TrainingSetBenchmark.run(bench.options))
+            } else {
+                try bench.print(try TrainingSetBenchmark.runSQLEngine(bench.options, engine: offlineStore))
+            }
+        }
     }
 }
 

@@ -11,6 +11,18 @@ public struct SourceColumns: Hashable, Sendable {
     public func sourceColumn(for name: String) -> String {
         mapping.first { $0.value == name }?.key ?? name
     }
+
+    /// The source columns a join reads for the keys and features `names` (as views name
+    /// them): keys, event time, created time, features, each once, in that order.
+    public func joinColumns(keys: [String], features: [String]) -> [String] {
+        var out: [String] = []
+        for name in keys.map(sourceColumn(for:)) + [timestamp] + [created].compactMap({ $0 })
+            + features.map(sourceColumn(for:)) where !out.contains(name)
+        {
+            out.append(name)
+        }
+        return out
+    }
 }
 
 extension Definitions {

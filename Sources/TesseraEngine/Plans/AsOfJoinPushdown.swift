@@ -56,3 +56,50 @@ public struct PushdownResult {
         self.rowsReturned = rowsReturned
     }
 }
+
+/// Gathers a pushdown's chosen rows, batch by batch, into the step's columns: each batch
+/// brings the features of some chosen source rows and, for each, the entity row it serves.
+public struct PushdownCollector {
+    let features: [Feature]
+    let entityRows: Int
+    private var picked: [Int]
+    private var parts: [[Column]]
+    private var returned = 0
+
+    public init(features: [Feature], entityRows: Int) {
+        self.features = features
+        self.entityRows = entityRows
+        picked = Array(repeating: -1, count: entityRows)
+        parts = Array(repeating: [], count: features.count)
+    }
+
+    /// Adds one batch: `columns` (the features, typed) and the entity row of each of its rows.
+    ///
+    /// - Throws: `TrainingSetError` when an entity row number is not one of the request's
+    ///   (a remote engine returned something it was not asked).
+    public mutating func add(_ columns: [Column], rows: [Int], view: String) throws(TrainingSetError) {
+        for (offset, row) in rows.enumerated() {
+            guard row >= 0, row < entityRows else {
+                throw TrainingSetError(
+                    "the engine returned entity row \(row) for \(view), which the request does not have")
+            }
+            picked[row] = returned + offset
+        }
+        for (k, column) in columns.enumerated() where k < parts.count { parts[k].append(column) }
+        returned += rows.count
+    }
+
+    /// The step's columns, aligned with the entity rows (nulls where nothing was chosen).
+    public func result() throws -> PushdownResult {
+        let columns = try zip(features, parts).map { feature, chunks in
+            chunks.isEmpty ? Column(nulls: feature.type, count: entityRows) : try Column.take(from: chunks, picked)
+        }
+        return PushdownResult(matched: picked.map { $0 >= 0 }, columns: columns, rowsReturned: returned)
+    }
+}
+
+/// Why a SQL engine leaves a view to the native engine (what `--explain` shows).
+public struct NativeReason: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -81,3 +81,14 @@ public struct TypedSourceBatch {
         }
     }
 }
+
+extension TypedSourceBatch {
+    /// These rows in the shape of `LatestRows.schema` (`schema`): keys, event time, created
+    /// time (null without a created column), features.
+    public func latestRows(schema: Schema) throws -> RecordBatch {
+        let rows = events.count
+        return try RecordBatch(
+            schema: schema,
+            columns: keys + [events, created ?? Column(nulls: .timestamp, count: rows)] + features)
+    }
+}

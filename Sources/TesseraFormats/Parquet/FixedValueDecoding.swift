@@ -38,6 +38,15 @@ enum FixedDecoding {
         guard data.count >= 1 else { throw DecodeError("dictionary-encoded page has no bit width") }
         let width = Int(data[0])
         guard width <= 32 else { throw DecodeError("dictionary index bit width \(width) is over 32") }
+        // Width 0: every index is 0, whatever follows (parquet-mr, and so Spark, writes no
+        // runs at all for a one-value dictionary).
+        if width == 0 {
+            guard dictionaryCount >= 1 else {
+                throw DecodeError("dictionary index 0 is out of range (the dictionary is empty)")
+            }
+            out.initialize(repeating: 0, count: count)
+            return
+        }
         var decoder = HybridDecoder(UnsafeRawBufferPointer(rebasing: data[1...]), width: width)
         try decoder.decode(into: out, count: count)
         var maxIndex: UInt32 = 0

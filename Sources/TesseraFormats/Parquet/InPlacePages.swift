@@ -26,7 +26,10 @@ extension ColumnChunkReader {
             savedBase.copyMemory(from: target, byteCount: prefix)
             defer { target.copyMemory(from: savedBase, byteCount: prefix) }
             try Codecs.decompress(codec, body, into: UnsafeMutableRawBufferPointer(start: target, count: size))
-            var allPresent = prefix == 0
+            // Without definition levels the page must be values alone. With them the levels
+            // section must be there and say "no nulls": a size that merely works out (a page
+            // whose nulls' missing values take as many bytes as its levels) is not enough.
+            var allPresent = leaf.maxDefinition == 0 && prefix == 0
             if leaf.maxDefinition > 0 {
                 var cursor = ByteCursor(UnsafeRawBufferPointer(start: target, count: prefix))
                 if info.definitionLevelEncoding == .rle, let length = try? cursor.uint32LE(), Int(length) == prefix - 4

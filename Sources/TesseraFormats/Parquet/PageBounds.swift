@@ -40,6 +40,7 @@ enum PageBounds {
             guard data.count >= 1 else { throw DecodeError("dictionary-encoded page has no bit width") }
             let indexWidth = Int(data[0])
             guard indexWidth <= 32 else { throw DecodeError("dictionary index bit width \(indexWidth) is over 32") }
+            if indexWidth == 0 { return }  // every index is 0, no runs needed (see FixedValueDecoding.indices)
             let held = HybridDecoder.valuesHeld(
                 UnsafeRawBufferPointer(rebasing: data[1...]), width: indexWidth, upTo: count)
             guard held >= count else {

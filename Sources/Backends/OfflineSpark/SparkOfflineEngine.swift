@@ -1,0 +1,225 @@
+import Foundation
+import TesseraColumnar
+import TesseraCore
+import TesseraDefinitions
+import TesseraEngine
+import TesseraFormats
+import TesseraOffline
+import TesseraSQL
+
+/// `offline_store: {type: spark}`: training sets and materializations computed by Spark over
+/// the repository's Parquet sources, with the Spark SQL of `TesseraSQL`.
+///
+/// For each view over a Parquet source the entity rows (those with keys and a time) are
+/// written as one Parquet file beside the job, one query joins them to the source where
+/// Spark reads it, and Spark writes the chosen rows as Parquet, which Tessera reads back
+/// and types as the native engine does. Ties on event and created time go to the row read
+/// last, files in path order then rows in file order — Spark's `_metadata.file_path` and
+/// `_metadata.row_index` — as natively. What the SQL does not express yet runs in the
+/// native engine (see `PostgresOfflineEngine`); `--explain` shows where each view runs.
+public struct SparkOfflineEngine: NativeBackedEngine {
+    public let native: NativeEngine
+    let session: SparkSession
+    /// Where jobs' inputs and outputs are written: a folder Spark's executors can read and
+    /// write (the repository's `.tessera/spark` by default, for `local[…]`).
+    public let workFolder: String
+
+    init(native: NativeEngine, session: SparkSession, workFolder: String) {
+        self.native = native
+        self.session = session
+        self.workFolder = workFolder
+    }
+
+    // MARK: Where a view runs
+
+    /// A view Spark can compute: its Parquet location and the columns the native reader sees.
+    struct Placement {
+        var location: String
+        var source: DataSource
+        var schema: Schema
+        var sourceColumns: SourceColumns
+    }
+
+    func placement(of view: FeatureView, definitions: Definitions) -> Result<Placement, NativeReason> {
+        guard var source = definitions.source(view.source) else {
+            return .failure(NativeReason("its source '\(view.source)' is not defined"))
+        }
+        if view.hasTransforms {
+            return .failure(NativeReason("it has a filter or derived features, which the SQL does not express yet"))
+        }
+        let sources = native.sources(definitions)
+        let readers: [any SourceReader]
+        do {
+            readers = try sources.readers(for: source)
+        } catch {
+            return .failure(NativeReason("its source cannot be read: \(error)"))
+        }
+        if case .push(let batch?) = source.kind, let batchSource = definitions.source(batch) {
+            guard readers.count == 1 else {
+                return .failure(NativeReason("rows pushed to '\(source.name)' are in the local push log"))
+            }
+            source = batchSource
+        }
+        guard case .file(let path, .parquet) = source.kind, readers.count == 1, let reader = readers.first else {
+            return .failure(NativeReason("its source '\(source.name)' is not a Parquet dataset"))
+        }
+        let schema: Schema
+        do {
+            schema = try reader.schema()
+        } catch {
+            return .failure(NativeReason("its source cannot be read: \(error)"))
+        }
+        let columns = definitions.sourceColumns(of: definitions.source(view.source) ?? source)
+        for key in definitions.joinKeys(of: view) {
+            guard let type = schema.fields.first(where: { $0.name == columns.sourceColumn(for: key.name) })?.type,
+                Column.canJoin(type, as: key.type), [.int64, .int32, .string, .bytes].contains(key.type)
+            else {
+                return .failure(NativeReason("join key '\(key.name)' is not compared in Spark as natively"))
+            }
+        }
+        for time in [columns.timestamp] + [columns.created].compactMap({ $0 }) {
+            guard schema.fields.first(where: { $0.name == time })?.type == .timestamp else {
+                return .failure(NativeReason("column '\(time)' is not a timestamp"))
+            }
+        }
+        let location = path.hasPrefix("/") ? path : native.root + "/" + path
+        return .success(Placement(location: location, source: source, schema: schema, sourceColumns: columns))
+    }
+
+    /// The scan of a view's Parquet source returning the columns `TypedSourceBatch` reads,
+    /// under their source names.
+    func scan(
+        _ placement: Placement, view: FeatureView, features: [Feature], definitions: Definitions, lower: Int64?,
+        upper: Int64?
+    ) -> (sql: SourceScanSQL, names: [String]) {
+        let columns = placement.sourceColumns
+        let keys = definitions.joinKeys(of: view).map { columns.sourceColumn(for: $0.name) }
+        let names = columns.joinColumns(
+            keys: definitions.joinKeys(of: view).map(\.name), features: features.map(\.name))
+        let quoted = SQLDialect.spark.quoted
+        let sql = SourceScanSQL(
+            source: "parquet." + quoted(placement.location), keys: keys.map(quoted), eventColumn: columns.timestamp,
+            createdColumn: columns.created, outputs: names.map(quoted),
+            rowOrder: ["_metadata.file_path", "_metadata.row_index"], lower: lower, upper: upper)
+        return (sql, names)
+    }
+
+    /// Runs a query in Spark: `prepare` writes the job's inputs into its fresh folder and
+    /// returns the query; `body` gets the result's batches (columns named as the query names
+    /// them). The folder is removed afterwards. A failure names Spark's message and keeps the
+    /// SQL in a file the message names.
+    func run(purpose: String, prepare: (String) throws -> String, _ body: (RecordBatch) throws -> Void) throws {
+        let fm = FileManager.default
+        let job = workFolder + "/job-\(Timestamp.now.microseconds)-\(ProcessInfo.processInfo.processIdentifier)"
+        try fm.createDirectory(atPath: job, withIntermediateDirectories: true)
+        // TESSERA_SPARK_KEEP_JOBS=1 keeps each job's inputs and result for inspection.
+        let keep = ProcessInfo.processInfo.environment["TESSERA_SPARK_KEEP_JOBS"] != nil
+        defer { if !keep { try? fm.removeItem(atPath: job) } }
+        let query = try prepare(job)
+        let output = job + "/result"
+        do {
+            _ = try session.run(setup: [], query: query, output: output)
+        } catch {
+            let saved = workFolder + "/failed-\(Timestamp.now.microseconds).sql"
+            let place =
+                fm.createFile(atPath: saved, contents: Data((query + ";\n").utf8))
+                ? "\n    the query is in \(saved)" : "\n    the query:\n\(query)"
+            throw SparkEngineError(description: "Spark could not compute \(purpose): \(error.description)\(place)")
+        }
+        let files = ((try? fm.contentsOfDirectory(atPath: output)) ?? []).filter { $0.hasSuffix(".parquet") }
+        guard !files.isEmpty else { return }
+        let dataset = try Dataset.open(output)
+        try DatasetSourceReader(dataset: dataset).scan(
+            columns: dataset.schema.names, filter: nil, threads: native.threads, body)
+    }
+
+    // MARK: Training sets
+
+    public func trainingSet(
+        _ request: TrainingSetRequest, definitions: Definitions, progress: @escaping @Sendable (String) -> Void
+    ) throws -> TrainingSet {
+        let builder = TrainingSetBuilder(definitions: definitions) { [native] source in
+            try native.sources(definitions).readers(for: source)
+        }
+        let pushdown = SparkPushdown(engine: self, definitions: definitions, progress: progress)
+        return try builder.build(request, pushdown: pushdown, progress: progress)
+    }
+
+    public func explain(_ request: TrainingSetRequest, definitions: Definitions) throws -> String {
+        let (selections, _, onDemand) = try FeatureResolution.selections(for: request, in: definitions)
+        let range = TrainingSetExplanation.timeRange(request)
+        var lines = ["-- Spark (\(session.settings.connect ?? session.settings.master))"]
+        for selection in selections {
+            let view = selection.view
+            let plain = selection.features.filter { !$0.isAggregated }
+            let placed = placement(of: view, definitions: definitions)
+            guard !plain.isEmpty, case .entities = request.spine, case .success(let placement) = placed else {
+                let reason: String? =
+                    if case .failure(let why) = placed { why.description } else if case .range = request.spine {
+                        "a time-range spine is built natively"
+                    } else { nil }
+                lines += TrainingSetExplanation.native(selection, reason: plain.isEmpty ? nil : reason)
+                continue
+            }
+            let lower = view.ttl.microseconds > 0 ? (range?.0 ?? 0) &- view.ttl.microseconds : nil
+            let (scan, _) = self.scan(
+                placement, view: view, features: plain, definitions: definitions, lower: lower, upper: range?.1 ?? 0)
+            let entities = SparkPushdown.entitiesRelation("<job>/entities.parquet")
+            lines.append(
+                "-- \(view.name): as-of join of \(plain.map(\.name).joined(separator: ", ")) in Spark; the entity rows (__row, __k0…, __ts, __lo) are written to <job>/entities.parquet, the result to <job>/result"
+            )
+            lines.append(
+                PointInTimeSQL(
+                    entities: entities, scan: scan, bounded: view.ttl.microseconds > 0,
+                    createdNotAfterTime: request.createdNotAfterTime
+                ).sql(.spark) + ";")
+            var rest = selection
+            rest.features = selection.features.filter(\.isAggregated)
+            if !rest.features.isEmpty { lines += TrainingSetExplanation.native(rest, reason: nil) }
+        }
+        lines += TrainingSetExplanation.onDemand(onDemand)
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: Materialization
+
+    public func latestRows(
+        _ request: LatestRowsRequest, definitions: Definitions, progress: (Int) -> Void,
+        emit: (RecordBatch) throws -> Void
+    ) throws -> LatestRowsStats {
+        guard case .success(let placement) = placement(of: request.view, definitions: definitions) else {
+            return try native.latestRows(request, definitions: definitions, progress: progress, emit: emit)
+        }
+        let view = request.view
+        let (scan, names) = scan(
+            placement, view: view, features: view.plainFeatures, definitions: definitions,
+            lower: request.start.microseconds, upper: request.end.microseconds)
+        let schema = LatestRows.schema(of: view, definitions: definitions)
+        let keys = definitions.joinKeys(of: view)
+        var entities = 0
+        let query = LatestRowsSQL(scan: scan).sql(.spark)
+        try run(purpose: "the latest rows of \(view.name)", prepare: { _ in query }) { result in
+            let batch = try RecordBatch(
+                schema: Schema(zip(names, result.schema.fields).map { Field($0, $1.type) }), columns: result.columns)
+            let typed = try TypedSourceBatch(
+                batch, source: placement.source, columns: placement.sourceColumns, keys: keys,
+                features: view.plainFeatures, view: view.name)
+            let all = try typed.latestRows(schema: schema)
+            var start = 0
+            while start < all.rowCount {
+                let end = min(all.rowCount, start + request.batchRows)
+                try emit(all.slice(start..<end))
+                start = end
+            }
+            entities += batch.rowCount
+            progress(entities)
+        }
+        return LatestRowsStats(view: view.name, rowsRead: entities, entities: entities)
+    }
+
+}
+
+/// A Spark job that failed: Spark's message and the file holding the SQL.
+public struct SparkEngineError: Error, CustomStringConvertible {
+    public var description: String
+}
