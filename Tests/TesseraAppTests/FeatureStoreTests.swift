@@ -63,7 +63,7 @@ import Testing
                   durability: sometimes
                   readers: -1
                 offline_store:
-                  type: spark
+                  type: dask
                 feature_server:
                   max_features: none
 
@@ -77,7 +77,7 @@ import Testing
                 "tessera.yaml:4:3: error: unknown option 'pth' for registry type 'sqlite'\n    did you mean 'path'? (it accepts: path)",
                 "tessera.yaml:7:15: error: online_store.durability 'sometimes' is not accepted",
                 "tessera.yaml:8:12: error: online_store.readers -1 is out of range",
-                "tessera.yaml:10:9: error: offline_store type 'spark' is not available\n    this build has: 'native'",
+                "tessera.yaml:10:9: error: offline_store type 'dask' is not available\n    this build has: 'native', 'postgres', 'spark'",
                 "tessera.yaml:12:17: error: feature_server.max_features 'none' is not a positive integer",
             ]
             return lines.count == 5 && zip(lines, expected).allSatisfy { $0.hasPrefix($1) }
@@ -97,13 +97,14 @@ import Testing
             for backend in available {
                 var options: [String: OptionValue] = [:]
                 for option in backend.options {
-                    let value: String
                     switch option.kind {
-                    case .integer(let range): value = option.defaultValue ?? String(range.lowerBound)
-                    case .choice(let words): value = option.defaultValue ?? words[0]
-                    default: value = option.defaultValue ?? "x"
+                    case .integer(let range):
+                        options[option.name] = .scalar(option.defaultValue ?? String(range.lowerBound))
+                    case .choice(let words): options[option.name] = .scalar(option.defaultValue ?? words[0])
+                    case .stringMap: options[option.name] = .map(["key": "value"])
+                    case .stringList: options[option.name] = .list(["x"])
+                    default: options[option.name] = .scalar(option.defaultValue ?? "x")
                     }
-                    options[option.name] = .scalar(value)
                 }
                 let store = StoreConfig(type: backend.type, options: options)
                 let result = BackendSettings.validate(store, role: role, available: available, root: dir.path)

@@ -76,6 +76,14 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
                 PostgresQuery(unsafeSQL: readOnly ? "BEGIN READ ONLY" : "BEGIN"), on: connection, place: place)
             do {
                 try PostgresConnections.run("SET LOCAL TimeZone = 'UTC'", on: connection, place: place)
+                // PostgreSQL 14+ notices within a second that the client is gone (Ctrl-C, kill)
+                // and stops the query, instead of at its next write.
+                let version = try PostgresConnections.run(
+                    "SELECT current_setting('server_version_num')::int4", on: connection, place: place)
+                if let number = try? version.rows.first?.decode(Int32.self), number >= 140_000 {
+                    try PostgresConnections.run(
+                        "SET LOCAL client_connection_check_interval = '1s'", on: connection, place: place)
+                }
                 let result = try body(connection)
                 try PostgresConnections.run("ROLLBACK", on: connection, place: place)
                 return result
