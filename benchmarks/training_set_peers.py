@@ -4,6 +4,8 @@
     python3 benchmarks/training_set_peers.py feast  DATA_DIR OUT.parquet
     python3 benchmarks/training_set_peers.py feast-postgres DATA_DIR OUT.parquet --postgres HOST:PORT:PASSWORD
         (Feast's PostgreSQL offline store over table driver_stats of database postgres; feast[postgres])
+    python3 benchmarks/training_set_peers.py feast-spark DATA_DIR OUT.parquet
+        (Feast's Spark offline store on local[2] over driver_stats.parquet; feast[spark]; Spark's start timed)
 
 DATA_DIR holds driver_stats.parquet and entity_df.parquet (benchmarks/workload.py).
 Each run is its own process, so the printed peak RSS is the peer's alone. Prints one
@@ -116,13 +118,7 @@ def feast_join(data, out):
     return feast_historical(workdir, data, out)
 
 
-FEAST_POSTGRES_REPO = """project: bench_pg
-registry: {registry}
-provider: local
-online_store:
-  type: sqlite
-  path: {online}
-offline_store:
+FEAST_POSTGRES_OFFLINE = """offline_store:
   type: postgres
   host: {host}
   port: {port}
@@ -131,7 +127,6 @@ offline_store:
   user: postgres
   password: {password}
   sslmode: disable
-entity_key_serialization_version: 3
 """
 
 FEAST_POSTGRES_DEFS = """
@@ -152,21 +147,63 @@ driver_hourly_stats = FeatureView(
 """
 
 
-def feast_postgres_join(data, out, server):
-    """Feast's PostgreSQL offline store: the entity rows uploaded, the join run by the server."""
+def feast_peer_repo(out, name, offline, definitions):
+    """A Feast repository beside `out` with the SQLite online store, `offline` as its
+    offline_store section and `definitions` as its Python definitions, applied (not timed)."""
     import subprocess
-    host, port, password = server.split(":", 2)
-    workdir = os.path.join(os.path.dirname(os.path.abspath(out)), "feast_pg_repo")
+    workdir = os.path.join(os.path.dirname(os.path.abspath(out)), name)
     os.makedirs(workdir, exist_ok=True)
+    text = FEAST_REPO.format(registry=os.path.join(workdir, "registry.db"), online=os.path.join(workdir, "online.db"))
+    text = text[:text.index("offline_store:")] + offline + "entity_key_serialization_version: 3\n"
     with open(os.path.join(workdir, "feature_store.yaml"), "w") as f:
-        f.write(FEAST_POSTGRES_REPO.format(registry=os.path.join(workdir, "registry.db"),
-                                           online=os.path.join(workdir, "online.db"), host=host, port=port,
-                                           password=password))
+        f.write(text)
     with open(os.path.join(workdir, "definitions.py"), "w") as f:
-        f.write(FEAST_POSTGRES_DEFS)
+        f.write(definitions)
     subprocess.run([os.path.join(os.path.dirname(sys.executable), "feast"), "apply"], cwd=workdir, check=True,
                    stdout=subprocess.DEVNULL)
-    return feast_historical(workdir, data, out)
+    return workdir
+
+
+def feast_postgres_join(data, out, server):
+    """Feast's PostgreSQL offline store: the entity rows uploaded, the join run by the server."""
+    host, port, password = server.split(":", 2)
+    offline = FEAST_POSTGRES_OFFLINE.format(host=host, port=port, password=password)
+    return feast_historical(feast_peer_repo(out, "feast_pg_repo", offline, FEAST_POSTGRES_DEFS), data, out)
+
+
+FEAST_SPARK_OFFLINE = """offline_store:
+  type: spark
+  spark_conf:
+    spark.master: "local[2]"
+    spark.ui.enabled: "false"
+    spark.sql.session.timeZone: "UTC"
+    spark.sql.shuffle.partitions: "8"
+"""
+
+FEAST_SPARK_DEFS = """
+from datetime import timedelta
+from feast import Entity, FeatureView, Field
+from feast.infra.offline_stores.contrib.spark_offline_store.spark_source import SparkSource
+from feast.types import Float32, Int32
+from feast.value_type import ValueType
+
+driver = Entity(name="driver", join_keys=["driver_id"], value_type=ValueType.INT64)
+driver_stats = SparkSource(name="driver_stats", path={stats!r}, file_format="parquet",
+                           timestamp_field="event_timestamp", created_timestamp_column="created")
+driver_hourly_stats = FeatureView(
+    name="driver_hourly_stats", entities=[driver], ttl=timedelta(days=2),
+    schema=[Field(name="conv_rate", dtype=Float32), Field(name="acc_rate", dtype=Float32),
+            Field(name="avg_daily_trips", dtype=Int32)],
+    source=driver_stats, online=True)
+"""
+
+
+def feast_spark_join(data, out):
+    """Feast's Spark offline store on local[2]; the timing includes its Spark session's start,
+    as Tessera's does."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    definitions = FEAST_SPARK_DEFS.format(stats=os.path.abspath(os.path.join(data, "driver_stats.parquet")))
+    return feast_historical(feast_peer_repo(out, "feast_spark_repo", FEAST_SPARK_OFFLINE, definitions), data, out)
 
 
 def main():
@@ -183,6 +220,8 @@ def main():
         seconds = time.perf_counter() - start
     elif peer == "feast":
         rows, seconds = feast_join(data, out)
+    elif peer == "feast-spark":
+        rows, seconds = feast_spark_join(data, out)
     elif peer == "feast-postgres":
         rows, seconds = feast_postgres_join(data, out, sys.argv[sys.argv.index("--postgres") + 1])
     else:

@@ -171,7 +171,26 @@ public enum TrainingSetBenchmark {
                 BenchmarkFigure(
                     task: "training set, peak RSS of the Tessera process", metric: "MB", tessera: spark.rss / 1e6,
                     peer: native.rss / 1e6, peerName: "Tessera's native engine over the same files"))
-            report.notes.append("Feast's Spark offline store is not run by this command yet (feast[spark]).")
+            if let feast = options.feastPython {
+                let out = try PeerProcess.run(
+                    feast,
+                    [
+                        options.packageRoot + "/benchmarks/training_set_peers.py", "feast-spark", data,
+                        data + "/feast-spark.parquet",
+                    ])
+                let json = PeerProcess.lastJSON(out) ?? [:]
+                report.figures.append(
+                    BenchmarkFigure(
+                        task: "training set on Spark local[2], wall time (Spark's start included)", metric: "seconds",
+                        tessera: spark.seconds, peer: (json["seconds"] as? NSNumber)?.doubleValue ?? 0,
+                        peerName: "Feast 0.67 get_historical_features (Spark offline store, local[2])",
+                        target: "≥ 2× (workload M)"))
+                report.notes.append(
+                    "Feast's output: \((json["rows"] as? NSNumber)?.intValue ?? 0) rows (in its own order; not compared)."
+                )
+            } else {
+                report.notes.append("Feast was skipped: pass --feast-python PATH (a Python with feast[spark]==0.67.0).")
+            }
         default:
             throw PeerError(description: "--offline-store \(engine): use native, postgres or spark")
         }
