@@ -260,7 +260,7 @@ let package = Package(
             name: "TesseraTesting",
             dependencies: [
                 "TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraRegistry", "TesseraOnline",
-                "TesseraRegistrySQLite", "TesseraLocalServers",
+                "TesseraRegistrySQLite", "TesseraLocalServers", "TesseraFormats",
             ],
             swiftSettings: swiftSettings),
 

@@ -11,30 +11,10 @@ import Testing
 /// Training sets compared row by row with DuckDB's ASOF join written with Feast's rules
 /// (`benchmarks/training_set_peers.py`), on the S workload and on random tables with heavy ties.
 @Suite(.serialized) struct DuckDBOracleTests {
-    static let peers = PythonOracle.packageRoot.appendingPathComponent("benchmarks/training_set_peers.py").path
-    static let workload = PythonOracle.packageRoot.appendingPathComponent("benchmarks/workload.py").path
-
-    static func definitions(ttl: TimeSpan, statsPath: String) -> Definitions {
-        Definitions(
-            entities: [Entity(name: "driver", joinKeys: [JoinKey("driver_id", .int64)])],
-            sources: [
-                DataSource(
-                    name: "driver_stats", kind: .file(path: statsPath, format: .parquet),
-                    timestampField: "event_timestamp", createdTimestampField: "created")
-            ],
-            featureViews: [
-                FeatureView(
-                    name: "driver_hourly_stats", entities: ["driver"], source: "driver_stats",
-                    features: [
-                        Feature("conv_rate", .float32), Feature("acc_rate", .float32),
-                        Feature("avg_daily_trips", .int32),
-                    ], ttl: ttl)
-            ])
-    }
-
     /// Tessera's training set for `dir` (driver_stats.parquet + entity_df.parquet).
     static func tessera(_ dir: String, ttl: TimeSpan, threads: Int = 2) throws -> RecordBatch {
-        let defs = definitions(ttl: ttl, statsPath: dir + "/driver_stats.parquet")
+        let defs = TrainingSetOracle.definitions(
+            ttl: ttl, source: .file(path: dir + "/driver_stats.parquet", format: .parquet))
         let sources = RepositorySources(root: dir, definitions: defs)
         let entities = try Dataset.open(dir + "/entity_df.parquet").read()
         let builder = TrainingSetBuilder(definitions: defs) { try sources.readers(for: $0) }
@@ -45,39 +25,16 @@ import Testing
         ).batch
     }
 
-    static func duckdb(_ dir: String, ttlSeconds: Int64) throws -> RecordBatch {
-        let out = dir + "/duckdb.parquet"
-        try PythonOracle.runFile(peers, arguments: ["duckdb", dir, out, "--ttl-seconds", String(ttlSeconds)])
-        return try ParquetFile(path: out).read()
-    }
-
-    static func compare(_ ours: RecordBatch, _ theirs: RecordBatch, _ label: String) {
-        #expect(ours.rowCount == theirs.rowCount, "\(label): row counts")
-        for name in ["driver_id", "event_timestamp", "label", "conv_rate", "acc_rate", "avg_daily_trips"] {
-            guard let a = ours.column(named: name), let b = theirs.column(named: name) else {
-                Issue.record("\(label): column \(name) missing")
-                continue
-            }
-            var mismatches = 0
-            var first: String?
-            for row in 0..<min(a.count, b.count) where a.value(at: row) != b.value(at: row) {
-                mismatches += 1
-                if first == nil { first = "row \(row): tessera \(a.value(at: row)) duckdb \(b.value(at: row))" }
-            }
-            #expect(mismatches == 0, "\(label): \(name) differs in \(mismatches) rows; first \(first ?? "")")
-        }
-    }
-
     @Test func sWorkloadMatchesDuckDBRowByRow() async throws { try await runOffPool { try Self.sWorkload() } }
 
     static func sWorkload() throws {
         let dir = try TemporaryDirectory("oracle-s")
         defer { dir.remove() }
-        try PythonOracle.runFile(DuckDBOracleTests.workload, arguments: ["S", dir.path])
+        try TrainingSetOracle.writeWorkload("S", into: dir.path)
         let ours = try DuckDBOracleTests.tessera(dir.path, ttl: .days(2))
-        let theirs = try DuckDBOracleTests.duckdb(dir.path, ttlSeconds: 2 * 86_400)
+        let theirs = try TrainingSetOracle.duckdb(dir.path, ttlSeconds: 2 * 86_400)
         #expect(ours.rowCount == 100_000)
-        DuckDBOracleTests.compare(ours, theirs, "S")
+        TrainingSetOracle.compare(ours, theirs, "S")
     }
 
     @Test func randomTablesWithHeavyTiesMatchDuckDB() async throws { try await runOffPool { try Self.randomTables() } }
@@ -113,8 +70,8 @@ import Testing
             try PythonOracle.run(generate, arguments: [String(seed), dir.path])
             let ours = try DuckDBOracleTests.tessera(dir.path, ttl: .seconds(ttl), threads: 1 + seed % 2)
             // DuckDB's query needs a bound; ttl 0 (unbounded) is the same as a bound larger than the data.
-            let theirs = try DuckDBOracleTests.duckdb(dir.path, ttlSeconds: ttl == 0 ? 1_000_000 : ttl)
-            DuckDBOracleTests.compare(ours, theirs, "seed \(seed), ttl \(ttl)s")
+            let theirs = try TrainingSetOracle.duckdb(dir.path, ttlSeconds: ttl == 0 ? 1_000_000 : ttl)
+            TrainingSetOracle.compare(ours, theirs, "seed \(seed), ttl \(ttl)s")
         }
     }
 }

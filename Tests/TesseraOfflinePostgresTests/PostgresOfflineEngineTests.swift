@@ -3,6 +3,7 @@ import TesseraColumnar
 import TesseraCore
 import TesseraDefinitions
 import TesseraEngine
+import TesseraFormats
 import TesseraOffline
 import TesseraPostgres
 import TesseraSQL
@@ -318,6 +319,34 @@ import Testing
         let fine = Self.definitions(url: url, table: "stats", case: c)
         let built = try engine.trainingSet(request, definitions: fine) { _ in }
         #expect(built.rowsWithAllFeatures == 2)
+    }
+
+    /// The reference workload S (1M source rows in a table, 100,000 entity rows) joined by
+    /// PostgreSQL equals DuckDB's exact-rules join of the same Parquet files, row by row.
+    @Test func workloadSEqualsDuckDB() async throws {
+        try await runOffPool {
+            let (server, dir, url) = try Self.fixture("pg-engine-oracle")
+            defer {
+                server.stop()
+                dir.remove()
+            }
+            let (_, engine) = Self.engines(server, root: dir.path)
+            var fast = engine
+            fast.fetchRows = 50_000
+            fast.uploadRows = 100_000
+            try TrainingSetOracle.writeWorkload("S", into: dir.path)
+            try server.load(
+                parquet: dir.file("driver_stats.parquet"), table: "driver_stats", scratch: dir.file("stats.csv"))
+            let definitions = TrainingSetOracle.definitions(
+                ttl: .days(2), source: .postgres(PostgresRelation(url: url, table: "driver_stats")))
+            let request = TrainingSetRequest(
+                spine: .entities(try Dataset.open(dir.file("entity_df.parquet")).read(), name: "entity_df"),
+                selection: .features(["driver_hourly_stats"]))
+            #expect(try fast.pushesSomething(request, definitions: definitions))
+            let ours = try fast.trainingSet(request, definitions: definitions) { _ in }
+            #expect(ours.rows == 100_000)
+            TrainingSetOracle.compare(ours.batch, try TrainingSetOracle.duckdb(dir.path, ttlSeconds: 2 * 86_400), "S")
+        }
     }
 
     @Test func theGeneratedJoinHasTheDocumentedShapeInBothDialects() {

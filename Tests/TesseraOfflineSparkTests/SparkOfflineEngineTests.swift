@@ -149,6 +149,27 @@ import Testing
         #expect(pushed == 24, "every case ran in Spark")
     }
 
+    /// The reference workload S joined by Spark equals DuckDB's exact-rules join, row by row.
+    @Test func workloadSEqualsDuckDB() async throws {
+        try await runOffPool {
+            let dir = try TemporaryDirectory("spark-engine-oracle")
+            defer { dir.remove() }
+            let (_, spark) = Self.engines(root: dir.path)
+            try TrainingSetOracle.writeWorkload("S", into: dir.path)
+            let definitions = TrainingSetOracle.definitions(
+                ttl: .days(2), source: .file(path: "driver_stats.parquet", format: .parquet))
+            #expect(throws: Never.self) {
+                try spark.placement(of: definitions.featureViews[0], definitions: definitions).get()
+            }
+            let request = TrainingSetRequest(
+                spine: .entities(try Dataset.open(dir.file("entity_df.parquet")).read(), name: "entity_df"),
+                selection: .features(["driver_hourly_stats"]))
+            let ours = try spark.trainingSet(request, definitions: definitions) { _ in }
+            #expect(ours.rows == 100_000)
+            TrainingSetOracle.compare(ours.batch, try TrainingSetOracle.duckdb(dir.path, ttlSeconds: 2 * 86_400), "S")
+        }
+    }
+
     @Test func explainShowsTheSparkSQLAndFailuresNameSparksMessage() throws {
         let dir = try TemporaryDirectory("spark-engine-explain")
         defer { dir.remove() }
