@@ -155,7 +155,7 @@ let package = Package(
         .target(
             name: "TesseraSourcePostgres",
             dependencies: [
-                "TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraEngine", "TesseraPostgres",
+                "TesseraCore", "TesseraColumnar", "TesseraDefinitions", "TesseraEngine", "TesseraPostgres", "TesseraSQL",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -163,7 +163,7 @@ let package = Package(
         // SQL generation for the SQL offline engines (PostgreSQL, Spark): the point-in-time join
         // and latest-row queries in each dialect, no I/O.
         .target(
-            name: "TesseraSQL", dependencies: ["TesseraCore"], swiftSettings: swiftSettings),
+            name: "TesseraSQL", dependencies: ["TesseraCore", "TesseraDefinitions"], swiftSettings: swiftSettings),
         // PostgreSQL as the offline engine (`offline_store: {type: postgres}`): the generated SQL
         // run where the sources' tables are.
         .target(

@@ -84,19 +84,6 @@ extension OfflineEngine {
 
 /// The lines `explain` writes for the parts engines compute the same way.
 public enum TrainingSetExplanation {
-    /// The smallest and largest entity time of a request with entity rows (what a
-    /// generated query's time filter is made from).
-    public static func timeRange(_ request: TrainingSetRequest) -> (Int64, Int64)? {
-        guard case .entities(let batch, _) = request.spine, let times = batch.column(named: request.timestampColumn),
-            times.type == .timestamp, let values = times.int64Values
-        else { return nil }
-        var range: (Int64, Int64)? = nil
-        for (i, t) in values.enumerated() where times.isValid(i) {
-            range = (min(range?.0 ?? t, t), max(range?.1 ?? t, t))
-        }
-        return range
-    }
-
     /// A view computed natively (`reason`: why not by the engine's server).
     public static func native(_ selection: ViewSelection, reason: String?) -> [String] {
         let view = selection.view

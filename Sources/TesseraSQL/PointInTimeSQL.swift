@@ -10,10 +10,10 @@
 ///
 /// ```sql
 /// SELECT DISTINCT ON (e.__row) e.__row, s.c0, s.c1, …            -- PostgreSQL
-/// FROM entities e JOIN (SELECT key AS __k0, event AS __ts, created AS __cr, ctid AS __tb,
+/// FROM entities e JOIN (SELECT key AS __k0, event AS __ts, created AS __cr, ctid AS __tb0,
 ///                              key AS c0, … FROM source WHERE event >= … AND event <= …) s
 ///   ON s.__k0 = e.__k0 AND s.__ts <= e.__ts AND s.__ts >= e.__lo
-/// ORDER BY e.__row, s.__ts DESC, s.__cr DESC NULLS LAST, s.__tb DESC
+/// ORDER BY e.__row, s.__ts DESC, s.__cr DESC NULLS LAST, s.__tb0 DESC
 /// ```
 ///
 /// Spark writes the same join with `ROW_NUMBER() OVER (PARTITION BY e.__row …) = 1`.
@@ -119,15 +119,15 @@ public struct SourceScanSQL: Sendable {
     /// Expressions that order rows tied on event and created time, the last read winning
     /// (PostgreSQL: `ctid` of a table; none for a query, whose order the server does not keep).
     public var rowOrder: [String]
-    /// Events outside `lower ... upper` are not read.
+    /// Events outside `lower ... upper` are not read (nor rows without an event time).
     public var lower: Int64?
-    public var upper: Int64?
+    public var upper: Int64
     /// The type the filter's literals are cast to (PostgreSQL: the event column's type).
     public var filterCast: String
 
     public init(
         source: String, keys: [String], eventColumn: String, createdColumn: String?, outputs: [String],
-        rowOrder: [String], lower: Int64?, upper: Int64?, filterCast: String = "timestamptz"
+        rowOrder: [String], lower: Int64?, upper: Int64, filterCast: String = "timestamptz"
     ) {
         self.source = source
         self.keys = keys
@@ -151,8 +151,7 @@ public struct SourceScanSQL: Sendable {
         list += outputs.enumerated().map { "\($1) AS c\($0)" }
         var filters: [String] = []
         if let lower { filters.append("\(event) >= \(dialect.timestamp(lower, cast: filterCast))") }
-        if let upper { filters.append("\(event) <= \(dialect.timestamp(upper, cast: filterCast))") }
-        if filters.isEmpty { filters.append("\(event) IS NOT NULL") }
+        filters.append("\(event) <= \(dialect.timestamp(upper, cast: filterCast))")
         return "SELECT \(list.joined(separator: ", ")) FROM \(source) WHERE \(filters.joined(separator: " AND "))"
     }
 

@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraDefinitions
 
 /// The SQL a generated query is written in. Queries are built from the same shapes for
 /// every dialect; a dialect only spells identifiers, literals and the pick of one row per
@@ -10,7 +11,7 @@ public enum SQLDialect: String, Sendable, CaseIterable {
     /// `identifier` quoted so that it is read as written, whatever it holds.
     public func quoted(_ identifier: String) -> String {
         switch self {
-        case .postgres: "\"" + identifier.replacingAll("\"", with: "\"\"") + "\""
+        case .postgres: PostgresRelation.quoted(identifier)
         case .spark: "`" + identifier.replacingAll("`", with: "``") + "`"
         }
     }

@@ -174,7 +174,7 @@ import Testing
                 let theirs = try native.trainingSet(request, definitions: definitions) { _ in }
                 #expect(ours.batch == theirs.batch, "case \(i), no-future-created \(guardCreated)")
                 #expect(ours.rowsWithAllFeatures == theirs.rowsWithAllFeatures, "case \(i)")
-                if try engine.pushesSomething(request, definitions: definitions) { pushed += 1 }
+                if try !engine.placements(for: request, definitions: definitions).isEmpty { pushed += 1 }
                 // The rules: the chosen row's values, or nulls.
                 let chosen = c.chosen(createdNotAfterTime: guardCreated)
                 let values = try #require(ours.batch.column(named: "value"))
@@ -342,7 +342,7 @@ import Testing
             let request = TrainingSetRequest(
                 spine: .entities(try Dataset.open(dir.file("entity_df.parquet")).read(), name: "entity_df"),
                 selection: .features(["driver_hourly_stats"]))
-            #expect(try fast.pushesSomething(request, definitions: definitions))
+            #expect(try !fast.placements(for: request, definitions: definitions).isEmpty)
             let ours = try fast.trainingSet(request, definitions: definitions) { _ in }
             #expect(ours.rows == 100_000)
             TrainingSetOracle.compare(ours.batch, try TrainingSetOracle.duckdb(dir.path, ttlSeconds: 2 * 86_400), "S")

@@ -2,6 +2,7 @@ import NIOCore
 import PostgresNIO
 import TesseraColumnar
 import TesseraCore
+import TesseraSourcePostgres
 
 /// Some rows of a column as one binary array parameter (`$1::int8[]`), for
 /// `INSERT … SELECT * FROM unnest($1, $2, …)`: the whole upload of a column slice is one
@@ -48,16 +49,14 @@ struct PostgresArrayParameter: PostgresDynamicTypeEncodable {
         }
     }
 
-    let column: Column
+    /// The values; `nil`: the row numbers themselves (`__row`).
+    let column: Column?
     let element: Element
     /// The rows of `column` uploaded, in order.
     let rows: ArraySlice<Int>
 
     var psqlType: PostgresDataType { PostgresDataType(element.arrayOID) }
     var psqlFormat: PostgresFormat { .binary }
-
-    /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 00:00 UTC).
-    static let epochOffset: Int64 = 946_684_800_000_000
 
     func encode<JSONEncoder: PostgresJSONEncoder>(
         into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
@@ -68,9 +67,16 @@ struct PostgresArrayParameter: PostgresDynamicTypeEncodable {
         buffer.writeInteger(element.elementOID)
         buffer.writeInteger(Int32(rows.count))
         buffer.writeInteger(Int32(1))
+        guard let column else {
+            for row in rows {
+                buffer.writeInteger(Int32(8))
+                buffer.writeInteger(Int64(row))
+            }
+            return
+        }
         switch column.data {
         case .int64(let values):
-            let shift = element == .timestamp ? Self.epochOffset : 0
+            let shift = element == .timestamp ? PostgresColumnDecoder.epochOffset : 0
             for row in rows {
                 guard column.isValid(row) else {
                     buffer.writeInteger(Int32(-1))
@@ -78,15 +84,6 @@ struct PostgresArrayParameter: PostgresDynamicTypeEncodable {
                 }
                 buffer.writeInteger(Int32(8))
                 buffer.writeInteger(values[row] &- shift)
-            }
-        case .int32(let values):
-            for row in rows {
-                guard column.isValid(row) else {
-                    buffer.writeInteger(Int32(-1))
-                    continue
-                }
-                buffer.writeInteger(Int32(8))
-                buffer.writeInteger(Int64(values[row]))
             }
         case .binary(let data):
             for row in rows {
@@ -98,7 +95,8 @@ struct PostgresArrayParameter: PostgresDynamicTypeEncodable {
                 buffer.writeBytes(data.bytes(at: row))
             }
         default:
-            // Never built for other layouts (see `Element.init(key:)`): every slot null.
+            // Never built for other layouts (keys are int64 after `asJoinKey`, see
+            // `Element.init(key:)`): every slot null.
             for _ in rows { buffer.writeInteger(Int32(-1)) }
         }
     }

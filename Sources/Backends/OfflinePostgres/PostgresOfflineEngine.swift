@@ -48,22 +48,20 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
         let builder = TrainingSetBuilder(definitions: definitions) { [native] source in
             try native.sources(definitions).readers(for: source)
         }
-        guard try pushesSomething(request, definitions: definitions) else {
-            return try builder.build(request, progress: progress)
-        }
+        let placements = try placements(for: request, definitions: definitions)
+        guard !placements.isEmpty else { return try builder.build(request, progress: progress) }
         return try session(readOnly: false) { connection in
-            let pushdown = PostgresPushdown(engine: self, definitions: definitions, connection: connection)
+            let pushdown = PostgresPushdown(
+                engine: self, definitions: definitions, connection: connection, placements: placements)
             return try builder.build(request, pushdown: pushdown, progress: progress)
         }
     }
 
-    /// Whether some requested view's join runs in PostgreSQL (else no connection is opened).
-    func pushesSomething(_ request: TrainingSetRequest, definitions: Definitions) throws -> Bool {
-        guard case .entities = request.spine else { return false }
-        let (selections, _, _) = try FeatureResolution.selections(for: request, in: definitions)
-        return selections.contains { selection in
-            selection.features.contains { !$0.isAggregated }
-                && (try? placement(of: selection.view, definitions: definitions).get()) != nil
+    /// The requested views whose joins run in PostgreSQL, by name, each placed once per
+    /// request (its columns read from the catalog once); empty: no connection is opened.
+    func placements(for request: TrainingSetRequest, definitions: Definitions) throws -> [String: Placement] {
+        try FeatureResolution.placements(for: request, in: definitions) { view in
+            try? placement(of: view, definitions: definitions).get()
         }
     }
 
@@ -95,24 +93,13 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
     }
 
     public func explain(_ request: TrainingSetRequest, definitions: Definitions) throws -> String {
-        let (selections, _, onDemand) = try FeatureResolution.selections(for: request, in: definitions)
-        let range = TrainingSetExplanation.timeRange(request)
-        var lines = ["-- PostgreSQL at \(endpoint.host):\(endpoint.port), database \(endpoint.database)"]
         var tables: [String: String] = [:]
-        for selection in selections {
-            let view = selection.view
-            let plain = selection.features.filter { !$0.isAggregated }
-            guard !plain.isEmpty else {
-                lines += TrainingSetExplanation.native(selection, reason: nil)
-                continue
-            }
-            var reason: String? = nil
-            if case .range = request.spine {
-                reason = "a time-range spine is built natively"
-            }
-            switch placement(of: view, definitions: definitions) {
-            case .failure(let why): reason = reason ?? why.description
-            case .success(let placement) where reason == nil:
+        let header = "-- PostgreSQL at \(endpoint.host):\(endpoint.port), database \(endpoint.database)"
+        return try TrainingSetExplanation.sqlEngine(request, definitions: definitions, header: header) {
+            plain, lower, upper in
+            placement(of: plain.view, definitions: definitions).map { placement in
+                let view = plain.view
+                var lines: [String] = []
                 let keys = definitions.joinKeys(of: view)
                 let signature = PostgresPushdown.signature(keys: keys, ttl: view.ttl.microseconds)
                 let table = tables[signature] ?? "tessera_entities_\(tables.count)"
@@ -123,27 +110,20 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
                         "-- the entity rows (their position __row, keys \(columns), time __ts and __ts - ttl as __lo) are uploaded into the temporary table \(table)"
                     )
                 }
-                let upper = range?.1 ?? 0
-                let lower = view.ttl.microseconds > 0 ? (range?.0 ?? 0) &- view.ttl.microseconds : nil
                 let (scan, _) = self.scan(
-                    placement, view: view, features: plain, definitions: definitions, lower: lower, upper: upper)
-                let sql = PointInTimeSQL(
-                    entities: table, scan: scan, bounded: view.ttl.microseconds > 0,
-                    createdNotAfterTime: request.createdNotAfterTime
-                ).sql(.postgres)
+                    placement, view: view, features: plain.features, definitions: definitions, lower: lower,
+                    upper: upper)
                 lines.append(
-                    "-- \(view.name): as-of join of \(plain.map(\.name).joined(separator: ", ")) in PostgreSQL")
-                lines.append(sql + ";")
-                var rest = selection
-                rest.features = selection.features.filter(\.isAggregated)
-                if !rest.features.isEmpty { lines += TrainingSetExplanation.native(rest, reason: nil) }
-                continue
-            case .success: break
+                    "-- \(view.name): as-of join of \(plain.features.map(\.name).joined(separator: ", ")) in PostgreSQL"
+                )
+                lines.append(
+                    PointInTimeSQL(
+                        entities: table, scan: scan, bounded: view.ttl.microseconds > 0,
+                        createdNotAfterTime: request.createdNotAfterTime
+                    ).sql(.postgres) + ";")
+                return lines
             }
-            lines += TrainingSetExplanation.native(selection, reason: reason)
         }
-        lines += TrainingSetExplanation.onDemand(onDemand)
-        return lines.joined(separator: "\n")
     }
 
     // MARK: Where a view runs
@@ -217,7 +197,7 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
     /// `TypedSourceBatch` reads (keys, times, `features`), under their source names.
     func scan(
         _ placement: Placement, view: FeatureView, features: [Feature], definitions: Definitions, lower: Int64?,
-        upper: Int64?
+        upper: Int64
     ) -> (sql: SourceScanSQL, names: [String]) {
         let columns = placement.sourceColumns
         let keys = definitions.joinKeys(of: view).map { columns.sourceColumn(for: $0.name) }
@@ -268,10 +248,10 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
         try session(readOnly: true) { connection in
             try engine.run(sql, purpose: "the latest rows of \(view.name)", on: connection) { rows, first in
                 let batch = try Self.decode(rows, names: names, placement: placement, skip: 0, firstRow: first)
-                let typed = try TypedSourceBatch(
-                    batch, source: placement.source, columns: placement.sourceColumns, keys: keys,
-                    features: view.plainFeatures, view: view.name)
-                try emit(try typed.latestRows(schema: schema))
+                try emit(
+                    try TypedSourceBatch.latestRows(
+                        batch, source: placement.source, columns: placement.sourceColumns, view: view, keys: keys,
+                        schema: schema))
                 entities += batch.rowCount
                 progress(entities)
             }

@@ -14,19 +14,23 @@ final class PostgresPushdown: AsOfJoinPushdown {
     let engine: PostgresOfflineEngine
     let definitions: Definitions
     let connection: PostgresConnection
+    /// The views PostgreSQL joins, placed by the engine for this request.
+    let placements: [String: PostgresOfflineEngine.Placement]
     /// Uploaded entity tables, by key types and ttl.
     private var tables: [String: String] = [:]
 
-    init(engine: PostgresOfflineEngine, definitions: Definitions, connection: PostgresConnection) {
+    init(
+        engine: PostgresOfflineEngine, definitions: Definitions, connection: PostgresConnection,
+        placements: [String: PostgresOfflineEngine.Placement]
+    ) {
         self.engine = engine
         self.definitions = definitions
         self.connection = connection
+        self.placements = placements
     }
 
     func join(_ step: PushdownStep) throws -> PushdownResult? {
-        guard case .success(let placement) = engine.placement(of: step.view, definitions: definitions) else {
-            return nil
-        }
+        guard let placement = placements[step.view.name] else { return nil }
         let entities = try upload(step)
         let (scan, names) = engine.scan(
             placement, view: step.view, features: step.features, definitions: definitions, lower: step.lower,
@@ -85,7 +89,6 @@ final class PostgresPushdown: AsOfJoinPushdown {
         for row in 0..<times.count where times.isValid(row) && step.entityKeys.allSatisfy({ $0.isValid(row) }) {
             rows.append(row)
         }
-        let numbers = Column.int64((0..<Int64(times.count)).map { $0 })
         var lows = values
         if ttl > 0 { for i in lows.indices { lows[i] = lows[i] &- ttl } }
         let low = Column(
@@ -101,7 +104,7 @@ final class PostgresPushdown: AsOfJoinPushdown {
         while start < rows.count {
             let chunk = rows[start..<min(rows.count, start + engine.uploadRows)]
             var binds = PostgresBindings()
-            binds.append(PostgresArrayParameter(column: numbers, element: .int64, rows: chunk))
+            binds.append(PostgresArrayParameter(column: nil, element: .int64, rows: chunk))
             for (key, element) in zip(step.entityKeys, elements) {
                 binds.append(PostgresArrayParameter(column: key, element: element, rows: chunk))
             }

@@ -1,6 +1,6 @@
 /// The Python side of a `SparkSession`: starts Spark (or connects to a Spark Connect
-/// server) once, then runs one job per line of its input — setup statements, then a query
-/// whose rows it writes as Parquet — and answers one JSON line per job. Spark's own output
+/// server) once, then runs one job per line of its input — a query whose rows it
+/// writes as Parquet — and answers one JSON line per job. Spark's own output
 /// goes to stderr (the session's log); stdout carries only the answers.
 enum SparkDriverScript {
     static let source = #"""
@@ -30,8 +30,6 @@ enum SparkDriverScript {
             for line in sys.stdin:
                 job = json.loads(line)
                 try:
-                    for statement in job.get("setup", []):
-                        spark.sql(statement)
                     spark.sql(job["query"]).write.mode("overwrite").parquet(job["output"])
                     answer = {"ok": True}
                 except Exception as error:

@@ -90,7 +90,7 @@ public struct SparkOfflineEngine: NativeBackedEngine {
     /// under their source names.
     func scan(
         _ placement: Placement, view: FeatureView, features: [Feature], definitions: Definitions, lower: Int64?,
-        upper: Int64?
+        upper: Int64
     ) -> (sql: SourceScanSQL, names: [String]) {
         let columns = placement.sourceColumns
         let keys = definitions.joinKeys(of: view).map { columns.sourceColumn(for: $0.name) }
@@ -118,7 +118,7 @@ public struct SparkOfflineEngine: NativeBackedEngine {
         let query = try prepare(job)
         let output = job + "/result"
         do {
-            _ = try session.run(setup: [], query: query, output: output)
+            try session.run(query: query, output: output)
         } catch {
             let saved = workFolder + "/failed-\(Timestamp.now.microseconds).sql"
             let place =
@@ -141,44 +141,39 @@ public struct SparkOfflineEngine: NativeBackedEngine {
         let builder = TrainingSetBuilder(definitions: definitions) { [native] source in
             try native.sources(definitions).readers(for: source)
         }
-        let pushdown = SparkPushdown(engine: self, definitions: definitions, progress: progress)
+        let placements = try placements(for: request, definitions: definitions)
+        guard !placements.isEmpty else { return try builder.build(request, progress: progress) }
+        let pushdown = SparkPushdown(
+            engine: self, definitions: definitions, placements: placements, progress: progress)
         return try builder.build(request, pushdown: pushdown, progress: progress)
     }
 
-    public func explain(_ request: TrainingSetRequest, definitions: Definitions) throws -> String {
-        let (selections, _, onDemand) = try FeatureResolution.selections(for: request, in: definitions)
-        let range = TrainingSetExplanation.timeRange(request)
-        var lines = ["-- Spark (\(session.settings.connect ?? session.settings.master))"]
-        for selection in selections {
-            let view = selection.view
-            let plain = selection.features.filter { !$0.isAggregated }
-            let placed = placement(of: view, definitions: definitions)
-            guard !plain.isEmpty, case .entities = request.spine, case .success(let placement) = placed else {
-                let reason: String? =
-                    if case .failure(let why) = placed { why.description } else if case .range = request.spine {
-                        "a time-range spine is built natively"
-                    } else { nil }
-                lines += TrainingSetExplanation.native(selection, reason: plain.isEmpty ? nil : reason)
-                continue
-            }
-            let lower = view.ttl.microseconds > 0 ? (range?.0 ?? 0) &- view.ttl.microseconds : nil
-            let (scan, _) = self.scan(
-                placement, view: view, features: plain, definitions: definitions, lower: lower, upper: range?.1 ?? 0)
-            let entities = SparkPushdown.entitiesRelation("<job>/entities.parquet")
-            lines.append(
-                "-- \(view.name): as-of join of \(plain.map(\.name).joined(separator: ", ")) in Spark; the entity rows (__row, __k0…, __ts, __lo) are written to <job>/entities.parquet, the result to <job>/result"
-            )
-            lines.append(
-                PointInTimeSQL(
-                    entities: entities, scan: scan, bounded: view.ttl.microseconds > 0,
-                    createdNotAfterTime: request.createdNotAfterTime
-                ).sql(.spark) + ";")
-            var rest = selection
-            rest.features = selection.features.filter(\.isAggregated)
-            if !rest.features.isEmpty { lines += TrainingSetExplanation.native(rest, reason: nil) }
+    /// The requested views whose joins run in Spark, by name, each placed once per request
+    /// (its files' footers read once).
+    func placements(for request: TrainingSetRequest, definitions: Definitions) throws -> [String: Placement] {
+        try FeatureResolution.placements(for: request, in: definitions) { view in
+            try? placement(of: view, definitions: definitions).get()
         }
-        lines += TrainingSetExplanation.onDemand(onDemand)
-        return lines.joined(separator: "\n")
+    }
+
+    public func explain(_ request: TrainingSetRequest, definitions: Definitions) throws -> String {
+        let header = "-- Spark (\(session.settings.connect ?? session.settings.master))"
+        return try TrainingSetExplanation.sqlEngine(request, definitions: definitions, header: header) {
+            plain, lower, upper in
+            placement(of: plain.view, definitions: definitions).map { placement in
+                let view = plain.view
+                let (scan, _) = self.scan(
+                    placement, view: view, features: plain.features, definitions: definitions, lower: lower,
+                    upper: upper)
+                return [
+                    "-- \(view.name): as-of join of \(plain.features.map(\.name).joined(separator: ", ")) in Spark; the entity rows (__row, __k0…, __ts, __lo) are written to <job>/entities.parquet, the result to <job>/result",
+                    PointInTimeSQL(
+                        entities: SparkPushdown.entitiesRelation("<job>/entities.parquet"), scan: scan,
+                        bounded: view.ttl.microseconds > 0, createdNotAfterTime: request.createdNotAfterTime
+                    ).sql(.spark) + ";",
+                ]
+            }
+        }
     }
 
     // MARK: Materialization
@@ -201,10 +196,9 @@ public struct SparkOfflineEngine: NativeBackedEngine {
         try run(purpose: "the latest rows of \(view.name)", prepare: { _ in query }) { result in
             let batch = try RecordBatch(
                 schema: Schema(zip(names, result.schema.fields).map { Field($0, $1.type) }), columns: result.columns)
-            let typed = try TypedSourceBatch(
-                batch, source: placement.source, columns: placement.sourceColumns, keys: keys,
-                features: view.plainFeatures, view: view.name)
-            let all = try typed.latestRows(schema: schema)
+            let all = try TypedSourceBatch.latestRows(
+                batch, source: placement.source, columns: placement.sourceColumns, view: view, keys: keys,
+                schema: schema)
             var start = 0
             while start < all.rowCount {
                 let end = min(all.rowCount, start + request.batchRows)

@@ -12,11 +12,17 @@ import TesseraSQL
 final class SparkPushdown: AsOfJoinPushdown {
     let engine: SparkOfflineEngine
     let definitions: Definitions
+    /// The views Spark joins, placed by the engine for this request.
+    let placements: [String: SparkOfflineEngine.Placement]
     let progress: @Sendable (String) -> Void
 
-    init(engine: SparkOfflineEngine, definitions: Definitions, progress: @escaping @Sendable (String) -> Void) {
+    init(
+        engine: SparkOfflineEngine, definitions: Definitions, placements: [String: SparkOfflineEngine.Placement],
+        progress: @escaping @Sendable (String) -> Void
+    ) {
         self.engine = engine
         self.definitions = definitions
+        self.placements = placements
         self.progress = progress
     }
 
@@ -26,9 +32,7 @@ final class SparkPushdown: AsOfJoinPushdown {
     }
 
     func join(_ step: PushdownStep) throws -> PushdownResult? {
-        guard case .success(let placement) = engine.placement(of: step.view, definitions: definitions) else {
-            return nil
-        }
+        guard let placement = placements[step.view.name] else { return nil }
         progress("joining \(step.view.name) in Spark")
         let (scan, names) = engine.scan(
             placement, view: step.view, features: step.features, definitions: definitions, lower: step.lower,

@@ -27,7 +27,6 @@ final class SparkSession: Sendable {
         var process: Process
         var input: FileHandle
         var output: LineReader
-        var version: String
     }
 
     init(settings: Settings) {
@@ -46,15 +45,14 @@ final class SparkSession: Sendable {
         }
     }
 
-    /// Runs `query` after `setup`, writing its rows as Parquet files into folder `output`.
+    /// Runs `query`, writing its rows as Parquet files into folder `output`.
     ///
-    /// - Returns: the Spark version that ran it.
     /// - Throws: `SparkFailure` with Spark's message, or why the driver could not start.
-    func run(setup: [String], query: String, output: String) throws(SparkFailure) -> String {
-        try state.withLock { (driver) throws(SparkFailure) -> String in
+    func run(query: String, output: String) throws(SparkFailure) {
+        try state.withLock { (driver) throws(SparkFailure) in
             if driver == nil || driver?.process.isRunning != true { driver = try start() }
             guard var running = driver else { throw SparkFailure("the Spark driver did not start") }
-            let job: [String: Any] = ["setup": setup, "query": query, "output": output]
+            let job: [String: Any] = ["query": query, "output": output]
             guard let line = try? JSONSerialization.data(withJSONObject: job) else {
                 throw SparkFailure("the job could not be encoded")
             }
@@ -74,15 +72,6 @@ final class SparkSession: Sendable {
             guard answer["ok"] as? Bool == true else {
                 throw SparkFailure((answer["error"] as? String) ?? "the job failed (no message)")
             }
-            return running.version
-        }
-    }
-
-    /// The Spark version of the session, starting it if needed (`tessera doctor`).
-    func version() throws(SparkFailure) -> String {
-        try state.withLock { (driver) throws(SparkFailure) -> String in
-            if driver == nil || driver?.process.isRunning != true { driver = try start() }
-            return driver?.version ?? "?"
         }
     }
 
@@ -105,7 +94,7 @@ final class SparkSession: Sendable {
         process.standardOutput = output
         let folder = (settings.log as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: settings.log, contents: nil)
+        _ = FileManager.default.createFile(atPath: settings.log, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: settings.log) ?? FileHandle.nullDevice
         // The driver runs in its own folder: Spark leaves metastore_db/ and derby.log behind.
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
@@ -116,13 +105,12 @@ final class SparkSession: Sendable {
         }
         var reader = LineReader(output.fileHandleForReading)
         guard let first = reader.line(), let data = first.data(using: .utf8),
-            let hello = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let version = hello["ready"] as? String
+            let hello = try? JSONSerialization.jsonObject(with: data) as? [String: Any], hello["ready"] is String
         else {
             process.terminate()
             throw SparkFailure("Spark did not start (\(settings.python), master \(settings.master)): \(tail())")
         }
-        return Driver(process: process, input: input.fileHandleForWriting, output: reader, version: version)
+        return Driver(process: process, input: input.fileHandleForWriting, output: reader)
     }
 
     /// The last lines of the driver's log: why it stopped.

@@ -9,7 +9,7 @@ public struct PostgresColumnDecoder {
     private var builder: ColumnBuilder
 
     /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 00:00 UTC).
-    static let epochOffset: Int64 = 946_684_800_000_000
+    public static let epochOffset: Int64 = 946_684_800_000_000
 
     public init(name: String, reading: PostgresColumnType, capacity: Int) {
         self.name = name

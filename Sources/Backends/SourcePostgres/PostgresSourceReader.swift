@@ -7,6 +7,7 @@ import TesseraCore
 import TesseraDefinitions
 import TesseraEngine
 import TesseraPostgres
+import TesseraSQL
 
 /// Reads a `type: postgres` source: its columns from the server's catalog, its rows through
 /// a cursor in batches of `fetchRows` (memory bounded by one batch in flight and one being
@@ -112,14 +113,13 @@ public struct PostgresSourceReader: EstimatingSourceReader {
         let list = columns.map { $0.reading.select(PostgresRelation.quoted($0.name)) }.joined(separator: ", ")
         var sql = "SELECT \(list.isEmpty ? "1" : list) FROM \(from)"
         if let filter, let cast = filterType?.filterCast {
-            // Literals from our own integers (digits, '-', ':', 'T', '.', 'Z'): nothing to escape.
             let column = PostgresRelation.quoted(filter.column)
             var conditions: [String] = []
             if let lower = filter.lower {
-                conditions.append("\(column) >= '\(Timestamp(microseconds: lower).iso8601)'::\(cast)")
+                conditions.append("\(column) >= \(SQLDialect.postgres.timestamp(lower, cast: cast))")
             }
             if let upper = filter.upper {
-                conditions.append("\(column) <= '\(Timestamp(microseconds: upper).iso8601)'::\(cast)")
+                conditions.append("\(column) <= \(SQLDialect.postgres.timestamp(upper, cast: cast))")
             }
             if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         }

@@ -33,12 +33,12 @@ public struct PushdownStep {
 
     /// The earliest event time any entity row can use (its time minus the ttl), or `nil`
     /// for a view without ttl.
-    public var lower: Int64? {
-        view.ttl.microseconds > 0 ? timeRange.0 &- view.ttl.microseconds : nil
-    }
+    public var lower: Int64? { Self.lower(of: view, earliest: timeRange.0) }
 
-    /// The view's source.
-    public var source: DataSource? { definitions.source(view.source) }
+    /// The earliest event time an entity row at `earliest` can use in `view`; `nil` without ttl.
+    public static func lower(of view: FeatureView, earliest: Int64) -> Int64? {
+        view.ttl.microseconds > 0 ? earliest &- view.ttl.microseconds : nil
+    }
 }
 
 /// What a pushdown computed for a step.
@@ -102,4 +102,67 @@ public struct PushdownCollector {
 public struct NativeReason: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension FeatureResolution {
+    /// The requested views with plain features that `place` can compute elsewhere, by name,
+    /// each placed once for the request (a SQL engine reads a source's columns once); empty
+    /// for a time-range spine, which is built natively.
+    public static func placements<Placement>(
+        for request: TrainingSetRequest, in definitions: Definitions, _ place: (FeatureView) -> Placement?
+    ) throws -> [String: Placement] {
+        guard case .entities = request.spine else { return [:] }
+        let (selections, _, _) = try selections(for: request, in: definitions)
+        var out: [String: Placement] = [:]
+        for selection in selections where selection.features.contains(where: { !$0.isAggregated }) {
+            out[selection.view.name] = place(selection.view)
+        }
+        return out
+    }
+}
+
+extension TrainingSetExplanation {
+    /// What a SQL engine's `explain` prints: `header`, then per requested view the lines
+    /// `sql` writes for its plain features (given the time filter the entity rows imply), or
+    /// the native engine's line with the reason `sql` declines; aggregations and on-demand
+    /// features as natively.
+    public static func sqlEngine(
+        _ request: TrainingSetRequest, definitions: Definitions, header: String,
+        _ sql: (_ plain: ViewSelection, _ lower: Int64?, _ upper: Int64) -> Result<[String], NativeReason>
+    ) throws -> String {
+        let (selections, _, onDemandViews) = try FeatureResolution.selections(for: request, in: definitions)
+        var range: (Int64, Int64)? = nil
+        if case .entities(let batch, _) = request.spine, let times = batch.column(named: request.timestampColumn),
+            times.type == .timestamp
+        {
+            range = TrainingSetBuilder.range(of: times)
+        }
+        var lines = [header]
+        for selection in selections {
+            var plain = selection
+            plain.features = selection.features.filter { !$0.isAggregated }
+            var aggregated = selection
+            aggregated.features = selection.features.filter(\.isAggregated)
+            guard !plain.features.isEmpty else {
+                lines += native(selection, reason: nil)
+                continue
+            }
+            let placed: Result<[String], NativeReason>
+            if case .range = request.spine {
+                placed = .failure(NativeReason("a time-range spine is built natively"))
+            } else {
+                let lower = PushdownStep.lower(of: selection.view, earliest: range?.0 ?? 0)
+                placed = sql(plain, lower, range?.1 ?? 0)
+            }
+            switch placed {
+            case .success(let written):
+                lines += written
+                if !aggregated.features.isEmpty { lines += native(aggregated, reason: nil) }
+            case .failure(let why):
+                lines += native(selection, reason: why.description)
+            }
+        }
+        lines += onDemand(onDemandViews)
+        return lines.joined(separator: "\n")
+    }
 }

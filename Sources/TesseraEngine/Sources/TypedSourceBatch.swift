@@ -83,12 +83,16 @@ public struct TypedSourceBatch {
 }
 
 extension TypedSourceBatch {
-    /// These rows in the shape of `LatestRows.schema` (`schema`): keys, event time, created
-    /// time (null without a created column), features.
-    public func latestRows(schema: Schema) throws -> RecordBatch {
-        let rows = events.count
-        return try RecordBatch(
-            schema: schema,
-            columns: keys + [events, created ?? Column(nulls: .timestamp, count: rows)] + features)
+    /// A remote engine's chosen rows of `view` (named as in the source) checked and typed,
+    /// in the shape of `LatestRows.schema` (`schema`): keys, event time, created time (null
+    /// without a created column), features.
+    public static func latestRows(
+        _ batch: RecordBatch, source: DataSource, columns: SourceColumns, view: FeatureView, keys: [JoinKey],
+        schema: Schema
+    ) throws -> RecordBatch {
+        let typed = try TypedSourceBatch(
+            batch, source: source, columns: columns, keys: keys, features: view.plainFeatures, view: view.name)
+        let created = typed.created ?? Column(nulls: .timestamp, count: batch.rowCount)
+        return try RecordBatch(schema: schema, columns: typed.keys + [typed.events, created] + typed.features)
     }
 }
