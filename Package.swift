@@ -160,10 +160,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Backends/SourcePostgres", swiftSettings: swiftSettings),
-        // SQL generation for the SQL offline engines (PostgreSQL, Spark): the point-in-time join
-        // and latest-row queries in each dialect, no I/O.
+        // SQL generation for the SQL offline engines (PostgreSQL, Spark): the point-in-time join,
+        // window aggregation and latest-row queries in each dialect, no I/O.
         .target(
-            name: "TesseraSQL", dependencies: ["TesseraCore", "TesseraDefinitions"], swiftSettings: swiftSettings),
+            name: "TesseraSQL", dependencies: ["TesseraCore", "TesseraDefinitions", "TesseraEngine"],
+            swiftSettings: swiftSettings),
         // PostgreSQL as the offline engine (`offline_store: {type: postgres}`): the generated SQL
         // run where the sources' tables are.
         .target(

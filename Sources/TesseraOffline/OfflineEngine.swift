@@ -98,7 +98,7 @@ public enum TrainingSetExplanation {
         }
         if !aggregated.isEmpty {
             lines.append(
-                "-- \(view.name): window aggregations \(aggregated.joined(separator: ", ")) over source '\(view.source)' by the native engine"
+                "-- \(view.name): window aggregations \(aggregated.joined(separator: ", ")) over source '\(view.source)' by the native engine\(why)"
             )
         }
         return lines

@@ -39,13 +39,40 @@ import Testing
 
         """
 
-    static func run(_ formulation: String) throws {
+    /// Which engine computes the training set: the native one, Spark `local[2]` over the
+    /// same Parquet file, or PostgreSQL over the trips loaded into a table.
+    enum Engine {
+        case native
+        case spark
+        case postgres
+    }
+
+    static func run(_ formulation: String, engine: Engine = .native) throws {
         let dir = try TemporaryDirectory("aggregation-oracle")
         defer { dir.remove() }
-        try dir.write("tessera.yaml", "project: trips\nregistry: {type: memory}\nonline_store: {type: memory}\n")
-        try dir.write("features/trips.yaml", definitions)
         let workload = PythonOracle.packageRoot.appendingPathComponent("benchmarks/workload.py").path
         try PythonOracle.runFile(workload, arguments: ["XS", dir.file("data"), "--trips"])
+        var server: PostgresServerProcess?
+        defer { server?.stop() }
+        var settings = "project: trips\nregistry: {type: memory}\nonline_store: {type: memory}\n"
+        var features = definitions
+        switch engine {
+        case .native: break
+        case .spark:
+            settings +=
+                "offline_store: {type: spark, master: \"local[2]\", python: \(PythonOracle.interpreter), conf: {spark.sql.shuffle.partitions: \"4\"}}\n"
+        case .postgres:
+            let pg = try PostgresServerProcess()
+            server = pg
+            _ = try pg.load(parquet: dir.file("data/trips.parquet"), table: "trips", scratch: dir.file("trips.csv"))
+            let url = "postgresql://postgres:\(pg.password)@127.0.0.1:\(pg.port)/postgres"
+            settings += "offline_store: {type: postgres, url: \"\(url)\"}\n"
+            features = features.replacingOccurrences(
+                of: "    path: data/trips.parquet\n",
+                with: "    type: postgres\n    url: \"\(url)\"\n    table: trips\n")
+        }
+        try dir.write("tessera.yaml", settings)
+        try dir.write("features/trips.yaml", features)
         let peers = PythonOracle.packageRoot.appendingPathComponent("benchmarks/aggregation_peers.py").path
         try PythonOracle.runFile(
             peers,
@@ -62,6 +89,17 @@ import Testing
         )
         .batch
         let theirs = try ParquetFile(path: dir.file("duckdb.parquet")).read()
+        if engine != .native {
+            let request = TrainingSetRequest(
+                spine: .entities(labels, name: "trip_labels"), selection: .features(["driver_trip_aggs"]))
+            // Counts, sums, means and maxima where the data is; the sketches natively.
+            let plan = try store.explainTrainingSet(request)
+            #expect(
+                plan.contains(engine == .spark ? "in Spark (exact partial sums" : "in PostgreSQL (exact partial sums"),
+                "\(plan)")
+            #expect(
+                plan.contains("by the native engine (approx_count_distinct is not expressed in SQL yet)"), "\(plan)")
+        }
         #expect(ours.rowCount == 10_000)
         #expect(ours.rowCount == theirs.rowCount)
         #expect(ours.schema.names.count == 3 + 14, "\(ours.schema.names)")
@@ -113,6 +151,17 @@ import Testing
     @Test func rangeJoinFormulationAgrees() async throws { try await runOffPool { try Self.run("range-join") } }
 
     @Test func windowFunctionFormulationAgrees() async throws { try await runOffPool { try Self.run("window") } }
+
+    /// The same oracle, the training set computed by Spark (`local[2]`): exact partial states
+    /// for counts, sums, means and maxima, the two sketches natively.
+    @Test func sparkEngineAgrees() async throws {
+        try await runOffPool { try Self.run("range-join", engine: .spark) }
+    }
+
+    /// The same oracle, the trips in a PostgreSQL table and the training set computed there.
+    @Test func postgresEngineAgrees() async throws {
+        try await runOffPool { try Self.run("range-join", engine: .postgres) }
+    }
 
     /// Without a declared `type`, an aggregation's input type is the source column's, and a
     /// function that cannot take it is an error at the aggregation's line.

@@ -15,8 +15,9 @@ import TesseraSourcePostgres
 /// Each view whose source is a `type: postgres` table or query in the engine's database is
 /// joined by the server: the entity rows are uploaded once per key set into a temporary
 /// table, one query per view picks every entity row's source row, and only the chosen rows
-/// come back, typed exactly as the native engine types them. What the SQL does not express
-/// yet (window aggregations, views with a filter or derived features, sources elsewhere,
+/// come back, typed exactly as the native engine types them. Window aggregations run there
+/// too, as exact partial states Tessera merges (`AggregationPartials`). What the SQL does
+/// not express yet (sketches, first/last, variances, views with a filter or derived features, sources elsewhere,
 /// rows pushed to the local push log) runs in the native engine, reading through the same
 /// connector, so every request gives the native engine's result; `tessera training-set
 /// --explain` shows which part runs where.
@@ -95,35 +96,60 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
     public func explain(_ request: TrainingSetRequest, definitions: Definitions) throws -> String {
         var tables: [String: String] = [:]
         let header = "-- PostgreSQL at \(endpoint.host):\(endpoint.port), database \(endpoint.database)"
-        return try TrainingSetExplanation.sqlEngine(request, definitions: definitions, header: header) {
-            plain, lower, upper in
-            placement(of: plain.view, definitions: definitions).map { placement in
-                let view = plain.view
-                var lines: [String] = []
-                let keys = definitions.joinKeys(of: view)
-                let signature = PostgresPushdown.signature(keys: keys, ttl: view.ttl.microseconds)
-                let table = tables[signature] ?? "tessera_entities_\(tables.count)"
-                if tables[signature] == nil {
-                    tables[signature] = table
-                    let columns = keys.indices.map { "__k\($0)" }.joined(separator: ", ")
-                    lines.append(
-                        "-- the entity rows (their position __row, keys \(columns), time __ts and __ts - ttl as __lo) are uploaded into the temporary table \(table)"
-                    )
-                }
-                let (scan, _) = self.scan(
-                    placement, view: view, features: plain.features, definitions: definitions, lower: lower,
-                    upper: upper)
-                lines.append(
-                    "-- \(view.name): as-of join of \(plain.features.map(\.name).joined(separator: ", ")) in PostgreSQL"
-                )
-                lines.append(
-                    PointInTimeSQL(
-                        entities: table, scan: scan, bounded: view.ttl.microseconds > 0,
-                        createdNotAfterTime: request.createdNotAfterTime
-                    ).sql(.postgres) + ";")
-                return lines
+        func entities(_ view: FeatureView, lows: [(name: String, span: Int64?)], into lines: inout [String]) -> String {
+            let keys = definitions.joinKeys(of: view)
+            let signature = PostgresPushdown.signature(keys: keys, lows: lows)
+            if let known = tables[signature] { return known }
+            let table = "tessera_entities_\(tables.count)"
+            tables[signature] = table
+            let columns = keys.indices.map { "__k\($0)" }.joined(separator: ", ")
+            let starts = lows.map { low in
+                "\(low.name) = __ts - \(low.span.map { TimeSpan(microseconds: $0).formatted } ?? "nothing (null)")"
             }
+            lines.append(
+                "-- the entity rows (their position __row, keys \(columns), time __ts and \(starts.joined(separator: ", "))) are uploaded into the temporary table \(table)"
+            )
+            return table
         }
+        return try TrainingSetExplanation.sqlEngine(
+            request, definitions: definitions, header: header,
+            plain: { plain, lower, upper in
+                placement(of: plain.view, definitions: definitions).map { placement in
+                    let view = plain.view
+                    var lines: [String] = []
+                    let table = entities(
+                        view, lows: PostgresPushdown.lows(ttl: view.ttl.microseconds), into: &lines)
+                    let (scan, _) = self.scan(
+                        placement, view: view, features: plain.features, definitions: definitions, lower: lower,
+                        upper: upper)
+                    lines.append(
+                        "-- \(view.name): as-of join of \(plain.features.map(\.name).joined(separator: ", ")) in PostgreSQL"
+                    )
+                    lines.append(
+                        PointInTimeSQL(
+                            entities: table, scan: scan, bounded: view.ttl.microseconds > 0,
+                            createdNotAfterTime: request.createdNotAfterTime
+                        ).sql(.postgres) + ";")
+                    return lines
+                }
+            },
+            aggregated: { aggregated, range in
+                placement(of: aggregated.view, definitions: definitions).flatMap { placement in
+                    aggregationScan(
+                        placement, view: aggregated.view, features: aggregated.features, definitions: definitions,
+                        range: range)
+                }.map { partials, scan in
+                    let view = aggregated.view
+                    var lines: [String] = []
+                    let table = entities(view, lows: PostgresPushdown.lows(of: partials), into: &lines)
+                    lines.append(
+                        "-- \(view.name): window aggregations \(aggregated.features.map(\.name).joined(separator: ", ")) in PostgreSQL (exact partial sums, merged and rounded once by Tessera)"
+                    )
+                    lines.append(
+                        WindowAggregationSQL(entities: table, scan: scan, partials: partials).sql(.postgres) + ";")
+                    return lines
+                }
+            })
     }
 
     // MARK: Where a view runs
@@ -211,6 +237,49 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
             rowOrder: placement.reader.relation.table == nil ? [] : ["ctid"], lower: lower, upper: upper,
             filterCast: placement.reading(columns.timestamp)?.filterCast ?? "timestamptz")
         return (sql, names)
+    }
+
+    /// The partials of a view's aggregated `features` and the scan returning their inputs
+    /// (`c0…`, in the partials' order), or why PostgreSQL does not compute them.
+    func aggregationScan(
+        _ placement: Placement, view: FeatureView, features: [Feature], definitions: Definitions,
+        range: (Int64, Int64)
+    ) -> Result<(AggregationPartials, SourceScanSQL), NativeReason> {
+        let columns = placement.sourceColumns
+        let quoted = PostgresRelation.quoted
+        let partials: AggregationPartials
+        let outputs: [String]
+        switch WindowAggregationSQL.inputs(
+            of: features, columns: columns, engine: "PostgreSQL",
+            { name, type in
+                placement.reading(name).flatMap {
+                    AggregationPartials.reads($0.type, as: type) ? $0.select(quoted(name)) : nil
+                }
+            })
+        {
+        case .success(let found): (partials, outputs) = found
+        case .failure(let why): return .failure(why)
+        }
+        let keys = definitions.joinKeys(of: view).map { quoted(columns.sourceColumn(for: $0.name)) }
+        let scan = SourceScanSQL(
+            source: placement.reader.relation.fromClause, keys: keys, eventColumn: columns.timestamp,
+            createdColumn: columns.created, outputs: outputs, rowOrder: [], lower: partials.lower(earliest: range.0),
+            upper: range.1, filterCast: placement.reading(columns.timestamp)?.filterCast ?? "timestamptz")
+        return .success((partials, scan))
+    }
+
+    /// How a part's result column is read: counts and bands as int8, exact sums as text,
+    /// extremes as their input column is.
+    func reading(of part: AggregationPartials.Part, partials: AggregationPartials, placement: Placement)
+        -> PostgresColumnType
+    {
+        switch part {
+        case .integerSum, .bandSum: return PostgresColumnType(oid: 25, serverType: "text")
+        case .extreme(let k, _, _):
+            let name = placement.sourceColumns.sourceColumn(for: partials.inputs[k].name)
+            return placement.reading(name) ?? PostgresPushdown.int8
+        default: return PostgresPushdown.int8
+        }
     }
 
     /// Runs `sql` through a cursor on `connection`, handing `body` each batch of rows; a

@@ -8,8 +8,9 @@ import TesseraPostgres
 import TesseraSQL
 import TesseraSourcePostgres
 
-/// The as-of joins of one training set, run by PostgreSQL on one connection inside the
-/// engine's transaction: entity rows uploaded once per key set and ttl, one query per view.
+/// The as-of joins and window aggregations of one training set, run by PostgreSQL on one
+/// connection inside the engine's transaction: entity rows uploaded once per key set and
+/// window starts, one query per view.
 final class PostgresPushdown: AsOfJoinPushdown {
     let engine: PostgresOfflineEngine
     let definitions: Definitions
@@ -61,43 +62,85 @@ final class PostgresPushdown: AsOfJoinPushdown {
         return try collector.result()
     }
 
-    /// What makes two steps' entity tables the same: the keys' upload types and the ttl.
-    static func signature(keys: [JoinKey], ttl: Int64) -> String {
-        keys.map { PostgresArrayParameter.Element(key: $0.type)?.sqlType ?? "?" }.joined(separator: ",") + "/\(ttl)"
+    func aggregate(_ step: AggregationStep) throws -> PushdownResult? {
+        guard let placement = placements[step.view.name],
+            case .success(let (partials, scan)) = engine.aggregationScan(
+                placement, view: step.view, features: step.features, definitions: definitions, range: step.timeRange)
+        else { return nil }
+        let entities = try upload(
+            keys: step.keys, entityKeys: step.entityKeys, times: step.entityTimes,
+            lows: Self.lows(of: partials))
+        let sql = WindowAggregationSQL(entities: entities, scan: scan, partials: partials).sql(.postgres)
+        let readings =
+            [Self.int8] + partials.banded.map { _ in Self.int8 }
+            + partials.parts.map { engine.reading(of: $0, partials: partials, placement: placement) }
+        let names = readings.indices.map { "p\($0)" }
+        let schema = Schema(zip(names, readings).map { Field($0, $1.type) })
+        var collector = AggregationCollector(partials: partials, features: step.features, entityTimes: step.entityTimes)
+        try engine.run(sql, purpose: "the window aggregations of \(step.view.name)", on: connection) { rows, first in
+            let batch = try PostgresSourceReader.batch(
+                rows, schema: schema, columns: Array(zip(names, readings)), firstRow: first)
+            let bands = partials.banded.indices.map { batch.columns[1 + $0] }
+            let parts = partials.parts.indices.map { batch.columns[1 + partials.banded.count + $0] }
+            let entityRows = (batch.columns[0].int64Values ?? []).map { Int($0) }
+            try collector.add(rows: entityRows, bands: bands, parts: parts, view: step.view.name)
+        }
+        return try collector.result(view: step.view.name)
     }
 
-    /// The temporary table of the step's entity rows (`__row`, `__k0…`, `__ts`, `__lo`),
-    /// uploaded on first use. Rows with a null key or time can match nothing and are left out.
+    static let int8 = PostgresColumnType(oid: 20, serverType: "bigint")
+
+    /// The window starts of an aggregation's entity table: `__lo0…`, null for lifetime.
+    static func lows(of partials: AggregationPartials) -> [(name: String, span: Int64?)] {
+        partials.windows.enumerated().map { ("__lo\($0)", $1) }
+    }
+
+    /// The window start of a join's entity table: `__lo`, the time minus the ttl.
+    static func lows(ttl: Int64) -> [(name: String, span: Int64?)] { [("__lo", ttl > 0 ? ttl : nil)] }
+
+    /// What makes two steps' entity tables the same: the keys' upload types and the window starts.
+    static func signature(keys: [JoinKey], lows: [(name: String, span: Int64?)]) -> String {
+        keys.map { PostgresArrayParameter.Element(key: $0.type)?.sqlType ?? "?" }.joined(separator: ",") + "/"
+            + lows.map { "\($0.name)=\($0.span.map(String.init) ?? "-")" }.joined(separator: ",")
+    }
+
     func upload(_ step: PushdownStep) throws -> String {
-        let elements = step.keys.compactMap { PostgresArrayParameter.Element(key: $0.type) }
-        let ttl = step.view.ttl.microseconds
-        let signature = Self.signature(keys: step.keys, ttl: ttl)
+        try upload(
+            keys: step.keys, entityKeys: step.entityKeys, times: step.entityTimes,
+            lows: Self.lows(ttl: step.view.ttl.microseconds))
+    }
+
+    /// The temporary table of the entity rows (`__row`, `__k0…`, `__ts`, then each of `lows`:
+    /// the time minus its span, null without one), uploaded on first use. Rows with a null
+    /// key or time can match nothing and are left out.
+    func upload(keys: [JoinKey], entityKeys: [Column], times: Column, lows: [(name: String, span: Int64?)]) throws
+        -> String
+    {
+        let elements = keys.compactMap { PostgresArrayParameter.Element(key: $0.type) }
+        let signature = Self.signature(keys: keys, lows: lows)
         if let known = tables[signature] { return known }
         let table = "tessera_entities_\(tables.count)"
         let place = engine.pool.place
         var columns = ["__row int8"]
         columns += elements.enumerated().map { "__k\($0) \($1.sqlType)" }
-        columns += ["__ts timestamptz", "__lo timestamptz"]
+        columns += ["__ts timestamptz"] + lows.map { "\($0.name) timestamptz" }
         try PostgresConnections.run(
             PostgresQuery(
                 unsafeSQL: "CREATE TEMPORARY TABLE \(table) (\(columns.joined(separator: ", "))) ON COMMIT DROP"),
             on: connection, place: place)
-        let times = step.entityTimes
         let values = times.int64Values ?? []
         var rows: [Int] = []
         rows.reserveCapacity(times.count)
-        for row in 0..<times.count where times.isValid(row) && step.entityKeys.allSatisfy({ $0.isValid(row) }) {
+        for row in 0..<times.count where times.isValid(row) && entityKeys.allSatisfy({ $0.isValid(row) }) {
             rows.append(row)
         }
-        var lows = values
-        if ttl > 0 { for i in lows.indices { lows[i] = lows[i] &- ttl } }
-        let low = Column(
-            type: .timestamp, data: .int64(lows),
-            validity: ttl > 0 ? times.validity : Bitmap(count: times.count, value: false))
-        let placeholders = (1...(elements.count + 3)).map { i -> String in
-            let type = i == 1 ? "int8" : (i <= elements.count + 1 ? elements[i - 2].sqlType : "timestamptz")
-            return "$\(i)::\(type)[]"
+        let starts = lows.map { low in
+            Column(
+                type: .timestamp, data: .int64(low.span.map { span in values.map { $0 &- span } } ?? values),
+                validity: low.span == nil ? Bitmap(count: times.count, value: false) : times.validity)
         }
+        let types = ["int8"] + elements.map(\.sqlType) + Array(repeating: "timestamptz", count: 1 + lows.count)
+        let placeholders = types.enumerated().map { "$\($0 + 1)::\($1)[]" }
         let insert =
             "INSERT INTO \(table) SELECT * FROM unnest(\(placeholders.joined(separator: ", ")))"
         var start = 0
@@ -105,11 +148,11 @@ final class PostgresPushdown: AsOfJoinPushdown {
             let chunk = rows[start..<min(rows.count, start + engine.uploadRows)]
             var binds = PostgresBindings()
             binds.append(PostgresArrayParameter(column: nil, element: .int64, rows: chunk))
-            for (key, element) in zip(step.entityKeys, elements) {
+            for (key, element) in zip(entityKeys, elements) {
                 binds.append(PostgresArrayParameter(column: key, element: element, rows: chunk))
             }
             binds.append(PostgresArrayParameter(column: times, element: .timestamp, rows: chunk))
-            binds.append(PostgresArrayParameter(column: low, element: .timestamp, rows: chunk))
+            for low in starts { binds.append(PostgresArrayParameter(column: low, element: .timestamp, rows: chunk)) }
             try PostgresConnections.run(PostgresQuery(unsafeSQL: insert, binds: binds), on: connection, place: place)
             start += chunk.count
         }

@@ -158,22 +158,68 @@ public struct SparkOfflineEngine: NativeBackedEngine {
 
     public func explain(_ request: TrainingSetRequest, definitions: Definitions) throws -> String {
         let header = "-- Spark (\(session.settings.connect ?? session.settings.master))"
-        return try TrainingSetExplanation.sqlEngine(request, definitions: definitions, header: header) {
-            plain, lower, upper in
-            placement(of: plain.view, definitions: definitions).map { placement in
-                let view = plain.view
-                let (scan, _) = self.scan(
-                    placement, view: view, features: plain.features, definitions: definitions, lower: lower,
-                    upper: upper)
-                return [
-                    "-- \(view.name): as-of join of \(plain.features.map(\.name).joined(separator: ", ")) in Spark; the entity rows (__row, __k0…, __ts, __lo) are written to <job>/entities.parquet, the result to <job>/result",
-                    PointInTimeSQL(
-                        entities: SparkPushdown.entitiesRelation("<job>/entities.parquet"), scan: scan,
-                        bounded: view.ttl.microseconds > 0, createdNotAfterTime: request.createdNotAfterTime
-                    ).sql(.spark) + ";",
-                ]
-            }
+        return try TrainingSetExplanation.sqlEngine(
+            request, definitions: definitions, header: header,
+            plain: { plain, lower, upper in
+                placement(of: plain.view, definitions: definitions).map { placement in
+                    let view = plain.view
+                    let (scan, _) = self.scan(
+                        placement, view: view, features: plain.features, definitions: definitions, lower: lower,
+                        upper: upper)
+                    return [
+                        "-- \(view.name): as-of join of \(plain.features.map(\.name).joined(separator: ", ")) in Spark; the entity rows (__row, __k0…, __ts, __lo) are written to <job>/entities.parquet, the result to <job>/result",
+                        PointInTimeSQL(
+                            entities: SparkPushdown.entitiesRelation("<job>/entities.parquet"), scan: scan,
+                            bounded: view.ttl.microseconds > 0, createdNotAfterTime: request.createdNotAfterTime
+                        ).sql(.spark) + ";",
+                    ]
+                }
+            },
+            aggregated: { aggregated, range in
+                placement(of: aggregated.view, definitions: definitions).flatMap { placement in
+                    aggregationScan(
+                        placement, view: aggregated.view, features: aggregated.features, definitions: definitions,
+                        range: range)
+                }.map { partials, scan in
+                    let view = aggregated.view
+                    return [
+                        "-- \(view.name): window aggregations \(aggregated.features.map(\.name).joined(separator: ", ")) in Spark (exact partial sums, merged and rounded once by Tessera); the entity rows (__row, __k0…, __ts, __lo0… = __ts - each window) are written to <job>/entities.parquet, the result to <job>/result",
+                        WindowAggregationSQL(
+                            entities: SparkPushdown.entitiesRelation("<job>/entities.parquet"), scan: scan,
+                            partials: partials
+                        ).sql(.spark) + ";",
+                    ]
+                }
+            })
+    }
+
+    /// The partials of a view's aggregated `features` and the scan returning their inputs
+    /// (`c0…`, in the partials' order), or why Spark does not compute them.
+    func aggregationScan(
+        _ placement: Placement, view: FeatureView, features: [Feature], definitions: Definitions,
+        range: (Int64, Int64)
+    ) -> Result<(AggregationPartials, SourceScanSQL), NativeReason> {
+        let columns = placement.sourceColumns
+        let quoted = SQLDialect.spark.quoted
+        let partials: AggregationPartials
+        let outputs: [String]
+        switch WindowAggregationSQL.inputs(
+            of: features, columns: columns, engine: "Spark",
+            { name, type in
+                placement.schema.fields.first { $0.name == name }.flatMap {
+                    AggregationPartials.reads($0.type, as: type) ? quoted(name) : nil
+                }
+            })
+        {
+        case .success(let found): (partials, outputs) = found
+        case .failure(let why): return .failure(why)
         }
+        let keys = definitions.joinKeys(of: view).map { quoted(columns.sourceColumn(for: $0.name)) }
+        let scan = SourceScanSQL(
+            source: "parquet." + quoted(placement.location), keys: keys, eventColumn: columns.timestamp,
+            createdColumn: columns.created, outputs: outputs, rowOrder: [], lower: partials.lower(earliest: range.0),
+            upper: range.1)
+        return .success((partials, scan))
     }
 
     // MARK: Materialization

@@ -16,7 +16,19 @@ struct AggregationBenchCommand: ParsableCommand {
 
     @OptionGroup var bench: PeerBenchOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "native (against DuckDB and Feast), or postgres / spark: the same training set computed by that engine, beside the native engine and DuckDB's range join.",
+            valueName: "engine"))
+    var offlineStore = "native"
+
     func run() throws {
-        try guarded { try bench.print(try AggregationBenchmark.run(bench.options)) }
+        try guarded {
+            if offlineStore == "native" {
+                try bench.print(try AggregationBenchmark.run(bench.options))
+            } else {
+                try bench.print(try AggregationBenchmark.runSQLEngine(bench.options, engine: offlineStore))
+            }
+        }
     }
 }

@@ -68,6 +68,28 @@ public struct ExactSum: Sendable, Hashable {
         add(fma(a, b, -product))
     }
 
+    /// Adds `value × 2^exponent` exactly (a remote engine's exact integer sum at a binary
+    /// scale): as 32-bit pieces, each of which a double holds exactly at any exponent from
+    /// −1074 up (above the largest double the piece is infinite, as the total then is).
+    public mutating func add(_ value: Int128, exponent: Int) {
+        var rest = value.magnitude
+        var scale = exponent
+        let sign: FloatingPointSign = value < 0 ? .minus : .plus
+        while rest != 0 {
+            let piece = Double(UInt32(truncatingIfNeeded: rest))
+            if piece != 0 { add(Double(sign: sign, exponent: scale, significand: piece)) }
+            rest >>= 32
+            scale += 32
+        }
+    }
+
+    /// Adds a count of infinities and NaNs, as that many values would (their IEEE sum).
+    public mutating func addSpecials(positiveInfinities: Int64, negativeInfinities: Int64, nans: Int64) {
+        if positiveInfinities > 0 { special += .infinity }
+        if negativeInfinities > 0 { special += -.infinity }
+        if nans > 0 { special += .nan }
+    }
+
     public mutating func removeAll() {
         partials.removeAll(keepingCapacity: true)
         special = 0

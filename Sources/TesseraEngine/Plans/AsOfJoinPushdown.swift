@@ -13,6 +13,12 @@ import TesseraOffline
 public protocol AsOfJoinPushdown {
     /// The step's features, one value per entity row, or `nil`: not handled here.
     func join(_ step: PushdownStep) throws -> PushdownResult?
+    /// The step's window aggregations, one value per entity row, or `nil`: not handled here.
+    func aggregate(_ step: AggregationStep) throws -> PushdownResult?
+}
+
+extension AsOfJoinPushdown {
+    public func aggregate(_ step: AggregationStep) throws -> PushdownResult? { nil }
 }
 
 /// One view's as-of join, as the builder hands it to a pushdown.
@@ -105,16 +111,16 @@ public struct NativeReason: Error, CustomStringConvertible {
 }
 
 extension FeatureResolution {
-    /// The requested views with plain features that `place` can compute elsewhere, by name,
-    /// each placed once for the request (a SQL engine reads a source's columns once); empty
-    /// for a time-range spine, which is built natively.
+    /// The requested views that `place` can compute elsewhere, by name, each placed once for
+    /// the request (a SQL engine reads a source's columns once); empty for a time-range
+    /// spine, which is built natively.
     public static func placements<Placement>(
         for request: TrainingSetRequest, in definitions: Definitions, _ place: (FeatureView) -> Placement?
     ) throws -> [String: Placement] {
         guard case .entities = request.spine else { return [:] }
         let (selections, _, _) = try selections(for: request, in: definitions)
         var out: [String: Placement] = [:]
-        for selection in selections where selection.features.contains(where: { !$0.isAggregated }) {
+        for selection in selections where !selection.features.isEmpty {
             out[selection.view.name] = place(selection.view)
         }
         return out
@@ -123,12 +129,15 @@ extension FeatureResolution {
 
 extension TrainingSetExplanation {
     /// What a SQL engine's `explain` prints: `header`, then per requested view the lines
-    /// `sql` writes for its plain features (given the time filter the entity rows imply), or
-    /// the native engine's line with the reason `sql` declines; aggregations and on-demand
-    /// features as natively.
+    /// `plain` writes for its plain features (given the time filter the entity rows imply)
+    /// and `aggregated` for its window aggregations (given the entity rows' time range), or
+    /// the native engine's line with the reason either declines; on-demand features as natively.
     public static func sqlEngine(
         _ request: TrainingSetRequest, definitions: Definitions, header: String,
-        _ sql: (_ plain: ViewSelection, _ lower: Int64?, _ upper: Int64) -> Result<[String], NativeReason>
+        plain sql: (_ plain: ViewSelection, _ lower: Int64?, _ upper: Int64) -> Result<[String], NativeReason>,
+        aggregated aggregationSQL: (_ aggregated: ViewSelection, _ range: (Int64, Int64)) -> Result<
+            [String], NativeReason
+        >
     ) throws -> String {
         let (selections, _, onDemandViews) = try FeatureResolution.selections(for: request, in: definitions)
         var range: (Int64, Int64)? = nil
@@ -143,24 +152,34 @@ extension TrainingSetExplanation {
             plain.features = selection.features.filter { !$0.isAggregated }
             var aggregated = selection
             aggregated.features = selection.features.filter(\.isAggregated)
-            guard !plain.features.isEmpty else {
-                lines += native(selection, reason: nil)
-                continue
-            }
-            let placed: Result<[String], NativeReason>
-            if case .range = request.spine {
-                placed = .failure(NativeReason("a time-range spine is built natively"))
-            } else {
+            let spine: NativeReason? =
+                if case .range = request.spine { NativeReason("a time-range spine is built natively") } else { nil }
+            if !plain.features.isEmpty {
                 let lower = PushdownStep.lower(of: selection.view, earliest: range?.0 ?? 0)
-                placed = sql(plain, lower, range?.1 ?? 0)
+                switch spine.map({ .failure($0) }) ?? sql(plain, lower, range?.1 ?? 0) {
+                case .success(let written): lines += written
+                case .failure(let why): lines += native(plain, reason: why.description)
+                }
             }
-            switch placed {
-            case .success(let written):
-                lines += written
-                if !aggregated.features.isEmpty { lines += native(aggregated, reason: nil) }
-            case .failure(let why):
-                lines += native(selection, reason: why.description)
+            if !aggregated.features.isEmpty {
+                // What the SQL expresses is offered; the rest runs natively, with the reason.
+                var remote = aggregated
+                var local = aggregated
+                (remote.features, local.features) = AggregationPartials.split(aggregated.features)
+                var declined = remote.features.isEmpty ? nil : spine
+                if declined == nil, !remote.features.isEmpty {
+                    switch aggregationSQL(remote, range ?? (0, 0)) {
+                    case .success(let written): lines += written
+                    case .failure(let why): declined = why
+                    }
+                }
+                if let declined {
+                    lines += native(aggregated, reason: declined.description)
+                } else if !local.features.isEmpty {
+                    lines += native(local, reason: AggregationPartials.reason(local.features)?.description)
+                }
             }
+            if selection.features.isEmpty { lines += native(selection, reason: nil) }
         }
         lines += onDemand(onDemandViews)
         return lines.joined(separator: "\n")

@@ -178,7 +178,8 @@ public struct TrainingSetBuilder: Sendable {
             }
             if !aggregated.isEmpty {
                 let output = try aggregate(
-                    step, features: aggregated, index: index, times: plan.times, timeRange: timeRange, request)
+                    step, features: aggregated, index: index, times: plan.times, timeRange: timeRange, request,
+                    pushdown: pushdown)
                 for (i, hit) in output.matched.enumerated() where !hit { matched[i] = false }
                 aggregatedColumns = output.columns
                 rowsRead += output.rowsRead
@@ -273,8 +274,50 @@ public struct TrainingSetBuilder: Sendable {
         return try join.finish(&state)
     }
 
-    /// Runs a step's window aggregations: `WindowAggregationOperator`, fed by one scan of
-    /// the view's source (none when no entity row has a time).
+    /// Runs a step's window aggregations: those a pushdown computes there, the others with
+    /// `WindowAggregationOperator`, fed by one scan of the view's source (none when no entity
+    /// row has a time).
+    private func aggregate(
+        _ step: Step, features: [Feature], index: KeyIndex, times: Column, timeRange: (Int64, Int64)?,
+        _ request: TrainingSetRequest, pushdown: (any AsOfJoinPushdown)?
+    ) throws -> WindowAggregationOperator.Output {
+        let view = step.selection.view
+        // What a remote engine can compute exactly is offered to it; the rest (sketches, …)
+        // runs here, and the columns go back in the request's order.
+        let (remote, local) = AggregationPartials.split(features)
+        if let pushdown, let timeRange, index.groupCount > 0, !remote.isEmpty,
+            let computed = try pushdown.aggregate(
+                AggregationStep(
+                    view: view, features: remote, keys: step.keys, entityKeys: step.entityKeys, entityTimes: times,
+                    timeRange: timeRange, definitions: definitions))
+        {
+            var output = WindowAggregationOperator.Output(
+                columns: computed.columns, rowsRead: computed.rowsReturned, kept: computed.rowsReturned,
+                matched: computed.matched)
+            guard !local.isEmpty else { return output }
+            let rest = try aggregate(step, features: local, index: index, times: times, timeRange: timeRange, request)
+            var columns: [Column] = []
+            var (nextRemote, nextLocal) = (0, 0)
+            for feature in features {
+                if remote.contains(feature) {
+                    columns.append(output.columns[nextRemote])
+                    nextRemote += 1
+                } else {
+                    columns.append(rest.columns[nextLocal])
+                    nextLocal += 1
+                }
+            }
+            output.columns = columns
+            // An entity row matched when every window of either part saw a row.
+            for (i, hit) in rest.matched.enumerated() where !hit { output.matched[i] = false }
+            output.rowsRead += rest.rowsRead
+            output.kept += rest.kept
+            return output
+        }
+        return try aggregate(step, features: features, index: index, times: times, timeRange: timeRange, request)
+    }
+
+    /// Runs a step's window aggregations natively.
     private func aggregate(
         _ step: Step, features: [Feature], index: KeyIndex, times: Column, timeRange: (Int64, Int64)?,
         _ request: TrainingSetRequest
