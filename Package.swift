@@ -163,7 +163,8 @@ let package = Package(
         // SQL generation for the SQL offline engines (PostgreSQL, Spark): the point-in-time join,
         // window aggregation and latest-row queries in each dialect, no I/O.
         .target(
-            name: "TesseraSQL", dependencies: ["TesseraCore", "TesseraDefinitions", "TesseraEngine"],
+            name: "TesseraSQL",
+            dependencies: ["TesseraCore", "TesseraDefinitions", "TesseraEngine", "TesseraExpressions"],
             swiftSettings: swiftSettings),
         // PostgreSQL as the offline engine (`offline_store: {type: postgres}`): the generated SQL
         // run where the sources' tables are.

@@ -124,11 +124,14 @@ public struct SourceScanSQL: Sendable {
     public var upper: Int64
     /// The type the filter's literals are cast to (PostgreSQL: the event column's type).
     public var filterCast: String
+    /// The view's filter as a condition on the source's columns (`FilterSQL`), or `nil`.
+    public var condition: String?
 
     public init(
         source: String, keys: [String], eventColumn: String, createdColumn: String?, outputs: [String],
-        rowOrder: [String], lower: Int64?, upper: Int64, filterCast: String = "timestamptz"
+        rowOrder: [String], lower: Int64?, upper: Int64, filterCast: String = "timestamptz", condition: String? = nil
     ) {
+        self.condition = condition
         self.source = source
         self.keys = keys
         self.eventColumn = eventColumn
@@ -152,6 +155,7 @@ public struct SourceScanSQL: Sendable {
         var filters: [String] = []
         if let lower { filters.append("\(event) >= \(dialect.timestamp(lower, cast: filterCast))") }
         filters.append("\(event) <= \(dialect.timestamp(upper, cast: filterCast))")
+        if let condition { filters.append(condition) }
         return "SELECT \(list.joined(separator: ", ")) FROM \(source) WHERE \(filters.joined(separator: " AND "))"
     }
 

@@ -21,7 +21,7 @@ import TesseraEngine
 /// PostgreSQL, `Double.doubleToRawLongBits` in Spark) give its mantissa `m` and exponent;
 /// the exponent's band `__b = (e − 1) div 32` is a group column and `m · 2^((e − 1) mod 32)`
 /// is summed as an exact decimal, so Tessera gets, per band, an exact integer and rounds the
-/// whole sum once. Infinities and NaNs are counted apart.
+/// whole sum once. Which infinities and NaNs occur is a bit set apart.
 public struct WindowAggregationSQL: Sendable {
     /// The entity relation (already quoted or qualified), with `__lo0…` per finite window.
     public var entities: String
@@ -81,9 +81,8 @@ public struct WindowAggregationSQL: Sendable {
     func inWindow(_ w: Int) -> String? { partials.windows[w] == nil ? nil : "s.__ts >= e.__lo\(w)" }
 
     /// `value` when the row is in window `w`, else NULL.
-    func when(_ w: Int, _ value: String, and condition: String? = nil) -> String {
-        let tests = [inWindow(w), condition].compactMap { $0 }
-        return tests.isEmpty ? value : "CASE WHEN \(tests.joined(separator: " AND ")) THEN \(value) END"
+    func when(_ w: Int, _ value: String) -> String {
+        inWindow(w).map { "CASE WHEN \($0) THEN \(value) END" } ?? value
     }
 
     func expression(_ part: AggregationPartials.Part, _ dialect: SQLDialect) -> String {
@@ -98,8 +97,8 @@ public struct WindowAggregationSQL: Sendable {
             return "CAST(SUM(\(when(w, "CAST(s.c\(k) AS \(exact))"))) AS \(text))"
         case .bandSum(let k, let w):
             return "CAST(SUM(\(when(w, "s.__m\(band(k))"))) AS \(text))"
-        case .special(let k, let w, let kind):
-            return "COUNT(\(when(w, "1", and: "s.__x\(band(k)) = \(kind)")))"
+        case .special(let k, let w):
+            return "CAST(BIT_OR(\(when(w, "s.__x\(band(k))"))) AS \(dialect == .postgres ? "int8" : "BIGINT"))"
         case .extreme(let k, let w, let max):
             let value = when(w, "s.c\(k)")
             guard dialect == .postgres else { return "\(max ? "MAX" : "MIN")(\(value))" }
@@ -164,7 +163,7 @@ public struct WindowAggregationSQL: Sendable {
                 )
             }
             pieces.append(
-                "CASE WHEN \(e) = 2047 THEN CASE WHEN \(fraction) <> 0 THEN 3 WHEN \(i) < 0 THEN 2 ELSE 1 END END AS __x\(b)"
+                "CASE WHEN \(e) = 2047 THEN CASE WHEN \(fraction) <> 0 THEN 4 WHEN \(i) < 0 THEN 2 ELSE 1 END END AS __x\(b)"
             )
         }
         for k in zeroInputs {
@@ -175,13 +174,16 @@ public struct WindowAggregationSQL: Sendable {
         }
         let scan = scan.sql(dialect)
         guard !pieces.isEmpty else { return scan }
+        // PostgreSQL inlines a subquery's expressions into every use (a float's bits would be
+        // taken once per aggregate that reads them): `OFFSET 0` computes each layer once per row.
+        let fence = dialect == .postgres ? " OFFSET 0" : ""
         let withBits =
             bits.isEmpty
-            ? "SELECT q.* FROM (\(scan)) q" : "SELECT q.*, \(bits.joined(separator: ", ")) FROM (\(scan)) q"
+            ? "SELECT q.* FROM (\(scan)) q" : "SELECT q.*, \(bits.joined(separator: ", ")) FROM (\(scan)) q\(fence)"
         let withExponents =
             exponents.isEmpty
             ? "SELECT r.* FROM (\(withBits)) r"
             : "SELECT r.*, \(exponents.joined(separator: ", ")) FROM (\(withBits)) r"
-        return "SELECT u.*, \(pieces.joined(separator: ", ")) FROM (\(withExponents)) u"
+        return "SELECT u.*, \(pieces.joined(separator: ", ")) FROM (\(withExponents)) u\(fence)"
     }
 }

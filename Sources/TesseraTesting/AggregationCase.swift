@@ -15,6 +15,18 @@ public struct AggregationCase {
     public var rows: RecordBatch
     public var entities: RecordBatch
     public var stringKeys: Bool
+    /// The views' filter, or `nil`.
+    public var filter: String?
+
+    /// Filters over the columns: comparisons (strings by their bytes, NaN equal to itself),
+    /// three-valued logic, IN and BETWEEN; the last uses arithmetic, which the SQL engines
+    /// leave to the native engine.
+    public static let filters = [
+        "value > 0.5 AND name <> 'a'", "n IS NOT NULL OR flag", "name IN ('b', 'ç', 'Z') OR m >= 10",
+        "NOT (value < 3)", "name > 'Z'", "value = value", "f BETWEEN -2 AND 1.5", "m NOT IN (1, 2, 3) AND NOT flag",
+        "value / 2 > 1",
+    ]
+    public static let untranslatedFilter = "value / 2 > 1"
 
     static let doubles: [Double] = [
         0.1, 0.2, 0.3, -0.0, 0.0, 1e300, -1e300, 1e-300, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
@@ -27,6 +39,7 @@ public struct AggregationCase {
     public init(seed: UInt64) throws {
         var rng = SplitMixRNG(seed: seed)
         stringKeys = rng.below(4) == 0
+        filter = rng.below(5) < 2 ? nil : Self.filters[rng.below(Self.filters.count)]
         let strings = stringKeys
         func maybe(_ value: ScalarValue, nullOneIn n: Int) -> ScalarValue { rng.below(n) == 0 ? .null : value }
         func key(_ k: Int) -> ScalarValue { strings ? .string("k\(k)") : .int64(Int64(k)) }
@@ -79,8 +92,9 @@ public struct AggregationCase {
     }
 
     /// The view `driver_aggs` over source `stats` (`kind`), with every function a SQL
-    /// engine computes, over 2 s, 5 s and lifetime windows, and the view `driver_sketches`
-    /// with functions it leaves to the native engine.
+    /// engine computes, over 2 s, 5 s and lifetime windows, the view `driver_sketches`
+    /// with one it leaves to the native engine beside one it computes, and `driver_latest`,
+    /// plain features with a 5 s ttl; all with the case's filter.
     public func definitions(_ kind: SourceKind) -> Definitions {
         let windows: [AggregationWindow] = [.length(.seconds(2)), .length(.seconds(5)), .lifetime]
         var features: [Feature] = []
@@ -114,20 +128,35 @@ public struct AggregationCase {
                 aggregation: Aggregation(
                     column: "value", inputType: .float64, function: .sum, window: .length(.seconds(3)))),
         ]
+        let latest = [
+            Feature("value", .float64), Feature("name", .string), Feature("n", .int64), Feature("flag", .bool),
+        ]
+        var views = [
+            FeatureView(name: "driver_aggs", entities: ["driver"], source: "stats", features: features),
+            FeatureView(name: "driver_sketches", entities: ["driver"], source: "stats", features: sketches),
+            FeatureView(
+                name: "driver_latest", entities: ["driver"], source: "stats", features: latest, ttl: .seconds(5)),
+        ]
+        if let filter {
+            for i in views.indices {
+                views[i].filter = filter
+                // What checking the definitions resolves from the source.
+                views[i].expressionInputs = [
+                    "value": .float64, "n": .int64, "m": .int32, "name": .string, "flag": .bool, "f": .float32,
+                ]
+            }
+        }
         return Definitions(
             entities: [Entity(name: "driver", joinKeys: [JoinKey("driver_id", stringKeys ? .string : .int64)])],
-            sources: [DataSource(name: "stats", kind: kind, timestampField: "ts")],
-            featureViews: [
-                FeatureView(name: "driver_aggs", entities: ["driver"], source: "stats", features: features),
-                FeatureView(name: "driver_sketches", entities: ["driver"], source: "stats", features: sketches),
-            ])
+            sources: [DataSource(name: "stats", kind: kind, timestampField: "ts")], featureViews: views)
     }
 
     /// The source as PostgreSQL statements (rows inserted in order).
     public func sql(table: String) -> String {
         let types = [
-            stringKeys ? "text" : "bigint", "timestamptz", "float8", "bigint", "integer", "text", "boolean", "real",
-            "timestamptz",
+            // A linguistic collation ('a' < 'Z'), so that only byte order gives the native results.
+            stringKeys ? "text" : "bigint", "timestamptz", "float8", "bigint", "integer", "text COLLATE \"und-x-icu\"",
+            "boolean", "real", "timestamptz",
         ]
         var out =
             "CREATE TABLE \(table) (\(zip(Self.names, types).map { "\($0) \($1)" }.joined(separator: ", ")));\n"
@@ -152,6 +181,12 @@ public struct AggregationCase {
         }
         out += "INSERT INTO \(table) VALUES " + values.joined(separator: ", ") + ";\n"
         return out
+    }
+
+    /// Whether `--explain`'s `plan` says the native engine computes `view`.
+    public static func runsNatively(_ view: String, _ plan: String) -> Bool {
+        let lines = plan.split(separator: "\n").filter { $0.hasPrefix("-- \(view): ") }
+        return !lines.isEmpty && lines.allSatisfy { $0.contains("by the native engine") }
     }
 
     /// The differences between two training sets, floats compared by their bits (any NaN

@@ -26,7 +26,7 @@ import Testing
         try server.psql(cases.enumerated().map { $1.sql(table: "a\($0)") }.joined())
         for (i, c) in cases.enumerated() {
             let definitions = c.definitions(.postgres(PostgresRelation(url: url, table: "a\(i)")))
-            for views in [["driver_aggs"], ["driver_aggs", "driver_sketches"]] {
+            for views in [["driver_aggs", "driver_latest"], ["driver_aggs", "driver_sketches"]] {
                 let request = TrainingSetRequest(
                     spine: .entities(c.entities, name: "entities"), selection: .features(views),
                     fullFeatureNames: true, threads: 2)
@@ -37,7 +37,11 @@ import Testing
                 #expect(ours.rowsWithAllFeatures == theirs.rowsWithAllFeatures, "case \(i)")
                 #expect(ours.views.map(\.matched) == theirs.views.map(\.matched), "case \(i)")
                 let plan = try engine.explain(request, definitions: definitions)
-                #expect(plan.contains("driver_aggs: window aggregations rows_count_2s"), "case \(i): \(plan)")
+                let pushed = c.filter != AggregationCase.untranslatedFilter
+                #expect(AggregationCase.runsNatively("driver_aggs", plan) == !pushed, "case \(i): \(plan)")
+                if views.contains("driver_latest") {
+                    #expect(AggregationCase.runsNatively("driver_latest", plan) == !pushed, "case \(i): \(plan)")
+                }
             }
         }
     }
@@ -65,6 +69,16 @@ import Testing
             plan.contains(
                 "driver_sketches: window aggregations value_last over source 'stats' by the native engine (last is not expressed in SQL yet)"
             ), "\(plan)")
+        // `aggregations: native` keeps them all in the native engine, with the same values.
+        var nativeAggregations = engine
+        nativeAggregations.aggregationsInSQL = false
+        let kept = try nativeAggregations.explain(request, definitions: definitions)
+        #expect(
+            kept.contains("by the native engine (offline_store sets aggregations: native)")
+                && !kept.contains("float8send"), "\(kept)")
+        let ours = try engine.trainingSet(request, definitions: definitions) { _ in }
+        let theirs = try nativeAggregations.trainingSet(request, definitions: definitions) { _ in }
+        #expect(AggregationCase.differences(ours.batch, theirs.batch).isEmpty)
     }
 
     @Test func theAggregationQueryHasTheDocumentedShape() throws {

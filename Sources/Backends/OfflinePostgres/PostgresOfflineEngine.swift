@@ -32,6 +32,9 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
     public var uploadRows = 100_000
     /// Where the SQL of a failed query is saved (named in the error).
     public var failedSQLFolder: String
+    /// Whether window aggregations are computed in SQL (`aggregations: sql`, the default)
+    /// or natively from the source's rows (`aggregations: native`).
+    public var aggregationsInSQL = true
 
     public init(endpoint: PostgresEndpoint, native: NativeEngine, connections: Int = 2, failedSQLFolder: String? = nil)
     {
@@ -160,6 +163,8 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
         var source: DataSource
         var columns: [(name: String, reading: PostgresColumnType)]
         var sourceColumns: SourceColumns
+        /// The view's filter as a condition on the source's columns, or `nil`.
+        var condition: String?
 
         func reading(_ name: String) -> PostgresColumnType? {
             columns.first { $0.name == name }?.reading
@@ -170,9 +175,6 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
     func placement(of view: FeatureView, definitions: Definitions) -> Result<Placement, NativeReason> {
         guard let source = definitions.source(view.source) else {
             return .failure(NativeReason("its source '\(view.source)' is not defined"))
-        }
-        if view.hasTransforms {
-            return .failure(NativeReason("it has a filter or derived features, which the SQL does not express yet"))
         }
         let readers: [any SourceReader]
         do {
@@ -199,8 +201,16 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
         } catch {
             return .failure(NativeReason("\(error)"))
         }
-        let placement = Placement(
+        var placement = Placement(
             reader: reader, source: source, columns: columns, sourceColumns: definitions.sourceColumns(of: source))
+        let quoted = PostgresRelation.quoted
+        switch FilterSQL.transforms(
+            of: view, columns: placement.sourceColumns, dialect: .postgres,
+            { name in placement.reading(name).map { ($0.select(quoted(name)), $0.type) } })
+        {
+        case .success(let condition): placement.condition = condition
+        case .failure(let why): return .failure(why)
+        }
         // Keys and times the server compares as the native engine would; anything else is
         // left to the native engine, whose checks name the problem.
         for key in definitions.joinKeys(of: view) {
@@ -235,7 +245,8 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
             source: placement.reader.relation.fromClause, keys: keys.map(quoted), eventColumn: columns.timestamp,
             createdColumn: columns.created, outputs: outputs,
             rowOrder: placement.reader.relation.table == nil ? [] : ["ctid"], lower: lower, upper: upper,
-            filterCast: placement.reading(columns.timestamp)?.filterCast ?? "timestamptz")
+            filterCast: placement.reading(columns.timestamp)?.filterCast ?? "timestamptz",
+            condition: placement.condition)
         return (sql, names)
     }
 
@@ -245,6 +256,7 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
         _ placement: Placement, view: FeatureView, features: [Feature], definitions: Definitions,
         range: (Int64, Int64)
     ) -> Result<(AggregationPartials, SourceScanSQL), NativeReason> {
+        guard aggregationsInSQL else { return .failure(NativeReason("offline_store sets aggregations: native")) }
         let columns = placement.sourceColumns
         let quoted = PostgresRelation.quoted
         let partials: AggregationPartials
@@ -264,7 +276,8 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
         let scan = SourceScanSQL(
             source: placement.reader.relation.fromClause, keys: keys, eventColumn: columns.timestamp,
             createdColumn: columns.created, outputs: outputs, rowOrder: [], lower: partials.lower(earliest: range.0),
-            upper: range.1, filterCast: placement.reading(columns.timestamp)?.filterCast ?? "timestamptz")
+            upper: range.1, filterCast: placement.reading(columns.timestamp)?.filterCast ?? "timestamptz",
+            condition: placement.condition)
         return .success((partials, scan))
     }
 

@@ -17,10 +17,15 @@ public struct PostgresOfflineEngineFactory: OfflineEngineFactory {
     public var options: [BackendOption] {
         PostgresEndpoint.options + [
             BackendOption(
+                "aggregations", .choice(["sql", "native"]), default: "sql",
+                help:
+                    "where count, sum, mean, min and max windows are computed: in SQL (exact partial states, merged by Tessera) or by the native engine reading the rows"
+            ),
+            BackendOption(
                 "threads", .integer(1...1024),
                 help:
-                    "cores for the parts the native engine runs (file sources, window aggregations; default: every core)"
-            )
+                    "cores for the parts the native engine runs (file sources, the aggregate functions the SQL does not express; default: every core)"
+            ),
         ]
     }
 
@@ -29,6 +34,8 @@ public struct PostgresOfflineEngineFactory: OfflineEngineFactory {
         let native = NativeEngine(
             root: settings.root, threads: settings.integer("threads") ?? ProcessInfo.processInfo.activeProcessorCount,
             connectors: [PostgresSourceConnector()])
-        return PostgresOfflineEngine(endpoint: endpoint, native: native)
+        var engine = PostgresOfflineEngine(endpoint: endpoint, native: native)
+        engine.aggregationsInSQL = settings.string("aggregations") != "native"
+        return engine
     }
 }

@@ -23,6 +23,9 @@ public struct SparkOfflineEngine: NativeBackedEngine {
     /// Where jobs' inputs and outputs are written: a folder Spark's executors can read and
     /// write (the repository's `.tessera/spark` by default, for `local[…]`).
     public let workFolder: String
+    /// Whether window aggregations are computed in SQL (`aggregations: sql`, the default)
+    /// or natively from the source's rows (`aggregations: native`).
+    public var aggregationsInSQL = true
 
     init(native: NativeEngine, session: SparkSession, workFolder: String) {
         self.native = native
@@ -38,14 +41,13 @@ public struct SparkOfflineEngine: NativeBackedEngine {
         var source: DataSource
         var schema: Schema
         var sourceColumns: SourceColumns
+        /// The view's filter as a condition on the source's columns, or `nil`.
+        var condition: String?
     }
 
     func placement(of view: FeatureView, definitions: Definitions) -> Result<Placement, NativeReason> {
         guard var source = definitions.source(view.source) else {
             return .failure(NativeReason("its source '\(view.source)' is not defined"))
-        }
-        if view.hasTransforms {
-            return .failure(NativeReason("it has a filter or derived features, which the SQL does not express yet"))
         }
         let sources = native.sources(definitions)
         let readers: [any SourceReader]
@@ -83,7 +85,16 @@ public struct SparkOfflineEngine: NativeBackedEngine {
             }
         }
         let location = path.hasPrefix("/") ? path : native.root + "/" + path
-        return .success(Placement(location: location, source: source, schema: schema, sourceColumns: columns))
+        var placement = Placement(location: location, source: source, schema: schema, sourceColumns: columns)
+        let quoted = SQLDialect.spark.quoted
+        switch FilterSQL.transforms(
+            of: view, columns: columns, dialect: .spark,
+            { name in schema.fields.first { $0.name == name }.map { (quoted(name), $0.type) } })
+        {
+        case .success(let condition): placement.condition = condition
+        case .failure(let why): return .failure(why)
+        }
+        return .success(placement)
     }
 
     /// The scan of a view's Parquet source returning the columns `TypedSourceBatch` reads,
@@ -100,7 +111,8 @@ public struct SparkOfflineEngine: NativeBackedEngine {
         let sql = SourceScanSQL(
             source: "parquet." + quoted(placement.location), keys: keys.map(quoted), eventColumn: columns.timestamp,
             createdColumn: columns.created, outputs: names.map(quoted),
-            rowOrder: ["_metadata.file_path", "_metadata.row_index"], lower: lower, upper: upper)
+            rowOrder: ["_metadata.file_path", "_metadata.row_index"], lower: lower, upper: upper,
+            condition: placement.condition)
         return (sql, names)
     }
 
@@ -199,6 +211,7 @@ public struct SparkOfflineEngine: NativeBackedEngine {
         _ placement: Placement, view: FeatureView, features: [Feature], definitions: Definitions,
         range: (Int64, Int64)
     ) -> Result<(AggregationPartials, SourceScanSQL), NativeReason> {
+        guard aggregationsInSQL else { return .failure(NativeReason("offline_store sets aggregations: native")) }
         let columns = placement.sourceColumns
         let quoted = SQLDialect.spark.quoted
         let partials: AggregationPartials
@@ -218,7 +231,7 @@ public struct SparkOfflineEngine: NativeBackedEngine {
         let scan = SourceScanSQL(
             source: "parquet." + quoted(placement.location), keys: keys, eventColumn: columns.timestamp,
             createdColumn: columns.created, outputs: outputs, rowOrder: [], lower: partials.lower(earliest: range.0),
-            upper: range.1)
+            upper: range.1, condition: placement.condition)
         return .success((partials, scan))
     }
 

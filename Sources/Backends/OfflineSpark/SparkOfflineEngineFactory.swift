@@ -30,9 +30,14 @@ public struct SparkOfflineEngineFactory: OfflineEngineFactory {
                 "work_dir", .path, default: ".tessera/spark",
                 help: "where jobs' inputs and results are written: a folder Spark's executors can read and write"),
             BackendOption(
+                "aggregations", .choice(["sql", "native"]), default: "sql",
+                help:
+                    "where count, sum, mean, min and max windows are computed: in SQL (exact partial states, merged by Tessera) or by the native engine reading the rows"
+            ),
+            BackendOption(
                 "threads", .integer(1...1024),
                 help:
-                    "cores for the parts the native engine runs (CSV sources, window aggregations; default: every core)"
+                    "cores for the parts the native engine runs (CSV sources, the aggregate functions the SQL does not express; default: every core)"
             ),
         ]
     }
@@ -49,6 +54,8 @@ public struct SparkOfflineEngineFactory: OfflineEngineFactory {
         let native = NativeEngine(
             root: settings.root, threads: settings.integer("threads") ?? ProcessInfo.processInfo.activeProcessorCount,
             connectors: [PostgresSourceConnector()])
-        return SparkOfflineEngine(native: native, session: session, workFolder: work)
+        var engine = SparkOfflineEngine(native: native, session: session, workFolder: work)
+        engine.aggregationsInSQL = settings.string("aggregations") != "native"
+        return engine
     }
 }

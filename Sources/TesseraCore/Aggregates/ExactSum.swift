@@ -83,11 +83,11 @@ public struct ExactSum: Sendable, Hashable {
         }
     }
 
-    /// Adds a count of infinities and NaNs, as that many values would (their IEEE sum).
-    public mutating func addSpecials(positiveInfinities: Int64, negativeInfinities: Int64, nans: Int64) {
-        if positiveInfinities > 0 { special += .infinity }
-        if negativeInfinities > 0 { special += -.infinity }
-        if nans > 0 { special += .nan }
+    /// Adds infinities and NaNs by which kinds occur, as any number of them would (their IEEE sum).
+    public mutating func addSpecials(positiveInfinity: Bool, negativeInfinity: Bool, nan: Bool) {
+        if positiveInfinity { special += .infinity }
+        if negativeInfinity { special += -.infinity }
+        if nan { special += .nan }
     }
 
     public mutating func removeAll() {

@@ -34,8 +34,8 @@ public struct AggregationPartials: Sendable {
         case integerSum(input: Int, window: Int)
         /// The exact sum, in the group's band, of a float input's scaled mantissas, as decimal text.
         case bandSum(input: Int, window: Int)
-        /// How many +∞ (kind 1), −∞ (2) and NaN (3) values the input has in the window.
-        case special(input: Int, window: Int, kind: Int)
+        /// Which of +∞ (bit 1), −∞ (bit 2) and NaN (bit 4) the input has in the window.
+        case special(input: Int, window: Int)
         /// The smallest or largest input value, by SQL order.
         case extreme(input: Int, window: Int, max: Bool)
         /// Signed zeros, which SQL orders as equal: for `min`, −1 when a −0.0 is in the
@@ -47,7 +47,7 @@ public struct AggregationPartials: Sendable {
     enum Output: Sendable {
         case count(Int)
         case integerSum(sum: Int, valid: Int, mean: Bool)
-        case floatSum(band: Int, specials: [Int], valid: Int, mean: Bool)
+        case floatSum(band: Int, specials: Int, valid: Int, mean: Bool)
         case extreme(Int, zero: Int?, max: Bool)
     }
 
@@ -103,7 +103,7 @@ public struct AggregationPartials: Sendable {
             func floatSum(mean: Bool) -> Output {
                 .floatSum(
                     band: part(.bandSum(input: k, window: w)),
-                    specials: (1...3).map { part(.special(input: k, window: w, kind: $0)) },
+                    specials: part(.special(input: k, window: w)),
                     valid: part(.valid(input: k, window: w)), mean: mean)
             }
             switch aggregation.function {
@@ -242,17 +242,20 @@ public struct AggregationCollector {
             next[g] = head[rows[g]]
             head[rows[g]] = g
         }
-        func count(_ part: Int, _ i: Int) -> Int64 {
-            var n: Int64 = 0
+        /// An integer part merged over entity row `i`'s groups.
+        func merged(_ part: Int, _ i: Int, _ combine: (Int64, Int64) -> Int64) -> Int64 {
+            var out: Int64 = 0
             var g = head[i]
             let column = columns[part]
             let values = column.int64Values ?? []
             while g >= 0 {
-                if column.isValid(g) { n &+= values[g] }
+                if column.isValid(g) { out = combine(out, values[g]) }
                 g = next[g]
             }
-            return n
+            return out
         }
+        func count(_ part: Int, _ i: Int) -> Int64 { merged(part, i, &+) }
+        func flags(_ part: Int, _ i: Int) -> Int64 { merged(part, i, |) }
         func total(_ part: Int, _ i: Int) throws -> Int128 {
             var sum: Int128 = 0
             var g = head[i]
@@ -316,9 +319,9 @@ public struct AggregationCollector {
                         }
                         g = next[g]
                     }
+                    let kinds = flags(specials, i)
                     exact.addSpecials(
-                        positiveInfinities: count(specials[0], i), negativeInfinities: count(specials[1], i),
-                        nans: count(specials[2], i))
+                        positiveInfinity: kinds & 1 != 0, negativeInfinity: kinds & 2 != 0, nan: kinds & 4 != 0)
                     values[i] = mean ? exact.value / Double(n) : exact.value
                     present[i] = true
                 }
