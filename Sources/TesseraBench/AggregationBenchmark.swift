@@ -53,7 +53,8 @@ public enum AggregationBenchmark {
         var rss: Double
     }
 
-    public static func run(_ options: TrainingSetBenchmark.Options) throws -> BenchmarkReport {
+    /// Writes the trips workload of `options.size` unless it is there; its folder.
+    static func ensureTrips(_ options: TrainingSetBenchmark.Options) throws -> String {
         let size = options.size.uppercased()
         let data = options.dataDirectory + "/trips-" + size
         let fm = FileManager.default
@@ -62,12 +63,28 @@ public enum AggregationBenchmark {
             _ = try PeerProcess.run(
                 options.python, [options.packageRoot + "/benchmarks/workload.py", size, data, "--trips"])
         }
-        let repo = data + "/repo"
-        try fm.createDirectory(atPath: repo + "/features", withIntermediateDirectories: true)
-        try "project: bench_trips\n".write(toFile: repo + "/tessera.yaml", atomically: true, encoding: .utf8)
-        try features.replacingOccurrences(of: "{path}", with: data + "/trips.parquet")
+        return data
+    }
+
+    /// A repository with `driver_trip_aggs` over the trips (`source`: the source's lines
+    /// after its name; default the Parquet file), applied.
+    static func repository(
+        data: String, options: TrainingSetBenchmark.Options, folder: String = "repo", config: String = "",
+        source: String? = nil
+    ) throws -> String {
+        let repo = data + "/" + folder
+        try FileManager.default.createDirectory(atPath: repo + "/features", withIntermediateDirectories: true)
+        try ("project: bench_trips\n" + config).write(toFile: repo + "/tessera.yaml", atomically: true, encoding: .utf8)
+        try features.replacingOccurrences(of: "path: {path}", with: source ?? "path: \(data)/trips.parquet")
             .write(toFile: repo + "/features/trips.yaml", atomically: true, encoding: .utf8)
         _ = try PeerProcess.run(options.binary, ["apply", "--repo", repo])
+        return repo
+    }
+
+    public static func run(_ options: TrainingSetBenchmark.Options) throws -> BenchmarkReport {
+        let size = options.size.uppercased()
+        let data = try ensureTrips(options)
+        let repo = try repository(data: data, options: options)
 
         var report = BenchmarkReport(
             title: "training set with 14 window aggregations (driver_trip_aggs), trips \(size)")

@@ -13,22 +13,9 @@ extension AggregationBenchmark {
         -> BenchmarkReport
     {
         let size = options.size.uppercased()
-        let data = options.dataDirectory + "/trips-" + size
-        let fm = FileManager.default
-        if !fm.fileExists(atPath: data + "/trips.parquet") || !fm.fileExists(atPath: data + "/trip_labels.parquet") {
-            try fm.createDirectory(atPath: data, withIntermediateDirectories: true)
-            _ = try PeerProcess.run(
-                options.python, [options.packageRoot + "/benchmarks/workload.py", size, data, "--trips"])
-        }
+        let data = try ensureTrips(options)
         func repository(_ folder: String, config: String, source: String) throws -> String {
-            let repo = data + "/" + folder
-            try fm.createDirectory(atPath: repo + "/features", withIntermediateDirectories: true)
-            try ("project: bench_trips\n" + config).write(
-                toFile: repo + "/tessera.yaml", atomically: true, encoding: .utf8)
-            try features.replacingOccurrences(of: "path: {path}", with: source)
-                .write(toFile: repo + "/features/trips.yaml", atomically: true, encoding: .utf8)
-            _ = try PeerProcess.run(options.binary, ["apply", "--repo", repo])
-            return repo
+            try Self.repository(data: data, options: options, folder: folder, config: config, source: source)
         }
         func time(_ repo: String, _ output: String) throws -> Run {
             var runs: [Run] = []

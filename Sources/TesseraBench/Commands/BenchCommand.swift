@@ -10,7 +10,7 @@ public struct BenchCommand: ParsableCommand {
             RegistryBenchCommand.self, ParquetBenchCommand.self, CSVBenchCommand.self,
             TrainingSetBenchCommand.self, AggregationBenchCommand.self, AggregationServingBenchCommand.self,
             ExpressionBenchCommand.self, OnDemandBenchCommand.self,
-            MaterializeBenchCommand.self,
+            MaterializeBenchCommand.self, ScaleBenchCommand.self,
             OnlineBenchCommand.self,
         ])
 
