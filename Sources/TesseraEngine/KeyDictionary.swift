@@ -59,7 +59,7 @@ struct KeyDictionary {
     }
 
     /// Makes the dense table cover this batch's keys; false (and hash mode from now on) when
-    /// the keys are too spread out for a table of at most four slots per key.
+    /// the keys are too spread out: wider than 16M and than four slots per key.
     private mutating func fitDense(_ values: [Int64], _ column: Column) -> Bool {
         var lo = Int64.max
         var hi = Int64.min
@@ -73,7 +73,11 @@ struct KeyDictionary {
             hi = max(hi, denseBase + Int64(table.count) - 1)
         }
         let (width, overflow) = hi.subtractingReportingOverflow(lo)
-        let limit = Int64(max(4 * (count + values.count), 1 << 16))
+        // Up to 16M slots (64 MB) whatever was seen so far: a source of 10M drivers numbered
+        // densely shows its whole range in its first batch, and a hash table of 10M keys costs
+        // two cache misses per row where the table costs one (materializing L took 48 s
+        // instead of ~5× M's time). Wider ranges need four slots per key seen.
+        let limit = Int64(max(4 * (count + values.count), 1 << 24))
         guard !overflow, width < limit, width < 1 << 26 else {
             switchToHash()
             return false

@@ -8,7 +8,8 @@ import TesseraCore
 struct RetainedRows {
     private(set) var chunks: [(base: Int, columns: [Column])] = []
     private(set) var rows = 0
-    private var nextReference = 0
+    /// The reference the next appended row gets.
+    private(set) var nextReference = 0
 
     /// Keeps a batch's feature columns; returns the reference of its first row.
     mutating func append(_ columns: [Column], count: Int) -> Int {
@@ -70,15 +71,26 @@ struct RetainedRows {
         nextReference += unique.count
         chunks = [(base, columns)]
         rows = unique.count
-        for i in references.indices where references[i] >= 0 {
-            let old = references[i]
-            var lo = 0
-            var hi = unique.count
-            while lo < hi {
-                let mid = (lo + hi) >> 1
-                if unique[mid] < old { lo = mid + 1 } else { hi = mid }
+        // A live row's new number is its rank among the live rows: the marks set before it,
+        // from a running count per word (a binary search per reference over 10M live rows
+        // was a third of materializing 10M entities).
+        let words = marks.words
+        var before = [Int](repeating: 0, count: words.count)
+        var running = 0
+        for w in words.indices {
+            before[w] = running
+            running += words[w].nonzeroBitCount
+        }
+        words.withUnsafeBufferPointer { words in
+            before.withUnsafeBufferPointer { before in
+                references.withUnsafeMutableBufferPointer { references in
+                    for i in references.indices where references[i] >= low {
+                        let offset = references[i] - low
+                        let below = words[offset >> 6] & ((1 &<< UInt64(offset & 63)) &- 1)
+                        references[i] = base + before[offset >> 6] + below.nonzeroBitCount
+                    }
+                }
             }
-            references[i] = base + lo
         }
     }
 }
