@@ -97,6 +97,8 @@ public struct WindowAggregationSQL: Sendable {
             return "CAST(SUM(\(when(w, "CAST(s.c\(k) AS \(exact))"))) AS \(text))"
         case .bandSum(let k, let w):
             return "CAST(SUM(\(when(w, "s.__m\(band(k))"))) AS \(text))"
+        case .squareSum(let k, let w, let piece):
+            return "CAST(SUM(\(when(w, "s.__q\(band(k))_\(piece)"))) AS \(text))"
         case .special(let k, let w):
             return "CAST(BIT_OR(\(when(w, "s.__x\(band(k))"))) AS \(dialect == .postgres ? "int8" : "BIGINT"))"
         case .extreme(let k, let w, let max):
@@ -149,7 +151,26 @@ public struct WindowAggregationSQL: Sendable {
             let mantissa =
                 "(CASE WHEN \(i) < 0 THEN -1 ELSE 1 END * (\(fraction) | CASE WHEN \(e) = 0 THEN 0 ELSE 4503599627370496 END))"
             let shift = "(GREATEST(\(e), 1) - 1)"
-            let bandBits = AggregationPartials.bandBits
+            let bandBits = partials.bandBits(of: k)
+            // The unsigned mantissa's halves, for squares: m = a·2^26 + b.
+            let unsigned = "(\(fraction) | CASE WHEN \(e) = 0 THEN 0 ELSE 4503599627370496 END)"
+            let high = dialect == .postgres ? "(\(unsigned) >> 26)" : "shiftright(\(unsigned), 26)"
+            let low = "(\(unsigned) & 67108863)"
+            let squarePieces = ["\(high) * \(high)", "2 * \(high) * \(low)", "\(low) * \(low)"]
+            if partials.squared.contains(k) {
+                for (piece, value) in squarePieces.enumerated() {
+                    switch dialect {
+                    case .postgres:
+                        pieces.append(
+                            "CASE WHEN \(e) < 2047 THEN CAST(\(value) AS numeric) * (CAST(1 AS int8) << CAST(2 * (\(shift) % \(bandBits)) AS int4)) END AS __q\(b)_\(piece)"
+                        )
+                    case .spark:
+                        pieces.append(
+                            "CASE WHEN \(e) < 2047 THEN CAST(\(value) AS DECIMAL(20,0)) * CAST(shiftleft(CAST(1 AS BIGINT), 2 * pmod(\(shift), \(bandBits))) AS DECIMAL(11,0)) END AS __q\(b)_\(piece)"
+                        )
+                    }
+                }
+            }
             switch dialect {
             case .postgres:
                 pieces.append("CASE WHEN \(e) < 2047 THEN \(shift) / \(bandBits) END AS __b\(b)")

@@ -112,12 +112,12 @@ public struct AggregationCase {
             }
         }
         add(nil, nil, [.count])
-        add("value", .float64, [.count, .sum, .mean, .min, .max])
-        add("n", .int64, [.sum, .mean, .min, .max])
+        add("value", .float64, [.count, .sum, .mean, .min, .max, .variance, .stddev])
+        add("n", .int64, [.sum, .mean, .min, .max, .variance])
         add("m", .int32, [.sum, .min, .max, .mean])
         add("name", .string, [.count, .min, .max])
         add("flag", .bool, [.min, .max])
-        add("f", .float32, [.sum, .min, .max])
+        add("f", .float32, [.sum, .min, .max, .stddev])
         add("at", .timestamp, [.min, .max])
         let sketches = [
             Feature(

@@ -15,70 +15,79 @@ import Testing
 /// against the native engine reading the same tables: every value to the bit, including
 /// sums over values no float addition gets right, signed zeros, NaN and int64 overflow.
 @Suite(.serialized) struct PostgresAggregationTests {
-    @Test func randomCasesEqualTheNativeEngineToTheBit() throws {
-        let (server, dir, url) = try PostgresOfflineEngineTests.fixture("pg-engine-aggs")
-        defer {
-            server.stop()
-            dir.remove()
-        }
-        let (native, engine) = PostgresOfflineEngineTests.engines(server, root: dir.path)
-        let cases = try (0..<30).map { try AggregationCase(seed: UInt64($0) &* 6007 &+ 11) }
-        try server.psql(cases.enumerated().map { $1.sql(table: "a\($0)") }.joined())
-        for (i, c) in cases.enumerated() {
-            let definitions = c.definitions(.postgres(PostgresRelation(url: url, table: "a\(i)")))
-            for views in [["driver_aggs", "driver_latest"], ["driver_aggs", "driver_sketches"]] {
-                let request = TrainingSetRequest(
-                    spine: .entities(c.entities, name: "entities"), selection: .features(views),
-                    fullFeatureNames: true, threads: 2)
-                let ours = try engine.trainingSet(request, definitions: definitions) { _ in }
-                let theirs = try native.trainingSet(request, definitions: definitions) { _ in }
-                let differences = AggregationCase.differences(ours.batch, theirs.batch)
-                #expect(differences.isEmpty, "case \(i) \(views): \(differences.prefix(5))")
-                #expect(ours.rowsWithAllFeatures == theirs.rowsWithAllFeatures, "case \(i)")
-                #expect(ours.views.map(\.matched) == theirs.views.map(\.matched), "case \(i)")
-                let plan = try engine.explain(request, definitions: definitions)
-                let pushed = c.filter != AggregationCase.untranslatedFilter
-                #expect(AggregationCase.runsNatively("driver_aggs", plan) == !pushed, "case \(i): \(plan)")
-                if views.contains("driver_latest") {
-                    #expect(AggregationCase.runsNatively("driver_latest", plan) == !pushed, "case \(i): \(plan)")
+    @Test func randomCasesEqualTheNativeEngineToTheBit() async throws {
+        // Off Swift's cooperative threads: minutes of blocking work would starve the async
+        // (HTTP) tests that run beside this suite on a 2-core machine.
+        try await runOffPool {
+            let (server, dir, url) = try PostgresOfflineEngineTests.fixture("pg-engine-aggs")
+            defer {
+                server.stop()
+                dir.remove()
+            }
+            let (native, engine) = PostgresOfflineEngineTests.engines(server, root: dir.path)
+            let cases = try (0..<30).map { try AggregationCase(seed: UInt64($0) &* 6007 &+ 11) }
+            try server.psql(cases.enumerated().map { $1.sql(table: "a\($0)") }.joined())
+            for (i, c) in cases.enumerated() {
+                let definitions = c.definitions(.postgres(PostgresRelation(url: url, table: "a\(i)")))
+                for views in [["driver_aggs", "driver_latest"], ["driver_aggs", "driver_sketches"]] {
+                    let request = TrainingSetRequest(
+                        spine: .entities(c.entities, name: "entities"), selection: .features(views),
+                        fullFeatureNames: true, threads: 2)
+                    let ours = try engine.trainingSet(request, definitions: definitions) { _ in }
+                    let theirs = try native.trainingSet(request, definitions: definitions) { _ in }
+                    let differences = AggregationCase.differences(ours.batch, theirs.batch)
+                    #expect(differences.isEmpty, "case \(i) \(views): \(differences.prefix(5))")
+                    #expect(ours.rowsWithAllFeatures == theirs.rowsWithAllFeatures, "case \(i)")
+                    #expect(ours.views.map(\.matched) == theirs.views.map(\.matched), "case \(i)")
+                    let plan = try engine.explain(request, definitions: definitions)
+                    let pushed = c.filter != AggregationCase.untranslatedFilter
+                    #expect(AggregationCase.runsNatively("driver_aggs", plan) == !pushed, "case \(i): \(plan)")
+                    if views.contains("driver_latest") {
+                        #expect(AggregationCase.runsNatively("driver_latest", plan) == !pushed, "case \(i): \(plan)")
+                    }
                 }
             }
         }
     }
 
-    @Test func explainShowsTheAggregationQueryAndWhatStaysNative() throws {
-        let (server, dir, url) = try PostgresOfflineEngineTests.fixture("pg-engine-aggs-explain")
-        defer {
-            server.stop()
-            dir.remove()
+    @Test func explainShowsTheAggregationQueryAndWhatStaysNative() async throws {
+        // Off Swift's cooperative threads: minutes of blocking work would starve the async
+        // (HTTP) tests that run beside this suite on a 2-core machine.
+        try await runOffPool {
+            let (server, dir, url) = try PostgresOfflineEngineTests.fixture("pg-engine-aggs-explain")
+            defer {
+                server.stop()
+                dir.remove()
+            }
+            let (_, engine) = PostgresOfflineEngineTests.engines(server, root: dir.path)
+            let c = try AggregationCase(seed: 3)
+            try server.psql(c.sql(table: "stats"))
+            let definitions = c.definitions(.postgres(PostgresRelation(url: url, table: "stats")))
+            let request = TrainingSetRequest(
+                spine: .entities(c.entities, name: "entities"),
+                selection: .features(["driver_aggs", "driver_sketches"]))
+            let plan = try engine.explain(request, definitions: definitions)
+            #expect(plan.contains("driver_aggs: window aggregations rows_count_2s"), "\(plan)")
+            #expect(plan.contains("in PostgreSQL (exact partial sums"), "\(plan)")
+            #expect(plan.contains("float8send") && plan.contains("GROUP BY e.__row, s.__b0"), "\(plan)")
+            #expect(plan.contains(#"COLLATE "C""#), "\(plan)")
+            // A view's functions the SQL does not express stay native; the others are still pushed.
+            #expect(plan.contains("driver_sketches: window aggregations value_sum_3s in PostgreSQL"), "\(plan)")
+            #expect(
+                plan.contains(
+                    "driver_sketches: window aggregations value_last over source 'stats' by the native engine (last is not expressed in SQL yet)"
+                ), "\(plan)")
+            // `aggregations: native` keeps them all in the native engine, with the same values.
+            var nativeAggregations = engine
+            nativeAggregations.aggregationsInSQL = false
+            let kept = try nativeAggregations.explain(request, definitions: definitions)
+            #expect(
+                kept.contains("by the native engine (offline_store sets aggregations: native)")
+                    && !kept.contains("float8send"), "\(kept)")
+            let ours = try engine.trainingSet(request, definitions: definitions) { _ in }
+            let theirs = try nativeAggregations.trainingSet(request, definitions: definitions) { _ in }
+            #expect(AggregationCase.differences(ours.batch, theirs.batch).isEmpty)
         }
-        let (_, engine) = PostgresOfflineEngineTests.engines(server, root: dir.path)
-        let c = try AggregationCase(seed: 3)
-        try server.psql(c.sql(table: "stats"))
-        let definitions = c.definitions(.postgres(PostgresRelation(url: url, table: "stats")))
-        let request = TrainingSetRequest(
-            spine: .entities(c.entities, name: "entities"), selection: .features(["driver_aggs", "driver_sketches"]))
-        let plan = try engine.explain(request, definitions: definitions)
-        #expect(plan.contains("driver_aggs: window aggregations rows_count_2s"), "\(plan)")
-        #expect(plan.contains("in PostgreSQL (exact partial sums"), "\(plan)")
-        #expect(plan.contains("float8send") && plan.contains("GROUP BY e.__row, s.__b0"), "\(plan)")
-        #expect(plan.contains(#"COLLATE "C""#), "\(plan)")
-        // A view's functions the SQL does not express stay native; the others are still pushed.
-        #expect(plan.contains("driver_sketches: window aggregations value_sum_3s in PostgreSQL"), "\(plan)")
-        #expect(
-            plan.contains(
-                "driver_sketches: window aggregations value_last over source 'stats' by the native engine (last is not expressed in SQL yet)"
-            ), "\(plan)")
-        // `aggregations: native` keeps them all in the native engine, with the same values.
-        var nativeAggregations = engine
-        nativeAggregations.aggregationsInSQL = false
-        let kept = try nativeAggregations.explain(request, definitions: definitions)
-        #expect(
-            kept.contains("by the native engine (offline_store sets aggregations: native)")
-                && !kept.contains("float8send"), "\(kept)")
-        let ours = try engine.trainingSet(request, definitions: definitions) { _ in }
-        let theirs = try nativeAggregations.trainingSet(request, definitions: definitions) { _ in }
-        #expect(AggregationCase.differences(ours.batch, theirs.batch).isEmpty)
     }
 
     @Test func theAggregationQueryHasTheDocumentedShape() throws {

@@ -153,78 +153,87 @@ import Testing
         return (native, engine)
     }
 
-    @Test func randomCasesEqualTheNativeEngineAndTheRules() throws {
-        let (server, dir, url) = try Self.fixture("pg-engine")
-        defer {
-            server.stop()
-            dir.remove()
-        }
-        let (native, engine) = Self.engines(server, root: dir.path)
-        let cases = (0..<40).map { Case(seed: UInt64($0) &* 7919 &+ 17) }
-        try server.psql(cases.enumerated().map { $1.sql(table: "t\($0)") }.joined())
-        var pushed = 0
-        for (i, c) in cases.enumerated() {
-            let definitions = Self.definitions(url: url, table: "t\(i)", case: c)
-            let entities = try c.entities
-            for guardCreated in [false, true] {
-                let request = TrainingSetRequest(
-                    spine: .entities(entities, name: "entities"), selection: .features(["driver_stats"]),
-                    createdNotAfterTime: guardCreated, threads: 2)
-                let ours = try engine.trainingSet(request, definitions: definitions) { _ in }
-                let theirs = try native.trainingSet(request, definitions: definitions) { _ in }
-                #expect(ours.batch == theirs.batch, "case \(i), no-future-created \(guardCreated)")
-                #expect(ours.rowsWithAllFeatures == theirs.rowsWithAllFeatures, "case \(i)")
-                if try !engine.placements(for: request, definitions: definitions).isEmpty { pushed += 1 }
-                // The rules: the chosen row's values, or nulls.
-                let chosen = c.chosen(createdNotAfterTime: guardCreated)
-                let values = try #require(ours.batch.column(named: "value"))
-                let names = try #require(ours.batch.column(named: "name"))
-                let counts = try #require(ours.batch.column(named: "n"))
-                for (row, pick) in chosen.enumerated() {
-                    let expected: (ScalarValue, ScalarValue, ScalarValue) =
-                        pick < 0
-                        ? (.null, .null, .null)
-                        : (
-                            c.values[pick].map { .float64($0) } ?? .null, c.names[pick].map { .string($0) } ?? .null,
-                            c.counts[pick].map { .int64(Int64($0)) } ?? .null
-                        )
-                    #expect(
-                        values.value(at: row) == expected.0 && names.value(at: row) == expected.1
-                            && counts.value(at: row) == expected.2,
-                        "case \(i) row \(row) no-future-created \(guardCreated): chose \(pick)")
+    @Test func randomCasesEqualTheNativeEngineAndTheRules() async throws {
+        // Off Swift's cooperative threads: minutes of blocking work would starve the async
+        // (HTTP) tests that run beside this suite on a 2-core machine.
+        try await runOffPool {
+            let (server, dir, url) = try Self.fixture("pg-engine")
+            defer {
+                server.stop()
+                dir.remove()
+            }
+            let (native, engine) = Self.engines(server, root: dir.path)
+            let cases = (0..<40).map { Case(seed: UInt64($0) &* 7919 &+ 17) }
+            try server.psql(cases.enumerated().map { $1.sql(table: "t\($0)") }.joined())
+            var pushed = 0
+            for (i, c) in cases.enumerated() {
+                let definitions = Self.definitions(url: url, table: "t\(i)", case: c)
+                let entities = try c.entities
+                for guardCreated in [false, true] {
+                    let request = TrainingSetRequest(
+                        spine: .entities(entities, name: "entities"), selection: .features(["driver_stats"]),
+                        createdNotAfterTime: guardCreated, threads: 2)
+                    let ours = try engine.trainingSet(request, definitions: definitions) { _ in }
+                    let theirs = try native.trainingSet(request, definitions: definitions) { _ in }
+                    #expect(ours.batch == theirs.batch, "case \(i), no-future-created \(guardCreated)")
+                    #expect(ours.rowsWithAllFeatures == theirs.rowsWithAllFeatures, "case \(i)")
+                    if try !engine.placements(for: request, definitions: definitions).isEmpty { pushed += 1 }
+                    // The rules: the chosen row's values, or nulls.
+                    let chosen = c.chosen(createdNotAfterTime: guardCreated)
+                    let values = try #require(ours.batch.column(named: "value"))
+                    let names = try #require(ours.batch.column(named: "name"))
+                    let counts = try #require(ours.batch.column(named: "n"))
+                    for (row, pick) in chosen.enumerated() {
+                        let expected: (ScalarValue, ScalarValue, ScalarValue) =
+                            pick < 0
+                            ? (.null, .null, .null)
+                            : (
+                                c.values[pick].map { .float64($0) } ?? .null,
+                                c.names[pick].map { .string($0) } ?? .null,
+                                c.counts[pick].map { .int64(Int64($0)) } ?? .null
+                            )
+                        #expect(
+                            values.value(at: row) == expected.0 && names.value(at: row) == expected.1
+                                && counts.value(at: row) == expected.2,
+                            "case \(i) row \(row) no-future-created \(guardCreated): chose \(pick)")
+                    }
                 }
             }
+            #expect(pushed > 50, "most cases have entity rows with keys and times, and run in PostgreSQL")
         }
-        #expect(pushed > 50, "most cases have entity rows with keys and times, and run in PostgreSQL")
     }
 
-    @Test func latestRowsEqualTheNativeEngines() throws {
-        let (server, dir, url) = try Self.fixture("pg-engine-latest")
-        defer {
-            server.stop()
-            dir.remove()
-        }
-        let (native, engine) = Self.engines(server, root: dir.path)
-        let cases = (0..<20).map { Case(seed: UInt64($0) &* 104_729 &+ 3) }
-        try server.psql(cases.enumerated().map { $1.sql(table: "t\($0)") }.joined())
-        for (i, c) in cases.enumerated() {
-            let definitions = Self.definitions(url: url, table: "t\(i)", case: c)
-            let view = try #require(definitions.featureView("driver_stats"))
-            for (start, end) in [(0, 12), (3, 8), (40, 50)] as [(Int64, Int64)] {
-                let request = LatestRowsRequest(
-                    view: view, start: Timestamp(microseconds: c.instant(start)),
-                    end: Timestamp(microseconds: c.instant(end)), batchRows: 3)
-                func rows(_ engine: any OfflineEngine) throws -> [[ScalarValue]] {
-                    var out: [[ScalarValue]] = []
-                    _ = try engine.latestRows(request, definitions: definitions, progress: { _ in }) { batch in
-                        #expect(batch.rowCount <= 3)
-                        #expect(batch.schema == LatestRows.schema(of: view, definitions: definitions))
-                        let columns = batch.columns.map(\.values)
-                        for r in 0..<batch.rowCount { out.append(columns.map { $0[r] }) }
+    @Test func latestRowsEqualTheNativeEngines() async throws {
+        // Off Swift's cooperative threads: minutes of blocking work would starve the async
+        // (HTTP) tests that run beside this suite on a 2-core machine.
+        try await runOffPool {
+            let (server, dir, url) = try Self.fixture("pg-engine-latest")
+            defer {
+                server.stop()
+                dir.remove()
+            }
+            let (native, engine) = Self.engines(server, root: dir.path)
+            let cases = (0..<20).map { Case(seed: UInt64($0) &* 104_729 &+ 3) }
+            try server.psql(cases.enumerated().map { $1.sql(table: "t\($0)") }.joined())
+            for (i, c) in cases.enumerated() {
+                let definitions = Self.definitions(url: url, table: "t\(i)", case: c)
+                let view = try #require(definitions.featureView("driver_stats"))
+                for (start, end) in [(0, 12), (3, 8), (40, 50)] as [(Int64, Int64)] {
+                    let request = LatestRowsRequest(
+                        view: view, start: Timestamp(microseconds: c.instant(start)),
+                        end: Timestamp(microseconds: c.instant(end)), batchRows: 3)
+                    func rows(_ engine: any OfflineEngine) throws -> [[ScalarValue]] {
+                        var out: [[ScalarValue]] = []
+                        _ = try engine.latestRows(request, definitions: definitions, progress: { _ in }) { batch in
+                            #expect(batch.rowCount <= 3)
+                            #expect(batch.schema == LatestRows.schema(of: view, definitions: definitions))
+                            let columns = batch.columns.map(\.values)
+                            for r in 0..<batch.rowCount { out.append(columns.map { $0[r] }) }
+                        }
+                        return out.sorted { "\($0[0])" < "\($1[0])" }
                     }
-                    return out.sorted { "\($0[0])" < "\($1[0])" }
+                    #expect(try rows(engine) == rows(native), "case \(i), \(start)...\(end)")
                 }
-                #expect(try rows(engine) == rows(native), "case \(i), \(start)...\(end)")
             }
         }
     }

@@ -108,78 +108,86 @@ import Testing
         return (native, SparkOfflineEngine(native: native, session: session, workFolder: root + "/.tessera/spark"))
     }
 
-    @Test func randomCasesEqualTheNativeEngine() throws {
-        let dir = try TemporaryDirectory("spark-engine")
-        defer { dir.remove() }
-        let (native, spark) = Self.engines(root: dir.path)
-        var pushed = 0
-        for i in 0..<12 {
-            let c = try Case(seed: UInt64(i) &* 6007 &+ 11)
-            try c.write(into: dir.path + "/stats\(i)")
-            let definitions = c.definitions(folder: "stats\(i)")
-            for guardCreated in [false, true] {
-                let request = TrainingSetRequest(
-                    spine: .entities(c.entities, name: "entities"), selection: .features(["driver_stats"]),
-                    createdNotAfterTime: guardCreated, threads: 2)
-                let ours = try spark.trainingSet(request, definitions: definitions) { _ in }
-                let theirs = try native.trainingSet(request, definitions: definitions) { _ in }
-                #expect(ours.batch == theirs.batch, "case \(i), no-future-created \(guardCreated)")
-                if case .success = spark.placement(of: definitions.featureViews[0], definitions: definitions) {
-                    pushed += 1
-                }
-            }
-            // Materialization's latest rows, over the whole range and a part of it.
-            let view = definitions.featureViews[0]
-            for (start, end) in [(0, 12), (3, 8)] as [(Int64, Int64)] {
-                let request = LatestRowsRequest(
-                    view: view, start: Timestamp(microseconds: Self.base + start * 1_000_000),
-                    end: Timestamp(microseconds: Self.base + end * 1_000_000), batchRows: 4)
-                func rows(_ engine: any OfflineEngine) throws -> [[ScalarValue]] {
-                    var out: [[ScalarValue]] = []
-                    _ = try engine.latestRows(request, definitions: definitions, progress: { _ in }) { batch in
-                        #expect(batch.rowCount <= 4)
-                        let columns = batch.columns.map(\.values)
-                        for r in 0..<batch.rowCount { out.append(columns.map { $0[r] }) }
+    @Test func randomCasesEqualTheNativeEngine() async throws {
+        // Off Swift's cooperative threads: minutes of blocking work would starve the async
+        // (HTTP) tests that run beside this suite on a 2-core machine.
+        try await runOffPool {
+            let dir = try TemporaryDirectory("spark-engine")
+            defer { dir.remove() }
+            let (native, spark) = Self.engines(root: dir.path)
+            var pushed = 0
+            for i in 0..<12 {
+                let c = try Case(seed: UInt64(i) &* 6007 &+ 11)
+                try c.write(into: dir.path + "/stats\(i)")
+                let definitions = c.definitions(folder: "stats\(i)")
+                for guardCreated in [false, true] {
+                    let request = TrainingSetRequest(
+                        spine: .entities(c.entities, name: "entities"), selection: .features(["driver_stats"]),
+                        createdNotAfterTime: guardCreated, threads: 2)
+                    let ours = try spark.trainingSet(request, definitions: definitions) { _ in }
+                    let theirs = try native.trainingSet(request, definitions: definitions) { _ in }
+                    #expect(ours.batch == theirs.batch, "case \(i), no-future-created \(guardCreated)")
+                    if case .success = spark.placement(of: definitions.featureViews[0], definitions: definitions) {
+                        pushed += 1
                     }
-                    return out.sorted { "\($0[0])" < "\($1[0])" }
                 }
-                #expect(try rows(spark) == rows(native), "case \(i), latest rows \(start)...\(end)")
+                // Materialization's latest rows, over the whole range and a part of it.
+                let view = definitions.featureViews[0]
+                for (start, end) in [(0, 12), (3, 8)] as [(Int64, Int64)] {
+                    let request = LatestRowsRequest(
+                        view: view, start: Timestamp(microseconds: Self.base + start * 1_000_000),
+                        end: Timestamp(microseconds: Self.base + end * 1_000_000), batchRows: 4)
+                    func rows(_ engine: any OfflineEngine) throws -> [[ScalarValue]] {
+                        var out: [[ScalarValue]] = []
+                        _ = try engine.latestRows(request, definitions: definitions, progress: { _ in }) { batch in
+                            #expect(batch.rowCount <= 4)
+                            let columns = batch.columns.map(\.values)
+                            for r in 0..<batch.rowCount { out.append(columns.map { $0[r] }) }
+                        }
+                        return out.sorted { "\($0[0])" < "\($1[0])" }
+                    }
+                    #expect(try rows(spark) == rows(native), "case \(i), latest rows \(start)...\(end)")
+                }
             }
+            #expect(pushed == 24, "every case ran in Spark")
         }
-        #expect(pushed == 24, "every case ran in Spark")
     }
 
     /// Window aggregations computed by Spark (exact partial states merged by Tessera) equal
     /// the native engine's to the bit, the source split over two files.
-    @Test func randomAggregationCasesEqualTheNativeEngineToTheBit() throws {
-        let dir = try TemporaryDirectory("spark-engine-aggs")
-        defer { dir.remove() }
-        let (native, spark) = Self.engines(root: dir.path)
-        for i in 0..<10 {
-            let c = try AggregationCase(seed: UInt64(i) &* 7919 &+ 5)
-            let folder = dir.path + "/aggs\(i)"
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let half = c.rows.rowCount / 2
-            for (index, range) in [0..<half, half..<c.rows.rowCount].enumerated() {
-                let writer = try ParquetWriter(path: folder + "/part-\(index).parquet", schema: c.rows.schema)
-                try writer.write(c.rows.slice(range))
-                try writer.close()
+    @Test func randomAggregationCasesEqualTheNativeEngineToTheBit() async throws {
+        // Off Swift's cooperative threads: minutes of blocking work would starve the async
+        // (HTTP) tests that run beside this suite on a 2-core machine.
+        try await runOffPool {
+            let dir = try TemporaryDirectory("spark-engine-aggs")
+            defer { dir.remove() }
+            let (native, spark) = Self.engines(root: dir.path)
+            for i in 0..<10 {
+                let c = try AggregationCase(seed: UInt64(i) &* 7919 &+ 5)
+                let folder = dir.path + "/aggs\(i)"
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                let half = c.rows.rowCount / 2
+                for (index, range) in [0..<half, half..<c.rows.rowCount].enumerated() {
+                    let writer = try ParquetWriter(path: folder + "/part-\(index).parquet", schema: c.rows.schema)
+                    try writer.write(c.rows.slice(range))
+                    try writer.close()
+                }
+                let definitions = c.definitions(.file(path: "aggs\(i)", format: .parquet))
+                let request = TrainingSetRequest(
+                    spine: .entities(c.entities, name: "entities"),
+                    selection: .features(["driver_aggs", "driver_sketches", "driver_latest"]),
+                    fullFeatureNames: true, threads: 2)
+                let ours = try spark.trainingSet(request, definitions: definitions) { _ in }
+                let theirs = try native.trainingSet(request, definitions: definitions) { _ in }
+                let differences = AggregationCase.differences(ours.batch, theirs.batch)
+                #expect(differences.isEmpty, "case \(i): \(differences.prefix(5))")
+                #expect(ours.views.map(\.matched) == theirs.views.map(\.matched), "case \(i)")
+                let plan = try spark.explain(request, definitions: definitions)
+                let pushed = c.filter != AggregationCase.untranslatedFilter
+                #expect(AggregationCase.runsNatively("driver_aggs", plan) == !pushed, "case \(i): \(plan)")
+                #expect(AggregationCase.runsNatively("driver_latest", plan) == !pushed, "case \(i): \(plan)")
+                #expect(!pushed || plan.contains("doubleToRawLongBits"), "\(plan)")
             }
-            let definitions = c.definitions(.file(path: "aggs\(i)", format: .parquet))
-            let request = TrainingSetRequest(
-                spine: .entities(c.entities, name: "entities"),
-                selection: .features(["driver_aggs", "driver_sketches", "driver_latest"]),
-                fullFeatureNames: true, threads: 2)
-            let ours = try spark.trainingSet(request, definitions: definitions) { _ in }
-            let theirs = try native.trainingSet(request, definitions: definitions) { _ in }
-            let differences = AggregationCase.differences(ours.batch, theirs.batch)
-            #expect(differences.isEmpty, "case \(i): \(differences.prefix(5))")
-            #expect(ours.views.map(\.matched) == theirs.views.map(\.matched), "case \(i)")
-            let plan = try spark.explain(request, definitions: definitions)
-            let pushed = c.filter != AggregationCase.untranslatedFilter
-            #expect(AggregationCase.runsNatively("driver_aggs", plan) == !pushed, "case \(i): \(plan)")
-            #expect(AggregationCase.runsNatively("driver_latest", plan) == !pushed, "case \(i): \(plan)")
-            #expect(!pushed || plan.contains("doubleToRawLongBits"), "\(plan)")
         }
     }
 
@@ -204,34 +212,41 @@ import Testing
         }
     }
 
-    @Test func explainShowsTheSparkSQLAndFailuresNameSparksMessage() throws {
-        let dir = try TemporaryDirectory("spark-engine-explain")
-        defer { dir.remove() }
-        let (_, spark) = Self.engines(root: dir.path)
-        let c = try Case(seed: 3)
-        try c.write(into: dir.path + "/stats")
-        let definitions = c.definitions(folder: "stats")
-        let request = TrainingSetRequest(
-            spine: .entities(c.entities, name: "entities"), selection: .features(["driver_stats"]))
-        let plan = try spark.explain(request, definitions: definitions)
-        #expect(plan.contains("driver_stats: as-of join of value, name, n in Spark"), "\(plan)")
-        #expect(plan.contains("ROW_NUMBER() OVER (PARTITION BY e.__row"), "\(plan)")
-        #expect(plan.contains("_metadata.file_path AS __tb0, _metadata.row_index AS __tb1"), "\(plan)")
-        // A source column of the wrong type fails in Spark, naming it, with the SQL kept.
-        var message = ""
-        do {
-            try spark.run(purpose: "a test query", prepare: { _ in "SELECT no_such_column FROM parquet.`/nowhere`" }) {
-                _ in
+    @Test func explainShowsTheSparkSQLAndFailuresNameSparksMessage() async throws {
+        // Off Swift's cooperative threads: minutes of blocking work would starve the async
+        // (HTTP) tests that run beside this suite on a 2-core machine.
+        try await runOffPool {
+            let dir = try TemporaryDirectory("spark-engine-explain")
+            defer { dir.remove() }
+            let (_, spark) = Self.engines(root: dir.path)
+            let c = try Case(seed: 3)
+            try c.write(into: dir.path + "/stats")
+            let definitions = c.definitions(folder: "stats")
+            let request = TrainingSetRequest(
+                spine: .entities(c.entities, name: "entities"), selection: .features(["driver_stats"]))
+            let plan = try spark.explain(request, definitions: definitions)
+            #expect(plan.contains("driver_stats: as-of join of value, name, n in Spark"), "\(plan)")
+            #expect(plan.contains("ROW_NUMBER() OVER (PARTITION BY e.__row"), "\(plan)")
+            #expect(plan.contains("_metadata.file_path AS __tb0, _metadata.row_index AS __tb1"), "\(plan)")
+            // A source column of the wrong type fails in Spark, naming it, with the SQL kept.
+            var message = ""
+            do {
+                try spark.run(
+                    purpose: "a test query", prepare: { _ in "SELECT no_such_column FROM parquet.`/nowhere`" }
+                ) {
+                    _ in
+                }
+                Issue.record("the query ran")
+            } catch {
+                message = "\(error)"
             }
-            Issue.record("the query ran")
-        } catch {
-            message = "\(error)"
+            #expect(message.contains("Spark could not compute a test query"), "\(message)")
+            #expect(message.contains("PATH_NOT_FOUND") || message.contains("does not exist"), "\(message)")
+            let path = try #require(
+                message.components(separatedBy: "the query is in ").last?.trimmingCharacters(
+                    in: .whitespacesAndNewlines))
+            #expect(try String(contentsOfFile: path, encoding: .utf8).contains("no_such_column"))
         }
-        #expect(message.contains("Spark could not compute a test query"), "\(message)")
-        #expect(message.contains("PATH_NOT_FOUND") || message.contains("does not exist"), "\(message)")
-        let path = try #require(
-            message.components(separatedBy: "the query is in ").last?.trimmingCharacters(in: .whitespacesAndNewlines))
-        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("no_such_column"))
     }
 
     @Test func theSparkJoinHasTheDocumentedShape() {

@@ -287,7 +287,7 @@ public struct PostgresOfflineEngine: NativeBackedEngine {
         -> PostgresColumnType
     {
         switch part {
-        case .integerSum, .bandSum: return PostgresColumnType(oid: 25, serverType: "text")
+        case .integerSum, .bandSum, .squareSum: return PostgresColumnType(oid: 25, serverType: "text")
         case .extreme(let k, _, _):
             let name = placement.sourceColumns.sourceColumn(for: partials.inputs[k].name)
             return placement.reading(name) ?? PostgresPushdown.int8

@@ -32,7 +32,7 @@ public struct SparkOfflineEngineFactory: OfflineEngineFactory {
             BackendOption(
                 "aggregations", .choice(["sql", "native"]), default: "sql",
                 help:
-                    "where count, sum, mean, min and max windows are computed: in SQL (exact partial states, merged by Tessera) or by the native engine reading the rows"
+                    "where count, sum, mean, min, max, var and stddev windows are computed: in SQL (exact partial states, merged by Tessera) or by the native engine reading the rows"
             ),
             BackendOption(
                 "threads", .integer(1...1024),

@@ -133,6 +133,13 @@ public struct ExactMoments: Sendable, Hashable {
 
     public init() {}
 
+    /// The statistics of `count` values whose exact sums are `sum` and `squares`.
+    public init(count: Int, sum: ExactSum, squares: ExactSum) {
+        self.count = count
+        self.sum = sum
+        self.squares = squares
+    }
+
     public mutating func add(_ value: Double) {
         count += 1
         sum.add(value)

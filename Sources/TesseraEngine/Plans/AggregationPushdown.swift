@@ -36,6 +36,8 @@ public struct AggregationPartials: Sendable {
         case bandSum(input: Int, window: Int)
         /// Which of +∞ (bit 1), −∞ (bit 2) and NaN (bit 4) the input has in the window.
         case special(input: Int, window: Int)
+        /// One of the three exact pieces of the band's sum of squares (`AggregationPartials.squarePieces`).
+        case squareSum(input: Int, window: Int, piece: Int)
         /// The smallest or largest input value, by SQL order.
         case extreme(input: Int, window: Int, max: Bool)
         /// Signed zeros, which SQL orders as equal: for `min`, −1 when a −0.0 is in the
@@ -48,6 +50,7 @@ public struct AggregationPartials: Sendable {
         case count(Int)
         case integerSum(sum: Int, valid: Int, mean: Bool)
         case floatSum(band: Int, specials: Int, valid: Int, mean: Bool)
+        case moments(band: Int, squares: [Int], specials: Int, valid: Int, deviation: Bool)
         case extreme(Int, zero: Int?, max: Bool)
     }
 
@@ -55,12 +58,19 @@ public struct AggregationPartials: Sendable {
     /// fewer than 2^40 rows stays below 2^125, inside a 38-digit decimal.
     public static let bandBits = 32
 
+    /// A squared mantissa `m² = a²·2^52 + 2ab·2^26 + b²` (`m = a·2^26 + b`) is summed as its
+    /// three pieces, each below 2^54; with `x = m·2^s` for `s = 16·band + r`, the square is
+    /// `pieces · 2^(2r) · 2^(32·band − 2148)`, so inputs with squares use bands of 16 bits.
+    public static let squarePieces = [52, 26, 0]
+
     public let inputs: [(name: String, type: ValueType)]
     /// The distinct windows (span in microseconds; `nil` for lifetime).
     public let windows: [Int64?]
     public private(set) var parts: [Part] = []
     /// The inputs whose values are decomposed into bands, in the order of the group columns.
     public private(set) var banded: [Int] = []
+    /// The banded inputs whose squares are summed too (`var`, `stddev`): their bands are 16 bits.
+    public private(set) var squared: [Int] = []
     let outputs: [Output]
     /// Per window, its `rows` part.
     let rowParts: [Int]
@@ -82,6 +92,7 @@ public struct AggregationPartials: Sendable {
         }
         var parts: [Part] = []
         var banded: [Int] = []
+        var squared: [Int] = []
         func part(_ part: Part) -> Int {
             if let at = parts.firstIndex(of: part) { return at }
             parts.append(part)
@@ -114,6 +125,14 @@ public struct AggregationPartials: Sendable {
                         sum: part(.integerSum(input: k, window: w)), valid: part(.valid(input: k, window: w)),
                         mean: aggregation.function == .mean))
             case .sum where type.isNumeric: outputs.append(floatSum(mean: false))
+            case .variance where type.isNumeric, .stddev where type.isNumeric:
+                if !squared.contains(k) { squared.append(k) }
+                outputs.append(
+                    .moments(
+                        band: part(.bandSum(input: k, window: w)),
+                        squares: Self.squarePieces.indices.map { part(.squareSum(input: k, window: w, piece: $0)) },
+                        specials: part(.special(input: k, window: w)), valid: part(.valid(input: k, window: w)),
+                        deviation: aggregation.function == .stddev))
             case .mean where type.isNumeric: outputs.append(floatSum(mean: true))
             case .min, .max:
                 let max = aggregation.function == .max
@@ -133,8 +152,12 @@ public struct AggregationPartials: Sendable {
         self.windows = windows
         self.parts = parts
         self.banded = banded
+        self.squared = squared
         self.outputs = outputs
     }
+
+    /// The width in bits of `input`'s bands.
+    public func bandBits(of input: Int) -> Int { squared.contains(input) ? 16 : Self.bandBits }
 
     /// `features` split into those a remote engine can compute exactly and the others.
     public static func split(_ features: [Feature]) -> (remote: [Feature], local: [Feature]) {
@@ -314,7 +337,7 @@ public struct AggregationCollector {
                     var g = head[i]
                     while g >= 0 {
                         if bandValid[b].isValid(g), let value = try Self.integer(columns[part], g, view: view) {
-                            let scale = Int(band[b][g]) * AggregationPartials.bandBits - 1074
+                            let scale = Int(band[b][g]) * partials.bandBits(of: input) - 1074
                             exact.add(value, exponent: scale)
                         }
                         g = next[g]
@@ -324,6 +347,43 @@ public struct AggregationCollector {
                         positiveInfinity: kinds & 1 != 0, negativeInfinity: kinds & 2 != 0, nan: kinds & 4 != 0)
                     values[i] = mean ? exact.value / Double(n) : exact.value
                     present[i] = true
+                }
+                column = Column(type: .float64, data: .float64(values), validity: Bitmap(present))
+            case .moments(let part, let squares, let specials, let valid, let deviation):
+                guard case .bandSum(let input, _) = partials.parts[part],
+                    let b = partials.banded.firstIndex(of: input)
+                else { throw TrainingSetError("no band column for \(feature.name) of \(view)") }
+                var values = [Double](repeating: 0, count: entityRows)
+                var present = [Bool](repeating: false, count: entityRows)
+                var squaresSum = ExactSum()
+                for i in 0..<entityRows where head[i] >= 0 {
+                    let n = count(valid, i)
+                    guard n > 1 else { continue }
+                    exact.removeAll()
+                    squaresSum.removeAll()
+                    var g = head[i]
+                    while g >= 0 {
+                        if bandValid[b].isValid(g) {
+                            let base = Int(band[b][g]) * 16
+                            if let value = try Self.integer(columns[part], g, view: view) {
+                                exact.add(value, exponent: base - 1074)
+                            }
+                            for (piece, shift) in zip(squares, AggregationPartials.squarePieces) {
+                                if let value = try Self.integer(columns[piece], g, view: view) {
+                                    squaresSum.add(value, exponent: 2 * base - 2148 + shift)
+                                }
+                            }
+                        }
+                        g = next[g]
+                    }
+                    let kinds = flags(specials, i)
+                    exact.addSpecials(
+                        positiveInfinity: kinds & 1 != 0, negativeInfinity: kinds & 2 != 0, nan: kinds & 4 != 0)
+                    let moments = ExactMoments(count: Int(n), sum: exact, squares: squaresSum)
+                    if let value = deviation ? moments.standardDeviation : moments.variance {
+                        values[i] = value
+                        present[i] = true
+                    }
                 }
                 column = Column(type: .float64, data: .float64(values), validity: Bitmap(present))
             case .extreme(let part, let zero, let max):
@@ -356,7 +416,7 @@ public struct AggregationCollector {
     /// The type of a part's column.
     static func type(of part: AggregationPartials.Part, inputs: [(name: String, type: ValueType)]) -> ValueType {
         switch part {
-        case .integerSum, .bandSum: .string
+        case .integerSum, .bandSum, .squareSum: .string
         case .extreme(let input, _, _): inputs[input].type
         default: .int64
         }
