@@ -30,6 +30,22 @@ import Testing
         }
     }
 
+    /// A variance over a window holding an infinity or NaN is NaN, as DuckDB's `var_samp` gives.
+    @Test func varianceOfNonFiniteValuesIsNaN() {
+        for values in [[1, Double.infinity], [1, 2, -.infinity], [.nan, 3], [.infinity, -.infinity]] {
+            var moments = ExactMoments()
+            for value in values { moments.add(value) }
+            #expect(moments.variance?.isNaN == true, "\(values)")
+            #expect(moments.standardDeviation?.isNaN == true, "\(values)")
+        }
+        var finite = ExactMoments()
+        for value in [1.0, 2, 4] { finite.add(value) }
+        #expect(finite.variance == 7.0 / 3.0)
+        var one = ExactMoments()
+        one.add(.infinity)
+        #expect(one.variance == nil, "below two values there is no variance")
+    }
+
     /// ExactSum is the correctly rounded sum, whatever the order: checked against sums of
     /// integers scaled by a power of two, and across shuffles and groupings.
     @Test func exactSumDoesNotDependOnOrderOrGrouping() async {

@@ -95,6 +95,9 @@ public struct ExactSum: Sendable, Hashable {
         special = 0
     }
 
+    /// Whether every value added was finite (and the finite total did not overflow).
+    public var isFinite: Bool { special == 0 }
+
     /// The exact total rounded to the nearest double (ties to even).
     public var value: Double {
         if special != 0 || special.isNaN { return special + (partials.last ?? 0) }
@@ -165,6 +168,9 @@ public struct ExactMoments: Sendable, Hashable {
     /// computed exactly, rounded once, divided by `n(n − 1)`.
     public var variance: Double? {
         guard count >= 2 else { return nil }
+        // An infinity or NaN among the values makes the variance NaN (IEEE: ∞ − ∞), as SQL
+        // engines give it; the partials alone would ignore them.
+        guard sum.isFinite else { return .nan }
         var numerator = ExactSum()
         let n = Double(count)
         for part in squares.partials { numerator.addProduct(part, n) }
