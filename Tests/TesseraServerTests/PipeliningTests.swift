@@ -10,7 +10,8 @@ import Testing
 @Suite struct PipeliningTests {
     /// Sends `text` on a fresh connection to 127.0.0.1:`port`; reads until the server closes
     /// or `expectedResponses` responses arrived.
-    static func exchange(port: Int, _ text: String, expectedResponses: Int) throws -> String {
+    static func exchange(port: Int, _ text: String, expectedResponses: Int, timeout seconds: Int = 30) throws -> String
+    {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -23,7 +24,7 @@ import Testing
             }
         }
         try #require(connected == 0)
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)  // bounds a hang; a loaded CI machine can be slow
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)  // bounds a hang; a loaded CI machine can be slow
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = Array(text.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var received: [UInt8] = []
