@@ -119,6 +119,9 @@ struct TestHTTPClient: Sendable {
             throw Failure(description: "bad uri \(uri)")
         }
         var request = URLRequest(url: url)
+        // The live server's handlers share Swift's cooperative threads with the other tests of
+        // a full run: on 2 cores a reply can wait minutes for one, so a request waits long.
+        request.timeoutInterval = 300
         request.httpMethod = method
         if let body {
             request.httpBody = body
