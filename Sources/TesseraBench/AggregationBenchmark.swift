@@ -81,6 +81,28 @@ public enum AggregationBenchmark {
         return repo
     }
 
+    /// The best of `runs` `tessera training-set` processes of `driver_trip_aggs` over `repo`.
+    static func timeTrainingSet(_ options: TrainingSetBenchmark.Options, data: String, repo: String, output: String)
+        throws -> Run
+    {
+        var runs: [Run] = []
+        for _ in 0..<max(1, options.runs) {
+            let start = Date()
+            let out = try PeerProcess.run(
+                options.binary,
+                [
+                    "training-set", "--repo", repo, "--entities", data + "/trip_labels.parquet", "--features",
+                    "driver_trip_aggs", "--output", output, "--threads", String(options.threads), "--json",
+                ])
+            let json = PeerProcess.lastJSON(out) ?? [:]
+            runs.append(
+                Run(
+                    seconds: Date().timeIntervalSince(start),
+                    rss: (json["peak_rss_bytes"] as? NSNumber)?.doubleValue ?? 0))
+        }
+        return runs.min { $0.seconds < $1.seconds } ?? Run(seconds: 0, rss: 0)
+    }
+
     public static func run(_ options: TrainingSetBenchmark.Options) throws -> BenchmarkReport {
         let size = options.size.uppercased()
         let data = try ensureTrips(options)
@@ -89,23 +111,8 @@ public enum AggregationBenchmark {
         var report = BenchmarkReport(
             title: "training set with 14 window aggregations (driver_trip_aggs), trips \(size)")
         let ours = data + "/tessera.parquet"
-        var tessera: [Run] = []
-        for _ in 0..<max(1, options.runs) {
-            let start = Date()
-            let out = try PeerProcess.run(
-                options.binary,
-                [
-                    "training-set", "--repo", repo, "--entities", data + "/trip_labels.parquet", "--features",
-                    "driver_trip_aggs", "--output", ours, "--threads", String(options.threads), "--json",
-                ])
-            let json = PeerProcess.lastJSON(out) ?? [:]
-            tessera.append(
-                Run(
-                    seconds: Date().timeIntervalSince(start),
-                    rss: (json["peak_rss_bytes"] as? NSNumber)?.doubleValue ?? 0))
-        }
+        let t = try timeTrainingSet(options, data: data, repo: repo, output: ours)
         let best = { (runs: [Run]) in runs.min { $0.seconds < $1.seconds } ?? Run(seconds: 0, rss: 0) }
-        let t = best(tessera)
         var fastest: (name: String, run: Run, path: String)?
         for formulation in ["range-join", "window"] {
             let path = data + "/duckdb-\(formulation).parquet"

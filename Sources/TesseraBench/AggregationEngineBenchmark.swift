@@ -18,22 +18,7 @@ extension AggregationBenchmark {
             try Self.repository(data: data, options: options, folder: folder, config: config, source: source)
         }
         func time(_ repo: String, _ output: String) throws -> Run {
-            var runs: [Run] = []
-            for _ in 0..<max(1, options.runs) {
-                let start = Date()
-                let out = try PeerProcess.run(
-                    options.binary,
-                    [
-                        "training-set", "--repo", repo, "--entities", data + "/trip_labels.parquet", "--features",
-                        "driver_trip_aggs", "--output", output, "--threads", String(options.threads), "--json",
-                    ])
-                let json = PeerProcess.lastJSON(out) ?? [:]
-                runs.append(
-                    Run(
-                        seconds: Date().timeIntervalSince(start),
-                        rss: (json["peak_rss_bytes"] as? NSNumber)?.doubleValue ?? 0))
-            }
-            return runs.min { $0.seconds < $1.seconds } ?? Run(seconds: 0, rss: 0)
+            try timeTrainingSet(options, data: data, repo: repo, output: output)
         }
         var report = BenchmarkReport(
             title: "training set with 14 window aggregations, offline_store \(engine), trips \(size)")
@@ -70,14 +55,7 @@ extension AggregationBenchmark {
                     task: "training set, PostgreSQL engine, process wall time", metric: "seconds",
                     tessera: sql.seconds, peer: native.seconds, peerName: "Tessera's native engine over Parquet"))
         case "spark":
-            let config = """
-                offline_store:
-                  type: spark
-                  master: "local[2]"
-                  python: \(options.python)
-                  conf: {spark.sql.shuffle.partitions: "8"}
-
-                """
+            let config = TrainingSetBenchmark.sparkOfflineStore(options)
             let spark = try time(try repository("repo-spark-engine", config: config, source: parquet), ours)
             engineName = "Spark"
             report.figures.append(

@@ -97,6 +97,18 @@ public enum TrainingSetBenchmark {
         return best ?? Run(seconds: 0, rss: 0)
     }
 
+    /// The `offline_store:` section of the Spark benchmarks: `local[2]` with the benchmark's Python.
+    static func sparkOfflineStore(_ options: Options) -> String {
+        """
+        offline_store:
+          type: spark
+          master: "local[2]"
+          python: \(options.python)
+          conf: {spark.sql.shuffle.partitions: "8"}
+
+        """
+    }
+
     /// `--offline-store postgres|spark`: the same training set computed by a SQL engine, beside
     /// the native engine over the same data and the peer's store of that kind.
     public static func runSQLEngine(_ options: Options, engine: String) throws -> BenchmarkReport {
@@ -150,15 +162,7 @@ public enum TrainingSetBenchmark {
                     task: "training set, peak RSS of the Tessera process", metric: "MB", tessera: sql.rss / 1e6,
                     peer: pulled.rss / 1e6, peerName: "Tessera's native engine reading the same table"))
         case "spark":
-            let config = """
-                project: bench
-                offline_store:
-                  type: spark
-                  master: "local[2]"
-                  python: \(options.python)
-                  conf: {spark.sql.shuffle.partitions: "8"}
-
-                """
+            let config = "project: bench\n" + sparkOfflineStore(options)
             let engineRepo = try repository(
                 data: data, binary: options.binary, folder: "repo-spark-engine", config: config)
             let spark = try timeTessera(options, repo: engineRepo, data: data, output: ours)

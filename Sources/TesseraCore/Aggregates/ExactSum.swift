@@ -83,13 +83,6 @@ public struct ExactSum: Sendable, Hashable {
         }
     }
 
-    /// Adds infinities and NaNs by which kinds occur, as any number of them would (their IEEE sum).
-    public mutating func addSpecials(positiveInfinity: Bool, negativeInfinity: Bool, nan: Bool) {
-        if positiveInfinity { special += .infinity }
-        if negativeInfinity { special += -.infinity }
-        if nan { special += .nan }
-    }
-
     public mutating func removeAll() {
         partials.removeAll(keepingCapacity: true)
         special = 0

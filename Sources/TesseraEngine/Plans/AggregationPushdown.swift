@@ -200,9 +200,6 @@ public struct AggregationPartials: Sendable {
     /// The earliest event any window of an entity row at `earliest` reaches (`nil`: lifetime).
     public func lower(earliest: Int64) -> Int64? { widest.flatMap { windows[$0] }.map { earliest &- $0 } }
 
-    /// The lower bound an entity row at `t` has in window `w` (`nil`: lifetime).
-    public func lower(window w: Int, at t: Int64) -> Int64? { windows[w].map { t &- $0 } }
-
     /// The widest window's index, `nil` when one is lifetime (then no lower bound at all).
     public var widest: Int? {
         guard !windows.contains(where: { $0 == nil }) else { return nil }
@@ -342,9 +339,7 @@ public struct AggregationCollector {
                         }
                         g = next[g]
                     }
-                    let kinds = flags(specials, i)
-                    exact.addSpecials(
-                        positiveInfinity: kinds & 1 != 0, negativeInfinity: kinds & 2 != 0, nan: kinds & 4 != 0)
+                    Self.addSpecials(flags(specials, i), to: &exact)
                     values[i] = mean ? exact.value / Double(n) : exact.value
                     present[i] = true
                 }
@@ -376,9 +371,7 @@ public struct AggregationCollector {
                         }
                         g = next[g]
                     }
-                    let kinds = flags(specials, i)
-                    exact.addSpecials(
-                        positiveInfinity: kinds & 1 != 0, negativeInfinity: kinds & 2 != 0, nan: kinds & 4 != 0)
+                    Self.addSpecials(flags(specials, i), to: &exact)
                     let moments = ExactMoments(count: Int(n), sum: exact, squares: squaresSum)
                     if let value = deviation ? moments.standardDeviation : moments.variance {
                         values[i] = value
@@ -424,6 +417,15 @@ public struct AggregationCollector {
 
     static func whole(_ chunks: [Column], type: ValueType) throws -> Column {
         chunks.isEmpty ? Column(empty: type) : try Column.concatenate(chunks)
+    }
+
+    /// Adds the infinities and NaN a `special` part's bits say occur: `ExactSum.add` keeps
+    /// them apart as their IEEE sum, as it does natively.
+    static func addSpecials(_ kinds: Int64, to sum: inout ExactSum) {
+        for (bit, value) in [(Int64(1), Double.infinity), (2, -Double.infinity), (4, Double.nan)]
+        where kinds & bit != 0 {
+            sum.add(value)
+        }
     }
 
     /// A decimal integer of a text column (`nil` for null).
