@@ -10,8 +10,7 @@ import Testing
 @Suite struct PipeliningTests {
     /// Sends `text` on a fresh connection to 127.0.0.1:`port`; reads until the server closes
     /// or `expectedResponses` responses arrived.
-    static func exchange(port: Int, _ text: String, expectedResponses: Int, timeout seconds: Int = 30) throws -> String
-    {
+    static func exchange(port: Int, _ text: String, expectedResponses: Int) throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -24,7 +23,7 @@ import Testing
             }
         }
         try #require(connected == 0)
-        var timeout = timeval(tv_sec: seconds, tv_usec: 0)  // bounds a hang; a loaded CI machine can be slow
+        var timeout = timeval(tv_sec: TestHTTPClient.replyTimeout, tv_usec: 0)  // bounds a hang
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = Array(text.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var received: [UInt8] = []

@@ -85,7 +85,7 @@ import Testing
             }
         }
         guard connected == 0 else { throw TestHTTPClient.Failure(description: "cannot connect") }
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)  // bounds a hang; a loaded CI machine can be slow
+        var timeout = timeval(tv_sec: TestHTTPClient.replyTimeout, tv_usec: 0)  // bounds a hang
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

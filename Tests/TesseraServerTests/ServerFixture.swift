@@ -98,6 +98,11 @@ struct TestHTTPClient: Sendable {
 
     let port: Int
 
+    /// How long a test waits for the live server's reply, by any client: its handlers share
+    /// Swift's cooperative threads with a full run's other tests, and on 2 cores a reply can
+    /// wait minutes for one (CI saw 30 s and 60 s waits run out).
+    static let replyTimeout = 300
+
     /// POSTs `body` as JSON; returns the status code and the body as text.
     func post(_ uri: String, _ body: String, headers: [String: String] = [:]) async throws -> (Int, String) {
         try await send(uri, method: "POST", body: Data(body.utf8), headers: headers)
@@ -119,9 +124,7 @@ struct TestHTTPClient: Sendable {
             throw Failure(description: "bad uri \(uri)")
         }
         var request = URLRequest(url: url)
-        // The live server's handlers share Swift's cooperative threads with the other tests of
-        // a full run: on 2 cores a reply can wait minutes for one, so a request waits long.
-        request.timeoutInterval = 300
+        request.timeoutInterval = TimeInterval(Self.replyTimeout)
         request.httpMethod = method
         if let body {
             request.httpBody = body

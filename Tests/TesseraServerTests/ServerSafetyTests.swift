@@ -315,13 +315,10 @@ final class Recorder: Sendable {
                     group.enter()
                     Thread {
                         // A lookup after the push on the same connection: it ends the exchange (JSON).
-                        // A generous wait: in a full run on 2 cores the server's handlers share
-                        // Swift's cooperative threads with CPU-bound tests, and the push can only
-                        // start once the lock is released (CI saw no reply within 30 s twice).
                         let text = try? PipeliningTests.exchange(
                             port: client.port,
                             PipeliningTests.post("/push", push) + PipeliningTests.post("/get-online-features", lookup),
-                            expectedResponses: 2, timeout: 180)
+                            expectedResponses: 2)
                         recorder.add(text?.hasPrefix("HTTP/1.1 200") == true ? "push" : "push failed: \(text ?? "")")
                         group.leave()
                     }.start()
