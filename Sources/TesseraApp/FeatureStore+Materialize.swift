@@ -180,16 +180,20 @@ extension FeatureStore {
         var all = AggregationProgram.Events(event: [], created: [], inputs: [])
         if let rows, rows.rowCount > 0 {
             let keyColumns = keyNames.compactMap { rows.column(named: $0) }
-            (keys, grouped, starts) = try EncodedKeys(columns: keyColumns, rows: rows.rowCount).grouped()
+            let order: [Int]
+            (keys, order, starts) = try EncodedKeys(columns: keyColumns, rows: rows.rowCount).grouped()
             let times = rows.column(named: LatestRows.eventColumn)?.int64Values ?? []
             let created = rows.column(named: LatestRows.createdColumn)
             let createdTimes = created?.int64Values ?? []
             let inputs = program.inputColumns.map { rows.column(named: $0.name) ?? Column(empty: $0.type) }
-            // One batch of every key's rows: each key's state is written from its row numbers.
+            // One batch of every key's rows, gathered into key order once (a column at a
+            // time), so each key's state is encoded from one contiguous run of rows: reading a
+            // key's rows where the source had them costs a cache miss per row and column.
             all = AggregationProgram.Events(
-                event: times,
-                created: (0..<rows.rowCount).map { (created?.isValid($0) ?? false) ? createdTimes[$0] : Int64.min },
-                inputs: inputs)
+                event: order.map { times[$0] },
+                created: order.map { (created?.isValid($0) ?? false) ? createdTimes[$0] : Int64.min },
+                inputs: inputs.map { $0.count == rows.rowCount ? $0.take(order) : $0 })
+            grouped = Array(0..<order.count)
         }
         let (source, rowsOfKeys, startOf) = (all, grouped, starts)
         // Pushed rows logged so far are replaced too: the new states record the log's head as

@@ -57,7 +57,10 @@ public struct BinaryData: Sendable, Equatable {
 /// contiguous array: no per-value dispatch. `timestamp` columns use `int64`
 /// (microseconds since the epoch, UTC); `string` and `bytes` use `binary`.
 /// Null slots hold a zero (or empty) placeholder.
-public indirect enum ColumnData: Sendable, Equatable {
+///
+/// Only `list` is boxed (it holds a `Column`): the other cases sit inline, so rebuilding
+/// a case around its grown array (what `ColumnBuilder` does per value) allocates nothing.
+public enum ColumnData: Sendable, Equatable {
     case bool([Bool])
     case int32([Int32])
     case int64([Int64])
@@ -65,7 +68,7 @@ public indirect enum ColumnData: Sendable, Equatable {
     case float64([Double])
     case binary(BinaryData)
     /// Lists: list `i` is `values[offsets[i] ..< offsets[i + 1]]`.
-    case list(offsets: [Int], values: Column)
+    indirect case list(offsets: [Int], values: Column)
 
     public var count: Int {
         switch self {

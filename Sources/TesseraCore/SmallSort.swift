@@ -24,4 +24,41 @@ public enum SmallSort {
             i += 1
         }
     }
+
+    /// Reorders `buffer` so that `buffer[rank]` holds the element a full sort would put
+    /// there (quickselect; the other elements end in no particular order). `rank` must be
+    /// an index of `buffer`.
+    @inlinable
+    public static func select<T: Comparable>(_ buffer: UnsafeMutableBufferPointer<T>, rank: Int) -> T {
+        var lo = 0
+        var hi = buffer.count - 1
+        while lo < hi {
+            // Median of three as the pivot, then Hoare's partition.
+            let mid = lo + (hi - lo) / 2
+            if buffer[mid] < buffer[lo] { buffer.swapAt(mid, lo) }
+            if buffer[hi] < buffer[lo] { buffer.swapAt(hi, lo) }
+            if buffer[hi] < buffer[mid] { buffer.swapAt(hi, mid) }
+            let pivot = buffer[mid]
+            var i = lo
+            var j = hi
+            while i <= j {
+                while buffer[i] < pivot { i += 1 }
+                while pivot < buffer[j] { j -= 1 }
+                if i <= j {
+                    buffer.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            // Now every element of lo...j is <= pivot and every one of i...hi is >= it.
+            if rank <= j {
+                hi = j
+            } else if rank >= i {
+                lo = i
+            } else {
+                return buffer[rank]
+            }
+        }
+        return buffer[rank]
+    }
 }

@@ -3,7 +3,10 @@
 /// Tessera's types are those users declare in definition files: the scalar
 /// types and lists of scalars. Timestamps are microseconds since the Unix
 /// epoch, UTC.
-public indirect enum ValueType: Hashable, Sendable {
+///
+/// Only `list` is boxed: scalar types are then plain tags, and copying or comparing them
+/// (every read and kernel does) costs no reference counting.
+public enum ValueType: Hashable, Sendable {
     case bool
     case int32
     case int64
@@ -12,7 +15,7 @@ public indirect enum ValueType: Hashable, Sendable {
     case string
     case bytes
     case timestamp
-    case list(ValueType)
+    indirect case list(ValueType)
 
     /// Every scalar type, in the order the documentation lists them.
     public static let scalars: [ValueType] = [

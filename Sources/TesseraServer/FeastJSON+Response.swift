@@ -16,6 +16,8 @@ extension FeastJSON {
         let rows = response.results.first?.values.count ?? 0
         var writer = JSONWriter(capacity: 96 + response.results.count * (48 + rows * 40))
         writer.raw("{\"results\":[")
+        var lastStatuses: ([FeatureStatus], Range<Int>)?
+        var lastTimes: ([Timestamp?], Range<Int>)?
         for (i, vector) in response.results.enumerated() {
             if i > 0 { writer.byte(0x2C) }
             writer.raw("{\"values\":[")
@@ -24,8 +26,9 @@ extension FeastJSON {
                 write(value, into: &writer)
             }
             writer.raw("],\"statuses\":[")
-            for (k, status) in vector.statuses.enumerated() {
-                if k > 0 { writer.byte(0x2C) }
+            // A view's features mostly share one statuses and one timestamps array (the
+            // lookup builds them once): equal to the previous vector's, their text is copied.
+            writeOnce(vector.statuses, last: &lastStatuses, into: &writer) { status, writer in
                 switch status {
                 case .present: writer.raw("\"PRESENT\"")
                 case .nullValue: writer.raw("\"NULL_VALUE\"")
@@ -37,8 +40,7 @@ extension FeastJSON {
             // Feast leaves the member out when the vector has no timestamps (no entity rows).
             if !vector.eventTimestamps.isEmpty {
                 writer.raw(",\"event_timestamps\":[")
-                for (k, time) in vector.eventTimestamps.enumerated() {
-                    if k > 0 { writer.byte(0x2C) }
+                writeOnce(vector.eventTimestamps, last: &lastTimes, into: &writer) { time, writer in
                     timestamp(time, into: &writer)
                 }
                 writer.byte(0x5D)
@@ -52,6 +54,25 @@ extension FeastJSON {
         }
         writer.raw("]}}")
         return writer.bytes
+    }
+
+    /// `items` comma-separated through `item`, or — equal to the `last` array written — a
+    /// copy of that text; `last` becomes what was written.
+    @inline(__always)
+    static func writeOnce<T: Equatable>(
+        _ items: [T], last: inout ([T], Range<Int>)?, into writer: inout JSONWriter,
+        _ item: (T, inout JSONWriter) -> Void
+    ) {
+        if let (previous, range) = last, previous == items {
+            writer.repeatBytes(range)
+            return
+        }
+        let start = writer.bytes.count
+        for (k, element) in items.enumerated() {
+            if k > 0 { writer.byte(0x2C) }
+            item(element, &writer)
+        }
+        last = (items, start..<writer.bytes.count)
     }
 
     /// One value as Feast's `_value_to_native` would give it to `json.dumps`.

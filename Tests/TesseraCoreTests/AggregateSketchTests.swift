@@ -167,3 +167,20 @@ import Testing
         #expect(ValueHash.hash(double: .nan) == ValueHash.hash(double: -.nan))
     }
 }
+
+@Suite struct SmallSortTests {
+    /// Selecting a rank gives the element a sort puts there, for any size, duplicates and rank.
+    @Test func selectGivesTheSortedElementAtTheRank() async {
+        await propertyCheck(count: 500, input: Gen.int(in: 0...Int.max)) { seed in
+            var rng = AggregateSketchTests.Rng(state: UInt64(seed))
+            let n = 1 + rng.below(80)
+            let spread = [2, 10, 1_000_000][rng.below(3)]
+            var values = (0..<n).map { _ in Int32(rng.below(spread)) - Int32(spread / 2) }
+            let sorted = values.sorted()
+            let rank = rng.below(n)
+            let selected = values.withUnsafeMutableBufferPointer { SmallSort.select($0, rank: rank) }
+            #expect(selected == sorted[rank], "seed \(seed)")
+            #expect(values.sorted() == sorted, "select must only reorder: seed \(seed)")
+        }
+    }
+}

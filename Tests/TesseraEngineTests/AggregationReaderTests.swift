@@ -135,3 +135,24 @@ extension Array where Element == Int64 {
         return lo
     }
 }
+
+/// The registers' estimate takes a shortcut (linear counting from a bitmap) while at most
+/// half the registers can be set: it must equal the full estimate from the ranks on both
+/// sides of that bound, with duplicate registers and ranks.
+@Test func registerEstimateShortcutEqualsTheFullEstimate() {
+    var rng = SplitMixRNG(seed: 11)
+    let half = HyperLogLog.registerCount / 2
+    for n in [1, 2, 23, 1_000, half - 1, half, half + 1, 3 * half / 2, 2 * half] {
+        var scratch = WindowScratch()
+        var best: [UInt16: UInt8] = [:]
+        for _ in 0..<n {
+            // Hashes drawn from a few thousand values: many registers repeat.
+            let (index, rank) = HyperLogLog.register(ValueHash.hash(int: Int64(rng.below(3 * n + 1))))
+            scratch.registers.append(UInt32(index) << 8 | UInt32(rank))
+            best[index] = max(best[index] ?? 0, rank)
+        }
+        #expect(scratch.estimateRegisters() == HyperLogLog.estimate(ranks: best.values), "n \(n)")
+        // The bitmap is left clear for the next estimate.
+        #expect(scratch.seen.allSatisfy { $0 == 0 }, "n \(n)")
+    }
+}

@@ -197,7 +197,7 @@ extension SQLiteOnlineStore {
         // In key order: each write lands next to the previous one in the B-tree (a rebuild
         // appends pages instead of splitting them all over the table).
         let keys = update.keys
-        let order = keys.indices.sorted { keys[$0].bytes.lexicographicallyPrecedes(keys[$1].bytes) }
+        let order = keys.indices.sorted { keys[$0] < keys[$1] }
         for index in order {
             let key = keys[index]
             var held: [UInt8]?

@@ -58,6 +58,14 @@ public struct HyperLogLog: Sendable, Hashable {
         }
     }
 
+    /// Linear counting: the estimate when at most `registerCount / 2` registers are set
+    /// (`nonzero` of them, at least 1), which does not depend on their ranks.
+    @inline(__always)
+    public static func linearCount(nonzero: Int) -> Int64 {
+        let m = Double(registerCount)
+        return Int64((m * log(m / Double(registerCount - nonzero))).rounded())
+    }
+
     /// The estimate from how many registers are set and how many hold each rank
     /// (`histogram[r]`, r in 1...65).
     public static func estimate(nonzero: Int, histogram: UnsafeBufferPointer<Int32>) -> Int64 {
@@ -66,13 +74,15 @@ public struct HyperLogLog: Sendable, Hashable {
         let zeros = registerCount - nonzero
         if zeros > 0 {
             // Linear counting below 2.5·m needs only the zeros; test the raw estimate first.
+            // With at most m/2 registers set the harmonic sum is at least m/2, so the raw
+            // estimate is below 1.45·m: linear counting, whatever the ranks.
             var harmonic = Double(zeros)
             for rank in 1..<min(66, histogram.count) where histogram[rank] > 0 {
                 harmonic += scalbn(Double(histogram[rank]), -rank)
             }
             let alpha = 0.7213 / (1 + 1.079 / m)
             let raw = alpha * m * m / harmonic
-            if raw <= 2.5 * m { return Int64((m * log(m / Double(zeros))).rounded()) }
+            if raw <= 2.5 * m { return linearCount(nonzero: nonzero) }
             return Int64(raw.rounded())
         }
         var harmonic = 0.0

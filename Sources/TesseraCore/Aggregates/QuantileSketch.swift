@@ -102,7 +102,6 @@ public struct QuantileSketch: Sendable, Hashable {
     /// place): the same as a sketch of those values would answer, without building one.
     public static func quantile(_ q: Double, keys: UnsafeMutableBufferPointer<Int32>) -> Double? {
         guard !keys.isEmpty else { return nil }
-        SmallSort.sort(keys)
-        return representative(key: keys[rank(q, count: keys.count)])
+        return representative(key: SmallSort.select(keys, rank: rank(q, count: keys.count)))
     }
 }

@@ -19,6 +19,7 @@ public final class AggregationProgram: Sendable {
     public let features: [Feature]
     let layout: AggregationInputsLayout
     let reader: AggregationReader
+    let stateInputs: StateView.Inputs
 
     /// The columns a key's state keeps (the aggregations' inputs), as views name them.
     public var inputColumns: [(name: String, type: ValueType)] { layout.inputs }
@@ -30,6 +31,7 @@ public final class AggregationProgram: Sendable {
         features = view.aggregatedFeatures
         layout = AggregationInputsLayout(features)
         reader = AggregationReader(features: features, layout: layout)
+        stateInputs = StateView.Inputs(layout.inputs)
     }
 
     /// Some source rows of one key: event and created times (microseconds; `Int64.min` for
@@ -67,7 +69,7 @@ public final class AggregationProgram: Sendable {
         let pushHash = push.map(AggregationProgram.hash)
         let selected = rows ?? Array(new.event.indices)[...]
         return (held ?? []).withUnsafeBytes { raw in
-            let view = held == nil ? nil : StateView(raw, inputs: layout.inputs)
+            let view = held == nil ? nil : StateView(raw, inputs: stateInputs)
             let heldPushes = view?.pushes() ?? []
             let taken = pushHash.map { heldPushes.contains($0) } ?? false
             let pushes = taken ? heldPushes : remembered(heldPushes, adding: pushHash)
@@ -84,7 +86,7 @@ public final class AggregationProgram: Sendable {
         _ held: [UInt8]?, with new: Events, rows: ArraySlice<Int>, now: Int64, pushes: [UInt64], mark: Int64
     ) -> [UInt8]? {
         (held ?? []).withUnsafeBytes { raw in
-            let view = held == nil ? nil : StateView(raw, inputs: layout.inputs)
+            let view = held == nil ? nil : StateView(raw, inputs: stateInputs)
             return merge(held, view, new, rows: rows, pushes: pushes, now: now, mark: mark)
         }
     }
@@ -93,7 +95,7 @@ public final class AggregationProgram: Sendable {
     /// are not a state of this program).
     public func rememberedPushes(_ state: [UInt8]?) -> [UInt64] {
         guard let state else { return [] }
-        return state.withUnsafeBytes { StateView($0, inputs: layout.inputs)?.pushes() ?? [] }
+        return state.withUnsafeBytes { StateView($0, inputs: stateInputs)?.pushes() ?? [] }
     }
 
     /// Which of the pushes `hashes` (in order) a state remembering `held` takes, as one
@@ -132,7 +134,7 @@ public final class AggregationProgram: Sendable {
             return merged(held, with: part.events, rows: part.rows, now: now, push: part.push, mark: mark)
         }
         return (held ?? []).withUnsafeBytes { raw in
-            let view = held == nil ? nil : StateView(raw, inputs: layout.inputs)
+            let view = held == nil ? nil : StateView(raw, inputs: stateInputs)
             let (counted, pushes) = self.counted(
                 parts.map { AggregationProgram.hash($0.push) }, after: view?.pushes() ?? [])
             let nextMark = mark ?? view?.mark ?? 0
@@ -190,10 +192,28 @@ public final class AggregationProgram: Sendable {
     ) -> [UInt8]? {
         let horizon = layout.longest.map { now &- $0 } ?? Int64.min
         // New rows in window order (ties keep arrival order), the expired ones left out.
-        var fresh = rows.filter { new.event[$0] >= horizon }
-        func newKey(_ r: Int) -> (Int64, Int64) { (new.event[r], r < new.created.count ? new.created[r] : Int64.min) }
-        if !zip(fresh, fresh.dropFirst()).allSatisfy({ newKey($0) <= newKey($1) }) {
-            fresh.sort { (new.event[$0], newKey($0).1, $0) < (new.event[$1], newKey($1).1, $1) }
+        // Through buffer pointers: materializing a view merges every key's rows here.
+        let (event, created) = (new.event, new.created)
+        func newKey(_ r: Int) -> (Int64, Int64) { (event[r], r < created.count ? created[r] : Int64.min) }
+        var fresh: [Int] = []
+        var inOrder = true
+        event.withUnsafeBufferPointer { event in
+            created.withUnsafeBufferPointer { created in
+                fresh.reserveCapacity(rows.count)
+                var last = (Int64.min, Int64.min)
+                for r in rows where event[r] >= horizon {
+                    let key = (event[r], r < created.count ? created[r] : Int64.min)
+                    if key < last { inOrder = false }
+                    last = key
+                    fresh.append(r)
+                }
+            }
+        }
+        if !inOrder {
+            fresh.sort {
+                let (a, b) = (newKey($0), newKey($1))
+                return (a.0, a.1, $0) < (b.0, b.1, $1)
+            }
         }
         guard let view, let held else {
             // No held state (or one of an older layout): a state of the new rows alone.
@@ -227,7 +247,7 @@ public final class AggregationProgram: Sendable {
     /// The last record of the pushed-event log a state includes (0 for none, or for bytes
     /// that are not a state of this program): log records up to it are already merged.
     public func logMark(_ state: [UInt8]) -> Int64 {
-        state.withUnsafeBytes { StateView($0, inputs: layout.inputs)?.mark ?? 0 }
+        state.withUnsafeBytes { StateView($0, inputs: stateInputs)?.mark ?? 0 }
     }
 
     /// `state` recording log mark `mark` (the same rows and remembered pushes).
@@ -238,7 +258,7 @@ public final class AggregationProgram: Sendable {
             return out
         }
         return state.withUnsafeBytes { raw in
-            guard let view = StateView(raw, inputs: layout.inputs) else { return state }
+            guard let view = StateView(raw, inputs: stateInputs) else { return state }
             let none = Events(event: [], created: [], inputs: [])
             return view.merging(
                 none, order: Array(0..<view.count), mark: mark, pushes: view.pushes(), inputs: layout.inputs)
@@ -296,7 +316,7 @@ public final class AggregationProgram: Sendable {
     /// The newest event time in a state (`nil` for none or an unreadable state).
     public func newestEvent(_ state: [UInt8]) -> Int64? {
         state.withUnsafeBytes { raw in
-            guard let view = StateView(raw, inputs: layout.inputs), view.count > 0 else { return nil }
+            guard let view = StateView(raw, inputs: stateInputs), view.count > 0 else { return nil }
             return view.event(view.count - 1)
         }
     }

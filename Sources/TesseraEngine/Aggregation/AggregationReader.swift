@@ -14,18 +14,39 @@ import TesseraOffline
 /// the same hashes and keys. Functions without a kernel here (first, last, last_n, var,
 /// stddev, extremes of non-numbers) decode the state and use `WindowFunction`.
 struct AggregationReader: Sendable {
+    /// How a kernel reads an input's state words.
+    enum InputKind: UInt8, Sendable {
+        case integer, floating, binary, other
+
+        init(_ type: ValueType) {
+            switch type {
+            case .int64, .int32: self = .integer
+            case .float64, .float32: self = .floating
+            case .string, .bytes: self = .binary
+            default: self = .other
+            }
+        }
+    }
+
+    /// One feature's read, trivially copyable (`ValueType` and `AggregateFunction` are not
+    /// compared per read: a lookup evaluates every feature of every key).
     struct Compiled: Sendable {
         var kernel: WindowKernel
-        var function: AggregateFunction
         var spanIndex: Int
         /// The state input the feature reads (`nil`: a bare count).
         var input: Int?
-        var inputType: ValueType?
-        var type: ValueType
+        var inputKind: InputKind
+        /// The function is `count` (an empty window gives 0, not null).
+        var isCount: Bool
+        /// The output is int32 (integer kernels) or float32 (floating ones).
+        var narrowOutput: Bool
     }
 
     let inputs: [(name: String, type: ValueType)]
+    let stateInputs: StateView.Inputs
     let compiled: [Compiled]
+    /// Per feature, its function: for features without a kernel here.
+    let functions: [AggregateFunction]
     /// The distinct window lengths (microseconds; `nil` for lifetime).
     let spans: [Int64?]
     let index: [String: Int]
@@ -35,8 +56,10 @@ struct AggregationReader: Sendable {
 
     init(features: [Feature], layout: AggregationInputsLayout) {
         inputs = layout.inputs
+        stateInputs = StateView.Inputs(layout.inputs)
         var spans: [Int64?] = []
         var compiled: [Compiled] = []
+        var functions: [AggregateFunction] = []
         var index: [String: Int] = [:]
         for (f, feature) in features.enumerated() {
             var span: Int64?
@@ -53,12 +76,15 @@ struct AggregationReader: Sendable {
             let function = feature.aggregation?.function ?? .count
             compiled.append(
                 Compiled(
-                    kernel: WindowKernel.choose(function, type: inputType), function: function, spanIndex: spanIndex,
-                    input: input, inputType: inputType, type: feature.type))
+                    kernel: WindowKernel.choose(function, type: inputType), spanIndex: spanIndex, input: input,
+                    inputKind: inputType.map(InputKind.init) ?? .other, isCount: function == .count,
+                    narrowOutput: feature.type == .int32 || feature.type == .float32))
+            functions.append(function)
             index[feature.name] = f
         }
         self.spans = spans
         self.compiled = compiled
+        self.functions = functions
         self.index = index
         byLength = spans.indices.sorted { (spans[$0] ?? .max, $0) < (spans[$1] ?? .max, $1) }
     }
@@ -127,7 +153,7 @@ struct AggregationReader: Sendable {
                 continue
             }
             state.withUnsafeBytes { raw in
-                guard let view = StateView(raw, inputs: inputs) else {
+                guard let view = StateView(raw, inputs: stateInputs) else {
                     for (s, f) in selected.enumerated() where f >= 0 { values[s * rows + row] = empty(compiled[f]) }
                     return
                 }
@@ -146,7 +172,7 @@ struct AggregationReader: Sendable {
                     if decoded == nil { decoded = StateRows.decode(state, inputs: inputs)?.events(inputs: inputs) }
                     guard let events = decoded else { continue }
                     let function = WindowFunction(
-                        function: feature.function, input: feature.input.map { events.inputs[$0] })
+                        function: functions[f], input: feature.input.map { events.inputs[$0] })
                     values[s * rows + row] = events.event.withUnsafeBufferPointer { event in
                         events.created.withUnsafeBufferPointer { created in
                             function.evaluate(event: event, created: created, range: lo..<hi)
@@ -163,11 +189,11 @@ struct AggregationReader: Sendable {
     /// window's figures are the running ones when the pass reaches its first row. Sums are
     /// exact whatever the order; among equal extremes the earliest row wins, as in a
     /// forward scan.
-    private func summarize(_ k: Int, _ type: ValueType, _ view: StateView, _ hi: Int, _ scratch: inout Scratch) {
+    private func summarize(_ k: Int, _ kind: InputKind, _ view: StateView, _ hi: Int, _ scratch: inout Scratch) {
         var p = hi
         var n = 0
         let base = k * spans.count
-        if type == .int64 || type == .int32 {
+        if kind == .integer {
             var exact: Int128 = 0
             var least: Int64 = 0
             var most: Int64 = 0
@@ -229,18 +255,18 @@ struct AggregationReader: Sendable {
     private func empty(_ feature: Compiled) -> ScalarValue {
         switch feature.kernel {
         case .countRows, .countValid: return output(feature, int: 0)
-        default: return feature.function == .count ? output(feature, int: 0) : .null
+        default: return feature.isCount ? output(feature, int: 0) : .null
         }
     }
 
     @inline(__always)
     private func output(_ feature: Compiled, int value: Int64) -> ScalarValue {
-        feature.type == .int32 ? .int32(Int32(truncatingIfNeeded: value)) : .int64(value)
+        feature.narrowOutput ? .int32(Int32(truncatingIfNeeded: value)) : .int64(value)
     }
 
     @inline(__always)
     private func output(_ feature: Compiled, double value: Double) -> ScalarValue {
-        feature.type == .float32 ? .float32(Float(value)) : .float64(value)
+        feature.narrowOutput ? .float32(Float(value)) : .float64(value)
     }
 
     /// The kernel's value over rows `lo ..< hi` of `view` (the state of read row `row`), or
@@ -250,13 +276,14 @@ struct AggregationReader: Sendable {
         _ feature: Compiled, _ view: StateView, _ lo: Int, _ hi: Int, row: Int, _ scratch: inout Scratch
     ) -> ScalarValue? {
         if case .countRows = feature.kernel { return output(feature, int: Int64(hi - lo)) }
-        guard let k = feature.input, let type = feature.inputType else { return nil }
-        let isInteger = type == .int64 || type == .int32
+        guard let k = feature.input else { return nil }
+        let kind = feature.inputKind
+        let isInteger = kind == .integer
         switch feature.kernel {
         case .countRows, .general: return nil
         case .countValid, .sum, .mean, .extreme:
             if scratch.stamp[k] != row {
-                summarize(k, type, view, hi, &scratch)
+                summarize(k, kind, view, hi, &scratch)
                 scratch.stamp[k] = row
             }
             let slot = k * spans.count + feature.spanIndex
@@ -285,10 +312,10 @@ struct AggregationReader: Sendable {
             scratch.window.registers.removeAll(keepingCapacity: true)
             for p in lo..<hi where view.isValid(k, p) {
                 let hash: UInt64
-                switch type {
-                case .float64, .float32: hash = ValueHash.hash(double: view.double(k, p))
-                case .string, .bytes: hash = ValueHash.hash(bytes: view.binary(k, p))
-                default: hash = ValueHash.hash(int: view.word(k, p))
+                switch kind {
+                case .floating: hash = ValueHash.hash(double: view.double(k, p))
+                case .binary: hash = ValueHash.hash(bytes: view.binary(k, p))
+                case .integer, .other: hash = ValueHash.hash(int: view.word(k, p))
                 }
                 let (index, rank) = HyperLogLog.register(hash)
                 scratch.window.registers.append(UInt32(index) << 8 | UInt32(rank))

@@ -116,30 +116,83 @@ struct StateRows {
         inputs: [(name: String, type: ValueType)]
     ) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(24 + 8 * pushes.count + rows.count * (16 + 9 * inputs.count))
         header(mark: mark, pushes: pushes, rows: rows.count, inputs: inputs.count, into: &out)
-        func put(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
-        new.event.withUnsafeBufferPointer { event in for r in rows { put(event[r]) } }
-        new.created.withUnsafeBufferPointer { created in
-            for r in rows { put(r < created.count ? created[r] : Int64.min) }
+        // The body's exact size first, then every section written in place: materializing a
+        // view encodes every key's state, so no per-value append.
+        let n = rows.count
+        let columns = inputs.enumerated().map { k, input in
+            new.inputs.indices.contains(k) ? new.inputs[k] : Column(empty: input.type)
         }
-        for (k, input) in inputs.enumerated() {
-            out.append(tag(input.type))
-            let column = new.inputs.indices.contains(k) ? new.inputs[k] : Column(empty: input.type)
-            for r in rows { out.append(r < column.count && column.isValid(r) ? 1 : 0) }
-            switch column.data {
-            case .binary(let data):
-                func bytes(_ r: Int) -> ArraySlice<UInt8> { r < data.count ? data.bytes(at: r) : [] }
-                for r in rows {
-                    withUnsafeBytes(of: UInt32(bytes(r).count).littleEndian) { out.append(contentsOf: $0) }
+        var body = 16 * n
+        for (column, input) in zip(columns, inputs) {
+            body += 1 + n
+            if isBinary(input.type) {
+                body += 4 * n
+                if case .binary(let data) = column.data {
+                    for r in rows where r < data.count { body += data.offsets[r + 1] - data.offsets[r] }
                 }
-                for r in rows { out.append(contentsOf: bytes(r)) }
-            case .int64(let v): v.withUnsafeBufferPointer { v in for r in rows { put(r < v.count ? v[r] : 0) } }
-            case .float64(let v):
-                v.withUnsafeBufferPointer { v in
-                    for r in rows { put(r < v.count ? Int64(bitPattern: v[r].bitPattern) : 0) }
+            } else {
+                body += 8 * n
+            }
+        }
+        let headerSize = out.count
+        out.append(contentsOf: repeatElement(0, count: body))
+        out.withUnsafeMutableBytes { raw in
+            var at = headerSize
+            func put(_ value: Int64) {
+                raw.storeBytes(of: value.littleEndian, toByteOffset: at, as: Int64.self)
+                at += 8
+            }
+            new.event.withUnsafeBufferPointer { event in for r in rows { put(event[r]) } }
+            new.created.withUnsafeBufferPointer { created in
+                for r in rows { put(r < created.count ? created[r] : Int64.min) }
+            }
+            for (column, input) in zip(columns, inputs) {
+                raw[at] = tag(input.type)
+                at += 1
+                if let validity = column.validity {
+                    for r in rows {
+                        raw[at] = r < column.count && validity[r] ? 1 : 0
+                        at += 1
+                    }
+                } else {
+                    for r in rows {
+                        raw[at] = r < column.count ? 1 : 0
+                        at += 1
+                    }
                 }
-            default: for r in rows { put(word(column, r)) }
+                switch column.data {
+                case .binary(let data):
+                    func length(_ r: Int) -> Int { r < data.count ? data.offsets[r + 1] - data.offsets[r] : 0 }
+                    for r in rows {
+                        raw.storeBytes(of: UInt32(length(r)).littleEndian, toByteOffset: at, as: UInt32.self)
+                        at += 4
+                    }
+                    data.bytes.withUnsafeBytes { bytes in
+                        for r in rows where length(r) > 0 {
+                            let from = data.offsets[r]
+                            let count = length(r)
+                            UnsafeMutableRawBufferPointer(rebasing: raw[at..<(at + count)])
+                                .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[from..<(from + count)]))
+                            at += count
+                        }
+                    }
+                case .int64(let v): v.withUnsafeBufferPointer { v in for r in rows { put(r < v.count ? v[r] : 0) } }
+                case .float64(let v):
+                    v.withUnsafeBufferPointer { v in
+                        for r in rows { put(r < v.count ? Int64(bitPattern: v[r].bitPattern) : 0) }
+                    }
+                default:
+                    if isBinary(input.type) {
+                        // A binary input without binary data: every value empty.
+                        for _ in rows {
+                            raw.storeBytes(of: UInt32(0), toByteOffset: at, as: UInt32.self)
+                            at += 4
+                        }
+                    } else {
+                        for r in rows { put(word(column, r)) }
+                    }
+                }
             }
         }
         return out
@@ -196,7 +249,25 @@ struct StateView {
     /// (`count + 1` offsets; empty for other inputs). Empty when no input is binary.
     let binaryStarts: [[Int]]
 
+    /// What reading a state needs of its inputs' types, worked out once per program:
+    /// `ValueType` is an indirect enum, so comparing it per read costs reference counting.
+    struct Inputs: Sendable {
+        let tags: [UInt8]
+        let binary: [Bool]
+        let anyBinary: Bool
+
+        init(_ inputs: [(name: String, type: ValueType)]) {
+            tags = inputs.map { StateRows.tag($0.type) }
+            binary = inputs.map { StateRows.isBinary($0.type) }
+            anyBinary = binary.contains(true)
+        }
+    }
+
     init?(_ raw: UnsafeRawBufferPointer, inputs: [(name: String, type: ValueType)]) {
+        self.init(raw, inputs: Inputs(inputs))
+    }
+
+    init?(_ raw: UnsafeRawBufferPointer, inputs: Inputs) {
         self.raw = raw
         var at = 0
         func byte() -> Int? {
@@ -220,21 +291,21 @@ struct StateView {
         guard at + 5 <= raw.count else { return nil }
         let n = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
         at += 4
-        guard byte() == inputs.count, n >= 0, at + 16 * n <= raw.count else { return nil }
+        guard byte() == inputs.tags.count, n >= 0, at + 16 * n <= raw.count else { return nil }
         count = n
         eventAt = at
         createdAt = at + 8 * n
         at += 16 * n
         var offsets: [Int] = []
-        offsets.reserveCapacity(2 * inputs.count)
+        offsets.reserveCapacity(2 * inputs.tags.count)
         var binaryStarts: [[Int]] = []
-        let anyBinary = inputs.contains { StateRows.isBinary($0.type) }
-        for input in inputs {
-            guard byte() == Int(StateRows.tag(input.type)), at + n <= raw.count else { return nil }
+        let anyBinary = inputs.anyBinary
+        for (tag, isBinary) in zip(inputs.tags, inputs.binary) {
+            guard byte() == Int(tag), at + n <= raw.count else { return nil }
             offsets.append(at)
             at += n
             offsets.append(at)
-            if StateRows.isBinary(input.type) {
+            if isBinary {
                 guard at + 4 * n <= raw.count else { return nil }
                 var starts = [at + 4 * n]
                 for r in 0..<n {

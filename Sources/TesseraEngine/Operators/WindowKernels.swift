@@ -323,6 +323,8 @@ struct WindowScratch {
     var keys: [Int32] = []
     var registers: [UInt32] = []
     var histogram = [Int32](repeating: 0, count: 66)
+    /// One bit per register, all clear between estimates.
+    var seen = [UInt64](repeating: 0, count: HyperLogLog.registerCount / 64)
 
     @inline(__always)
     mutating func total(_ plan: FeaturePlan, _ input: KernelInput, _ lo: Int, _ hi: Int, row: Int) -> (Int128, Int) {
@@ -350,6 +352,24 @@ struct WindowScratch {
     @inline(__always)
     mutating func estimateRegisters() -> Int64? {
         guard !registers.isEmpty else { return nil }
+        // At most half the registers set: the estimate is linear counting
+        // (`HyperLogLog.linearCount`), which needs only how many distinct registers are set,
+        // not their ranks — one pass over a bitmap instead of a sort.
+        if registers.count <= HyperLogLog.registerCount / 2 {
+            var nonzero = 0
+            seen.withUnsafeMutableBufferPointer { bits in
+                for packed in registers {
+                    let index = Int(packed >> 8)
+                    let bit = UInt64(1) << UInt64(index & 63)
+                    if bits[index >> 6] & bit == 0 {
+                        bits[index >> 6] |= bit
+                        nonzero += 1
+                    }
+                }
+                for packed in registers { bits[Int(packed >> 8) >> 6] = 0 }
+            }
+            return HyperLogLog.linearCount(nonzero: nonzero)
+        }
         registers.withUnsafeMutableBufferPointer { SmallSort.sort($0) }
         for r in histogram.indices { histogram[r] = 0 }
         var nonzero = 0

@@ -1,6 +1,12 @@
 import TesseraColumnar
 import TesseraCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// An encoded join-key tuple: the identity of one entity within one feature view.
 ///
 /// The encoding is compact and self-delimiting per component, so a composite key is the
@@ -40,8 +46,17 @@ public struct EntityKey: Hashable, Sendable, Comparable, CustomStringConvertible
         self.bytes = out
     }
 
+    /// Byte order (`memcmp`, then length): the generic `lexicographicallyPrecedes` was most
+    /// of the time of sorting a materialization's keys.
     public static func < (lhs: EntityKey, rhs: EntityKey) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        lhs.bytes.withUnsafeBufferPointer { a in
+            rhs.bytes.withUnsafeBufferPointer { b in
+                let common = min(a.count, b.count)
+                guard common > 0, let x = a.baseAddress, let y = b.baseAddress else { return a.count < b.count }
+                let order = memcmp(x, y, common)
+                return order != 0 ? order < 0 : a.count < b.count
+            }
+        }
     }
 
     public var description: String { "0x" + SHA256.hexString(bytes) }
@@ -118,15 +133,18 @@ package struct EncodedKeys {
         var id = [Int](repeating: 0, count: count)
         var keys: [EntityKey] = []
         if isInteger {
-            var position: [UInt64: Int] = [:]
+            // Open addressing on the 8-byte words (Fibonacci hashing, linear probing, grown
+            // at half full): a materialization groups millions of rows here, and `Dictionary`'s
+            // seeded hashing was most of the grouping's time.
+            var table = WordTable()
+            var words: [UInt64] = []
             bytes.withUnsafeBytes { raw in
                 for row in 0..<count {
                     let word = raw.loadUnaligned(fromByteOffset: row * 8, as: UInt64.self)
-                    if let at = position[word] {
-                        id[row] = at
-                    } else {
-                        position[word] = keys.count
-                        id[row] = keys.count
+                    let (at, isNew) = table.insert(word, id: words.count, words: words)
+                    id[row] = at
+                    if isNew {
+                        words.append(word)
                         keys.append(key(row))
                     }
                 }
@@ -191,6 +209,44 @@ package struct EncodedKeys {
         case .int64(let v): return v
         case .int32(let v): return v.map(Int64.init)
         default: return nil
+        }
+    }
+}
+
+/// Distinct 8-byte words to their first-seen ids: `insert` gives a word's id, adding the
+/// word as `id` when it is new. Grows (rehashing every known word) at half full.
+struct WordTable {
+    private var ids = [Int](repeating: -1, count: 1024)
+    private var shift = UInt64(64 - 10)
+    private var count = 0
+
+    @inline(__always)
+    private func slot(_ word: UInt64) -> Int { Int(truncatingIfNeeded: (word &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+
+    /// The id of `word`, and whether it was added (as `id`); `words[i]` must be the word of id `i`.
+    mutating func insert(_ word: UInt64, id: Int, words: [UInt64]) -> (id: Int, isNew: Bool) {
+        let mask = ids.count - 1
+        var at = slot(word)
+        while true {
+            let found = ids[at]
+            if found < 0 { break }
+            if words[found] == word { return (found, false) }
+            at = (at + 1) & mask
+        }
+        ids[at] = id
+        count += 1
+        if 2 * count > ids.count { grow(words + [word]) }
+        return (id, true)
+    }
+
+    private mutating func grow(_ words: [UInt64]) {
+        ids = [Int](repeating: -1, count: 2 * ids.count)
+        shift -= 1
+        let mask = ids.count - 1
+        for (id, word) in words.enumerated() {
+            var at = slot(word)
+            while ids[at] >= 0 { at = (at + 1) & mask }
+            ids[at] = id
         }
     }
 }

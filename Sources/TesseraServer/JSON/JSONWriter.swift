@@ -20,6 +20,14 @@ public struct JSONWriter {
 
     public mutating func null() { raw("null") }
 
+    /// Appends again bytes already written at `range` (a repeated member).
+    @inline(__always)
+    public mutating func repeatBytes(_ range: Range<Int>) {
+        let start = bytes.count
+        bytes.reserveCapacity(start + range.count)
+        for i in range { bytes.append(bytes[i]) }
+    }
+
     /// A number as at least `width` decimal digits, zero-padded (dates and times): never cut
     /// short, so a year past 9999 prints whole, and a negative number gets its sign first.
     @inline(__always)
