@@ -76,20 +76,48 @@ public struct EntityTimeline: Sendable {
 }
 
 /// The best candidate so far for every entity row, fed feature rows batch by batch.
+///
+/// Kept per timeline position, beside the entity row's time, rather than per entity row: a
+/// feature row then reads its key's start and one run of slots (a cache line or two),
+/// instead of the timeline, the entity row's number and three arrays indexed by entity rows
+/// in request order, each a cache miss once the entity rows outgrow the caches.
 public struct AsOfAccumulator: Sendable {
-    /// Per entity row: the chosen feature row's reference (-1: none yet), event and created times.
-    public private(set) var reference: [Int]
-    private var event: [Int64]
-    private var created: [Int64]
+    struct Slot {
+        var time: Int64
+        /// The chosen feature row's reference (-1: none yet), event and created times.
+        var best: Int
+        var event: Int64
+        var created: Int64
+    }
+
+    private var slots: [Slot]
+    private let rowOfSlot: [Int32]
+    private let entityRows: Int
     private let ttl: Int64
     private let guardCreated: Bool
 
-    public init(entityRows: Int, options: AsOfJoin.Options) {
-        reference = [Int](repeating: -1, count: entityRows)
-        event = [Int64](repeating: Int64.min, count: entityRows)
-        created = [Int64](repeating: Int64.min, count: entityRows)
+    /// An accumulator for the entity rows of `timeline` (none when `nil`).
+    public init(timeline: EntityTimeline?, options: AsOfJoin.Options) {
+        entityRows = timeline?.entityRows ?? 0
+        rowOfSlot = timeline?.rows ?? []
+        slots = (timeline?.times ?? []).map { Slot(time: $0, best: -1, event: Int64.min, created: Int64.min) }
         ttl = options.ttl.microseconds
         guardCreated = options.createdNotAfterTime
+    }
+
+    /// Per entity row: the chosen feature row's reference (-1: none).
+    public var reference: [Int] {
+        var out = [Int](repeating: -1, count: entityRows)
+        for (k, slot) in slots.enumerated() { out[Int(rowOfSlot[k])] = slot.best }
+        return out
+    }
+
+    /// `reference`, leaving the accumulator empty: its slots are freed before the caller
+    /// gathers the chosen rows (at L, 320 MB).
+    public mutating func takeReferences() -> [Int] {
+        let out = reference
+        slots = []
+        return out
     }
 
     /// Offers feature rows (`groups` from `KeyIndex.lookup`, -1 to skip) to the entity rows they can
@@ -108,30 +136,20 @@ public struct AsOfAccumulator: Sendable {
         let groupCount = timeline.start.count - 1
         let parts = max(1, min(threads, 8))
         let bounds = (0...parts).map { Int32(groupCount * $0 / parts) }
-        reference.withUnsafeMutableBufferPointer { bestBuffer in
-            event.withUnsafeMutableBufferPointer { eventBuffer in
-                created.withUnsafeMutableBufferPointer { createdBuffer in
-                    let shared = UnsafeSendable((bestBuffer, eventBuffer, createdBuffer))
-                    Parallel.forEach((0..<parts).map { $0..<($0 + 1) }) { part in
-                        let (best, bestEvent, bestCreated) = shared.value
-                        let lowGroup = bounds[part.lowerBound]
-                        let highGroup = bounds[part.lowerBound + 1]
-                        timeline.start.withUnsafeBufferPointer { start in
-                            timeline.times.withUnsafeBufferPointer { times in
-                                timeline.rows.withUnsafeBufferPointer { rows in
-                                    groups.withUnsafeBufferPointer { groupOf in
-                                        events.withUnsafeBufferPointer { eventOf in
-                                            AsOfAccumulator.offerRange(
-                                                groupOf: groupOf, eventOf: eventOf, eventTimes: eventTimes,
-                                                eventNullable: eventNullable, createds: createds,
-                                                createdTimes: createdTimes, referenceBase: referenceBase,
-                                                start: start, times: times, rows: rows, best: best,
-                                                bestEvent: bestEvent, bestCreated: bestCreated, ttl: ttl,
-                                                guardCreated: guardCreated, groups: lowGroup..<highGroup)
-                                        }
-                                    }
-                                }
-                            }
+        slots.withUnsafeMutableBufferPointer { slotBuffer in
+            // Safe to share: each part writes only the slots of its own key groups.
+            let shared = UnsafeSendable(slotBuffer)
+            Parallel.forEach((0..<parts).map { $0..<($0 + 1) }) { part in
+                let lowGroup = bounds[part.lowerBound]
+                let highGroup = bounds[part.lowerBound + 1]
+                timeline.start.withUnsafeBufferPointer { start in
+                    groups.withUnsafeBufferPointer { groupOf in
+                        events.withUnsafeBufferPointer { eventOf in
+                            AsOfAccumulator.offerRange(
+                                groupOf: groupOf, eventOf: eventOf, eventTimes: eventTimes,
+                                eventNullable: eventNullable, createds: createds, createdTimes: createdTimes,
+                                referenceBase: referenceBase, start: start, slots: shared.value, ttl: ttl,
+                                guardCreated: guardCreated, groups: lowGroup..<highGroup)
                         }
                     }
                 }
@@ -144,41 +162,68 @@ public struct AsOfAccumulator: Sendable {
     private static func offerRange(
         groupOf: UnsafeBufferPointer<Int32>, eventOf: UnsafeBufferPointer<Int64>, eventTimes: Column,
         eventNullable: Bool, createds: [Int64]?, createdTimes: Column?, referenceBase: Int,
-        start: UnsafeBufferPointer<Int32>, times: UnsafeBufferPointer<Int64>, rows: UnsafeBufferPointer<Int32>,
-        best: UnsafeMutableBufferPointer<Int>, bestEvent: UnsafeMutableBufferPointer<Int64>,
-        bestCreated: UnsafeMutableBufferPointer<Int64>, ttl: Int64, guardCreated: Bool, groups: Range<Int32>
+        start: UnsafeBufferPointer<Int32>, slots: UnsafeMutableBufferPointer<Slot>, ttl: Int64, guardCreated: Bool,
+        groups: Range<Int32>
     ) {
         let createdNullable = createdTimes?.validity != nil
         let empty: [Int64] = []
         (createds ?? empty).withUnsafeBufferPointer { createdOf in
             let hasCreated = createds != nil
-            for r in 0..<groupOf.count {
-                let g32 = groupOf[r]
-                if g32 < groups.lowerBound || g32 >= groups.upperBound { continue }
-                if eventNullable && !eventTimes.isValid(r) { continue }
-                let g = Int(g32)
-                let e = eventOf[r]
-                var c = Int64.min
-                if hasCreated && (!createdNullable || (createdTimes?.isValid(r) ?? false)) { c = createdOf[r] }
-                let ref = referenceBase + r
-                var k = Int(start[g])
-                let end = Int(start[g + 1])
-                while k < end && times[k] < e { k += 1 }
-                while k < end {
-                    let t = times[k]
-                    if ttl > 0 && t &- ttl > e { break }
-                    if !(guardCreated && c > t) {
-                        let i = Int(rows[k])
-                        let be = bestEvent[i]
-                        if best[i] < 0
-                            || LatestWins.replaces(event: e, created: c, heldEvent: be, heldCreated: bestCreated[i])
-                        {
-                            best[i] = ref
-                            bestEvent[i] = e
-                            bestCreated[i] = c
+            // Rows go in blocks: first every row's slot range and first slot time are loaded
+            // (independent loads, so their cache misses overlap), then the rows are offered in
+            // order from cache. One row at a time, each row waited on two misses in a chain.
+            let block = 64
+            withUnsafeTemporaryAllocation(of: (Int32, Int32).self, capacity: block) { ranges in
+                withUnsafeTemporaryAllocation(of: Int64.self, capacity: block) { firsts in
+                    var blockStart = 0
+                    while blockStart < groupOf.count {
+                        let blockEnd = min(groupOf.count, blockStart + block)
+                        for r in blockStart..<blockEnd {
+                            let g32 = groupOf[r]
+                            var range: (Int32, Int32) = (0, 0)
+                            if g32 >= groups.lowerBound && g32 < groups.upperBound
+                                && !(eventNullable && !eventTimes.isValid(r))
+                            {
+                                range = (start[Int(g32)], start[Int(g32) + 1])
+                            }
+                            ranges[r - blockStart] = range
                         }
+                        for j in 0..<(blockEnd - blockStart) {
+                            firsts[j] = ranges[j].0 < ranges[j].1 ? slots[Int(ranges[j].0)].time : Int64.max
+                        }
+                        for r in blockStart..<blockEnd {
+                            var k = Int(ranges[r - blockStart].0)
+                            let end = Int(ranges[r - blockStart].1)
+                            if k >= end { continue }
+                            let e = eventOf[r]
+                            var c = Int64.min
+                            if hasCreated && (!createdNullable || (createdTimes?.isValid(r) ?? false)) {
+                                c = createdOf[r]
+                            }
+                            let ref = referenceBase + r
+                            if firsts[r - blockStart] < e {
+                                k += 1
+                                while k < end && slots[k].time < e { k += 1 }
+                            }
+                            while k < end {
+                                let t = slots[k].time
+                                if ttl > 0 && t &- ttl > e { break }
+                                if !(guardCreated && c > t) {
+                                    let slot = slots[k]
+                                    if slot.best < 0
+                                        || LatestWins.replaces(
+                                            event: e, created: c, heldEvent: slot.event, heldCreated: slot.created)
+                                    {
+                                        slots[k].best = ref
+                                        slots[k].event = e
+                                        slots[k].created = c
+                                    }
+                                }
+                                k += 1
+                            }
+                        }
+                        blockStart = blockEnd
                     }
-                    k += 1
                 }
             }
         }
@@ -186,6 +231,12 @@ public struct AsOfAccumulator: Sendable {
 
     /// Keeps only the rows of `retained` this accumulator points at, and renumbers its references.
     mutating func compact(_ retained: inout RetainedRows, types: [ValueType]) throws {
-        try retained.compact(&reference, types: types)
+        guard let offset = MemoryLayout<Slot>.offset(of: \Slot.best) else { return }
+        let count = slots.count
+        try slots.withUnsafeMutableBytes { raw in
+            try retained.compact(
+                strided: raw.baseAddress.map { $0 + offset }, count: count, stride: MemoryLayout<Slot>.stride,
+                types: types)
+        }
     }
 }

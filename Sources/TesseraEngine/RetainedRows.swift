@@ -53,10 +53,24 @@ struct RetainedRows {
 
     /// Keeps only the rows `references` point at (negative: none), and renumbers them.
     mutating func compact(_ references: inout [Int], types: [ValueType]) throws {
+        let count = references.count
+        try references.withUnsafeMutableBytes { raw in
+            try compact(strided: raw.baseAddress, count: count, stride: MemoryLayout<Int>.stride, types: types)
+        }
+    }
+
+    /// `compact(_:types:)` over `count` references `stride` bytes apart from `pointer`: a
+    /// field of an array of structs, renumbered in place without copying it out.
+    mutating func compact(strided pointer: UnsafeMutableRawPointer?, count: Int, stride: Int, types: [ValueType]) throws
+    {
         // Live references, in order, through a bitmap over the retained range (no sort).
         let low = chunks.first?.base ?? 0
         var marks = Bitmap(count: max(0, nextReference - low), value: false)
-        for reference in references where reference >= low { marks[reference - low] = true }
+        func reference(_ i: Int) -> Int { pointer?.load(fromByteOffset: i * stride, as: Int.self) ?? -1 }
+        for i in 0..<count {
+            let reference = reference(i)
+            if reference >= low { marks[reference - low] = true }
+        }
         var unique: [Int] = []
         unique.reserveCapacity(marks.setCount)
         for (w, word) in marks.words.enumerated() where word != 0 {
@@ -83,12 +97,13 @@ struct RetainedRows {
         }
         words.withUnsafeBufferPointer { words in
             before.withUnsafeBufferPointer { before in
-                references.withUnsafeMutableBufferPointer { references in
-                    for i in references.indices where references[i] >= low {
-                        let offset = references[i] - low
-                        let below = words[offset >> 6] & ((1 &<< UInt64(offset & 63)) &- 1)
-                        references[i] = base + before[offset >> 6] + below.nonzeroBitCount
-                    }
+                for i in 0..<count {
+                    let old = reference(i)
+                    guard old >= low, let pointer else { continue }
+                    let offset = old - low
+                    let below = words[offset >> 6] & ((1 &<< UInt64(offset & 63)) &- 1)
+                    pointer.storeBytes(
+                        of: base + before[offset >> 6] + below.nonzeroBitCount, toByteOffset: i * stride, as: Int.self)
                 }
             }
         }

@@ -76,7 +76,7 @@ struct AsOfJoinOperator {
 
     func makeState() -> State {
         State(
-            accumulator: AsOfAccumulator(entityRows: streaming ? entityTimes.count : 0, options: options),
+            accumulator: AsOfAccumulator(timeline: streaming ? timeline : nil, options: options),
             featureParts: Array(repeating: [], count: featureTypes.count))
     }
 
@@ -117,7 +117,7 @@ struct AsOfJoinOperator {
 
     func finish(_ state: inout State) throws -> Output {
         if streaming {
-            let picked = state.accumulator.reference
+            let picked = state.accumulator.takeReferences()
             let columns = try state.retained.take(columns: Array(featureTypes.indices), types: featureTypes, picked)
             return Output(picked: picked, columns: columns, rowsRead: state.rowsRead, kept: state.kept)
         }
