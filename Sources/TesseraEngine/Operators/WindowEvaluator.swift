@@ -96,11 +96,20 @@ struct WindowEvaluator {
             }
         }
         let visit = visiting
+        // Everything a visit reads or writes per entity row is in visiting order: the rows'
+        // groups and times are gathered first (independent loads), values are written at
+        // the visiting position and put back at their entity rows once at the end. Indexed by
+        // entity row, each of the ~16 reads and writes per row was a cache miss.
+        let times = entityTimes.int64Values ?? []
+        let visitGroup = visit.map { groupOfRow[$0] }
+        let visitTime = visit.map { times.indices.contains($0) ? times[$0] : 0 }
+        let visitValid = visit.map { entityTimes.isValid($0) }
+        var positionOf = [Int](repeating: 0, count: entityRows)
+        for (position, row) in visit.enumerated() { positionOf[row] = position }
         let chunks = Parallel.chunks(count: entityRows, threads: threads, minimum: 2048)
         let generalParts = ResultSlots<[ColumnBuilder]>(count: chunks.count)
         let slotCount = totalSlots.count
         let shared = UnsafeSendable((plans, general, matched, spans))
-        let times = entityTimes.int64Values ?? []
         DispatchQueue.concurrentPerform(iterations: max(1, chunks.count)) { c in
             guard chunks.indices.contains(c) else { return }
             let (plans, general, matched, spans) = shared.value
@@ -114,9 +123,10 @@ struct WindowEvaluator {
             event.withUnsafeBufferPointer { event in
                 created.withUnsafeBufferPointer { created in
                     for position in chunks[c] {
-                        let i = visit[position]
-                        let g = Int(groupOfRow[i])
-                        guard entityTimes.isValid(i) else {
+                        // Written at `position` (see above): `i` is the visit's slot, not its entity row.
+                        let i = position
+                        let g = Int(visitGroup[position])
+                        guard visitValid[position] else {
                             for f in plans.indices {
                                 if general[f] != nil {
                                     builders[f].appendNull()
@@ -127,7 +137,7 @@ struct WindowEvaluator {
                             matched[i] = false
                             continue
                         }
-                        let t = times[i]
+                        let t = visitTime[position]
                         let start = g >= 0 ? starts[g] : 0
                         let end = g >= 0 ? starts[g + 1] : 0
                         // First position with event >= t: the window's exclusive end.
@@ -154,8 +164,6 @@ struct WindowEvaluator {
             generalParts.set(c, builders)
         }
         let parts = generalParts.values
-        var positionOf = [Int](repeating: 0, count: entityRows)
-        for (position, row) in visit.enumerated() { positionOf[row] = position }
         var outColumns: [Column] = []
         for f in features.indices {
             if general[f] != nil {
@@ -164,11 +172,11 @@ struct WindowEvaluator {
                 let visited = pieces.isEmpty ? Column(empty: features[f].type) : try Column.concatenate(pieces)
                 outColumns.append(visited.take(positionOf))
             } else {
-                outColumns.append(outputs[f].finish())
+                outColumns.append(outputs[f].finish(gathering: positionOf))
             }
         }
         withExtendedLifetime(sortedInputs) {}
-        return (columns: outColumns, matched: Array(matched))
+        return (columns: outColumns, matched: positionOf.map { matched[$0] })
     }
 
     /// One feature's value for entity row `i` over the sorted positions `lo ..< hi`.

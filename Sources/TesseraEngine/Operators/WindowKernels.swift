@@ -283,14 +283,15 @@ final class WindowOutput: @unchecked Sendable {
             valid: valid.baseAddress)
     }
 
-    /// The column in the feature's type (int32 and float32 narrowed from what was written).
-    func finish() -> Column {
-        let validity = Bitmap(valid)
+    /// The column in the feature's type (int32 and float32 narrowed from what was written),
+    /// row `r` being what was written at `positions[r]`.
+    func finish(gathering positions: [Int]) -> Column {
+        let validity = Bitmap(positions.map { valid[$0] })
         let column: Column
         if ints.isEmpty {
-            column = Column(type: .float64, data: .float64(Array(doubles)), validity: validity)
+            column = Column(type: .float64, data: .float64(positions.map { doubles[$0] }), validity: validity)
         } else {
-            column = Column(type: .int64, data: .int64(Array(ints)), validity: validity)
+            column = Column(type: .int64, data: .int64(positions.map { ints[$0] }), validity: validity)
         }
         return column.cast(to: type) ?? column
     }
