@@ -194,19 +194,32 @@ extension FeatureStore {
                 created: order.map { (created?.isValid($0) ?? false) ? createdTimes[$0] : Int64.min },
                 inputs: inputs.map { $0.count == rows.rowCount ? $0.take(order) : $0 })
             grouped = Array(0..<order.count)
+            // Keys in byte order, the order the embedded store writes in: it then asks for
+            // the states in index order, and `StateEncoder` encodes them ahead on every thread.
+            let byKey = keys.indices.sorted { keys[$0] < keys[$1] }
+            keys = byKey.map { keys[$0] }
+            var sortedStarts = [0]
+            var sortedRows: [Int] = []
+            sortedRows.reserveCapacity(grouped.count)
+            for k in byKey {
+                sortedRows.append(contentsOf: starts[k]..<starts[k + 1])
+                sortedStarts.append(sortedRows.count)
+            }
+            (grouped, starts) = (sortedRows, sortedStarts)
         }
         let (source, rowsOfKeys, startOf) = (all, grouped, starts)
         // Pushed rows logged so far are replaced too: the new states record the log's head as
         // their mark, so no reader merges those rows again (rows pushed to the offline store
         // as well are in the source).
         let head = store.keepsStateLog ? try store.readStateLog(after: Int64.max).head : 0
+        let encoder = StateEncoder(count: keys.count, threads: request.threads) { index in
+            program.merged(
+                nil, with: source, rows: rowsOfKeys[startOf[index]..<startOf[index + 1]], now: now, mark: head)
+        }
         try store.write(
             [],
             states: [
-                OnlineStateUpdate(view: view.name, keys: keys, replacesAll: true) { index, _ in
-                    program.merged(
-                        nil, with: source, rows: rowsOfKeys[startOf[index]..<startOf[index + 1]], now: now, mark: head)
-                }
+                OnlineStateUpdate(view: view.name, keys: keys, replacesAll: true) { index, _ in encoder.state(index) }
             ],
             log: store.keepsStateLog ? OnlineLogChange(discard: (view.name, head)) : OnlineLogChange())
         pending.discard(view: view.name, through: head)
