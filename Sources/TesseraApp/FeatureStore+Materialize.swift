@@ -180,13 +180,23 @@ extension FeatureStore {
         var all = AggregationProgram.Events(event: [], created: [], inputs: [])
         if let rows, rows.rowCount > 0 {
             let keyColumns = keyNames.compactMap { rows.column(named: $0) }
-            let order: [Int]
-            (keys, order, starts) = try EncodedKeys(columns: keyColumns, rows: rows.rowCount).grouped()
+            let (groupKeys, rowsOfGroup, groupStarts) = try EncodedKeys(columns: keyColumns, rows: rows.rowCount)
+                .grouped()
+            // Keys in byte order, the order the embedded store writes in: it then asks for
+            // the states in index order, and `StateEncoder` encodes them ahead on every thread.
+            let byKey = groupKeys.indices.sorted { groupKeys[$0] < groupKeys[$1] }
+            keys = byKey.map { groupKeys[$0] }
+            var order: [Int] = []
+            order.reserveCapacity(rowsOfGroup.count)
+            for g in byKey {
+                order.append(contentsOf: rowsOfGroup[groupStarts[g]..<groupStarts[g + 1]])
+                starts.append(order.count)
+            }
             let times = rows.column(named: LatestRows.eventColumn)?.int64Values ?? []
             let created = rows.column(named: LatestRows.createdColumn)
             let createdTimes = created?.int64Values ?? []
             let inputs = program.inputColumns.map { rows.column(named: $0.name) ?? Column(empty: $0.type) }
-            // One batch of every key's rows, gathered into key order once (a column at a
+            // One batch of every key's rows, gathered into that order once (a column at a
             // time), so each key's state is encoded from one contiguous run of rows: reading a
             // key's rows where the source had them costs a cache miss per row and column.
             all = AggregationProgram.Events(
@@ -194,18 +204,6 @@ extension FeatureStore {
                 created: order.map { (created?.isValid($0) ?? false) ? createdTimes[$0] : Int64.min },
                 inputs: inputs.map { $0.count == rows.rowCount ? $0.take(order) : $0 })
             grouped = Array(0..<order.count)
-            // Keys in byte order, the order the embedded store writes in: it then asks for
-            // the states in index order, and `StateEncoder` encodes them ahead on every thread.
-            let byKey = keys.indices.sorted { keys[$0] < keys[$1] }
-            keys = byKey.map { keys[$0] }
-            var sortedStarts = [0]
-            var sortedRows: [Int] = []
-            sortedRows.reserveCapacity(grouped.count)
-            for k in byKey {
-                sortedRows.append(contentsOf: starts[k]..<starts[k + 1])
-                sortedStarts.append(sortedRows.count)
-            }
-            (grouped, starts) = (sortedRows, sortedStarts)
         }
         let (source, rowsOfKeys, startOf) = (all, grouped, starts)
         // Pushed rows logged so far are replaced too: the new states record the log's head as

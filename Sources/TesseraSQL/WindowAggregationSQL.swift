@@ -148,12 +148,12 @@ public struct WindowAggregationSQL: Sendable {
             let i = "u.__i\(b)"
             let e = "u.__e\(b)"
             let fraction = "(\(i) & 4503599627370495)"
-            let mantissa =
-                "(CASE WHEN \(i) < 0 THEN -1 ELSE 1 END * (\(fraction) | CASE WHEN \(e) = 0 THEN 0 ELSE 4503599627370496 END))"
+            // The unsigned mantissa (the implicit bit set unless subnormal), then signed.
+            let unsigned = "(\(fraction) | CASE WHEN \(e) = 0 THEN 0 ELSE 4503599627370496 END)"
+            let mantissa = "(CASE WHEN \(i) < 0 THEN -1 ELSE 1 END * \(unsigned))"
             let shift = "(GREATEST(\(e), 1) - 1)"
             let bandBits = partials.bandBits(of: k)
             // The unsigned mantissa's halves, for squares: m = a·2^26 + b.
-            let unsigned = "(\(fraction) | CASE WHEN \(e) = 0 THEN 0 ELSE 4503599627370496 END)"
             let high = dialect == .postgres ? "(\(unsigned) >> 26)" : "shiftright(\(unsigned), 26)"
             let low = "(\(unsigned) & 67108863)"
             let squarePieces = ["\(high) * \(high)", "2 * \(high) * \(low)", "\(low) * \(low)"]

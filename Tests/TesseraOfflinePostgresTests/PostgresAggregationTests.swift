@@ -16,15 +16,8 @@ import Testing
 /// sums over values no float addition gets right, signed zeros, NaN and int64 overflow.
 @Suite(.serialized) struct PostgresAggregationTests {
     @Test func randomCasesEqualTheNativeEngineToTheBit() async throws {
-        // Off Swift's cooperative threads: minutes of blocking work would starve the async
-        // (HTTP) tests that run beside this suite on a 2-core machine.
-        try await runOffPool {
-            let (server, dir, url) = try PostgresOfflineEngineTests.fixture("pg-engine-aggs")
-            defer {
-                server.stop()
-                dir.remove()
-            }
-            let (native, engine) = PostgresOfflineEngineTests.engines(server, root: dir.path)
+        try await PostgresOfflineEngineTests.withEngines("pg-engine-aggs") { setup in
+            let (server, url, native, engine) = (setup.server, setup.url, setup.native, setup.engine)
             let cases = try (0..<30).map { try AggregationCase(seed: UInt64($0) &* 6007 &+ 11) }
             try server.psql(cases.enumerated().map { $1.sql(table: "a\($0)") }.joined())
             for (i, c) in cases.enumerated() {
@@ -51,15 +44,8 @@ import Testing
     }
 
     @Test func explainShowsTheAggregationQueryAndWhatStaysNative() async throws {
-        // Off Swift's cooperative threads: minutes of blocking work would starve the async
-        // (HTTP) tests that run beside this suite on a 2-core machine.
-        try await runOffPool {
-            let (server, dir, url) = try PostgresOfflineEngineTests.fixture("pg-engine-aggs-explain")
-            defer {
-                server.stop()
-                dir.remove()
-            }
-            let (_, engine) = PostgresOfflineEngineTests.engines(server, root: dir.path)
+        try await PostgresOfflineEngineTests.withEngines("pg-engine-aggs-explain") { setup in
+            let (server, url, engine) = (setup.server, setup.url, setup.engine)
             let c = try AggregationCase(seed: 3)
             try server.psql(c.sql(table: "stats"))
             let definitions = c.definitions(.postgres(PostgresRelation(url: url, table: "stats")))

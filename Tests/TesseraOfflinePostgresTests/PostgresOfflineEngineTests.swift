@@ -141,6 +141,30 @@ import Testing
         return (server, dir, "postgresql://postgres:\(server.password)@127.0.0.1:\(server.port)/postgres")
     }
 
+    /// What a test of the engine runs on: a PostgreSQL server, a directory, and both engines.
+    struct Setup {
+        let server: PostgresServerProcess
+        let dir: TemporaryDirectory
+        let url: String
+        let native: NativeEngine
+        let engine: PostgresOfflineEngine
+    }
+
+    /// Runs `body` with a fresh server and directory (stopped and removed after it), off
+    /// Swift's cooperative threads: minutes of blocking work would starve the async (HTTP)
+    /// tests that run beside these suites on a 2-core machine.
+    static func withEngines(_ name: String, _ body: @escaping @Sendable (Setup) throws -> Void) async throws {
+        try await runOffPool {
+            let (server, dir, url) = try fixture(name)
+            defer {
+                server.stop()
+                dir.remove()
+            }
+            let (native, engine) = engines(server, root: dir.path)
+            try body(Setup(server: server, dir: dir, url: url, native: native, engine: engine))
+        }
+    }
+
     static func engines(_ server: PostgresServerProcess, root: String) -> (NativeEngine, PostgresOfflineEngine) {
         let native = NativeEngine(root: root, threads: 2, connectors: [PostgresSourceConnector()])
         var engine = PostgresOfflineEngine(
@@ -154,15 +178,8 @@ import Testing
     }
 
     @Test func randomCasesEqualTheNativeEngineAndTheRules() async throws {
-        // Off Swift's cooperative threads: minutes of blocking work would starve the async
-        // (HTTP) tests that run beside this suite on a 2-core machine.
-        try await runOffPool {
-            let (server, dir, url) = try Self.fixture("pg-engine")
-            defer {
-                server.stop()
-                dir.remove()
-            }
-            let (native, engine) = Self.engines(server, root: dir.path)
+        try await Self.withEngines("pg-engine") { setup in
+            let (server, url, native, engine) = (setup.server, setup.url, setup.native, setup.engine)
             let cases = (0..<40).map { Case(seed: UInt64($0) &* 7919 &+ 17) }
             try server.psql(cases.enumerated().map { $1.sql(table: "t\($0)") }.joined())
             var pushed = 0
@@ -204,15 +221,8 @@ import Testing
     }
 
     @Test func latestRowsEqualTheNativeEngines() async throws {
-        // Off Swift's cooperative threads: minutes of blocking work would starve the async
-        // (HTTP) tests that run beside this suite on a 2-core machine.
-        try await runOffPool {
-            let (server, dir, url) = try Self.fixture("pg-engine-latest")
-            defer {
-                server.stop()
-                dir.remove()
-            }
-            let (native, engine) = Self.engines(server, root: dir.path)
+        try await Self.withEngines("pg-engine-latest") { setup in
+            let (server, url, native, engine) = (setup.server, setup.url, setup.native, setup.engine)
             let cases = (0..<20).map { Case(seed: UInt64($0) &* 104_729 &+ 3) }
             try server.psql(cases.enumerated().map { $1.sql(table: "t\($0)") }.joined())
             for (i, c) in cases.enumerated() {
@@ -333,14 +343,9 @@ import Testing
     /// The reference workload S (1M source rows in a table, 100,000 entity rows) joined by
     /// PostgreSQL equals DuckDB's exact-rules join of the same Parquet files, row by row.
     @Test func workloadSEqualsDuckDB() async throws {
-        try await runOffPool {
-            let (server, dir, url) = try Self.fixture("pg-engine-oracle")
-            defer {
-                server.stop()
-                dir.remove()
-            }
-            let (_, engine) = Self.engines(server, root: dir.path)
-            var fast = engine
+        try await Self.withEngines("pg-engine-oracle") { setup in
+            let (server, dir, url) = (setup.server, setup.dir, setup.url)
+            var fast = setup.engine
             fast.fetchRows = 50_000
             fast.uploadRows = 100_000
             try TrainingSetOracle.writeWorkload("S", into: dir.path)

@@ -19,7 +19,8 @@ public final class AggregationProgram: Sendable {
     public let features: [Feature]
     let layout: AggregationInputsLayout
     let reader: AggregationReader
-    let stateInputs: StateView.Inputs
+    /// The reader's input tags: what every state view of this program parses with.
+    var stateInputs: StateView.Inputs { reader.stateInputs }
 
     /// The columns a key's state keeps (the aggregations' inputs), as views name them.
     public var inputColumns: [(name: String, type: ValueType)] { layout.inputs }
@@ -31,7 +32,6 @@ public final class AggregationProgram: Sendable {
         features = view.aggregatedFeatures
         layout = AggregationInputsLayout(features)
         reader = AggregationReader(features: features, layout: layout)
-        stateInputs = StateView.Inputs(layout.inputs)
     }
 
     /// Some source rows of one key: event and created times (microseconds; `Int64.min` for

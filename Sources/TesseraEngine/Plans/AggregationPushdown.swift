@@ -359,7 +359,7 @@ public struct AggregationCollector {
                     var g = head[i]
                     while g >= 0 {
                         if bandValid[b].isValid(g) {
-                            let base = Int(band[b][g]) * 16
+                            let base = Int(band[b][g]) * partials.bandBits(of: input)
                             if let value = try Self.integer(columns[part], g, view: view) {
                                 exact.add(value, exponent: base - 1074)
                             }
