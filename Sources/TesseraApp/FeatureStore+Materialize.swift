@@ -156,12 +156,10 @@ extension FeatureStore {
     ) throws -> (start: Timestamp, rowsRead: Int, keys: Int, note: String?) {
         let program = AggregationProgram(view: view)
         let now = configuration.now().microseconds
-        guard let longest = program.longestWindow else {
-            throw FeatureStoreError(
-                "feature view '\(view.name)' has a lifetime window, which is computed for training sets only",
-                hint: "set online: false on it, or give the aggregation a duration window")
-        }
-        let start = Timestamp(microseconds: now &- longest)
+        // A lifetime window reads every event there is; the state folds the old ones into
+        // running aggregates as it is built.
+        let longest = program.longestWindow
+        let start = Timestamp(microseconds: longest.map { now &- $0 } ?? Int64.min / 2)
         let keyNames = definitions.joinKeys(of: view).map(\.name)
         let estimate = offline.estimatedRows(of: view, definitions: definitions)
         var batches: [RecordBatch] = []
@@ -225,7 +223,7 @@ extension FeatureStore {
             MaterializeProgress(
                 view: view.name, rowsRead: rowsRead, entitiesWritten: keys.count, estimatedRows: estimate))
         // An end older than every window of now: nothing a lookup now reads was there to load.
-        guard start > end else { return (start, rowsRead, keys.count, nil) }
+        guard let longest, start > end else { return (start, rowsRead, keys.count, nil) }
         let note =
             "every event up to \(end.iso8601) is older than the longest window (\(TimeSpan(microseconds: longest).formatted)) before now (\(Timestamp(microseconds: now).iso8601)): lookups are computed at the current time, so the state holds nothing; training sets compute any past time"
         return (end, rowsRead, keys.count, note)

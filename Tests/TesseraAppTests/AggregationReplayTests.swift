@@ -65,6 +65,27 @@ import Testing
                 name: "e_{function}_{window}"
                 functions: [sum, mean, max, last]
                 windows: [1h, 3d]
+          # Lifetime windows: states fold the rows older than 2h before now into running
+          # aggregates (most of the events, as writes happen at day 2).
+          - name: lifelong
+            entities: [driver]
+            source: trips_push
+            aggregations:
+              - function: count
+                name: "l_{function}_{window}"
+                windows: [2h, lifetime]
+              - column: fare
+                name: "l_{column}_{function}_{window}"
+                functions: [\(functions.joined(separator: ", "))]
+                windows: [lifetime]
+              - column: n
+                name: "l_{column}_{function}_{window}"
+                functions: [count, sum, mean, min, max, first, last_n(2), approx_count_distinct, approx_percentile(0.5)]
+                windows: [lifetime]
+              - column: rider
+                name: "l_{column}_{function}_{window}"
+                functions: [min, max, first, last, last_n(2), approx_count_distinct]
+                windows: [lifetime]
 
         """
     }
@@ -222,8 +243,11 @@ import Testing
         #expect(aggs.count == 3 + 13 * 3 + 8 * 2 + 5)
         let filtered = definitions.featureView("filtered")?.features.map(\.name) ?? []
         #expect(filtered.count == 2 + 4 * 2)
-        let names = aggs + filtered
-        let references = aggs.map { "aggs:\($0)" } + filtered.map { "filtered:\($0)" }
+        let lifelong = definitions.featureView("lifelong")?.features.map(\.name) ?? []
+        #expect(lifelong.count == 2 + 13 + 9 + 6)
+        let names = aggs + filtered + lifelong
+        let references =
+            aggs.map { "aggs:\($0)" } + filtered.map { "filtered:\($0)" } + lifelong.map { "lifelong:\($0)" }
         let drivers: [Int64] = [0, 1, 2, 3, 4, 5, 77]
         // Read times: the write time, event times and their neighbours, and later instants.
         var times: [Int64] = [base + 48 * hour, base + 60 * hour, base + 72 * hour, base + 200 * hour]
@@ -251,7 +275,8 @@ import Testing
                 "driver_id": .int64(drivers), "event_timestamp": .timestamp(Array(repeating: t, count: drivers.count)),
             ])
             let offline = try store.trainingSet(
-                TrainingSetRequest(spine: .entities(spine, name: "spine"), selection: .features(["aggs", "filtered"]))
+                TrainingSetRequest(
+                    spine: .entities(spine, name: "spine"), selection: .features(["aggs", "filtered", "lifelong"]))
             ).batch
             for name in names {
                 let served = online.vector(named: name)?.values ?? []

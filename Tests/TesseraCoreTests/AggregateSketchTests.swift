@@ -136,6 +136,19 @@ import Testing
         }
     }
 
+    /// Infinities have buckets past every finite value's, read back as infinities: a
+    /// percentile over them neither traps nor mixes them with the largest finite values.
+    @Test func infinitiesHaveTheirOwnBuckets() {
+        var sketch = QuantileSketch()
+        for value in [1.0, .greatestFiniteMagnitude, .infinity, -.infinity, .infinity] { sketch.add(value) }
+        #expect(sketch.quantile(0.01) == -.infinity)
+        #expect(sketch.quantile(0.99) == .infinity)
+        let largest = QuantileSketch.key(.greatestFiniteMagnitude) ?? 0
+        #expect(QuantileSketch.key(.infinity).map { $0 > largest } == true)
+        var keys = [1.0, .infinity, .infinity].compactMap(QuantileSketch.key)
+        #expect(keys.withUnsafeMutableBufferPointer { QuantileSketch.quantile(0.5, keys: $0) } == .infinity)
+    }
+
     /// The distinct-count estimate depends only on the registers, whatever order set them,
     /// is exact for small sets, and within 3 standard errors (2.4%) for large ones.
     @Test func distinctCountsDependOnlyOnTheSet() {

@@ -20,6 +20,16 @@ public struct ExactSum: Sendable, Hashable {
         for value in partials { add(value) }
     }
 
+    /// A sum restored from what `partials` and `specialPart` held (a stored running sum):
+    /// the partials are taken as they are, so restoring and adding go on where they left off.
+    public init(restoring partials: [Double], special: Double) {
+        self.partials = partials
+        self.special = special
+    }
+
+    /// The IEEE sum of the infinities and NaNs added (0 when every value was finite).
+    public var specialPart: Double { special }
+
     /// Adds `value` exactly.
     public mutating func add(_ value: Double) {
         guard value.isFinite else {

@@ -25,8 +25,13 @@ public struct QuantileSketch: Sendable, Hashable {
 
     @inline(__always)
     static func bucket(_ magnitude: Double) -> Int32 {
-        Int32(clamping: Int64((log(magnitude) / logGamma).rounded(.up)))
+        // An infinity gets the bucket past the largest double's (about 35,500), whose
+        // representative is infinite too; converting log(∞) to an integer would trap.
+        guard magnitude.isFinite else { return infiniteBucket }
+        return Int32(clamping: Int64((log(magnitude) / logGamma).rounded(.up)))
     }
+
+    static let infiniteBucket: Int32 = 40_000
 
     /// Adds a value (NaN is ignored: it has no place in an order).
     public mutating func add(_ value: Double) {

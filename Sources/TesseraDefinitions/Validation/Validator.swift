@@ -92,15 +92,6 @@ struct Validator {
 
     private mutating func check(_ view: FeatureView) {
         let id = ObjectID(.featureView, view.name)
-        if view.online, let lifetime = view.aggregatedFeatures.first(where: { $0.aggregation?.window == .lifetime }) {
-            // Online state keeps the rows of the longest window; a lifetime window would keep
-            // every row forever. Refuse rather than grow without bound.
-            error(
-                id,
-                "feature view '\(view.name)' is online but '\(lifetime.name)' has a lifetime window, which is computed for training sets only",
-                hint: "set 'online: false' on the view, or give the aggregation a duration window (90d)",
-                at: fieldLocations[id]?["aggregation:" + lifetime.name])
-        }
         var keyNames: [String: String] = [:]
         var seenEntities = Set<String>()
         for name in view.entities {

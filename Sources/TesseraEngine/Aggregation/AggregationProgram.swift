@@ -26,12 +26,27 @@ public final class AggregationProgram: Sendable {
     public var inputColumns: [(name: String, type: ValueType)] { layout.inputs }
     /// The longest window in microseconds; `nil` when a window is `lifetime`.
     public var longestWindow: Int64? { layout.longest }
+    /// Whether some feature has a `lifetime` window: its state then folds the rows older
+    /// than `rawSpan` before now into running aggregates instead of dropping them.
+    public var hasLifetimeWindows: Bool { !reader.lifetime.isEmpty }
+    /// How far back from now a state with lifetime windows holds rows raw: its longest
+    /// duration window, and at least an hour (so a replica whose clock is behind the writer's
+    /// by less still reads its lifetime values exactly).
+    let rawSpan: Int64
+    static let minimumRawSpan: Int64 = 3_600_000_000
 
     public init(view: FeatureView) {
         self.view = view.name
         features = view.aggregatedFeatures
         layout = AggregationInputsLayout(features)
         reader = AggregationReader(features: features, layout: layout)
+        var longestDuration: Int64 = 0
+        for feature in features {
+            if case .length(let span)? = feature.aggregation?.window {
+                longestDuration = max(longestDuration, span.microseconds)
+            }
+        }
+        rawSpan = max(longestDuration, AggregationProgram.minimumRawSpan)
     }
 
     /// Some source rows of one key: event and created times (microseconds; `Int64.min` for
@@ -186,22 +201,35 @@ public final class AggregationProgram: Sendable {
 
     /// The merge itself: `rows` of `new` (those some window at or after `now` can hold)
     /// merged into the held state `view` of bytes `held`, recording `pushes` and `mark`.
+    ///
+    /// With lifetime windows, rows older than the fold boundary — `now − rawSpan`, never
+    /// moving back — are folded into the running aggregates (held rows as they pass it, new
+    /// ones at once): every row stays in the lifetime values, and the raw rows stay bounded.
     private func merge(
         _ held: [UInt8]?, _ view: StateView?, _ new: Events, rows: ArraySlice<Int>, pushes: [UInt64], now: Int64,
         mark: Int64
     ) -> [UInt8]? {
-        let horizon = layout.longest.map { now &- $0 } ?? Int64.min
-        // New rows in window order (ties keep arrival order), the expired ones left out.
-        // Through buffer pointers: materializing a view merges every key's rows here.
+        let lifetime = hasLifetimeWindows
+        let horizon =
+            lifetime
+            ? max(view?.foldBoundary ?? Int64.min, now &- rawSpan) : (layout.longest.map { now &- $0 } ?? Int64.min)
+        // New rows in window order (ties keep arrival order), the expired ones left out (or,
+        // with lifetime windows, set apart to fold). Through buffer pointers: materializing a
+        // view merges every key's rows here.
         let (event, created) = (new.event, new.created)
         func newKey(_ r: Int) -> (Int64, Int64) { (event[r], r < created.count ? created[r] : Int64.min) }
         var fresh: [Int] = []
+        var old: [Int] = []
         var inOrder = true
         event.withUnsafeBufferPointer { event in
             created.withUnsafeBufferPointer { created in
                 fresh.reserveCapacity(rows.count)
                 var last = (Int64.min, Int64.min)
-                for r in rows where event[r] >= horizon {
+                for r in rows {
+                    guard event[r] >= horizon else {
+                        if lifetime { old.append(r) }
+                        continue
+                    }
                     let key = (event[r], r < created.count ? created[r] : Int64.min)
                     if key < last { inOrder = false }
                     last = key
@@ -215,19 +243,52 @@ public final class AggregationProgram: Sendable {
                 return (a.0, a.1, $0) < (b.0, b.1, $1)
             }
         }
+        let version = lifetime ? StateRows.lifetimeVersion : StateRows.version
+        let start = view?.lowerBound(horizon) ?? 0
+        var tail: [UInt8] = []
+        var folded: Int64 = 0
+        if lifetime {
+            let specs = reader.lifetime
+            // Once rows are folded, an aggregate the state lacks stays missing (see `missing`).
+            var partials =
+                (view?.foldedRows ?? 0) > 0
+                ? (view?.partials(specs) ?? specs.map { _ in .missing }) : specs.map(LifetimePartial.init)
+            folded = view?.foldedRows ?? 0
+            var newest = view?.newestFolded ?? Int64.min
+            if let view, start > 0 {
+                // Held rows passing the boundary: folded after the aggregates they follow.
+                let passing = view.rows(0..<start, inputs: layout.inputs).events(inputs: layout.inputs)
+                for i in partials.indices { partials[i].fold(passing, rows: 0..<start, as: specs[i]) }
+                folded += Int64(start)
+                newest = max(newest, view.event(start - 1))
+            }
+            if !old.isEmpty {
+                for i in partials.indices { partials[i].fold(new, rows: old, as: specs[i]) }
+                folded += Int64(old.count)
+                for r in old { newest = max(newest, event[r]) }
+            }
+            StateRows.tail(
+                boundary: horizon, folded: folded, newest: folded > 0 ? newest : Int64.min,
+                partials: folded > 0 ? partials : [], specs: specs, into: &tail)
+        }
         guard let view, let held else {
             // No held state (or one of an older layout): a state of the new rows alone.
-            guard !fresh.isEmpty else { return nil }
-            return StateRows.encode(new, rows: fresh, mark: mark, pushes: pushes, inputs: layout.inputs)
+            guard !fresh.isEmpty || folded > 0 else { return nil }
+            var out = StateRows.encode(
+                new, rows: fresh, mark: mark, pushes: pushes, inputs: layout.inputs, version: version)
+            out.append(contentsOf: tail)
+            return out
         }
-        if fresh.isEmpty && mark == view.mark && pushes == view.pushes() && view.lowerBound(horizon) == 0 {
+        if fresh.isEmpty && old.isEmpty && mark == view.mark && pushes == view.pushes() && start == 0
+            && (!lifetime || (held.first == version && view.foldBoundary == horizon))
+        {
             return held
         }
         // Held rows are sorted: merge the two sorted lists (held rows first on ties, as they
         // arrived first), then copy byte ranges.
         var order: [Int] = []
-        order.reserveCapacity(view.count + fresh.count)
-        var h = view.lowerBound(horizon)
+        order.reserveCapacity(view.count - start + fresh.count)
+        var h = start
         var f = 0
         while h < view.count || f < fresh.count {
             if f == fresh.count || (h < view.count && (view.event(h), view.created(h)) <= newKey(fresh[f])) {
@@ -238,8 +299,11 @@ public final class AggregationProgram: Sendable {
                 f += 1
             }
         }
-        guard !order.isEmpty else { return nil }
-        return view.merging(new, order: order, mark: mark, pushes: pushes, inputs: layout.inputs)
+        guard !order.isEmpty || folded > 0 else { return nil }
+        var out = view.merging(
+            new, order: order, mark: mark, pushes: pushes, inputs: layout.inputs, version: version)
+        out.append(contentsOf: tail)
+        return out
     }
 
     static func hash(_ push: String) -> UInt64 { Array(push.utf8).withUnsafeBytes { ValueHash.hash(bytes: $0) } }
@@ -252,7 +316,7 @@ public final class AggregationProgram: Sendable {
 
     /// `state` recording log mark `mark` (the same rows and remembered pushes).
     public func marked(_ state: [UInt8], _ mark: Int64) -> [UInt8] {
-        if state.first == StateRows.version, state.count >= 9 {
+        if state.first == StateRows.version || state.first == StateRows.lifetimeVersion, state.count >= 9 {
             var out = state
             withUnsafeBytes(of: mark.littleEndian) { out.replaceSubrange(1..<9, with: $0) }
             return out
@@ -316,8 +380,9 @@ public final class AggregationProgram: Sendable {
     /// The newest event time in a state (`nil` for none or an unreadable state).
     public func newestEvent(_ state: [UInt8]) -> Int64? {
         state.withUnsafeBytes { raw in
-            guard let view = StateView(raw, inputs: stateInputs), view.count > 0 else { return nil }
-            return view.event(view.count - 1)
+            guard let view = StateView(raw, inputs: stateInputs) else { return nil }
+            if view.count > 0 { return view.event(view.count - 1) }
+            return view.foldedRows > 0 ? view.newestFolded : nil
         }
     }
 

@@ -52,6 +52,10 @@ struct AggregationReader: Sendable {
     let index: [String: Int]
     /// Span positions from the shortest window to the longest (lifetime last).
     let byLength: [Int]
+    /// The lifetime features, in view order, and per feature its position among them (-1
+    /// for a duration window): states fold their oldest rows into running aggregates.
+    let lifetime: [LifetimeFeature]
+    let lifetimeOf: [Int]
     let pool = ScratchPool()
 
     init(features: [Feature], layout: AggregationInputsLayout) {
@@ -61,6 +65,8 @@ struct AggregationReader: Sendable {
         var compiled: [Compiled] = []
         var functions: [AggregateFunction] = []
         var index: [String: Int] = [:]
+        var lifetime: [LifetimeFeature] = []
+        var lifetimeOf: [Int] = []
         for (f, feature) in features.enumerated() {
             var span: Int64?
             if case .length(let length)? = feature.aggregation?.window { span = length.microseconds }
@@ -81,7 +87,18 @@ struct AggregationReader: Sendable {
                     narrowOutput: feature.type == .int32 || feature.type == .float32))
             functions.append(function)
             index[feature.name] = f
+            if feature.aggregation?.window == .lifetime {
+                lifetimeOf.append(lifetime.count)
+                lifetime.append(
+                    LifetimeFeature(
+                        feature: f, function: function, input: input, inputType: inputType,
+                        spelling: feature.aggregation?.spelling ?? feature.name))
+            } else {
+                lifetimeOf.append(-1)
+            }
         }
+        self.lifetime = lifetime
+        self.lifetimeOf = lifetimeOf
         self.spans = spans
         self.compiled = compiled
         self.functions = functions
@@ -157,12 +174,28 @@ struct AggregationReader: Sendable {
                     for (s, f) in selected.enumerated() where f >= 0 { values[s * rows + row] = empty(compiled[f]) }
                     return
                 }
-                if view.count > 0 { newest[row] = view.event(view.count - 1) }
+                if view.count > 0 {
+                    newest[row] = view.event(view.count - 1)
+                } else if view.foldedRows > 0 {
+                    newest[row] = view.newestFolded
+                }
                 let hi = view.lowerBound(t)
                 for s in spans.indices { scratch.los[s] = spans[s].map { view.lowerBound(t &- $0, below: hi) } ?? 0 }
                 var decoded: AggregationProgram.Events?
+                // Running aggregates of rows no longer held raw: a lifetime feature is its
+                // aggregate with the held rows before `t` folded in.
+                let partials = view.foldedRows > 0 ? view.partials(lifetime) : nil
+                var held: AggregationProgram.Events?
                 for (s, f) in selected.enumerated() where f >= 0 {
                     let feature = compiled[f]
+                    if let partials, lifetimeOf[f] >= 0 {
+                        let spec = lifetime[lifetimeOf[f]]
+                        if held == nil { held = view.rows(0..<hi, inputs: inputs).events(inputs: inputs) }
+                        var partial = partials[lifetimeOf[f]]
+                        if let held { partial.fold(held, rows: 0..<hi, as: spec) }
+                        values[s * rows + row] = partial.value(spec)
+                        continue
+                    }
                     let lo = scratch.los[feature.spanIndex]
                     if let value = evaluate(feature, view, lo, hi, row: row, &scratch) {
                         values[s * rows + row] = value

@@ -11,6 +11,10 @@ import TesseraOffline
 /// rows validity bytes · values (rows × 8 bytes for fixed-width types: integers and
 /// timestamps as i64, floats as the float64 bits, bools 0/1; for strings and bytes, rows ×
 /// u32 lengths, then the bytes).
+///
+/// Version 4, the states of views with `lifetime` windows, adds after the inputs: i64 fold
+/// boundary (rows older are no longer held raw) · i64 rows folded · i64 newest folded event
+/// · u32 length · the running aggregates of the lifetime features (`LifetimePartial`).
 struct StateRows {
     var mark: Int64 = 0
     var pushes: [UInt64] = []
@@ -22,6 +26,8 @@ struct StateRows {
     var binary: [[[UInt8]]]
 
     static let version: UInt8 = 3
+    /// The layout with running aggregates after the rows (views with lifetime windows).
+    static let lifetimeVersion: UInt8 = 4
     /// The layout before the log mark: read as mark 0.
     static let unmarkedVersion: UInt8 = 2
 
@@ -85,12 +91,13 @@ struct StateRows {
         return AggregationProgram.Events(event: event, created: created, inputs: columns)
     }
 
-    func encode(inputs: [(name: String, type: ValueType)]) -> [UInt8] {
+    func encode(inputs: [(name: String, type: ValueType)], version: UInt8 = StateRows.version) -> [UInt8] {
         let n = count
         var out: [UInt8] = []
         out.reserveCapacity(8 + n * (16 + 9 * inputs.count))
         func put(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
-        StateRows.header(mark: mark, pushes: pushes, rows: n, inputs: inputs.count, into: &out)
+        StateRows.header(
+            version: version, mark: mark, pushes: pushes, rows: n, inputs: inputs.count, into: &out)
         for value in event { put(value) }
         for value in created { put(value) }
         for (k, input) in inputs.enumerated() {
@@ -113,10 +120,10 @@ struct StateRows {
     /// typed pass per column (how materialization builds every key's state).
     static func encode(
         _ new: AggregationProgram.Events, rows: [Int], mark: Int64 = 0, pushes: [UInt64],
-        inputs: [(name: String, type: ValueType)]
+        inputs: [(name: String, type: ValueType)], version: UInt8 = StateRows.version
     ) -> [UInt8] {
         var out: [UInt8] = []
-        header(mark: mark, pushes: pushes, rows: rows.count, inputs: inputs.count, into: &out)
+        header(version: version, mark: mark, pushes: pushes, rows: rows.count, inputs: inputs.count, into: &out)
         // The body's exact size first, then every section written in place: materializing a
         // view encodes every key's state, so no per-value append.
         let n = rows.count
@@ -199,8 +206,11 @@ struct StateRows {
     }
 
     /// Writes the header: version, log mark, remembered pushes, row and input counts.
-    static func header(mark: Int64, pushes: [UInt64], rows: Int, inputs: Int, into out: inout [UInt8]) {
-        out.append(StateRows.version)
+    static func header(
+        version: UInt8 = StateRows.version, mark: Int64, pushes: [UInt64], rows: Int, inputs: Int,
+        into out: inout [UInt8]
+    ) {
+        out.append(version)
         withUnsafeBytes(of: mark.littleEndian) { out.append(contentsOf: $0) }
         out.append(UInt8(min(pushes.count, 255)))
         for push in pushes.suffix(255) { withUnsafeBytes(of: push.littleEndian) { out.append(contentsOf: $0) } }
@@ -208,25 +218,28 @@ struct StateRows {
         out.append(UInt8(inputs))
     }
 
+    /// Appends a version 4 state's fold boundary, fold counts and running aggregates.
+    static func tail(
+        boundary: Int64, folded: Int64, newest: Int64, partials: [LifetimePartial], specs: [LifetimeFeature],
+        into out: inout [UInt8]
+    ) {
+        for value in [boundary, folded, newest] {
+            withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+        }
+        var body: [UInt8] = []
+        LifetimePartial.encode(partials, specs: specs, into: &body)
+        withUnsafeBytes(of: UInt32(body.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: body)
+    }
+
     /// The rows of a state, or `nil` when the bytes are not a state of `inputs` (an older
     /// layout after a breaking apply: the key then reads as having no rows until rebuilt).
     static func decode(_ bytes: [UInt8], inputs: [(name: String, type: ValueType)]) -> StateRows? {
         bytes.withUnsafeBytes { raw in
             guard let view = StateView(raw, inputs: inputs) else { return nil }
-            var rows = StateRows(inputs: inputs.count)
+            var rows = view.rows(0..<view.count, inputs: inputs)
             rows.mark = view.mark
             rows.pushes = view.pushes()
-            let n = view.count
-            rows.event = (0..<n).map(view.event)
-            rows.created = (0..<n).map(view.created)
-            for (k, input) in inputs.enumerated() {
-                rows.valid[k] = (0..<n).map { view.isValid(k, $0) }
-                if StateRows.isBinary(input.type) {
-                    rows.binary[k] = (0..<n).map { Array(view.binary(k, $0)) }
-                } else {
-                    rows.words[k] = (0..<n).map { view.word(k, $0) }
-                }
-            }
             return rows
         }
     }
@@ -248,6 +261,14 @@ struct StateView {
     /// Per input, when some input is binary: the start of each binary value's bytes
     /// (`count + 1` offsets; empty for other inputs). Empty when no input is binary.
     let binaryStarts: [[Int]]
+    /// Version 4: rows with event time before this are folded into the running aggregates
+    /// (`Int64.min` for other versions: none are).
+    let foldBoundary: Int64
+    /// Version 4: how many rows the running aggregates hold, and the newest one's event time.
+    let foldedRows: Int64
+    let newestFolded: Int64
+    /// Where the running aggregates' bytes are (empty for other versions).
+    let partialRange: Range<Int>
 
     /// What reading a state needs of its inputs' types, worked out once per program:
     /// `ValueType` is an indirect enum, so comparing it per read costs reference counting.
@@ -276,7 +297,7 @@ struct StateView {
             return Int(raw[at])
         }
         let version = byte()
-        if version == Int(StateRows.version) {
+        if version == Int(StateRows.version) || version == Int(StateRows.lifetimeVersion) {
             guard at + 8 <= raw.count else { return nil }
             mark = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int64.self))
             at += 8
@@ -324,6 +345,46 @@ struct StateView {
         }
         self.at = offsets
         self.binaryStarts = binaryStarts
+        if version == Int(StateRows.lifetimeVersion) {
+            guard at + 28 <= raw.count else { return nil }
+            func int(_ offset: Int) -> Int64 {
+                Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at + offset, as: Int64.self))
+            }
+            foldBoundary = int(0)
+            foldedRows = int(8)
+            newestFolded = int(16)
+            let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at + 24, as: UInt32.self)))
+            guard at + 28 + length <= raw.count else { return nil }
+            partialRange = (at + 28)..<(at + 28 + length)
+        } else {
+            foldBoundary = Int64.min
+            foldedRows = 0
+            newestFolded = Int64.min
+            partialRange = 0..<0
+        }
+    }
+
+    /// The running aggregates of `specs` (`nil` when the state holds none or they are not
+    /// `specs`'s).
+    func partials(_ specs: [LifetimeFeature]) -> [LifetimePartial]? {
+        guard !partialRange.isEmpty else { return nil }
+        return LifetimePartial.decode(UnsafeRawBufferPointer(rebasing: raw[partialRange]), specs: specs)
+    }
+
+    /// Rows `range` decoded (no mark, no remembered pushes).
+    func rows(_ range: Range<Int>, inputs: [(name: String, type: ValueType)]) -> StateRows {
+        var rows = StateRows(inputs: inputs.count)
+        rows.event = range.map(event)
+        rows.created = range.map(created)
+        for (k, input) in inputs.enumerated() {
+            rows.valid[k] = range.map { isValid(k, $0) }
+            if StateRows.isBinary(input.type) {
+                rows.binary[k] = range.map { Array(binary(k, $0)) }
+            } else {
+                rows.words[k] = range.map { word(k, $0) }
+            }
+        }
+        return rows
     }
 
     @inline(__always) func event(_ r: Int) -> Int64 {
@@ -367,11 +428,12 @@ struct StateView {
     /// rows are copied as byte ranges; nothing is decoded.
     func merging(
         _ new: AggregationProgram.Events, order: [Int], mark: Int64, pushes: [UInt64],
-        inputs: [(name: String, type: ValueType)]
+        inputs: [(name: String, type: ValueType)], version: UInt8 = StateRows.version
     ) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(raw.count + 8 + (order.count - count + 1) * (16 + 9 * inputs.count) + 8 * pushes.count)
-        StateRows.header(mark: mark, pushes: pushes, rows: order.count, inputs: inputs.count, into: &out)
+        StateRows.header(
+            version: version, mark: mark, pushes: pushes, rows: order.count, inputs: inputs.count, into: &out)
         // Maximal runs of consecutive held rows, and the new rows between them.
         var runs: [(start: Int, end: Int)] = []
         var i = 0
