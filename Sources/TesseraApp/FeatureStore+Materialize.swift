@@ -24,6 +24,9 @@ public struct MaterializeRequest: Sendable {
     public var threads: Int?
     /// Entities per write to the online store (each write is one transaction).
     public var batchRows: Int
+    /// Keep memory near this many bytes: a plain view's entities are found in parts by key
+    /// hash, each part reading the source again (native engine; `nil`: one pass).
+    public var memoryLimit: Int?
 
     public init(_ interval: Interval, views: [String]? = nil, threads: Int? = nil, batchRows: Int = 262_144) {
         self.interval = interval
@@ -55,9 +58,11 @@ public struct MaterializeSummary: Sendable, Encodable {
         /// Why a run loaded less than its interval suggests (a window-aggregated view whose
         /// events all end before the windows of now), or `nil`.
         public var note: String? = nil
+        /// Under a memory limit: the key-hash parts the view's entities were found in.
+        public var parts: Int? = nil
 
         enum CodingKeys: String, CodingKey {
-            case view, start, end, seconds, note
+            case view, start, end, seconds, note, parts
             case rowsRead = "rows_read"
             case entitiesWritten = "entities_written"
         }
@@ -111,10 +116,10 @@ extension FeatureStore {
                         note: built.note))
                 if view.plainFeatures.isEmpty { continue }
             }
-            let stats = try offline.latestRows(
+            let stats = try latestRows(
                 LatestRowsRequest(
                     view: view, start: start, end: end, batchRows: request.batchRows, threads: request.threads),
-                definitions: definitions,
+                memoryLimit: request.memoryLimit, definitions: definitions,
                 progress: { rows in
                     read = rows
                     progress(
@@ -141,9 +146,64 @@ extension FeatureStore {
             results.append(
                 MaterializeSummary.View(
                     view: view.name, start: start, end: end, rowsRead: stats.rowsRead, entitiesWritten: stats.entities,
-                    seconds: Double(MonotonicClock.nanoseconds() &- viewBegan) / 1e9))
+                    seconds: Double(MonotonicClock.nanoseconds() &- viewBegan) / 1e9, parts: stats.parts))
         }
         return MaterializeSummary(views: results, seconds: Double(MonotonicClock.nanoseconds() &- began) / 1e9)
+    }
+
+    /// What `materialize` reserves of a memory limit for what does not grow with the entities
+    /// (the runtime, the registry, source batches being decoded, the store's page cache).
+    static let reservedBytes = 192 << 20
+
+    /// The latest rows of a plain view, within `memoryLimit` when the engine can split the
+    /// entities by key hash: one pass with a budget of entities; if the budget is passed,
+    /// as many parts as the entities seen so far project (at least twice as many), each
+    /// pass reading the source again. Parts already written are written again after a
+    /// re-split, which the store's newest-wins writes make harmless.
+    func latestRows(
+        _ request: LatestRowsRequest, memoryLimit: Int?, definitions: Definitions, progress: (Int) -> Void,
+        emit: (RecordBatch) throws -> Void
+    ) throws -> LatestRowsStats {
+        guard let memoryLimit, offline.partitionsEntities else {
+            return try offline.latestRows(request, definitions: definitions, progress: progress, emit: emit)
+        }
+        let view = request.view
+        // Per entity: its key and best times, the key dictionary's slot, and the retained
+        // winning rows (up to twice the entities before compaction).
+        let keyWidth = definitions.joinKeys(of: view).reduce(0) {
+            $0 + TrainingSetBuilder.width(of: $1.type.joinKeyType)
+        }
+        let featureWidth = view.plainFeatures.reduce(0) { $0 + TrainingSetBuilder.width(of: $1.type) + 1 }
+        let perEntity = 2 * keyWidth + 40 + 2 * (keyWidth + 16 + featureWidth)
+        let budget = max(1_024, (memoryLimit - Self.reservedBytes) / perEntity)
+        let sourceRows = offline.estimatedRows(of: view, definitions: definitions)
+        var parts = 1
+        var part = 0
+        var readBefore = 0
+        var total = LatestRowsStats(view: view.name, rowsRead: 0, entities: 0)
+        while part < parts {
+            var partRequest = request
+            partRequest.keyPartition = KeyPartition(index: part, count: parts)
+            partRequest.entityBudget = budget
+            let before = readBefore
+            let stats = try offline.latestRows(
+                partRequest, definitions: definitions, progress: { progress(before + $0) }, emit: emit)
+            readBefore += stats.rowsRead
+            total.rowsRead += stats.rowsRead
+            if let over = stats.overBudget {
+                // The part's entities projected from the share of the source read so far.
+                let share = sourceRows.map { min(1, Double(over.rowsRead) / Double(max(1, $0))) } ?? 0.5
+                let projected = Double(over.entities) / max(share, 0.01) * Double(parts)
+                parts = max(2 * parts, Int((projected * 1.25 / Double(budget)).rounded(.up)))
+                part = 0
+                total.entities = 0
+                continue
+            }
+            total.entities += stats.entities
+            part += 1
+        }
+        total.parts = parts
+        return total
     }
 
     /// Rebuilds the aggregation state of every key of `view` from its source: the rows some

@@ -41,13 +41,17 @@ public struct NativeEngine: OfflineEngine {
             request, progress: progress)
     }
 
+    /// `latestRows` honours `keyPartition` and `entityBudget`.
+    public var partitionsEntities: Bool { true }
+
     public func latestRows(
         _ request: LatestRowsRequest, definitions: Definitions, progress: (Int) -> Void,
         emit: (RecordBatch) throws -> Void
     ) throws -> LatestRowsStats {
         try Materializer(definitions: definitions, readers: readers(definitions)).latestRows(
             of: request.view, start: request.start, end: request.end, threads: request.threads ?? threads,
-            batchRows: request.batchRows, retainedRowLimit: request.retainedRowLimit, progress: progress, emit: emit)
+            batchRows: request.batchRows, retainedRowLimit: request.retainedRowLimit, partition: request.keyPartition,
+            entityBudget: request.entityBudget, progress: progress, emit: emit)
     }
 
     public func aggregationRows(

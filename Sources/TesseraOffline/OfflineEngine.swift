@@ -32,6 +32,10 @@ public protocol OfflineEngine: Sendable {
         emit: (RecordBatch) throws -> Void
     ) throws -> LatestRowsStats
 
+    /// Whether `latestRows` honours `LatestRowsRequest.keyPartition` and `entityBudget` (a
+    /// materialization under a memory limit splits into parts only then).
+    var partitionsEntities: Bool { get }
+
     /// The source rows of a view with window aggregations whose event time is in
     /// `start ... end`, as batches of `AggregationRows.schema(of:definitions:)` (join keys,
     /// times and the aggregations' input columns): what the online aggregation state is
@@ -70,6 +74,8 @@ public protocol OfflineEngine: Sendable {
 }
 
 extension OfflineEngine {
+    public var partitionsEntities: Bool { false }
+
     /// The native plan: one scan and one operator per view, on this machine.
     public func explain(_ request: TrainingSetRequest, definitions: Definitions) throws -> String {
         let (selections, _, onDemand) = try FeatureResolution.selections(for: request, in: definitions)
@@ -128,6 +134,12 @@ public struct LatestRowsRequest: Sendable {
     public var threads: Int?
     /// Native engine: source rows kept before compacting to the winners (`nil`: its default).
     public var retainedRowLimit: Int?
+    /// Only the entities whose key hash falls in this part (`KeyPartition`): a materialization
+    /// under a memory limit reads the source once per part (`nil`: every entity).
+    public var keyPartition: KeyPartition?
+    /// With `keyPartition`: give up (`LatestRowsStats.overBudget`) as soon as more entities than
+    /// this are held, emitting nothing, so the caller can split into more parts.
+    public var entityBudget: Int?
 
     public init(
         view: FeatureView, start: Timestamp, end: Timestamp, batchRows: Int = 65_536, threads: Int? = nil,
@@ -142,11 +154,38 @@ public struct LatestRowsRequest: Sendable {
     }
 }
 
+/// Part `index` of `count` of the entities, by a hash of their join keys: the parts are
+/// disjoint and together hold every entity.
+public struct KeyPartition: Sendable, Equatable {
+    public var index: Int
+    public var count: Int
+
+    public init(index: Int, count: Int) {
+        self.index = index
+        self.count = max(1, count)
+    }
+}
+
 /// What one `latestRows` call did.
 public struct LatestRowsStats: Sendable, Codable {
     public var view: String
     public var rowsRead: Int
     public var entities: Int
+    /// Set when the request's `entityBudget` was passed: nothing was emitted; the entities
+    /// held and source rows read when it gave up (to size the parts).
+    public var overBudget: OverBudget? = nil
+    /// The key-hash parts the entities were found in (`nil`: one pass).
+    public var parts: Int? = nil
+
+    public struct OverBudget: Sendable, Codable {
+        public var entities: Int
+        public var rowsRead: Int
+
+        public init(entities: Int, rowsRead: Int) {
+            self.entities = entities
+            self.rowsRead = rowsRead
+        }
+    }
 
     public init(view: String, rowsRead: Int, entities: Int) {
         self.view = view

@@ -102,6 +102,31 @@ import Testing
         #expect(text.status == 0 && text.stdout.contains("note: every event up to 2026-01-20T12:00:00Z"), "\(text)")
     }
 
+    /// `--memory-limit`: the entities found in parts by key hash (re-split when a part
+    /// outgrows its budget) give the store one pass gives.
+    @Test func aMemoryLimitGivesTheSameStore() throws {
+        let dir = try TemporaryDirectory("materialize-limit")
+        defer { dir.remove() }
+        let whole = try MaterializeTests.repo(dir, name: "whole")
+        let parts = try MaterializeTests.repo(dir, name: "parts")
+        let args = ["materialize", "2026-01-01", "2026-02-01", "--views", "driver_hourly_stats"]
+        #expect(try CommandRunner.run(args + ["--repo", whole]).status == 0)
+        let limited = try CommandRunner.run(args + ["--repo", parts, "--memory-limit", "1MB", "--json"])
+        #expect(limited.status == 0, "\(limited)")
+        let summary = try JSONSerialization.jsonObject(with: Data(limited.stdout.utf8)) as? [String: Any]
+        let view = (summary?["views"] as? [[String: Any]])?.first
+        // 2,000 drivers against the smallest budget (1,024 entities): two parts or more.
+        #expect((view?["parts"] as? Int ?? 0) >= 2, "\(limited.stdout)")
+        #expect(view?["entities_written"] as? Int == MaterializeTests.drivers, "\(limited.stdout)")
+        let expected = try MaterializeTests.records(whole)
+        #expect(expected.compactMap { $0 }.count > 1000)
+        #expect(try MaterializeTests.records(parts) == expected)
+        let text = try CommandRunner.run(args + ["--repo", parts, "--memory-limit", "1MB"])
+        #expect(text.status == 0 && text.stdout.contains("parts by key hash"), "\(text)")
+        let bad = try CommandRunner.run(args + ["--repo", parts, "--memory-limit", "0"])
+        #expect(bad.status != 0 && bad.stderr.contains("--memory-limit 0: write a size"), "\(bad)")
+    }
+
     @Test func killedMaterializationsRerunToTheCleanState() throws {
         let dir = try TemporaryDirectory("kill")
         defer { dir.remove() }

@@ -70,6 +70,64 @@ import Testing
         #expect(wrong.status != 0 && wrong.stderr.contains(".arrows (Arrow IPC stream)"), "\(wrong)")
     }
 
+    /// `--memory-limit`: the entity rows read and the training set built and written in
+    /// parts; the output equals the one built at once, for plain, on-demand and aggregated
+    /// features, in Parquet and CSV.
+    @Test func aMemoryLimitBuildsInPartsWithTheSameOutput() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let repo = dir.file("repo")
+        // 10,000 rides: three parts of at most 4,096 rows under a tiny limit.
+        let initialized = try CommandRunner.run(["init", repo, "--rows", "100000", "--data-start", "2026-01-01"])
+        #expect(initialized.status == 0, "\(initialized)")
+        #expect(try CommandRunner.run(["apply", "--repo", repo]).status == 0)
+        for service in ["ride_ranking_v1", "driver_activity_v1"] {
+            let whole = dir.file("\(service)-whole.parquet")
+            let parts = dir.file("\(service)-parts.parquet")
+            let base = [
+                "training-set", "--repo", repo, "--entities", repo + "/data/rides.parquet", "--service", service,
+            ]
+            let a = try CommandRunner.run(base + ["--output", whole])
+            #expect(a.status == 0, "\(a)")
+            let b = try CommandRunner.run(base + ["--output", parts, "--memory-limit", "1MB"])
+            #expect(b.status == 0, "\(b)")
+            #expect(b.stdout.contains("10000 rows") && b.stdout.contains("in 3 parts of up to 4096 rows"), "\(b)")
+            #expect(b.stderr.contains("warning: --memory-limit 1MB is below what the smallest part needs"), "\(b)")
+            let x = try ParquetFile(path: whole).read()
+            let y = try ParquetFile(path: parts).read()
+            #expect(x.rowCount == 10_000 && x.schema == y.schema, "\(service)")
+            for name in x.schema.names {
+                #expect(x.column(named: name)?.values == y.column(named: name)?.values, "\(service): column \(name)")
+            }
+        }
+        // CSV out, and a roomy limit: one part.
+        let csv = dir.file("parts.csv")
+        let c = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", repo + "/data/rides.parquet", "--service", "ride_ranking_v1",
+            "--output", csv, "--memory-limit", "2GB", "--json",
+        ])
+        #expect(c.status == 0, "\(c)")
+        let summary = try JSONSerialization.jsonObject(with: Data(c.stdout.utf8)) as? [String: Any]
+        #expect(summary?["parts"] as? Int == 1 && summary?["rows"] as? Int == 10_000, "\(c.stdout)")
+        #expect(try CSVReader.read(path: csv).rowCount == 10_000)
+        // What it cannot do, said before any work.
+        let bad = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", repo + "/data/rides.parquet", "--service", "ride_ranking_v1",
+            "--output", csv, "--memory-limit", "lots",
+        ])
+        #expect(bad.status != 0 && bad.stderr.contains("--memory-limit lots: write a size such as 512MB"), "\(bad)")
+        let range = try CommandRunner.run([
+            "training-set", "--repo", repo, "--start", "2026-01-01", "--end", "2026-01-02", "--features",
+            "driver_hourly_stats", "--output", csv, "--memory-limit", "512MB",
+        ])
+        #expect(range.status != 0 && range.stderr.contains("give --entities"), "\(range)")
+        let arrows = try CommandRunner.run([
+            "training-set", "--repo", repo, "--entities", repo + "/data/rides.parquet", "--service", "ride_ranking_v1",
+            "--output", dir.file("x.arrows"), "--memory-limit", "512MB",
+        ])
+        #expect(arrows.status != 0 && arrows.stderr.contains("use a .parquet or .csv --output"), "\(arrows)")
+    }
+
     /// The example's window aggregations through the CLI, checked against a brute force over
     /// the trips file: every row, every count and sum, the window `t − W <= event < t`.
     @Test func windowAggregationsMatchABruteForceOverTheTripsFile() throws {

@@ -85,6 +85,50 @@ import Testing
         }
     }
 
+    /// Key-hash parts are disjoint and together give the winners of one pass, row for row;
+    /// a budget of entities passed stops a part with nothing emitted.
+    @Test func keyPartsTogetherGiveTheWinnersOfOnePass() async throws {
+        await propertyCheck(count: 100, input: Gen.int(in: 0...Int.max)) { seed in
+            var rng = SplitMix(seed: UInt64(seed))
+            let batches = MaterializerTests.source(seed: UInt64(seed), rows: 1 + rng.below(60), spread: rng.below(3))
+            let defs = MaterializerTests.definitions(ttl: .zero)
+            let materializer = Materializer(definitions: defs) { _ in [MemorySourceReader(batches)] }
+            let (start, end) = (Timestamp(microseconds: 0), Timestamp(microseconds: 100))
+            func winners(_ partition: KeyPartition?) -> [String: [ScalarValue]] {
+                var out: [String: [ScalarValue]] = [:]
+                _ = try? materializer.latestRows(of: defs.featureViews[0], start: start, end: end, partition: partition)
+                {
+                    batch in
+                    for row in 0..<batch.rowCount {
+                        let key = "\(batch.column(named: "driver_id")?.value(at: row) ?? .null)"
+                        #expect(out[key] == nil, "seed \(seed): driver \(key) in two parts")
+                        out[key] = batch.columns.map { $0.value(at: row) }
+                    }
+                }
+                return out
+            }
+            let whole = winners(nil)
+            let count = 1 + rng.below(5)
+            var joined: [String: [ScalarValue]] = [:]
+            var emittedByParts = 0
+            for index in 0..<count {
+                let part = winners(KeyPartition(index: index, count: count))
+                emittedByParts += part.count
+                joined.merge(part) { a, _ in a }
+            }
+            #expect(joined == whole, "seed \(seed), \(count) parts")
+            #expect(emittedByParts == whole.count, "seed \(seed): an entity in two parts")
+            if whole.count > 1 {
+                var emitted = 0
+                let stats = try? materializer.latestRows(
+                    of: defs.featureViews[0], start: start, end: end, partition: KeyPartition(index: 0, count: 1),
+                    entityBudget: whole.count - 1
+                ) { emitted += $0.rowCount }
+                #expect(stats?.overBudget != nil && emitted == 0, "seed \(seed)")
+            }
+        }
+    }
+
     @Test func rowsOutsideTheIntervalAreIgnored() throws {
         let batch = try RecordBatch([
             "driver_id": .int64([1, 1, 1]), "ts": .timestamp([5, 15, 25]), "created": .timestamp([0, 0, 0]),

@@ -100,21 +100,31 @@ struct MaterializeOptions: ParsableArguments {
     @Option(help: "Rows per write to the online store (each write is one transaction).")
     var batchRows = 262_144
 
+    @Option(
+        help: ArgumentHelp(
+            "Keep memory near this size (512MB, 2GB): a view's entities are found in parts by key hash, each part reading the source again (native engine; the end state is the same).",
+            valueName: "size"))
+    var memoryLimit: String?
+
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
     func validate() throws {
         guard batchRows >= 1 else { throw ValidationError("--batch-rows must be at least 1") }
         guard (threads ?? 1) >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if let memoryLimit, (ByteSize.parse(memoryLimit) ?? 0) <= 0 {
+            throw ValidationError("--memory-limit \(memoryLimit): write a size such as 512MB or 2GB")
+        }
     }
 
     func materialize(_ interval: MaterializeRequest.Interval) throws {
         let store = try repository.open()
         let names = views.map { $0.split(separator: ",").map { String($0).trimmingSpaces() } }
         var lastView = ""
-        let summary = try store.materialize(
-            MaterializeRequest(interval, views: names, threads: threads ?? store.defaultThreads, batchRows: batchRows)
-        ) { progress in
+        var request = MaterializeRequest(
+            interval, views: names, threads: threads ?? store.defaultThreads, batchRows: batchRows)
+        request.memoryLimit = memoryLimit.flatMap(ByteSize.parse)
+        let summary = try store.materialize(request) { progress in
             if progress.view != lastView {
                 if !lastView.isEmpty { Console.endProgress() }
                 lastView = progress.view
@@ -137,6 +147,9 @@ struct MaterializeOptions: ParsableArguments {
                     format: "%@: %d rows read, %d entities written in %.2f s (%.0f rows/s), [%@, %@]", view.view,
                     view.rowsRead, view.entitiesWritten, view.seconds, Double(view.rowsRead) / max(view.seconds, 1e-9),
                     view.start.iso8601, view.end.iso8601))
+            if let parts = view.parts, parts > 1 {
+                Console.print("  in \(parts) parts by key hash, each reading the source again (--memory-limit)")
+            }
             if let note = view.note { Console.print("  note: \(note)") }
         }
     }

@@ -77,6 +77,12 @@ struct TrainingSetCommand: ParsableCommand {
     @Option(help: "Cores to use (default: the offline store's threads, else all).")
     var threads: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Keep memory near this size (512MB, 2GB): the entity rows are read and the training set built and written in parts, each reading the sources again; the output is the same. Needs --entities and a .parquet or .csv --output.",
+            valueName: "size"))
+    var memoryLimit: String?
+
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
@@ -101,6 +107,21 @@ struct TrainingSetCommand: ParsableCommand {
             }
         }
         guard (threads ?? 1) >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if let memoryLimit {
+            guard let bytes = ByteSize.parse(memoryLimit), bytes > 0 else {
+                throw ValidationError("--memory-limit \(memoryLimit): write a size such as 512MB or 2GB")
+            }
+            if entities == nil {
+                throw ValidationError(
+                    "--memory-limit reads the entity rows in parts from a file: give --entities (rows built from --start/--end are held whole)"
+                )
+            }
+            if let output, output.lowercased().hasSuffix(".arrows") {
+                throw ValidationError(
+                    "--memory-limit writes the output in parts: use a .parquet or .csv --output (an Arrow IPC stream is written whole)"
+                )
+            }
+        }
     }
 
     func parseKeyMap() throws -> [String: String] {
@@ -137,6 +158,12 @@ struct TrainingSetCommand: ParsableCommand {
                         declared[keyColumns[key.name] ?? key.name] = key.type
                     }
                 }
+                if let limit = memoryLimit.flatMap(ByteSize.parse), !explain, let output {
+                    try runInParts(
+                        store, request, entities: entities, declared: declared, threads: threads, limit: limit,
+                        output: output, began: began)
+                    return
+                }
                 Console.progress("reading \(entities)")
                 request.spine = .entities(
                     try DataFiles.read(entities, threads: threads, declaredTypes: declared), name: entities)
@@ -156,26 +183,71 @@ struct TrainingSetCommand: ParsableCommand {
             Console.progress("writing \(output)")
             try DataFiles.write(result.batch, to: output, threads: threads)
             Console.endProgress()
-            let seconds = Date().timeIntervalSince(began)
-            let summary = Summary(
-                output: output, rows: result.rows, rowsWithAllFeatures: result.rowsWithAllFeatures,
-                columns: result.batch.schema.names, seconds: seconds, peakRSSBytes: Measure.peakRSS(),
-                views: result.views)
-            if json {
-                try Console.json(summary)
-            } else {
-                let percent = result.rows == 0 ? 100 : Double(result.rowsWithAllFeatures) * 100 / Double(result.rows)
-                Console.print(
-                    String(
-                        format: "Wrote %@: %d rows (%d with every feature, %.1f%%), %d columns, in %.2f s.",
-                        output, result.rows, result.rowsWithAllFeatures, percent, result.batch.schema.fields.count,
-                        seconds))
-                for view in result.views {
-                    Console.print(
-                        "  \(view.view): \(view.rowsRead) source rows read, \(view.rowsKept) kept after key and time pruning, \(view.matched) entity rows matched"
-                    )
-                }
+            try report(
+                Summary(
+                    output: output, rows: result.rows, rowsWithAllFeatures: result.rowsWithAllFeatures,
+                    columns: result.batch.schema.names, seconds: Date().timeIntervalSince(began),
+                    peakRSSBytes: Measure.peakRSS(), views: result.views))
+        }
+    }
+
+    /// `--memory-limit`: the entity rows read, and the training set built and written, in
+    /// parts sized to the limit (`FeatureStore.trainingSetParts`).
+    func runInParts(
+        _ store: FeatureStore, _ request: TrainingSetRequest, entities: String, declared: [String: ValueType],
+        threads: Int, limit: Int, output: String, began: Date
+    ) throws {
+        let (schema, next) = try DataFiles.scan(entities, threads: threads, declaredTypes: declared)
+        let parts = try store.trainingSetParts(request, entitySchema: schema, memoryLimit: limit)
+        if parts.belowMinimum {
+            Console.error(
+                "warning: --memory-limit \(ByteSize.format(limit)) is below what the smallest part needs (about \(ByteSize.format(parts.reserved + TrainingSetParts.minimumRows * parts.bytesPerRow))); building in parts of \(TrainingSetParts.minimumRows) rows"
+            )
+        }
+        let format = try DataFormat.required(for: output, option: "--output")
+        var writer: TableWriter?
+        let summary: TrainingSetPartsSummary
+        do {
+            summary = try store.trainingSet(
+                request, parts: parts, entitySchema: schema, entityName: entities, next: next,
+                progress: { Console.progress($0) }
+            ) { batch in
+                if writer == nil { writer = try TableWriter(path: output, schema: batch.schema, format: format) }
+                try writer?.write(batch)
             }
+            try writer?.close()
+        } catch {
+            writer?.abandon()
+            throw error
+        }
+        Console.endProgress()
+        var result = Summary(
+            output: output, rows: summary.rows, rowsWithAllFeatures: summary.rowsWithAllFeatures,
+            columns: summary.schema.names, seconds: Date().timeIntervalSince(began), peakRSSBytes: Measure.peakRSS(),
+            views: summary.views)
+        result.parts = summary.parts
+        result.rowsPerPart = parts.rowsPerPart
+        try report(result)
+    }
+
+    func report(_ summary: Summary) throws {
+        if json {
+            try Console.json(summary)
+            return
+        }
+        let percent = summary.rows == 0 ? 100 : Double(summary.rowsWithAllFeatures) * 100 / Double(summary.rows)
+        var line = String(
+            format: "Wrote %@: %d rows (%d with every feature, %.1f%%), %d columns, in %.2f s",
+            summary.output, summary.rows, summary.rowsWithAllFeatures, percent, summary.columns.count, summary.seconds)
+        if let parts = summary.parts, let rows = summary.rowsPerPart {
+            line += ", in \(parts) part\(parts == 1 ? "" : "s") of up to \(rows) rows"
+        }
+        Console.print(line + ".")
+        let summed = summary.parts.map { $0 > 1 } ?? false ? " (summed over parts)" : ""
+        for view in summary.views {
+            Console.print(
+                "  \(view.view): \(view.rowsRead) source rows read\(summed), \(view.rowsKept) kept after key and time pruning, \(view.matched) entity rows matched"
+            )
         }
     }
 
@@ -187,11 +259,15 @@ struct TrainingSetCommand: ParsableCommand {
         var seconds: Double
         var peakRSSBytes: Int
         var views: [TrainingSet.ViewStats]
+        /// With --memory-limit: how many parts, of up to how many entity rows.
+        var parts: Int? = nil
+        var rowsPerPart: Int? = nil
 
         enum CodingKeys: String, CodingKey {
-            case output, rows, columns, seconds, views
+            case output, rows, columns, seconds, views, parts
             case rowsWithAllFeatures = "rows_with_all_features"
             case peakRSSBytes = "peak_rss_bytes"
+            case rowsPerPart = "rows_per_part"
         }
     }
 }

@@ -109,6 +109,30 @@ enum DataFiles {
         }
     }
 
+    /// Opens a table to read batch by batch (a Parquet row group, or a CSV chunk, at a time;
+    /// an Arrow IPC file is read whole): its schema, and a function giving the next batch
+    /// (`nil` at the end).
+    static func scan(_ path: String, threads: Int = 1, declaredTypes: [String: ValueType] = [:]) throws -> (
+        schema: Schema, next: () throws -> RecordBatch?
+    ) {
+        if isArrow(path) {
+            var whole: RecordBatch? = try read(path, threads: threads)
+            let schema = whole?.schema ?? Schema([])
+            return (
+                schema,
+                {
+                    defer { whole = nil }
+                    return whole
+                }
+            )
+        }
+        let format: any DatasetFileFormat =
+            DataFormat.of(path: path) == .csv
+            ? CSVFormat(declaredTypes: declaredTypes, options: CSVReadOptions(threads: threads)) : ParquetFormat()
+        var scanner = try Dataset.open(path, format: format).scan(threads: threads)
+        return (scanner.output, { try scanner.next() })
+    }
+
     /// Reads a whole table: a Parquet file, folder or glob, or a CSV file (columns named in
     /// `declaredTypes` read with those types, the others inferred).
     static func read(_ path: String, threads: Int = 1, declaredTypes: [String: ValueType] = [:]) throws -> RecordBatch {

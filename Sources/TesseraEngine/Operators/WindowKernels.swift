@@ -288,7 +288,8 @@ final class WindowOutput: @unchecked Sendable {
     func finish(gathering positions: [Int]) -> Column {
         let validity = Bitmap(positions.map { valid[$0] })
         let column: Column
-        if ints.isEmpty {
+        // By the type, not by which buffer is empty: with no entity rows both are.
+        if type == .float32 || type == .float64 {
             column = Column(type: .float64, data: .float64(positions.map { doubles[$0] }), validity: validity)
         } else {
             column = Column(type: .int64, data: .int64(positions.map { ints[$0] }), validity: validity)

@@ -339,7 +339,7 @@ public struct TrainingSetBuilder: Sendable {
     }
 
     /// About how many bytes a value of `type` takes in memory.
-    static func width(of type: ValueType) -> Int {
+    public static func width(of type: ValueType) -> Int {
         switch type {
         case .bool: 1
         case .int32, .float32: 4

@@ -17,6 +17,17 @@ public struct TypedSourceBatch {
     /// batch then holds fewer): what progress and summaries count as read.
     public var sourceRows: Int?
 
+    /// The batch's rows `rows`, in that order (`sourceRows` kept).
+    func taking(_ rows: [Int]) -> TypedSourceBatch {
+        var out = self
+        out.keys = keys.map { $0.take(rows) }
+        out.events = events.take(rows)
+        out.created = created?.take(rows)
+        out.features = features.map { $0.take(rows) }
+        out.inputs = inputs.map { $0.take(rows) }
+        return out
+    }
+
     /// Picks and checks the columns of `batch` (named as in the source's files).
     ///
     /// - Throws: `TrainingSetError` naming the source, the column and what it is for.
