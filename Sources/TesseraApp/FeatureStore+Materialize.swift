@@ -156,9 +156,10 @@ extension FeatureStore {
     static let reservedBytes = 192 << 20
 
     /// The latest rows of a plain view, within `memoryLimit` when the engine can split the
-    /// entities by key hash: one pass with a budget of entities; if the budget is passed,
-    /// as many parts as the entities seen so far project (at least twice as many), each
-    /// pass reading the source again. Parts already written are written again after a
+    /// entities by key hash: one pass with a budget of entities; if the budget is passed, the
+    /// pass lets its rows go and counts the distinct entities to the end (HyperLogLog), and
+    /// the view is found in as many parts as they fill (at least twice as many), each part
+    /// reading the source again. Parts already written are written again after a
     /// re-split, which the store's newest-wins writes make harmless.
     func latestRows(
         _ request: LatestRowsRequest, memoryLimit: Int?, definitions: Definitions, progress: (Int) -> Void,
@@ -168,15 +169,15 @@ extension FeatureStore {
             return try offline.latestRows(request, definitions: definitions, progress: progress, emit: emit)
         }
         let view = request.view
-        // Per entity: its key and best times, the key dictionary's slot, and the retained
-        // winning rows (up to twice the entities before compaction).
+        // Per entity: its key dictionary slot and best times, the retained rows (up to one and
+        // a half per entity before compaction, twice that while compacting) and the emitted
+        // winners. Calibrated at workload L.
         let keyWidth = definitions.joinKeys(of: view).reduce(0) {
             $0 + TrainingSetBuilder.width(of: $1.type.joinKeyType)
         }
         let featureWidth = view.plainFeatures.reduce(0) { $0 + TrainingSetBuilder.width(of: $1.type) + 1 }
-        let perEntity = 2 * keyWidth + 40 + 2 * (keyWidth + 16 + featureWidth)
+        let perEntity = 40 + 3 * (keyWidth + featureWidth + 2) + 2 * (keyWidth + 16 + featureWidth)
         let budget = max(1_024, (memoryLimit - Self.reservedBytes) / perEntity)
-        let sourceRows = offline.estimatedRows(of: view, definitions: definitions)
         var parts = 1
         var part = 0
         var readBefore = 0
@@ -185,16 +186,19 @@ extension FeatureStore {
             var partRequest = request
             partRequest.keyPartition = KeyPartition(index: part, count: parts)
             partRequest.entityBudget = budget
+            // Rows kept between compactions: one and a half times the part's entities (a
+            // compaction leaves one per entity), not the 256 MB default.
+            partRequest.retainedRowLimit = request.retainedRowLimit ?? budget + budget / 2
             let before = readBefore
             let stats = try offline.latestRows(
                 partRequest, definitions: definitions, progress: { progress(before + $0) }, emit: emit)
             readBefore += stats.rowsRead
             total.rowsRead += stats.rowsRead
             if let over = stats.overBudget {
-                // The part's entities projected from the share of the source read so far.
-                let share = sourceRows.map { min(1, Double(over.rowsRead) / Double(max(1, $0))) } ?? 0.5
-                let projected = Double(over.entities) / max(share, 0.01) * Double(parts)
-                parts = max(2 * parts, Int((projected * 1.25 / Double(budget)).rounded(.up)))
+                // The pass counted the part's distinct entities (a HyperLogLog, within a few
+                // percent): as many parts as they fill, with room for the estimate's error.
+                let entities = Double(over.entities) * Double(parts)
+                parts = max(2 * parts, Int((entities * 1.15 / Double(budget)).rounded(.up)))
                 part = 0
                 total.entities = 0
                 continue

@@ -20,12 +20,16 @@ public struct TrainingSetParts: Sendable, Equatable {
     /// Whether the budget is below `reserved` plus the smallest part: the build goes on with
     /// the smallest parts and may exceed it.
     public var belowMinimum: Bool
+    /// Source rows an as-of join keeps before compacting them to the current candidates
+    /// (`TrainingSetRequest.retainedRowLimit`): a part of the budget, and at least twice a
+    /// part (compaction leaves at most one candidate per entity row).
+    public var retainedRows: Int? = nil
 
     /// The smallest part: fewer rows would spend the run re-reading the sources.
     public static let minimumRows = 4_096
     /// The budget's part that does not grow with the rows (measured at workload L: about
-    /// 100 MB of runtime and registry, and a row group of a source per thread).
-    public static let reservedBytes = 192 << 20
+    /// 45 MB of runtime and registry, and the row groups being decoded and waiting).
+    public static let reservedBytes = 128 << 20
 }
 
 /// What a training set built in parts did: the rows and matches of all parts, and per
@@ -48,25 +52,34 @@ extension FeatureStore {
     {
         let definitions = try applied().definitions
         let (views, _, onDemand) = try FeatureResolution.selections(for: request, in: definitions)
-        // Per row: the entity columns (the part, and the scanner's batch it was cut from),
-        // and per view its key index, timeline and candidate slot, the output columns and
-        // the retained candidate rows (up to twice a part, before compaction).
-        var perRow = 2 * entitySchema.fields.reduce(0) { $0 + TrainingSetBuilder.width(of: $1.type) + 1 }
+        // Per row (calibrated at workload L, where a part of 1.85M rows of driver_hourly_stats
+        // cost about 400 bytes a row): the entity columns three times (the part, the batch
+        // it was cut from, the output being encoded), and per view its key index, timeline
+        // and candidate slot, then per feature its output column and the retained candidates.
+        var perRow = 3 * entitySchema.fields.reduce(0) { $0 + TrainingSetBuilder.width(of: $1.type) + 1 }
         for selection in views {
-            perRow += 64
+            perRow += 240
             for feature in selection.features {
-                perRow += 3 * (TrainingSetBuilder.width(of: feature.type) + 1)
+                perRow += 4 * (TrainingSetBuilder.width(of: feature.type) + 1)
                 if feature.isAggregated { perRow += 16 }
             }
         }
         for selection in onDemand {
             perRow += selection.features.reduce(0) { $0 + 2 * (TrainingSetBuilder.width(of: $1.type) + 1) }
         }
+        // An eighth of what is left goes to the source rows joins keep between compactions
+        // (unbounded by the limit they would keep 256 MB of them).
         let reserved = TrainingSetParts.reservedBytes
-        let rows = (memoryLimit - reserved) / max(1, perRow)
-        return TrainingSetParts(
-            rowsPerPart: max(TrainingSetParts.minimumRows, rows), bytesPerRow: perRow, reserved: reserved,
+        let spare = max(0, memoryLimit - reserved)
+        let retainedBytes = max(16 << 20, spare / 8)
+        let widest = views.map { $0.features.reduce(0) { $0 + TrainingSetBuilder.width(of: $1.type) } }.max() ?? 0
+        let rows = (spare - min(spare, retainedBytes)) / max(1, perRow)
+        let partRows = max(TrainingSetParts.minimumRows, rows)
+        var parts = TrainingSetParts(
+            rowsPerPart: partRows, bytesPerRow: perRow, reserved: reserved + retainedBytes,
             belowMinimum: rows < TrainingSetParts.minimumRows)
+        parts.retainedRows = max(2 * partRows, retainedBytes / max(1, widest))
+        return parts
     }
 
     /// Builds a training set part by part (see `TrainingSetParts`): the entity rows come from
@@ -86,6 +99,7 @@ extension FeatureStore {
         func build(_ part: RecordBatch) throws {
             var partRequest = request
             partRequest.spine = .entities(part, name: entityName)
+            if let retained = parts.retainedRows { partRequest.retainedRowLimit = retained }
             let first = summary.rows
             let built = try trainingSet(partRequest) { phase in
                 progress("rows \(first + 1)–\(first + part.rowCount): \(phase)")

@@ -79,6 +79,11 @@ public enum ScaleBenchmark {
         return best ?? (0, [:])
     }
 
+    /// `--memory-limit SIZE` when the run has one.
+    static func limit(_ options: TrainingSetBenchmark.Options) -> [String] {
+        options.memoryLimit.map { ["--memory-limit", $0] } ?? []
+    }
+
     static func rowsRead(_ json: [String: Any], key: String) -> Double {
         (json["views"] as? [[String: Any]] ?? []).reduce(0) { $0 + number($1[key]) }
     }
@@ -94,7 +99,7 @@ public enum ScaleBenchmark {
                         "training-set", "--repo", repo, "--entities", data + "/entity_df.parquet", "--features",
                         "driver_hourly_stats", "--output", data + "/scale.parquet", "--threads",
                         String(options.threads), "--json",
-                    ]))
+                    ] + limit(options)))
         }
         return Measured(seconds: seconds, rss: number(json["peak_rss_bytes"]), rows: rowsRead(json, key: "rowsRead"))
     }
@@ -112,7 +117,7 @@ public enum ScaleBenchmark {
                     [
                         "materialize", "2026-01-01", "2026-01-31", "--repo", repo, "--threads",
                         String(options.threads), "--json",
-                    ]))
+                    ] + limit(options)))
         }
         return Measured(seconds: seconds, rss: number(json["peak_rss_bytes"]), rows: rowsRead(json, key: "rows_read"))
     }
@@ -128,7 +133,7 @@ public enum ScaleBenchmark {
                         "training-set", "--repo", repo, "--entities", data + "/trip_labels.parquet", "--features",
                         "driver_trip_aggs", "--output", data + "/scale.parquet", "--threads", String(options.threads),
                         "--json",
-                    ]))
+                    ] + limit(options)))
         }
         return Measured(seconds: seconds, rss: number(json["peak_rss_bytes"]), rows: rowsRead(json, key: "rowsRead"))
     }

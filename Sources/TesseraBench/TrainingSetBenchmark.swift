@@ -22,6 +22,8 @@ public enum TrainingSetBenchmark {
         public var feastPython: String?
         public var threads = ProcessInfo.processInfo.activeProcessorCount
         public var runs = 1
+        /// Passed to the timed `tessera` commands as `--memory-limit` (`bench scale`).
+        public var memoryLimit: String?
 
         public init(binary: String, packageRoot: String) {
             self.binary = binary

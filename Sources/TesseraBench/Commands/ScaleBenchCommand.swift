@@ -22,6 +22,10 @@ struct ScaleBenchCommand: ParsableCommand {
     @Option(help: "A Python with pyarrow and numpy (default: $TESSERA_PYTHON, .venv, python3).") var python: String?
     @Option(help: "Threads for Tessera.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Runs per figure; the best is reported.") var runs = 1
+    @Option(
+        help: ArgumentHelp(
+            "Run the tasks with --memory-limit SIZE (training sets in parts, materialization in key parts).",
+            valueName: "size")) var memoryLimit: String?
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -46,6 +50,7 @@ struct ScaleBenchCommand: ParsableCommand {
             if let python { options.python = python }
             options.threads = threads
             options.runs = runs
+            options.memoryLimit = memoryLimit
             let report = try ScaleBenchmark.run(options, sizes: sizes, tasks: tasks)
             if json { try Console.json(report) } else { Console.print(report.table) }
         }

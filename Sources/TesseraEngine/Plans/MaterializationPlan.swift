@@ -52,23 +52,52 @@ public struct Materializer: Sendable {
             keyTypes: scan.keys.map(\.type.joinKeyType), featureTypes: view.plainFeatures.map(\.type),
             start: start.microseconds, end: end.microseconds, retainedRowLimit: retainedRowLimit)
         var state = latest.makeState()
-        struct OverBudget: Error {}
-        do {
-            try scan.run(readers: readers, threads: threads) { typed, rows in
-                if let partition, partition.count > 1 {
-                    let kept = Materializer.rows(of: typed.keys, rows: rows, in: partition)
-                    var part = typed.taking(kept)
-                    part.sourceRows = typed.sourceRows ?? rows
-                    try latest.consume(part, rows: kept.count, into: &state)
-                } else {
-                    try latest.consume(typed, rows: rows, into: &state)
+        // Past the budget the pass stops holding rows and only counts the part's distinct
+        // keys to the end (a HyperLogLog's registers), so the caller can size the parts.
+        var overBudget = false
+        var registers = [UInt8](repeating: 0, count: HyperLogLog.registerCount)
+        var rowsRead = 0
+        try scan.run(readers: readers, threads: threads) { typed, rows in
+            if overBudget {
+                let hashes = KeyHash.rows(typed.keys)
+                let selected = partition.map { Materializer.rows(of: typed.keys, rows: rows, in: $0) }
+                func count(_ row: Int) {
+                    let (index, rank) = HyperLogLog.register(ValueHash.mix(hashes[row]))
+                    if registers[Int(index)] < rank { registers[Int(index)] = rank }
                 }
-                progress(state.rowsRead)
-                if let entityBudget, state.dictionary.count > entityBudget { throw OverBudget() }
+                if let selected { for row in selected { count(row) } } else { for row in 0..<rows { count(row) } }
+                rowsRead += typed.sourceRows ?? rows
+                progress(rowsRead)
+                return
             }
-        } catch is OverBudget {
-            var stats = LatestRowsStats(view: view.name, rowsRead: state.rowsRead, entities: 0)
-            stats.overBudget = .init(entities: state.dictionary.count, rowsRead: state.rowsRead)
+            if let partition, partition.count > 1 {
+                let kept = Materializer.rows(of: typed.keys, rows: rows, in: partition)
+                var part = typed.taking(kept)
+                part.sourceRows = typed.sourceRows ?? rows
+                try latest.consume(part, rows: kept.count, into: &state)
+            } else {
+                try latest.consume(typed, rows: rows, into: &state)
+            }
+            rowsRead = state.rowsRead
+            progress(rowsRead)
+            if let entityBudget, state.dictionary.count > entityBudget {
+                // The keys held so far (one winning row each) are counted too, then let go.
+                let held = state.bestRow.filter { $0 >= 0 }
+                let keys = try latest.keyTypes.indices.map {
+                    try state.retained.take(column: $0, type: latest.keyTypes[$0], held)
+                }
+                for hash in KeyHash.rows(keys) {
+                    let (index, rank) = HyperLogLog.register(ValueHash.mix(hash))
+                    if registers[Int(index)] < rank { registers[Int(index)] = rank }
+                }
+                state = latest.makeState()
+                overBudget = true
+            }
+        }
+        if overBudget {
+            var stats = LatestRowsStats(view: view.name, rowsRead: rowsRead, entities: 0)
+            let estimate = HyperLogLog.estimate(ranks: registers.lazy.filter { $0 > 0 })
+            stats.overBudget = .init(entities: Int(estimate), rowsRead: rowsRead)
             return stats
         }
         let entities = try latest.winners(state, schema: outputSchema(of: view), batchRows: batchRows, emit: emit)
