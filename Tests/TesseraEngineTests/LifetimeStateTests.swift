@@ -244,6 +244,71 @@ import Testing
     }
 }
 
+extension LifetimeStateTests {
+    /// A view that gains a lifetime window over an input it already had: its states (version
+    /// 3) dropped the rows older than their longest window, so its lifetime features read
+    /// null — before and after later merges — until a rebuild from every event.
+    @Test func statesWrittenWithoutLifetimeWindowsReadNullUntilRebuilt() throws {
+        let hour = Self.hour
+        let oneHour = AggregationWindow.length(.init(microseconds: hour))
+        let plain = FeatureView(
+            name: "v", entities: ["driver"], source: "s",
+            features: [Self.feature("n_sum_1h", "n", .int64, .sum, oneHour)])
+        let grown = FeatureView(
+            name: "v", entities: ["driver"], source: "s",
+            features: [
+                Self.feature("n_sum_1h", "n", .int64, .sum, oneHour),
+                Self.feature("n_sum_lifetime", "n", .int64, .sum, .lifetime),
+            ])
+        let before = AggregationProgram(view: plain)
+        let after = AggregationProgram(view: grown)
+        let now = 100 * hour
+        let old = [
+            Event(time: now - 5 * hour, created: Int64.min, fare: nil, n: 7, rider: nil),
+            Event(time: now - 10, created: Int64.min, fare: nil, n: 2, rider: nil),
+        ]
+        let state = try #require(before.merged(nil, with: try Self.events(old, program: before), now: now))
+        let names = ["n_sum_1h", "n_sum_lifetime"]
+        #expect(after.values([state], features: names, at: now).values.map { $0[0] } == [.int64(2), .null])
+        let more = [Event(time: now + 5, created: Int64.min, fare: nil, n: 1, rider: nil)]
+        var merged = try #require(after.merged(state, with: try Self.events(more, program: after), now: now + 10))
+        #expect(after.values([merged], features: names, at: now + 10).values.map { $0[0] } == [.int64(3), .null])
+        // Hours later the raw rows have passed the boundary: the state still says it lacks rows.
+        merged = try #require(after.merged(merged, with: try Self.events([], program: after), now: now + 9 * hour))
+        #expect(after.values([merged], features: names, at: now + 9 * hour).values.map { $0[0] } == [.null, .null])
+        let rebuilt = try #require(after.merged(nil, with: try Self.events(old + more, program: after), now: now + 10))
+        #expect(after.values([rebuilt], features: names, at: now + 10).values.map { $0[0] } == [.int64(3), .int64(10)])
+    }
+
+    /// Damaged state bytes never trap: every read and merge of a mutated state returns.
+    @Test func damagedStatesNeitherTrapNorHang() throws {
+        let program = AggregationProgram(view: Self.view())
+        var rng = SplitMixRNG(seed: 77)
+        let now = 300 * Self.hour
+        let events = (0..<80).map { _ in
+            Event(
+                time: now - Int64(rng.below(20 * 60)) * 60_000_000, created: Int64.min,
+                fare: Self.fare(&rng, special: true), n: Int64(rng.below(100)), rider: "r\(rng.below(9))")
+        }
+        let state = try #require(program.merged(nil, with: try Self.events(events, program: program), now: now))
+        let names = program.features.map(\.name)
+        let more = try Self.events(Array(events.prefix(3)), program: program)
+        for trial in 0..<400 {
+            var bytes = state
+            switch trial % 3 {
+            case 0: bytes.removeLast(rng.below(bytes.count))
+            case 1: for _ in 0..<(1 + rng.below(4)) { bytes[rng.below(bytes.count)] = UInt8(rng.below(256)) }
+            default:
+                // The tail's numbers: counts, ranks, lengths.
+                let at = bytes.count - 1 - rng.below(min(bytes.count, 400))
+                bytes[at] = [0, 0xFF, 0x7F, 0x80, 66][rng.below(5)]
+            }
+            _ = program.values([bytes], features: names, at: now)
+            _ = program.merged(bytes, with: more, now: now + Self.hour)
+        }
+    }
+}
+
 extension ExactMoments {
     /// The sample variance of `values` as `ExactMoments` computes it.
     fileprivate static func sampleVariance(_ values: [Double]) -> Double {

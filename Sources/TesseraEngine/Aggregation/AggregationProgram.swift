@@ -247,33 +247,38 @@ public final class AggregationProgram: Sendable {
         let start = view?.lowerBound(horizon) ?? 0
         var tail: [UInt8] = []
         var folded: Int64 = 0
+        // Some lifetime aggregate lacks rows: the state is kept (even with no rows) so it
+        // goes on saying so.
+        var incomplete = false
         if lifetime {
             let specs = reader.lifetime
-            // Once rows are folded, an aggregate the state lacks stays missing (see `missing`).
+            // An aggregate a held state lacks stays missing (see `missing`); held bytes that
+            // are no state of this program lost their history too.
             var partials =
-                (view?.foldedRows ?? 0) > 0
-                ? (view?.partials(specs) ?? specs.map { _ in .missing }) : specs.map(LifetimePartial.init)
+                view?.partials(specs)
+                ?? (held == nil ? specs.map(LifetimePartial.init) : specs.map { _ in .missing })
             folded = view?.foldedRows ?? 0
             var newest = view?.newestFolded ?? Int64.min
             if let view, start > 0 {
                 // Held rows passing the boundary: folded after the aggregates they follow.
                 let passing = view.rows(0..<start, inputs: layout.inputs).events(inputs: layout.inputs)
                 for i in partials.indices { partials[i].fold(passing, rows: 0..<start, as: specs[i]) }
-                folded += Int64(start)
+                folded &+= Int64(start)
                 newest = max(newest, view.event(start - 1))
             }
             if !old.isEmpty {
                 for i in partials.indices { partials[i].fold(new, rows: old, as: specs[i]) }
-                folded += Int64(old.count)
+                folded &+= Int64(old.count)
                 for r in old { newest = max(newest, event[r]) }
             }
             StateRows.tail(
-                boundary: horizon, folded: folded, newest: folded > 0 ? newest : Int64.min,
-                partials: folded > 0 ? partials : [], specs: specs, into: &tail)
+                boundary: horizon, folded: folded, newest: folded > 0 ? newest : Int64.min, partials: partials,
+                specs: specs, into: &tail)
+            incomplete = partials.contains(.missing)
         }
         guard let view, let held else {
             // No held state (or one of an older layout): a state of the new rows alone.
-            guard !fresh.isEmpty || folded > 0 else { return nil }
+            guard !fresh.isEmpty || folded > 0 || incomplete else { return nil }
             var out = StateRows.encode(
                 new, rows: fresh, mark: mark, pushes: pushes, inputs: layout.inputs, version: version)
             out.append(contentsOf: tail)
@@ -299,7 +304,7 @@ public final class AggregationProgram: Sendable {
                 f += 1
             }
         }
-        guard !order.isEmpty || folded > 0 else { return nil }
+        guard !order.isEmpty || folded > 0 || incomplete else { return nil }
         var out = view.merging(
             new, order: order, mark: mark, pushes: pushes, inputs: layout.inputs, version: version)
         out.append(contentsOf: tail)

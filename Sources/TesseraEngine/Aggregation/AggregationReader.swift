@@ -184,7 +184,12 @@ struct AggregationReader: Sendable {
                 var decoded: AggregationProgram.Events?
                 // Running aggregates of rows no longer held raw: a lifetime feature is its
                 // aggregate with the held rows before `t` folded in.
-                let partials = view.foldedRows > 0 ? view.partials(lifetime) : nil
+                // (States without folded rows or missing aggregates read as raw rows alone.)
+                var partials: [LifetimePartial]?
+                if !lifetime.isEmpty {
+                    let all = view.partials(lifetime)
+                    if view.foldedRows > 0 || all.contains(.missing) { partials = all }
+                }
                 var held: AggregationProgram.Events?
                 for (s, f) in selected.enumerated() where f >= 0 {
                     let feature = compiled[f]

@@ -269,6 +269,8 @@ struct StateView {
     let newestFolded: Int64
     /// Where the running aggregates' bytes are (empty for other versions).
     let partialRange: Range<Int>
+    /// Whether the state is version 4 (written by a view with lifetime windows).
+    let hasLifetimeTail: Bool
 
     /// What reading a state needs of its inputs' types, worked out once per program:
     /// `ValueType` is an indirect enum, so comparing it per read costs reference counting.
@@ -356,7 +358,9 @@ struct StateView {
             let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at + 24, as: UInt32.self)))
             guard at + 28 + length <= raw.count else { return nil }
             partialRange = (at + 28)..<(at + 28 + length)
+            hasLifetimeTail = true
         } else {
+            hasLifetimeTail = false
             foldBoundary = Int64.min
             foldedRows = 0
             newestFolded = Int64.min
@@ -364,11 +368,14 @@ struct StateView {
         }
     }
 
-    /// The running aggregates of `specs` (`nil` when the state holds none or they are not
-    /// `specs`'s).
-    func partials(_ specs: [LifetimeFeature]) -> [LifetimePartial]? {
-        guard !partialRange.isEmpty else { return nil }
+    /// The running aggregates of `specs`: decoded from a version 4 state (each `missing` when
+    /// the bytes are not aggregates); all `missing` for a state of another version, whose
+    /// rows older than its longest duration window were dropped, not folded.
+    func partials(_ specs: [LifetimeFeature]) -> [LifetimePartial] {
+        guard hasLifetimeTail else { return specs.map { _ in .missing } }
+        if foldedRows == 0 && partialRange.isEmpty { return specs.map(LifetimePartial.init) }
         return LifetimePartial.decode(UnsafeRawBufferPointer(rebasing: raw[partialRange]), specs: specs)
+            ?? specs.map { _ in .missing }
     }
 
     /// Rows `range` decoded (no mark, no remembered pushes).

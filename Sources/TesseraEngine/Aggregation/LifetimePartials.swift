@@ -75,7 +75,9 @@ enum LifetimePartial: Sendable, Equatable {
     case integerSum(count: Int64, sum: Int128)
     case floatSum(count: Int64, sum: ExactSum)
     case moments(ExactMoments)
-    case extreme(ScalarValue?)
+    /// The extreme and its row's (event, created): among equal values (NaNs of different
+    /// bits) the earliest row's is kept, as a scan in window order keeps it.
+    case extreme(Pick?)
     case picks([Pick])
     case registers([UInt16: UInt8])
     case buckets([Int32: Int64])
@@ -154,12 +156,18 @@ enum LifetimePartial: Sendable, Equatable {
         case .extreme(var best):
             let max = spec.kind == .extreme(max: true)
             for r in rows where valid(r) {
-                let value = column.value(at: r)
+                let row = Pick(
+                    event: events.event[r], created: r < events.created.count ? events.created[r] : Int64.min,
+                    value: column.value(at: r))
                 if let held = best {
-                    let order = WindowFunction.compare(value, held)
-                    if max ? order > 0 : order < 0 { best = value }
+                    let order = WindowFunction.compare(row.value, held.value)
+                    if max ? order > 0 : order < 0 {
+                        best = row
+                    } else if order == 0 && (row.event, row.created) < (held.event, held.created) {
+                        best = row
+                    }
                 } else {
-                    best = value
+                    best = row
                 }
             }
             self = .extreme(best)
@@ -213,7 +221,7 @@ enum LifetimePartial: Sendable, Equatable {
         case .moments(let moments):
             let value = spec.function == .stddev ? moments.standardDeviation : moments.variance
             return value.map(ScalarValue.float64) ?? .null
-        case .extreme(let best): return best ?? .null
+        case .extreme(let best): return best?.value ?? .null
         case .picks(let picks):
             if case .lastN = spec.function { return picks.isEmpty ? .null : .list(picks.map(\.value)) }
             return picks.first?.value ?? .null
@@ -242,10 +250,11 @@ extension LifetimePartial {
     static func encode(_ partials: [LifetimePartial], specs: [LifetimeFeature], into out: inout [UInt8]) {
         var writer = ByteWriter(out: out)
         for (partial, spec) in zip(partials, specs) {
-            if case .missing = partial { continue }
             writer.int(Int64(bitPattern: spec.identity))
             switch partial {
-            case .missing: break
+            case .missing:
+                // Written, so the state keeps saying the aggregate lacks rows it folded.
+                writer.byte(0)
             case .count(let n):
                 writer.byte(1)
                 writer.int(n)
@@ -265,7 +274,9 @@ extension LifetimePartial {
                 writer.sum(moments.squares)
             case .extreme(let best):
                 writer.byte(5)
-                writer.value(best ?? .null)
+                writer.int(best?.event ?? 0)
+                writer.int(best?.created ?? 0)
+                writer.value(best?.value ?? .null)
             case .picks(let picks):
                 writer.byte(6)
                 writer.count(picks.count)
@@ -302,21 +313,24 @@ extension LifetimePartial {
             guard let identity = reader.int(), let tag = reader.byte() else { return nil }
             let partial: LifetimePartial
             switch tag {
+            case 0: partial = .missing
             case 1:
-                guard let n = reader.int() else { return nil }
+                guard let n = reader.count64() else { return nil }
                 partial = .count(n)
             case 2:
-                guard let n = reader.int(), let lo = reader.int(), let hi = reader.int() else { return nil }
+                guard let n = reader.count64(), let lo = reader.int(), let hi = reader.int() else { return nil }
                 partial = .integerSum(count: n, sum: Int128(hi) << 64 | Int128(UInt64(bitPattern: lo)))
             case 3:
-                guard let n = reader.int(), let sum = reader.sum() else { return nil }
+                guard let n = reader.count64(), let sum = reader.sum() else { return nil }
                 partial = .floatSum(count: n, sum: sum)
             case 4:
-                guard let n = reader.int(), let sum = reader.sum(), let squares = reader.sum() else { return nil }
+                guard let n = reader.count64(), let sum = reader.sum(), let squares = reader.sum() else { return nil }
                 partial = .moments(ExactMoments(count: Int(n), sum: sum, squares: squares))
             case 5:
-                guard let value = reader.value() else { return nil }
-                partial = .extreme(value == .null ? nil : value)
+                guard let event = reader.int(), let created = reader.int(), let value = reader.value() else {
+                    return nil
+                }
+                partial = .extreme(value == .null ? nil : Pick(event: event, created: created, value: value))
             case 6:
                 guard let n = reader.count() else { return nil }
                 var picks: [Pick] = []
@@ -331,7 +345,9 @@ extension LifetimePartial {
                 guard let n = reader.count() else { return nil }
                 var registers: [UInt16: UInt8] = [:]
                 for _ in 0..<n {
-                    guard let index = reader.int16(), let rank = reader.byte() else { return nil }
+                    guard let index = reader.int16(), let rank = reader.byte(), Int(index) < HyperLogLog.registerCount,
+                        rank >= 1, Int(rank) <= 65 - HyperLogLog.precision
+                    else { return nil }
                     registers[index] = rank
                 }
                 partial = .registers(registers)
@@ -339,7 +355,7 @@ extension LifetimePartial {
                 guard let n = reader.count() else { return nil }
                 var buckets: [Int32: Int64] = [:]
                 for _ in 0..<n {
-                    guard let key = reader.int(), let count = reader.int() else { return nil }
+                    guard let key = reader.int(), let count = reader.count64(), count > 0 else { return nil }
                     buckets[Int32(truncatingIfNeeded: key)] = count
                 }
                 partial = .buckets(buckets)
@@ -349,9 +365,8 @@ extension LifetimePartial {
         }
         return specs.map { spec in
             // One of another kind than the feature's (a hash collision): not its aggregate.
-            guard let partial = stored[spec.identity], LifetimePartial(spec).sameKind(as: partial) else {
-                return .missing
-            }
+            guard let partial = stored[spec.identity], partial != .missing, LifetimePartial(spec).sameKind(as: partial)
+            else { return .missing }
             return partial
         }
     }
@@ -456,12 +471,18 @@ private struct ByteReader {
 
     mutating func double() -> Double? { int().map { Double(bitPattern: UInt64(bitPattern: $0)) } }
 
+    /// A count of rows: not negative, and far from overflowing when rows are added.
+    mutating func count64() -> Int64? {
+        guard let n = int(), n >= 0, n < 1 << 62 else { return nil }
+        return n
+    }
+
     mutating func sum() -> ExactSum? {
         guard let special = double(), let n = count() else { return nil }
         var partials: [Double] = []
         partials.reserveCapacity(n)
         for _ in 0..<n {
-            guard let part = double() else { return nil }
+            guard let part = double(), part.isFinite else { return nil }
             partials.append(part)
         }
         return ExactSum(restoring: partials, special: special)
