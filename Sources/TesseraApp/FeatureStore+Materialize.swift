@@ -180,7 +180,6 @@ extension FeatureStore {
         let budget = max(1_024, (memoryLimit - Self.reservedBytes) / perEntity)
         var parts = 1
         var part = 0
-        var readBefore = 0
         var total = LatestRowsStats(view: view.name, rowsRead: 0, entities: 0)
         while part < parts {
             var partRequest = request
@@ -189,10 +188,9 @@ extension FeatureStore {
             // Rows kept between compactions: one and a half times the part's entities (a
             // compaction leaves one per entity), not the 256 MB default.
             partRequest.retainedRowLimit = request.retainedRowLimit ?? budget + budget / 2
-            let before = readBefore
+            let before = total.rowsRead
             let stats = try offline.latestRows(
                 partRequest, definitions: definitions, progress: { progress(before + $0) }, emit: emit)
-            readBefore += stats.rowsRead
             total.rowsRead += stats.rowsRead
             if let over = stats.overBudget {
                 // The pass counted the part's distinct entities (a HyperLogLog, within a few

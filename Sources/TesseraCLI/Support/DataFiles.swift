@@ -126,11 +126,17 @@ enum DataFiles {
                 }
             )
         }
-        let format: any DatasetFileFormat =
-            DataFormat.of(path: path) == .csv
-            ? CSVFormat(declaredTypes: declaredTypes, options: CSVReadOptions(threads: threads)) : ParquetFormat()
+        let format = datasetFormat(path, threads: threads, declaredTypes: declaredTypes)
         var scanner = try Dataset.open(path, format: format).scan(threads: threads)
         return (scanner.output, { try scanner.next() })
+    }
+
+    /// The format `read` and `scan` open a non-Arrow table with (by extension; Parquet else).
+    private static func datasetFormat(_ path: String, threads: Int, declaredTypes: [String: ValueType])
+        -> any DatasetFileFormat
+    {
+        DataFormat.of(path: path) == .csv
+            ? CSVFormat(declaredTypes: declaredTypes, options: CSVReadOptions(threads: threads)) : ParquetFormat()
     }
 
     /// Reads a whole table: a Parquet file, folder or glob, or a CSV file (columns named in
@@ -145,9 +151,7 @@ enum DataFiles {
             }
             return try ArrowIPCReader.read(bytes, source: path)
         }
-        let format: any DatasetFileFormat =
-            DataFormat.of(path: path) == .csv
-            ? CSVFormat(declaredTypes: declaredTypes, options: CSVReadOptions(threads: threads)) : ParquetFormat()
+        let format = datasetFormat(path, threads: threads, declaredTypes: declaredTypes)
         return try Dataset.open(path, format: format).read(threads: threads)
     }
 }

@@ -18,15 +18,14 @@ public struct Materializer: Sendable {
     /// The schema of emitted batches: join keys, `__event_timestamp`, `__created_timestamp`, then features.
     public func outputSchema(of view: FeatureView) -> Schema { LatestRows.schema(of: view, definitions: definitions) }
 
-    /// The rows of a batch whose keys fall in `partition`.
-    static func rows(of keys: [Column], rows: Int, in partition: KeyPartition) -> [Int] {
-        let hashes = KeyHash.rows(keys)
+    /// The rows whose key hashes (`KeyHash.rows`) fall in `partition`.
+    static func rows(hashes: [UInt64], in partition: KeyPartition) -> [Int] {
         let count = UInt64(partition.count)
         let index = UInt64(partition.index)
         var kept: [Int] = []
-        kept.reserveCapacity(rows / partition.count + 16)
+        kept.reserveCapacity(hashes.count / partition.count + 16)
         // Mixed again: the row hash's low bits also pick hash-table slots elsewhere.
-        for row in 0..<min(rows, hashes.count) where KeyHash.mix(hashes[row]) % count == index { kept.append(row) }
+        for row in hashes.indices where KeyHash.mix(hashes[row]) % count == index { kept.append(row) }
         return kept
     }
 
@@ -60,7 +59,7 @@ public struct Materializer: Sendable {
         try scan.run(readers: readers, threads: threads) { typed, rows in
             if overBudget {
                 let hashes = KeyHash.rows(typed.keys)
-                let selected = partition.map { Materializer.rows(of: typed.keys, rows: rows, in: $0) }
+                let selected = partition.map { Materializer.rows(hashes: hashes, in: $0) }
                 func count(_ row: Int) {
                     let (index, rank) = HyperLogLog.register(ValueHash.mix(hashes[row]))
                     if registers[Int(index)] < rank { registers[Int(index)] = rank }
@@ -71,7 +70,7 @@ public struct Materializer: Sendable {
                 return
             }
             if let partition, partition.count > 1 {
-                let kept = Materializer.rows(of: typed.keys, rows: rows, in: partition)
+                let kept = Materializer.rows(hashes: KeyHash.rows(typed.keys), in: partition)
                 var part = typed.taking(kept)
                 part.sourceRows = typed.sourceRows ?? rows
                 try latest.consume(part, rows: kept.count, into: &state)
